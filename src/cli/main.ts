@@ -1,0 +1,39 @@
+import { SealogError } from '../errors.js';
+
+const commands: Record<string, () => Promise<{ run(argv: string[]): Promise<number>; help: string }>> = {
+  start: () => import('./start.js'),
+  send: () => import('./send.js'),
+  verify: () => import('./verify.js'),
+  keygen: () => import('./keygen.js'),
+};
+
+const usage = `sealog: a tamper-evident, append-only, compressed audit trail for NDJSON event streams
+
+usage: sealog <command> [options]     (sealog <command> --help for each)
+
+  start    run the daemon (socket in, sealed LZ4 segments out)
+  send     send NDJSON lines to the daemon, optionally waiting for durable acks
+  verify   check a log offline against a pinned public key
+  keygen   create the signing and HMAC keys`;
+
+async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
+    console.log(usage);
+    return cmd ? 0 : 2;
+  }
+  const load = commands[cmd];
+  if (!load) {
+    console.error(`sealog: unknown command '${cmd}'\n\n${usage}`);
+    return 2;
+  }
+  try {
+    return await (await load()).run(rest);
+  } catch (err) {
+    const code = err instanceof SealogError ? ` [${err.code}]` : '';
+    console.error(`sealog ${cmd}: ${(err as Error).message}${code}`);
+    return cmd === 'verify' || !(err instanceof SealogError) ? 2 : 1;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

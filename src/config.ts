@@ -1,0 +1,144 @@
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { Ajv } from 'ajv';
+import { parse as parseYaml } from 'yaml';
+import { ErrorCode, SealogError } from './errors.js';
+
+// The one schema: option names, types, bounds and defaults. config/sealog.yaml documents each.
+const schema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    data_dir: { type: 'string', minLength: 1, default: './var/data' },
+    origin: { type: 'string', pattern: '^[^\\s+]*$', default: '' },
+    socket: {
+      type: 'object', additionalProperties: false, default: {},
+      properties: {
+        path: { type: 'string', minLength: 1, maxLength: 107, default: './var/sealog.sock' },
+        mode: { type: 'string', pattern: '^0?[0-7]{3}$', default: '0660' },
+        max_line_bytes: { type: 'integer', minimum: 256, maximum: 64 * 1024 * 1024, default: 1024 * 1024 },
+        ack_buffer_bytes: { type: 'integer', minimum: 4096, default: 1024 * 1024 },
+      },
+    },
+    spool: {
+      type: 'object', additionalProperties: false, default: {},
+      properties: { dir: { type: 'string', minLength: 1, default: './var/spool' } },
+    },
+    batch: {
+      type: 'object', additionalProperties: false, default: {},
+      properties: {
+        max_records: { type: 'integer', minimum: 1, maximum: 1_000_000, default: 4096 },
+        max_bytes: { type: 'integer', minimum: 1024, maximum: 16 * 1024 * 1024, default: 1024 * 1024 },
+        linger_ms: { type: 'integer', minimum: 0, maximum: 10_000, default: 2 },
+      },
+    },
+    fsync: {
+      type: 'object', additionalProperties: false, default: {},
+      properties: {
+        mode: { enum: ['batch', 'interval', 'never'], default: 'batch' },
+        interval_ms: { type: 'integer', minimum: 1, maximum: 60_000, default: 1000 },
+      },
+    },
+    segment: {
+      type: 'object', additionalProperties: false, default: {},
+      properties: {
+        max_bytes: { type: 'integer', minimum: 4096, default: 128 * 1024 * 1024 },
+        max_age_seconds: { type: 'integer', minimum: 1, default: 3600 },
+      },
+    },
+    checkpoint: {
+      type: 'object', additionalProperties: false, default: {},
+      properties: {
+        every_records: { type: 'integer', minimum: 1, default: 100_000 },
+        every_seconds: { type: 'integer', minimum: 1, default: 60 },
+      },
+    },
+    sanitize: {
+      type: 'object', additionalProperties: false, default: {},
+      properties: {
+        max_depth: { type: 'integer', minimum: 1, maximum: 1000, default: 32 },
+        max_string_chars: { type: 'integer', minimum: 16, default: 65536 },
+        max_items: { type: 'integer', minimum: 1, default: 10_000 },
+      },
+    },
+    limits: {
+      type: 'object', additionalProperties: false, default: {},
+      properties: {
+        max_frame_bytes: { type: 'integer', minimum: 1024 * 1024, maximum: 1024 * 1024 * 1024, default: 64 * 1024 * 1024 },
+        queue_items: { type: 'integer', minimum: 1, maximum: 100_000, default: 256 },
+      },
+    },
+    log: {
+      type: 'object', additionalProperties: false, default: {},
+      properties: { level: { enum: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], default: 'info' } },
+    },
+  },
+} as const;
+
+export interface Config {
+  data_dir: string;
+  origin: string;
+  socket: { path: string; mode: string; max_line_bytes: number; ack_buffer_bytes: number };
+  spool: { dir: string };
+  batch: { max_records: number; max_bytes: number; linger_ms: number };
+  fsync: { mode: 'batch' | 'interval' | 'never'; interval_ms: number };
+  segment: { max_bytes: number; max_age_seconds: number };
+  checkpoint: { every_records: number; every_seconds: number };
+  sanitize: { max_depth: number; max_string_chars: number; max_items: number };
+  limits: { max_frame_bytes: number; queue_items: number };
+  log: { level: string };
+}
+
+export interface Overrides {
+  data?: string;
+  socket?: string;
+  spool?: string;
+}
+
+const validate = new Ajv({ allErrors: true, useDefaults: true, strict: true }).compile(schema);
+
+/**
+ * Reads the YAML file (if any), applies flags, fills defaults and checks it all
+ * at once: an invalid config is refused with every error listed. Frozen after.
+ */
+export function loadConfig(file: string | undefined, overrides: Overrides = {}): Config {
+  let raw: unknown = {};
+  if (file) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new SealogError(ErrorCode.CONFIG_INVALID, `cannot read config ${file}: ${(err as Error).message}`);
+    }
+    try {
+      raw = parseYaml(text) ?? {};
+    } catch (err) {
+      throw new SealogError(ErrorCode.CONFIG_INVALID, `config ${file} is not valid YAML: ${(err as Error).message}`);
+    }
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new SealogError(ErrorCode.CONFIG_INVALID, `config ${file}: the top level must be a mapping of options`);
+  }
+  const cfg = structuredClone(raw) as Record<string, any>;
+  if (overrides.data) cfg.data_dir = overrides.data;
+  if (overrides.socket) cfg.socket = { ...(cfg.socket ?? {}), path: overrides.socket };
+  if (overrides.spool) cfg.spool = { ...(cfg.spool ?? {}), dir: overrides.spool };
+  if (!validate(cfg)) {
+    const lines = (validate.errors ?? []).map((e) => {
+      const at = e.instancePath ? e.instancePath.slice(1).replaceAll('/', '.') : '(top level)';
+      const extra = e.keyword === 'additionalProperties' ? ` '${(e.params as { additionalProperty: string }).additionalProperty}'` : '';
+      return `  - ${at}: ${e.message}${extra}`;
+    });
+    throw new SealogError(ErrorCode.CONFIG_INVALID, `invalid configuration${file ? ` in ${file}` : ''} (${lines.length} error${lines.length === 1 ? '' : 's'}):\n${lines.join('\n')}`);
+  }
+  if (!cfg.origin) cfg.origin = `sealog/${hostname()}`;
+  return deepFreeze(cfg) as Config;
+}
+
+function deepFreeze<T>(o: T): T {
+  if (o && typeof o === 'object') {
+    for (const v of Object.values(o)) deepFreeze(v);
+    Object.freeze(o);
+  }
+  return o;
+}

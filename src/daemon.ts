@@ -1,0 +1,108 @@
+import { mkdir } from 'node:fs/promises';
+import { finished } from 'node:stream/promises';
+import chain from 'stream-chain';
+import { deliverAcks } from './acks.js';
+import { createClock } from './clock.js';
+import type { Config } from './config.js';
+import { keysExist, loadSigner, writeKeys } from './crypto/keyFiles.js';
+import type { Logger } from './log.js';
+import { Ingest } from './sources/ingest.js';
+import { SocketSource } from './sources/socket.js';
+import { batchStage } from './stages/batch.js';
+import { classify } from './stages/classify.js';
+import { compress } from './stages/compress.js';
+import { parse } from './stages/parse.js';
+import { rotateSink } from './stages/rotate.js';
+import { createSanitizer } from './stages/sanitize.js';
+import { createSealer } from './stages/seal.js';
+import { layout } from './store/layout.js';
+import { acquireLock } from './store/lock.js';
+import { recover, type TornTail } from './store/recovery.js';
+import { SegmentStore } from './store/segmentStore.js';
+import type { Draft } from './types.js';
+
+export interface Daemon {
+  /** Stop accepting, drain and commit everything accepted, final checkpoint. */
+  stop(): Promise<void>;
+  /** Resolves when the pipeline ends (after stop), rejects on a fatal error such as a failed fsync. */
+  done: Promise<void>;
+}
+
+export async function startDaemon(cfg: Config, log: Logger): Promise<Daemon> {
+  const l = layout(cfg.data_dir);
+  for (const dir of [l.data, l.segments, l.checkpoints, cfg.spool.dir]) await mkdir(dir, { recursive: true, mode: 0o750 });
+  const releaseLock = await acquireLock(l.lock);
+  try {
+    if (!(await keysExist(l))) {
+      const { verifierKey } = await writeKeys(l, cfg.origin);
+      log.info({ publicKey: verifierKey, dir: l.keys }, 'created signing and HMAC keys on first start');
+    }
+    const signer = await loadSigner(l);
+    const recovered = await recover(l, cfg.origin, signer, cfg.limits.max_frame_bytes, log);
+    const store = new SegmentStore(
+      {
+        layout: l,
+        origin: cfg.origin,
+        signer,
+        fsync: { mode: cfg.fsync.mode, intervalMs: cfg.fsync.interval_ms },
+        checkpoint: { everyRecords: cfg.checkpoint.every_records, everyMs: cfg.checkpoint.every_seconds * 1000 },
+        log,
+        onCommit: deliverAcks,
+      },
+      recovered.state,
+      recovered.lastCheckpointSize,
+    );
+    const seal = createSealer({ nextSeq: recovered.state.tree.size, prev: recovered.state.lastHash }, createClock());
+    const sanitize = createSanitizer({ maxDepth: cfg.sanitize.max_depth, maxStringChars: cfg.sanitize.max_string_chars, maxItems: cfg.sanitize.max_items });
+
+    // The daemon's own audit records (a cut torn tail) are sealed and committed before any input.
+    for (const t of recovered.torn) {
+      const s = seal(tornRecord(t));
+      await store.append(await compress({ records: [s], bytes: s.line.length }));
+    }
+
+    const sink = rotateSink(store, { maxBytes: cfg.segment.max_bytes, maxAgeMs: cfg.segment.max_age_seconds * 1000 });
+    const pipeline = chain([parse, sanitize, classify, seal, batchStage({ maxRecords: cfg.batch.max_records, maxBytes: cfg.batch.max_bytes, lingerMs: cfg.batch.linger_ms }), compress, sink], {
+      writableHighWaterMark: cfg.limits.queue_items,
+    });
+    const ingest = new Ingest(pipeline);
+    const socket = new SocketSource(
+      { path: cfg.socket.path, mode: parseInt(cfg.socket.mode, 8), maxLineBytes: cfg.socket.max_line_bytes, ackBufferBytes: cfg.socket.ack_buffer_bytes },
+      ingest,
+      log,
+    );
+    const done = Promise.all([finished(sink), finished(pipeline, { readable: false })]).then(() => {});
+    done.catch(() => {}); // observed by the caller through `done`
+    await socket.listen();
+    log.info({ socket: cfg.socket.path, data: cfg.data_dir, origin: cfg.origin, nextSeq: recovered.state.tree.size }, 'sealog ready');
+
+    let stopping: Promise<void> | undefined;
+    const stop = () =>
+      (stopping ??= (async () => {
+        await socket.stop();
+        ingest.end();
+        try {
+          await done;
+        } finally {
+          socket.finish();
+          await releaseLock();
+        }
+        log.info({ treeSize: store.treeSize }, 'sealog stopped: all accepted input committed and checkpointed');
+      })());
+    return { stop, done };
+  } catch (err) {
+    await releaseLock();
+    throw err;
+  }
+}
+
+function tornRecord(t: TornTail): Draft {
+  return {
+    source: { kind: 'sealog' },
+    event: { action: 'recovery.torn_tail_cut', segment: t.segment, offset: t.offset, bytes: t.bytes, sha256: t.sha256, reason: t.reason, saved_as: t.savedAs },
+    redactions: [],
+    stream: 'audit',
+    level: 'warn',
+    type: 'sealog.recovery',
+  };
+}

@@ -1,0 +1,65 @@
+// One registry of coded errors. Callers, tests and the dead letter branch on
+// `code`, never on message text.
+
+export const RejectCode = {
+  LINE_TOO_LONG: 'E_LINE_TOO_LONG',
+  INVALID_UTF8: 'E_INVALID_UTF8',
+  INVALID_JSON: 'E_INVALID_JSON',
+  NOT_OBJECT: 'E_NOT_OBJECT',
+  BAD_HANDSHAKE: 'E_BAD_HANDSHAKE',
+} as const;
+export type RejectCode = (typeof RejectCode)[keyof typeof RejectCode];
+
+export const RejectReason: Record<RejectCode, string> = {
+  E_LINE_TOO_LONG: 'line exceeds the size limit',
+  E_INVALID_UTF8: 'line is not valid UTF-8',
+  E_INVALID_JSON: 'line is not valid JSON',
+  E_NOT_OBJECT: 'JSON value is not an object',
+  E_BAD_HANDSHAKE: 'the $sealog control line is only allowed as the first line and must be {"$sealog":{"ack":true|false}}',
+};
+
+// Verification findings. A failure names the first broken seq, segment and byte offset.
+export const VerifyCode = {
+  FRAME_CORRUPT: 'V_FRAME_CORRUPT',
+  RECORD_MALFORMED: 'V_RECORD_MALFORMED',
+  NOT_CANONICAL: 'V_NOT_CANONICAL',
+  HASH_MISMATCH: 'V_HASH_MISMATCH',
+  SEQ_MISMATCH: 'V_SEQ_MISMATCH',
+  CHAIN_BROKEN: 'V_CHAIN_BROKEN',
+  SEGMENT_GAP: 'V_SEGMENT_GAP',
+  CHECKPOINT_INVALID: 'V_CHECKPOINT_INVALID',
+  CHECKPOINT_SIGNATURE: 'V_CHECKPOINT_SIGNATURE',
+  CHECKPOINT_ORIGIN: 'V_CHECKPOINT_ORIGIN',
+  ROOT_MISMATCH: 'V_ROOT_MISMATCH',
+  TRUNCATED: 'V_TRUNCATED',
+  MANIFEST_INVALID: 'V_MANIFEST_INVALID',
+  MANIFEST_SIGNATURE: 'V_MANIFEST_SIGNATURE',
+  MANIFEST_MISMATCH: 'V_MANIFEST_MISMATCH',
+  NO_CHECKPOINT: 'V_NO_CHECKPOINT',
+  UNSEALED_TAIL: 'V_UNSEALED_TAIL',
+  KEY_NOT_PINNED: 'V_KEY_NOT_PINNED',
+  ORIGIN_NOT_PINNED: 'V_ORIGIN_NOT_PINNED',
+} as const;
+export type VerifyCode = (typeof VerifyCode)[keyof typeof VerifyCode];
+
+export class SealogError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = 'SealogError';
+  }
+}
+
+export const ErrorCode = {
+  CONFIG_INVALID: 'E_CONFIG_INVALID',
+  KEY_MISSING: 'E_KEY_MISSING',
+  KEY_INVALID: 'E_KEY_INVALID',
+  KEY_EXISTS: 'E_KEY_EXISTS',
+  SOCKET_IN_USE: 'E_SOCKET_IN_USE',
+  DATA_LOCKED: 'E_DATA_LOCKED',
+  FSYNC_FAILED: 'E_FSYNC_FAILED',
+  LZ4_CAP: 'E_LZ4_CAP',
+  LZ4_FRAME: 'E_LZ4_FRAME',
+  USAGE: 'E_USAGE',
+} as const;

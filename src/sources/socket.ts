@@ -1,0 +1,222 @@
+import { chmod, lstat, unlink } from 'node:fs/promises';
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import type { Logger } from 'pino';
+import { ErrorCode, RejectCode, SealogError } from '../errors.js';
+import type { AckTarget, RawLine, Source } from '../types.js';
+import type { Ingest } from './ingest.js';
+import { LineSplitter } from './lineSplitter.js';
+
+export interface SocketOptions {
+  path: string;
+  mode: number;
+  maxLineBytes: number;
+  /** Unread acks a client may pile up before its own reads pause. */
+  ackBufferBytes: number;
+}
+
+const HANDSHAKE_PREFIX = Buffer.from('{"$sealog"');
+
+export interface SocketCounts {
+  connections: number;
+  lines: number;
+}
+
+/**
+ * The Unix stream socket source: NDJSON in, one RawLine per line out, with
+ * backpressure (a full pipeline pauses the socket). A first line
+ * {"$sealog":{"ack":true}} turns on acknowledgements for that connection.
+ */
+export class SocketSource {
+  private server: Server | undefined;
+  private conns = new Set<Connection>();
+  private nextConn = 1;
+  readonly counts: SocketCounts = { connections: 0, lines: 0 };
+
+  constructor(private readonly opts: SocketOptions, private readonly ingest: Ingest, private readonly log: Logger) {}
+
+  async listen(): Promise<void> {
+    await removeStaleSocket(this.opts.path);
+    const server = createServer({ allowHalfOpen: true }, (sock) => {
+      const c = new Connection(this.nextConn++, sock, this);
+      this.conns.add(c);
+      this.counts.connections++;
+      sock.once('close', () => this.conns.delete(c));
+    });
+    // Create the socket file with no access beyond the intended mode, then set that mode exactly.
+    const old = process.umask(0o177);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(this.opts.path, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+    } finally {
+      process.umask(old);
+    }
+    await chmod(this.opts.path, this.opts.mode);
+    server.on('error', (err) => this.log.error({ err }, 'socket server error'));
+    this.server = server;
+  }
+
+  /** Stops accepting and reading; lines already framed stay in the pipeline. */
+  async stop(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    for (const c of this.conns) c.stopReading();
+    if (server) {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  }
+
+  /** After the pipeline has drained: every connection gets its last acks and an end. */
+  finish(): void {
+    for (const c of this.conns) c.endAfterAcks();
+  }
+
+  /** @internal */
+  write(line: RawLine, conn: Connection): void {
+    this.counts.lines++;
+    if (!this.ingest.write(line)) {
+      conn.pause('pipeline');
+      this.ingest.whenReady(() => conn.resume('pipeline'));
+    }
+  }
+
+  /** @internal */
+  get options(): SocketOptions {
+    return this.opts;
+  }
+  /** @internal */
+  get logger(): Logger {
+    return this.log;
+  }
+}
+
+class Connection implements AckTarget {
+  private splitter: LineSplitter;
+  private lineNo = 0;
+  private acks = false;
+  private outstanding = 0;
+  private inputEnded = false;
+  private stopped = false;
+  private pausedFor = new Set<string>();
+
+  constructor(readonly id: number, private readonly sock: Socket, private readonly src: SocketSource) {
+    this.splitter = new LineSplitter(src.options.maxLineBytes);
+    sock.on('data', (chunk: Buffer) => {
+      if (this.stopped) return;
+      for (const l of this.splitter.push(chunk)) this.line(l.bytes, l.oversize);
+    });
+    sock.on('end', () => {
+      if (this.stopped) return;
+      const last = this.splitter.end();
+      if (last) this.line(last.bytes, last.oversize);
+      this.inputEnded = true;
+      this.maybeEnd();
+    });
+    sock.on('drain', () => this.resume('acks'));
+    sock.on('error', (err) => src.logger.debug({ conn: id, err: err.message }, 'client connection error'));
+  }
+
+  private line(bytes: Buffer, oversize?: { length: number; sha256: string }): void {
+    const lineNo = ++this.lineNo;
+    if (!oversize && isBlank(bytes)) return; // blank lines carry no event
+    if (!oversize && bytes.subarray(0, HANDSHAKE_PREFIX.length).equals(HANDSHAKE_PREFIX)) {
+      const ack = lineNo === 1 ? parseHandshake(bytes) : undefined;
+      if (ack !== undefined) {
+        this.acks = ack;
+        return;
+      }
+      this.submit({ bytes, source: this.source(lineNo), ack: this.acks ? this : undefined, rejectAs: RejectCode.BAD_HANDSHAKE });
+      return;
+    }
+    this.submit({ bytes, oversize, source: this.source(lineNo), ack: this.acks ? this : undefined });
+  }
+
+  private source(line: number): Source {
+    return { kind: 'socket', conn: this.id, line };
+  }
+
+  private submit(raw: RawLine): void {
+    if (raw.ack) this.outstanding++;
+    this.src.write(raw, this);
+  }
+
+  committed(count: number, throughLine: number, lastSeq: number): void {
+    this.ackLine(count, `{"ack":"commit","count":${count},"through_line":${throughLine},"last_seq":${lastSeq}}\n`);
+  }
+
+  rejected(line: number, seq: number, code: string, reason: string): void {
+    this.ackLine(1, `${JSON.stringify({ ack: 'rejected', line, seq, code, reason })}\n`);
+  }
+
+  private ackLine(settled: number, text: string): void {
+    this.outstanding -= settled;
+    if (!this.sock.destroyed && this.sock.writable) {
+      // A client that does not read its acks slows only itself: its reads pause.
+      if (!this.sock.write(text) && this.sock.writableLength > this.src.options.ackBufferBytes) this.pause('acks');
+    }
+    this.maybeEnd();
+  }
+
+  private maybeEnd(): void {
+    if (this.inputEnded && this.outstanding === 0 && this.sock.writable) this.sock.end();
+  }
+
+  pause(why: string): void {
+    this.pausedFor.add(why);
+    this.sock.pause();
+  }
+
+  resume(why: string): void {
+    if (!this.pausedFor.delete(why) || this.pausedFor.size > 0 || this.stopped) return;
+    this.sock.resume();
+  }
+
+  stopReading(): void {
+    this.stopped = true;
+    this.sock.pause();
+  }
+
+  endAfterAcks(): void {
+    if (this.sock.writable) this.sock.end();
+    else this.sock.destroy();
+  }
+}
+
+function isBlank(b: Buffer): boolean {
+  for (let i = 0; i < b.length; i++) {
+    const c = b[i]!;
+    if (c !== 0x20 && c !== 0x09 && c !== 0x0d) return false;
+  }
+  return true;
+}
+
+function parseHandshake(bytes: Buffer): boolean | undefined {
+  try {
+    const v = JSON.parse(bytes.toString('utf8')) as { $sealog?: { ack?: unknown } };
+    const keys = Object.keys(v ?? {});
+    if (keys.length !== 1 || typeof v.$sealog !== 'object' || v.$sealog === null) return undefined;
+    return typeof v.$sealog.ack === 'boolean' ? v.$sealog.ack : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A socket file left by a crashed daemon is removed; a live daemon's socket is never taken. */
+async function removeStaleSocket(path: string): Promise<void> {
+  const st = await lstat(path).catch(() => undefined);
+  if (st && !st.isSocket()) throw new SealogError(ErrorCode.SOCKET_IN_USE, `${path} exists and is not a socket; refusing to replace it`);
+  const alive = await new Promise<boolean | 'absent'>((resolve) => {
+    const s = connect(path);
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'ENOENT' ? 'absent' : false));
+  });
+  if (alive === true) throw new SealogError(ErrorCode.SOCKET_IN_USE, `another process is listening on ${path}; refusing to take its socket`);
+  if (alive === false) await unlink(path);
+}

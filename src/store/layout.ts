@@ -1,0 +1,43 @@
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/** Where everything lives under the data directory. */
+export function layout(dataDir: string) {
+  return {
+    data: dataDir,
+    segments: join(dataDir, 'segments'),
+    checkpoints: join(dataDir, 'checkpoints'),
+    keys: join(dataDir, 'keys'),
+    recovery: join(dataDir, 'recovery'),
+    lock: join(dataDir, 'sealog.lock'),
+    signingKey: join(dataDir, 'keys', 'signing.key'),
+    publicKey: join(dataDir, 'keys', 'signing.pub'),
+    hmacKey: join(dataDir, 'keys', 'hmac.key'),
+  };
+}
+export type Layout = ReturnType<typeof layout>;
+
+const SEGMENT = /^(\d{10})\.seg\.lz4$/;
+const CHECKPOINT = /^(\d{20})\.ckpt$/;
+
+export const segmentName = (n: number) => `${String(n).padStart(10, '0')}.seg.lz4`;
+export const manifestName = (n: number) => `${String(n).padStart(10, '0')}.manifest`;
+export const checkpointName = (size: number) => `${String(size).padStart(20, '0')}.ckpt`;
+
+async function listNumbered(dir: string, re: RegExp): Promise<{ n: number; name: string }[]> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+  return names
+    .map((name) => ({ name, m: re.exec(name) }))
+    .filter((x) => x.m)
+    .map((x) => ({ n: Number(x.m![1]), name: x.name }))
+    .sort((a, b) => a.n - b.n);
+}
+
+export const listSegments = (l: Layout) => listNumbered(l.segments, SEGMENT);
+export const listCheckpoints = (l: Layout) => listNumbered(l.checkpoints, CHECKPOINT);

@@ -1,0 +1,98 @@
+import { decompressFrameSync } from 'lz4-napi';
+import type { FileHandle } from 'node:fs/promises';
+
+// We walk the LZ4 frame format (lz4 Frame_format.md) ourselves only to find frame
+// boundaries and to bound each frame's decoded size before decoding it: an
+// uncapped decode of a hostile segment is the classic decompression bomb.
+
+const MAGIC = 0x184d2204;
+const BLOCK_MAX = [0, 0, 0, 0, 64 << 10, 256 << 10, 1 << 20, 4 << 20];
+
+export type FrameScan =
+  | { ok: true; length: number; maxDecoded: number }
+  | { ok: false; incomplete: boolean; reason: string };
+
+/** Measures the frame starting at buf[0]. `incomplete` means more bytes might complete it. */
+export function scanFrame(buf: Buffer): FrameScan {
+  const need = (n: number): FrameScan => ({ ok: false, incomplete: true, reason: `frame cut short (needs ${n} bytes, has ${buf.length})` });
+  if (buf.length < 7) return need(7);
+  if (buf.readUInt32LE(0) !== MAGIC) return { ok: false, incomplete: false, reason: 'bad LZ4 frame magic' };
+  const flg = buf[4]!;
+  const bd = buf[5]!;
+  if (flg >> 6 !== 1 || flg & 0x02 || bd & 0x8f) return { ok: false, incomplete: false, reason: 'bad LZ4 frame descriptor' };
+  const blockMax = BLOCK_MAX[(bd >> 4) & 7]!;
+  if (!blockMax) return { ok: false, incomplete: false, reason: 'bad LZ4 block size code' };
+  const blockChecksum = (flg & 0x10) !== 0;
+  const contentChecksum = (flg & 0x04) !== 0;
+  let pos = 6 + (flg & 0x08 ? 8 : 0) + (flg & 0x01 ? 4 : 0) + 1;
+  let blocks = 0;
+  for (;;) {
+    if (buf.length < pos + 4) return need(pos + 4);
+    const word = buf.readUInt32LE(pos);
+    pos += 4;
+    if (word === 0) break;
+    const size = word & 0x7fffffff;
+    if (size > blockMax) return { ok: false, incomplete: false, reason: 'LZ4 block larger than its declared maximum' };
+    pos += size + (blockChecksum ? 4 : 0);
+    blocks++;
+  }
+  if (contentChecksum) pos += 4;
+  if (buf.length < pos) return need(pos);
+  return { ok: true, length: pos, maxDecoded: blocks * blockMax };
+}
+
+/** Decodes one whole frame, refusing any whose declared blocks could exceed `cap` bytes. */
+export function decodeFrame(frame: Buffer, maxDecoded: number, cap: number): Buffer {
+  if (maxDecoded > cap) throw new Error(`LZ4 frame may decode to ${maxDecoded} bytes, over the ${cap}-byte cap`);
+  return decompressFrameSync(frame);
+}
+
+export interface FrameAt {
+  offset: number;
+  raw: Buffer;
+  maxDecoded: number;
+}
+export interface FrameFault {
+  offset: number;
+  reason: string;
+  incomplete: boolean;
+}
+
+/**
+ * Yields each frame of a segment file with its byte offset, reading in bounded
+ * chunks; stops at the first fault, which it yields last.
+ */
+export async function* readFrames(fh: FileHandle, fileSize: number, maxFrameBytes: number): AsyncGenerator<FrameAt | FrameFault> {
+  let buf = Buffer.alloc(0);
+  let bufStart = 0; // file offset of buf[0]
+  let filePos = 0;
+  while (bufStart < fileSize) {
+    const scan = scanFrame(buf);
+    if (scan.ok) {
+      yield { offset: bufStart, raw: buf.subarray(0, scan.length), maxDecoded: scan.maxDecoded };
+      buf = buf.subarray(scan.length);
+      bufStart += scan.length;
+      continue;
+    }
+    if (!scan.incomplete) {
+      yield { offset: bufStart, reason: scan.reason, incomplete: false };
+      return;
+    }
+    if (filePos >= fileSize) {
+      yield { offset: bufStart, reason: scan.reason, incomplete: true };
+      return;
+    }
+    if (buf.length >= maxFrameBytes) {
+      yield { offset: bufStart, reason: `LZ4 frame longer than ${maxFrameBytes} bytes`, incomplete: false };
+      return;
+    }
+    const chunk = Buffer.allocUnsafe(Math.min(Math.max(1 << 20, buf.length), fileSize - filePos));
+    const { bytesRead } = await fh.read(chunk, 0, chunk.length, filePos);
+    if (bytesRead === 0) {
+      yield { offset: bufStart, reason: 'file shrank while being read', incomplete: true };
+      return;
+    }
+    filePos += bytesRead;
+    buf = Buffer.concat([buf, chunk.subarray(0, bytesRead)]);
+  }
+}

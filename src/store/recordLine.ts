@@ -1,0 +1,38 @@
+import { leafHash, ZERO_HASH_HEX } from '../crypto/hash.js';
+
+// A stored line is JCS(record without hash) with `,"hash":"<64 hex>"}` in place of its closing brace.
+const SUFFIX_LEN = ',"hash":"'.length + 64 + '"}'.length;
+const SUFFIX = /^,"hash":"([0-9a-f]{64})"\}$/;
+
+export interface OpenedLine {
+  seq: number;
+  prev: string;
+  hash: Buffer;
+  /** The line's own hash field. */
+  claimed: string;
+  record: Record<string, unknown>;
+}
+
+/**
+ * Recomputes a record's hash from its stored line alone. Returns an error string
+ * for a line that is not a record; the caller compares `hash` with `claimed`.
+ */
+export function openLine(line: Buffer): OpenedLine | string {
+  if (line.length <= SUFFIX_LEN) return 'line too short to be a record';
+  const m = SUFFIX.exec(line.subarray(line.length - SUFFIX_LEN).toString('latin1'));
+  if (!m) return 'line does not end with the hash member';
+  let record: Record<string, unknown>;
+  try {
+    record = JSON.parse(line.toString('utf8')) as Record<string, unknown>;
+  } catch {
+    return 'line is not JSON';
+  }
+  const { seq, prev } = record;
+  if (!Number.isSafeInteger(seq) || (seq as number) < 0 || typeof prev !== 'string' || !/^[0-9a-f]{64}$/.test(prev)) {
+    return 'record lacks a valid seq or prev';
+  }
+  const body = Buffer.concat([line.subarray(0, line.length - SUFFIX_LEN), Buffer.from('}')]);
+  return { seq: seq as number, prev, hash: leafHash(body), claimed: m[1]!, record };
+}
+
+export { ZERO_HASH_HEX };

@@ -1,0 +1,121 @@
+import { mkdir, open, readFile, truncate, unlink, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import type { Logger } from 'pino';
+import { ZERO_HASH_HEX, sha256Hex } from '../crypto/hash.js';
+import { parseVerifierKey, type Signer } from '../crypto/keys.js';
+import { CompactTree } from '../crypto/merkle.js';
+import { SealogError } from '../errors.js';
+import { signCheckpoint } from './checkpoint.js';
+import { fatalSync, syncDir, writeFileDurable } from './fsutil.js';
+import { checkpointName, listCheckpoints, listSegments, manifestName, type Layout } from './layout.js';
+import { openManifest, signManifest, type Manifest } from './manifest.js';
+import { openLine } from './recordLine.js';
+import { segmentRecords } from './records.js';
+import type { StoreState } from './segmentStore.js';
+
+export interface TornTail {
+  segment: number;
+  offset: number;
+  bytes: number;
+  sha256: string;
+  reason: string;
+  savedAs: string;
+}
+
+export interface Recovered {
+  state: StoreState;
+  lastCheckpointSize: number;
+  torn: TornTail[];
+}
+
+/**
+ * Finds where the log stands at start. Closed segments are trusted through their
+ * signed manifests; segments left open by a crash are read record by record, a
+ * torn tail of the newest is cut (and kept under recovery/), and each is closed
+ * with a checkpoint and manifest so the chain continues from the last good record.
+ */
+export async function recover(l: Layout, origin: string, signer: Signer, frameCap: number, log: Logger): Promise<Recovered> {
+  const verifier = parseVerifierKey(signer.verifierKey);
+  const segments = await listSegments(l);
+  let tree = new CompactTree();
+  let lastHash = ZERO_HASH_HEX;
+  let firstOpen = 0;
+  for (let i = segments.length - 1; i >= 0; i--) {
+    const path = join(l.segments, manifestName(segments[i]!.n));
+    const data = await readFile(path).catch(() => undefined);
+    if (!data) continue;
+    const opened = openManifest(data, verifier);
+    if ('error' in opened) throw new SealogError('E_RECOVERY', `${path}: ${opened.error}; refusing to append to a log whose state cannot be trusted`);
+    const m = opened.manifest;
+    tree = new CompactTree(m.tree_size, m.peaks.map((p) => Buffer.from(p, 'hex')));
+    lastHash = m.last_hash;
+    firstOpen = i + 1;
+    break;
+  }
+  let nextSegment = segments.length ? segments[segments.length - 1]!.n + 1 : 1;
+  const torn: TornTail[] = [];
+  const checkpoints = await listCheckpoints(l);
+  let lastCheckpointSize = checkpoints.length ? checkpoints[checkpoints.length - 1]!.n : 0;
+
+  for (let i = firstOpen; i < segments.length; i++) {
+    const { n, name } = segments[i]!;
+    const path = join(l.segments, name);
+    const newest = i === segments.length - 1;
+    const firstSeq = tree.size;
+    const prev = lastHash;
+    for await (const f of segmentRecords(path, frameCap)) {
+      if ('lines' in f) {
+        for (const line of f.lines) {
+          const r = openLine(line);
+          const bad = typeof r === 'string' ? r : r.claimed !== r.hash.toString('hex') ? 'hash mismatch' : r.seq !== tree.size ? `seq ${r.seq}, expected ${tree.size}` : r.prev !== lastHash ? 'prev does not chain' : '';
+          if (bad) throw new SealogError('E_RECOVERY', `${path} at byte ${f.offset}: ${bad}; the log is damaged, run sealog verify`);
+          const ok = r as Exclude<typeof r, string>;
+          tree.append(ok.hash);
+          lastHash = ok.claimed;
+        }
+        continue;
+      }
+      if (!newest) throw new SealogError('E_RECOVERY', `${path} at byte ${f.offset}: ${f.reason}; only the newest segment may have a torn tail`);
+      torn.push(await cutTail(l, n, path, f.offset, f.reason, log));
+    }
+    if (tree.size === firstSeq && newest) {
+      // Created but never written: reuse its number rather than leave an empty segment.
+      await unlink(path);
+      await syncDir(l.segments);
+      nextSegment = n;
+      continue;
+    }
+    const root = tree.root();
+    if (tree.size > lastCheckpointSize) {
+      await writeFileDurable(join(l.checkpoints, checkpointName(tree.size)), signCheckpoint(origin, tree.size, root, signer)).catch(fatalSync);
+      lastCheckpointSize = tree.size;
+    }
+    const data = await readFile(path);
+    const manifest: Manifest = {
+      origin, segment: n, first_seq: firstSeq, last_seq: tree.size - 1, records: tree.size - firstSeq, prev,
+      last_hash: lastHash, tree_size: tree.size, root: root.toString('base64'),
+      peaks: tree.peaks.map((p) => p.toString('hex')), bytes: data.length, sha256: sha256Hex(data),
+    };
+    await writeFileDurable(join(l.segments, manifestName(n)), signManifest(manifest, signer)).catch(fatalSync);
+    log.warn({ segment: n, records: manifest.records }, 'closed a segment left open by a crash');
+  }
+  return { state: { nextSegment, tree, lastHash }, lastCheckpointSize, torn };
+}
+
+async function cutTail(l: Layout, n: number, path: string, offset: number, reason: string, log: Logger): Promise<TornTail> {
+  const data = await readFile(path);
+  const cut = data.subarray(offset);
+  await mkdir(l.recovery, { recursive: true, mode: 0o750 });
+  const savedAs = join(l.recovery, `${String(n).padStart(10, '0')}-${offset}.torn`);
+  await writeFile(savedAs, cut, { mode: 0o640 });
+  await truncate(path, offset);
+  const fh = await open(path, 'r+');
+  try {
+    await fh.sync().catch(fatalSync);
+  } finally {
+    await fh.close();
+  }
+  const t = { segment: n, offset, bytes: cut.length, sha256: sha256Hex(cut), reason, savedAs: `recovery/${basename(savedAs)}` };
+  log.warn(t, 'cut a torn tail left by a crash');
+  return t;
+}

@@ -1,0 +1,73 @@
+import type { RejectCode } from './errors.js';
+
+// Shapes that travel between the pipeline's stages.
+
+/** Where an event came from; lands in the record as `source`. */
+export interface Source {
+  kind: 'socket' | 'spool' | 'sealog';
+  conn?: number;
+  file?: string;
+  line?: number;
+}
+
+/** Where a committed record's acknowledgement goes, if anywhere. Owned by the source. */
+export interface AckTarget {
+  /** `count` accepted lines of this client, up to `throughLine`, are durable; the last is `lastSeq`. */
+  committed(count: number, throughLine: number, lastSeq: number): void;
+  /** A rejected line's dead-letter record is durable at `seq`. */
+  rejected(line: number, seq: number, code: string, reason: string): void;
+}
+
+/** A framed input line, as a source hands it to `parse`. */
+export interface RawLine {
+  bytes: Buffer;
+  source: Source;
+  ack?: AckTarget;
+  /** Set when the line exceeded the size limit: `bytes` then holds only its head. */
+  oversize?: { length: number; sha256: string };
+  /** Set when the source already knows the line must be rejected, and why. */
+  rejectAs?: RejectCode;
+}
+
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [k: string]: JsonValue };
+export type JsonObject = { [k: string]: JsonValue };
+
+export interface Redaction {
+  path: string;
+  kind: string;
+}
+
+/** An event on its way to being sealed. */
+export interface Draft {
+  source: Source;
+  ack?: AckTarget;
+  event: JsonObject;
+  /** Set when the input was rejected: the event is then the dead-letter entry. */
+  rejected?: { code: string; reason: string };
+  redactions: Redaction[];
+  stream?: string;
+  level?: string;
+  type?: string;
+}
+
+/** A sealed record: its stored line (with trailing newline) and what the store needs. */
+export interface Sealed {
+  seq: number;
+  hash: Buffer;
+  line: Buffer;
+  source: Source;
+  ack?: AckTarget;
+  rejected?: { code: string; reason: string };
+}
+
+export interface Batch {
+  records: Sealed[];
+  bytes: number;
+}
+
+export interface Frame {
+  records: Sealed[];
+  /** One LZ4 frame holding every record line of the batch. */
+  data: Buffer;
+  rawBytes: number;
+}
