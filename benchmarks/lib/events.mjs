@@ -102,7 +102,7 @@ function eventSource(seed) {
       case 'tool_end':
         return { tool: pick(TOOLS), call_id: `call_${hex(24)}`, duration_ms: int(2, 9000), status: level === 'error' ? 'error' : 'ok', result_items: int(0, 40), text: '' };
       case 'PlanningEvent':
-        return { plan_id: uuid(), steps: Array.from({ length: int(2, 5) }, () => words(int(2, 5))), estimated_tokens: int(1000, 60000), text: '' };
+        return { plan_id: `plan-${hex(8)}`, steps: Array.from({ length: int(2, 4) }, () => words(int(2, 4))), estimated_tokens: int(1000, 60000), text: '' };
       case 'ValidationEvent':
         return { rule: pick(RULES), passed: level !== 'error' && rnd() < 0.85, issues: int(0, 4), text: '' };
       case 'GAMPCategorizationEvent':
@@ -128,22 +128,25 @@ function eventSource(seed) {
       fill = ev;
       key = 'message';
     } else if (kind === 'tool_start' || kind === 'tool_end') {
-      ev = { timestamp: ts, hook_type: kind, level, agent: pick(AGENTS), session_id: s.id, correlation_id: uuid(), payload: payloadFor(kind, level) };
+      // Hooks are linked by the payload's call_id, so they carry no correlation id.
+      ev = { timestamp: ts, hook_type: kind, level, agent: pick(AGENTS), session_id: s.id, payload: payloadFor(kind, level) };
       fill = ev.payload;
       key = 'text';
     } else {
-      ev = { timestamp: ts, event_type: kind, level, source: pick(AGENTS), session_id: s.id, correlation_id: uuid(), payload: payloadFor(kind, level) };
-      // Only the document-centric events name the workflow and document they concern.
-      if (kind === 'GAMPCategorizationEvent' || kind === 'ValidationEvent' || kind === 'PlanningEvent') Object.assign(ev, { workflow_id: s.workflow, document_id: s.doc });
+      ev = { timestamp: ts, event_type: kind, level, source: pick(AGENTS), session_id: s.id, payload: payloadFor(kind, level) };
+      // Request/response pairs share a correlation id; document-centric events
+      // name the workflow and document they concern instead.
+      if (kind === 'AgentRequestEvent' || kind === 'AgentResponseEvent') ev.correlation_id = uuid();
+      else if (kind !== 'WorkflowStepEvent') Object.assign(ev, { workflow_id: s.workflow, document_id: s.doc });
       fill = ev.payload;
       key = 'text';
     }
-    // Structured events carry ~250 bytes of envelope before any text, so the
-    // drawn target is skewed low (150 + 450*u^3) to land the overall mean near
-    // 300 bytes; every event still gets at least a few words of text.
+    // Structured events carry ~200-300 bytes before any text, so the drawn
+    // target is skewed low (150 + 450*u^3) to land the overall mean near 300
+    // bytes; every event still gets at least a few words of text.
     const target = 150 + Math.floor(450 * rnd() * rnd() * rnd());
     const base = JSON.stringify(ev).length;
-    const want = Math.min(Math.max(target - base, int(12, 40)), 600 - base);
+    const want = Math.min(Math.max(target - base, int(8, 30)), 600 - base);
     let text = '';
     while (text.length < want) text += (text ? ' ' : '') + sentence(int(4, 14));
     // Cut at a word boundary, as a logger truncating a long message would.

@@ -1,3 +1,4 @@
+import { jcs } from '../crypto/canonical.js';
 import { leafHash, ZERO_HASH_HEX } from '../crypto/hash.js';
 
 // A stored line is JCS(record without hash) with `,"hash":"<64 hex>"}` in place of its closing brace.
@@ -10,6 +11,8 @@ export interface OpenedLine {
   hash: Buffer;
   /** The line's own hash field. */
   claimed: string;
+  /** The body is exactly the RFC 8785 form of the record without hash, as DESIGN §2 requires. */
+  canonical: boolean;
   record: Record<string, unknown>;
 }
 
@@ -32,7 +35,14 @@ export function openLine(line: Buffer): OpenedLine | string {
     return 'record lacks a valid seq or prev';
   }
   const body = Buffer.concat([line.subarray(0, line.length - SUFFIX_LEN), Buffer.from('}')]);
-  return { seq: seq as number, prev, hash: leafHash(body), claimed: m[1]!, record };
+  const { hash: _claimed, ...unsigned } = record;
+  let canonical = false;
+  try {
+    canonical = body.equals(Buffer.from(jcs(unsigned), 'utf8'));
+  } catch {
+    // lone surrogates or the like: not canonical JSON
+  }
+  return { seq: seq as number, prev, hash: leafHash(body), claimed: m[1]!, canonical, record };
 }
 
 export { ZERO_HASH_HEX };

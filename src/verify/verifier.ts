@@ -123,6 +123,7 @@ export async function verifyLog(o: VerifyOptions): Promise<Verdict> {
           const r = openLine(line);
           if (typeof r === 'string') fail({ code: VerifyCode.RECORD_MALFORMED, message: r, ...at });
           const rec = r as Exclude<typeof r, string>;
+          if (!rec.canonical) fail({ code: VerifyCode.NOT_CANONICAL, message: 'record line is not the canonical (RFC 8785) form of its contents', ...at });
           if (rec.hash.toString('hex') !== rec.claimed) fail({ code: VerifyCode.HASH_MISMATCH, message: `record hash does not match its contents (seq field says ${rec.seq})`, ...at });
           if (rec.seq !== tree.size) {
             fail({ code: VerifyCode.SEQ_MISMATCH, message: `found seq ${rec.seq} where seq ${tree.size} belongs (record ${rec.seq < tree.size ? 'duplicated or reordered' : 'deleted or reordered'})`, ...at });

@@ -9,6 +9,7 @@ otherwise the pure-Python ed25519.py next to this file.
 """
 import argparse, base64, binascii, hashlib, json, math, os, re, subprocess, sys
 
+sys.dont_write_bytecode = True  # keep the source tree free of __pycache__
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import ed25519 as pure_ed25519  # noqa: E402
 
@@ -20,13 +21,20 @@ except ImportError:
 
 RECORD_FIELDS = {"seq", "prev", "ts", "stream", "level", "type", "source", "event", "redactions"}
 SUFFIX_RE = re.compile(rb',"hash":"([0-9a-f]{64})"\}\Z')
-SEG_RE = re.compile(r"^(\d{10})\.seg\.lz4$")
-CKPT_RE = re.compile(r"^(\d{20})\.ckpt$")
+SEG_RE = re.compile(r"^([0-9]{10})\.seg\.lz4$")
+CKPT_RE = re.compile(r"^([0-9]{20})\.ckpt$")
 ZERO_HASH = "0" * 64
 
 
 class Fail(Exception):
     pass
+
+
+def b64(s):
+    try:
+        return base64.b64decode(s, validate=True)
+    except (binascii.Error, ValueError):
+        return b""
 
 
 def ed25519_verify(pub, msg, sig):
@@ -74,8 +82,10 @@ def jcs_string(s):
         c = ord(ch)
         if ch in ESC:
             out.append(ESC[ch])
-        elif c < 0x20 or 0xD800 <= c <= 0xDFFF:  # controls, lone surrogates
+        elif c < 0x20:
             out.append("\\u%04x" % c)
+        elif 0xD800 <= c <= 0xDFFF:
+            raise Fail("lone surrogate in string (not allowed by RFC 8785)")
         else:
             out.append(ch)
     return '"' + "".join(out) + '"'
@@ -98,13 +108,10 @@ def jcs(v):
     raise Fail("unexpected JSON value type %r" % type(v))
 
 
-def no_dup_keys(pairs):
-    d = {}
-    for k, val in pairs:
-        if k in d:
-            raise Fail("duplicate JSON key %r" % k)
-        d[k] = val
-    return d
+def no_dup_keys(pairs):  # json.loads hook: reject duplicate member names
+    if len({k for k, _ in pairs}) != len(pairs):
+        raise Fail("duplicate JSON member name in %r" % [k for k, _ in pairs])
+    return dict(pairs)
 
 
 def bad_constant(c):
@@ -134,12 +141,8 @@ class Merkle:
 # ---- key and checkpoints ---------------------------------------------------
 def load_key(path):
     line = open(path, "rb").read().decode("utf-8").rstrip("\n")
-    try:
-        name, rest = line.split("+", 1)
-        keyid_hex, b64 = rest.split("+", 1)
-        raw = base64.b64decode(b64, validate=True)
-    except (ValueError, binascii.Error):
-        raise Fail("malformed public key line %r" % line)
+    name, keyid_hex, raw = (line.split("+", 2) + ["", ""])[:3]
+    raw = b64(raw)
     if not name or len(keyid_hex) != 8 or len(raw) != 33 or raw[0] != 1:
         raise Fail("malformed public key line %r" % line)
     want = hashlib.sha256(name.encode() + b"\n" + raw).digest()[:4]
@@ -161,10 +164,7 @@ def parse_checkpoint(path, key, origin):
         raise Fail("%s: origin %r != %r" % (path, lines[0], origin))
     if not re.fullmatch(r"0|[1-9][0-9]*", lines[1]):
         raise Fail("%s: bad tree size %r" % (path, lines[1]))
-    try:
-        root = base64.b64decode(lines[2], validate=True)
-    except binascii.Error:
-        root = b""
+    root = b64(lines[2])
     if len(root) != 32:
         raise Fail("%s: bad root hash %r" % (path, lines[2]))
     good = 0
@@ -172,10 +172,7 @@ def parse_checkpoint(path, key, origin):
         m = re.fullmatch(r"\u2014 (\S+) (\S+)", sl)
         if not m:
             raise Fail("%s: malformed signature line %r" % (path, sl))
-        try:
-            blob = base64.b64decode(m.group(2), validate=True)
-        except binascii.Error:
-            raise Fail("%s: bad base64 in signature line" % path)
+        blob = b64(m.group(2))
         if m.group(1) != name or blob[:4] != keyid:
             continue
         if len(blob) != 68 or not ed25519_verify(pub, text + b"\n", blob[4:]):
@@ -186,10 +183,41 @@ def parse_checkpoint(path, key, origin):
     return int(lines[1]), root
 
 
-# ---- main verification -----------------------------------------------------
+# ---- records and main verification ----------------------------------------
+def check_record(line, n, prev):
+    """Check one decompressed record line (seq n); return its leaf hash."""
+    if not line.endswith(b"\n"):
+        raise Fail("last line not newline-terminated")
+    L = line[:-1]
+    m = SUFFIX_RE.search(L)
+    if not m:
+        raise Fail("line does not end with the hash suffix: %r" % L[-80:])
+    body = L[:-75] + b"}"
+    try:
+        obj = json.loads(body.decode("utf-8"), object_pairs_hook=no_dup_keys, parse_constant=bad_constant)
+    except ValueError as e:  # includes UnicodeDecodeError
+        raise Fail("body is not valid UTF-8 JSON: %s" % e)
+    if not isinstance(obj, dict):
+        raise Fail("body is not a JSON object")
+    canon = jcs(obj).encode("utf-8")
+    if canon != body:
+        i = next(i for i in range(len(body) + 1) if body[i:i + 1] != canon[i:i + 1])
+        raise Fail("body not JCS-canonical at byte %d: got %r, canonical %r"
+                   % (i, body[max(0, i - 30):i + 30], canon[max(0, i - 30):i + 30]))
+    leaf = hashlib.sha256(b"\x00" + body).digest()
+    if leaf.hex() != m.group(1).decode():
+        raise Fail("hash mismatch (stored %s, computed %s)" % (m.group(1).decode(), leaf.hex()))
+    if set(obj) != RECORD_FIELDS:
+        raise Fail("fields %r != expected %r" % (sorted(obj), sorted(RECORD_FIELDS)))
+    if type(obj["seq"]) is not int or obj["seq"] != n:
+        raise Fail("seq is %r, expected %d" % (obj["seq"], n))
+    if obj["prev"] != prev:
+        raise Fail("prev %r != previous record's hash %s" % (obj["prev"], prev))
+    return leaf
+
+
 def verify(data_dir, key_path, origin, st):
-    key = load_key(key_path)
-    ckpts = {}
+    key, ckpts = load_key(key_path), {}
     cdir = os.path.join(data_dir, "checkpoints")
     for fn in sorted(os.listdir(cdir)) if os.path.isdir(cdir) else []:
         m = CKPT_RE.match(fn)
@@ -203,109 +231,85 @@ def verify(data_dir, key_path, origin, st):
     segs = sorted(int(m.group(1)) for m in map(SEG_RE.match, os.listdir(sdir)) if m)
     if segs != list(range(1, len(segs) + 1)):
         raise Fail("segment numbers not contiguous from 1: %r" % segs)
-    st["segments"] = len(segs)
-    tree, prev, n = Merkle(), ZERO_HASH, 0
+    st["segments"], tree, prev, n = len(segs), Merkle(), ZERO_HASH, 0
 
-    def check_ckpt():
-        if n in ckpts:
-            if tree.root() != ckpts[n]:
-                raise Fail("checkpoint %d: root mismatch" % n)
+    def check_checkpoint_at(size):
+        if size in ckpts:
+            if tree.root() != ckpts.pop(size):
+                raise Fail("checkpoint %d: root does not match the first %d records" % (size, size))
             st["checkpoints_checked"] += 1
 
-    check_ckpt()
+    check_checkpoint_at(0)
     for num in segs:
         path = os.path.join(sdir, "%010d.seg.lz4" % num)
-        proc = subprocess.Popen(["/usr/bin/lz4", "-dc", path], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        try:
-            for line in proc.stdout:
-                where = "segment %d record seq=%d" % (num, n)
-                if not line.endswith(b"\n"):
-                    raise Fail(where + ": last line not newline-terminated")
-                L = line[:-1]
-                m = SUFFIX_RE.search(L)
-                if not m:
-                    raise Fail(where + ": line does not end with hash suffix: %r" % L[-80:])
-                body = L[:-75] + b"}"
+        with subprocess.Popen(["/usr/bin/lz4", "-dc", path], stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
+            for line in proc.stdout:  # streamed: memory stays small
                 try:
-                    obj = json.loads(body.decode("utf-8"), object_pairs_hook=no_dup_keys, parse_constant=bad_constant)
-                except (UnicodeDecodeError, ValueError) as e:
-                    raise Fail(where + ": body not valid JSON: %s" % e)
-                if not isinstance(obj, dict):
-                    raise Fail(where + ": body is not an object")
-                canon = jcs(obj).encode("utf-8")
-                if canon != body:
-                    raise Fail(where + ": body not JCS-canonical: got %r want %r" % (body[:300], canon[:300]))
-                leaf = hashlib.sha256(b"\x00" + body).digest()
-                if leaf.hex() != m.group(1).decode():
-                    raise Fail(where + ": hash mismatch (stored %s, computed %s)" % (m.group(1).decode(), leaf.hex()))
-                if set(obj) != RECORD_FIELDS:
-                    raise Fail(where + ": fields %r != expected %r" % (sorted(obj), sorted(RECORD_FIELDS)))
-                if type(obj["seq"]) is not int or obj["seq"] != n:
-                    raise Fail(where + ": seq is %r, expected %d" % (obj["seq"], n))
-                if obj["prev"] != prev:
-                    raise Fail(where + ": prev %r != previous hash %s" % (obj["prev"], prev))
+                    leaf = check_record(line, n, prev)
+                except Fail as e:
+                    proc.kill()
+                    raise Fail("segment %d, record seq=%d: %s" % (num, n, e))
                 prev, n = leaf.hex(), n + 1
                 tree.add(leaf)
                 st["records"] = n
-                check_ckpt()
-        finally:
-            proc.stdout.close()
-            err = proc.stderr.read()
-            rc = proc.wait()
-        if rc != 0:
-            raise Fail("lz4 -dc failed on %s (rc %d): %s" % (path, rc, err.decode(errors="replace").strip()))
-    beyond = sorted(s for s in ckpts if s > n)
-    if beyond:
-        raise Fail("checkpoint(s) with tree size > %d records: %r" % (n, beyond))
+                check_checkpoint_at(n)
+            err = proc.stderr.read().decode(errors="replace").strip()
+        if proc.returncode != 0:
+            raise Fail("lz4 -dc %s failed (rc %d): %s" % (path, proc.returncode, err))
+    if ckpts:
+        raise Fail("checkpoint(s) with tree size > %d records: %r" % (n, sorted(ckpts)))
 
 
 def self_test():
-    sk = bytes.fromhex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60")
     pk = bytes.fromhex("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a")
+    sk = bytes.fromhex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60")
     sig = bytes.fromhex("e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bac"
-                        "c61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b")
+                        "c61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b")  # RFC 8032 test 1, empty message
     bad = sig[:-1] + bytes([sig[-1] ^ 1])
-    checks = {
-        "ed25519_pure_pubkey": pure_ed25519.public_key_from_secret(sk) == pk,
-        "ed25519_pure_vector1": pure_ed25519.verify(pk, b"", sig) and not pure_ed25519.verify(pk, b"", bad),
-        "ed25519_active_vector1": ed25519_verify(pk, b"", sig) and not ed25519_verify(pk, b"x", sig),
-        "jcs_numbers": [es_number(x) for x in (0.85, 1e21, 1e20, 1e-6, 1e-7, -1.5, 123.0, 5e-324, 1.7976931348623157e308)]
-        == ["0.85", "1e+21", "100000000000000000000", "0.000001", "1e-7", "-1.5", "123", "5e-324", "1.7976931348623157e+308"],
-        "jcs_object": jcs({"\u20ac": 1, "\r": 2, "\U0001F600": 3, "b": ["\u00e9\x1f\"\\\n"]})
-        == '{"\\r":2,"b":["\u00e9\\u001f\\"\\\\\\n"],"\u20ac":1,"\U0001F600":3}',
-    }
-    t, leaves = Merkle(), [hashlib.sha256(b"\x00" + bytes([i])).digest() for i in range(7)]
+    nums = (0.85, 1e21, 1e20, 1e-6, 1e-7, -1.5, 123.0, 5e-324, 1.7976931348623157e308, 2**53 + 1)
+    leaves = [hashlib.sha256(b"\x00" + bytes([i])).digest() for i in range(9)]
 
-    def mth(ls):
+    def mth(ls):  # recursive RFC 9162 definition, to cross-check the incremental one
         if len(ls) == 1:
             return ls[0]
         k = 1 << ((len(ls) - 1).bit_length() - 1)
         return hashlib.sha256(b"\x01" + mth(ls[:k]) + mth(ls[k:])).digest()
-    ok = True
-    for i, leaf in enumerate(leaves):
-        t.add(leaf)
-        ok = ok and t.root() == mth(leaves[: i + 1])
-    checks["merkle_incremental"] = ok
+    tree, roots = Merkle(), []
+    for leaf in leaves:
+        tree.add(leaf)
+        roots.append(tree.root())
+    checks = {
+        "ed25519_pure_pubkey": pure_ed25519.public_key_from_secret(sk) == pk,
+        "ed25519_pure_vector1": pure_ed25519.verify(pk, b"", sig) and not pure_ed25519.verify(pk, b"", bad),
+        "ed25519_active_vector1": ed25519_verify(pk, b"", sig) and not ed25519_verify(pk, b"x", sig),
+        "jcs_numbers": [jcs(x) for x in nums] == ["0.85", "1e+21", "100000000000000000000", "0.000001", "1e-7",
+                                                  "-1.5", "123", "5e-324", "1.7976931348623157e+308", "9007199254740992"],
+        "jcs_object": jcs({"\u20ac": 1, "\r": 2, "\U0001F600": 3, "b": ["\u00e9\x1f\"\\\n"]})
+        == '{"\\r":2,"b":["\u00e9\\u001f\\"\\\\\\n"],"\u20ac":1,"\U0001F600":3}',
+        "merkle_incremental": roots == [mth(leaves[:i + 1]) for i in range(len(leaves))],
+    }
+    ok = all(checks.values())
     checks["ed25519_backend"] = "cryptography" if Ed25519PublicKey else "pure-python"
-    good = all(v for k, v in checks.items() if k != "ed25519_backend")
-    print(json.dumps({"ok": good, "self_test": checks}))
-    return 0 if good else 1
+    print(json.dumps({"ok": ok, "self_test": checks}))
+    return 0 if ok else 1
 
 
 def main():
+    st = {"ok": False, "records": 0, "checkpoints_checked": 0, "segments": 0}
+
+    def usage_error(msg):
+        print(json.dumps(dict(st, error="usage: " + msg)))
+        sys.exit(2)
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data")
-    ap.add_argument("--key")
-    ap.add_argument("--origin")
+    ap.error = usage_error
+    for opt in ("--data", "--key", "--origin"):
+        ap.add_argument(opt)
     ap.add_argument("--self-test", action="store_true")
     args = ap.parse_args()
     if args.self_test:
         return self_test()
-    st = {"ok": False, "records": 0, "checkpoints_checked": 0, "segments": 0}
     if not args.data or not args.key or not os.path.isdir(args.data) or not os.path.isfile(args.key):
-        st["error"] = "usage: --data DIR (existing directory) and --key PUBKEYFILE (existing file) are required"
-        print(json.dumps(st))
-        return 2
+        usage_error("--data DIR (an existing directory) and --key PUBKEYFILE (an existing file) are required")
     try:
         verify(args.data, args.key, args.origin, st)
         st["ok"] = True

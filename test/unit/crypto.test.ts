@@ -1,0 +1,67 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { test } from 'node:test';
+import { leafHash, nodeHash } from '../../src/crypto/hash.js';
+import { generateKeys, parseSignerKey, parseVerifierKey } from '../../src/crypto/keys.js';
+import { CompactTree } from '../../src/crypto/merkle.js';
+import { noteSignedBy, parseNote, signNote } from '../../src/crypto/note.js';
+import { openCheckpoint, signCheckpoint } from '../../src/store/checkpoint.js';
+
+// RFC 9162 §2.1.1 MTH, written the slow recursive way as the reference.
+function mth(leaves: Buffer[]): Buffer {
+  if (leaves.length === 0) return createHash('sha256').digest();
+  if (leaves.length === 1) return leaves[0]!;
+  let k = 1;
+  while (k * 2 < leaves.length) k *= 2;
+  return nodeHash(mth(leaves.slice(0, k)), mth(leaves.slice(k)));
+}
+
+test('the compact tree root equals RFC 9162 MTH for every size up to 70', () => {
+  const leaves = Array.from({ length: 70 }, (_, i) => leafHash(`leaf ${i}`));
+  const t = new CompactTree();
+  assert.deepEqual(t.root(), mth([]));
+  for (let i = 0; i < leaves.length; i++) {
+    t.append(leaves[i]!);
+    assert.deepEqual(t.root(), mth(leaves.slice(0, i + 1)), `size ${i + 1}`);
+  }
+  const resumed = new CompactTree(t.size, t.peaks.slice());
+  resumed.append(leafHash('next'));
+  t.append(leafHash('next'));
+  assert.deepEqual(resumed.root(), t.root());
+});
+
+test('keys round-trip in signed-note form with the C2SP key id', () => {
+  const k = generateKeys('sealog/test');
+  const signer = parseSignerKey(k.signerKey);
+  const verifier = parseVerifierKey(k.verifierKey);
+  assert.equal(signer.verifierKey, k.verifierKey);
+  const raw = Buffer.from(k.verifierKey.split('+').slice(2).join('+'), 'base64');
+  const id = createHash('sha256').update('sealog/test\n').update(raw).digest().subarray(0, 4);
+  assert.deepEqual(verifier.keyId, id);
+  assert.throws(() => parseVerifierKey(k.verifierKey.replace(/\+[0-9a-f]{8}\+/, '+00000000+')), /key id/);
+  assert.throws(() => parseVerifierKey('garbage'), { code: 'E_KEY_INVALID' });
+});
+
+test('a signed checkpoint verifies under its key only, and any edit breaks it', () => {
+  const k = parseSignerKey(generateKeys('sealog/a').signerKey);
+  const other = parseVerifierKey(generateKeys('sealog/a').verifierKey);
+  const root = leafHash('x');
+  const text = signCheckpoint('sealog/a', 42, root, k);
+  assert.match(text, /^sealog\/a\n42\n[A-Za-z0-9+/]{43}=\n\n\u2014 sealog\/a [A-Za-z0-9+/=]+\n$/);
+  const ok = openCheckpoint(Buffer.from(text), parseVerifierKey(k.verifierKey));
+  assert.ok('checkpoint' in ok && ok.checkpoint.size === 42 && ok.checkpoint.root.equals(root));
+  assert.ok('error' in openCheckpoint(Buffer.from(text), other));
+  assert.ok('error' in openCheckpoint(Buffer.from(text.replace('\n42\n', '\n43\n')), parseVerifierKey(k.verifierKey)));
+});
+
+test('a note with two signatures verifies for either key', () => {
+  const a = parseSignerKey(generateKeys('a.example/k').signerKey);
+  const b = parseSignerKey(generateKeys('b.example/k').signerKey);
+  const one = signNote('hello\n', a);
+  const two = one + signNote('hello\n', b).split('\n\n')[1];
+  const note = parseNote(Buffer.from(two));
+  assert.ok(typeof note !== 'string');
+  assert.equal(note.signatures.length, 2);
+  assert.ok(noteSignedBy(note, parseVerifierKey(a.verifierKey)));
+  assert.ok(noteSignedBy(note, parseVerifierKey(b.verifierKey)));
+});

@@ -1,0 +1,161 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { leafHash } from '../../src/crypto/hash.js';
+import { RejectCode } from '../../src/errors.js';
+import { Batcher } from '../../src/stages/batch.js';
+import { classify, normalizeLevel } from '../../src/stages/classify.js';
+import { compress } from '../../src/stages/compress.js';
+import { parse } from '../../src/stages/parse.js';
+import { needsRotation } from '../../src/stages/rotate.js';
+import { createSanitizer } from '../../src/stages/sanitize.js';
+import { createSealer } from '../../src/stages/seal.js';
+import { decompressFrameSync } from 'lz4-napi';
+import type { Draft, RawLine, Sealed } from '../../src/types.js';
+
+const src = { kind: 'socket' as const, conn: 1, line: 1 };
+const raw = (s: string | Buffer): RawLine => ({ bytes: Buffer.isBuffer(s) ? s : Buffer.from(s), source: src });
+const draft = (event: Record<string, any>): Draft => ({ source: src, event, redactions: [] });
+
+test('parse accepts a JSON object and rejects the rest with coded reasons, keeping the raw bytes', () => {
+  assert.deepEqual(parse(raw('{"a":1}')).event, { a: 1 });
+  const cases: [string | Buffer, string][] = [
+    ['not json', RejectCode.INVALID_JSON],
+    ['[1,2]', RejectCode.NOT_OBJECT],
+    ['"str"', RejectCode.NOT_OBJECT],
+    ['null', RejectCode.NOT_OBJECT],
+    [Buffer.from([0x7b, 0xff, 0xfe, 0x7d]), RejectCode.INVALID_UTF8],
+  ];
+  for (const [input, code] of cases) {
+    const d = parse(raw(input));
+    assert.equal(d.rejected?.code, code, String(input));
+    assert.equal(d.event.code, code);
+    const bytes = Buffer.isBuffer(input) ? input : Buffer.from(input);
+    const kept = d.event.raw_encoding === 'base64' ? Buffer.from(d.event.raw as string, 'base64') : Buffer.from(d.event.raw as string);
+    assert.deepEqual(kept, bytes, 'raw bytes are kept exactly');
+    assert.equal(d.event.raw_bytes, bytes.length);
+  }
+});
+
+test('parse keeps an oversize line as its head with the full length and hash', () => {
+  const d = parse({ bytes: Buffer.from('{"a":'), source: src, oversize: { length: 5_000_000, sha256: 'ab'.repeat(32) } });
+  assert.equal(d.rejected?.code, RejectCode.LINE_TOO_LONG);
+  assert.equal(d.event.raw_bytes, 5_000_000);
+  assert.equal(d.event.truncated, true);
+  assert.equal(d.event.raw_sha256, 'ab'.repeat(32));
+});
+
+test('sanitize neutralizes control characters and ANSI escapes and lists each change by path', () => {
+  const s = createSanitizer({ maxDepth: 32, maxStringChars: 1000, maxItems: 100 });
+  const out = s(draft({ msg: 'red \u001b[31mALERT\u001b[0m\r\nfake line\u0007', ok: 'tab\tand\nnewline stay', nested: [{ 'k\u001b': 1 }] }));
+  assert.equal(out.event.msg, 'red ALERT\ufffd\nfake line\ufffd');
+  assert.equal(out.event.ok, 'tab\tand\nnewline stay');
+  assert.deepEqual(Object.keys((out.event.nested as any)[0]), ['k\ufffd']);
+  assert.deepEqual(out.redactions, [
+    { path: 'event.msg', kind: 'control_chars' },
+    { path: 'event.nested[0]["k\\u001b"](key)', kind: 'control_chars' },
+  ]);
+});
+
+test('sanitize returns a clean event untouched (same object, no redactions)', () => {
+  const s = createSanitizer({ maxDepth: 32, maxStringChars: 1000, maxItems: 100 });
+  const d = draft({ a: 'plain', b: [1, { c: 'ü ✓ 😀' }], n: null });
+  assert.equal(s(d), d);
+});
+
+test('sanitize caps depth, width and string length, and fixes what JCS cannot carry', () => {
+  const s = createSanitizer({ maxDepth: 3, maxStringChars: 8, maxItems: 3 });
+  const plain = (v: unknown) => JSON.parse(JSON.stringify(v));
+  const run = (event: Record<string, any>) => {
+    const out = s(draft(event));
+    return { event: plain(out.event), kinds: out.redactions.map((r) => `${r.path}:${r.kind}`) };
+  };
+  assert.deepEqual(run({ deep: { a: { b: { c: 1 } } } }), { event: { deep: { a: { b: '[sealog: depth cap]' } } }, kinds: ['event.deep.a.b:depth_cap'] });
+  assert.deepEqual(run({ long: 'abcdefghijkl' }), { event: { long: 'abcdefgh' }, kinds: ['event.long:string_cap'] });
+  assert.deepEqual(run({ arr: [1, 2, 3, 4] }), { event: { arr: [1, 2, 3] }, kinds: ['event.arr:items_cap'] });
+  assert.deepEqual(run({ wide: { w: 1, x: 1, y: 2, z: 3 } }), { event: { wide: { w: 1, x: 1, y: 2 } }, kinds: ['event.wide:keys_cap'] });
+  assert.deepEqual(run({ lone: 'a\ud800' }), { event: { lone: 'a\ufffd' }, kinds: ['event.lone:lone_surrogate'] });
+  assert.deepEqual(run({ big: Infinity }), { event: { big: null }, kinds: ['event.big:non_finite_number'] });
+});
+
+test('sanitize keeps __proto__ keys as inert data', () => {
+  const s = createSanitizer({ maxDepth: 32, maxStringChars: 1000, maxItems: 100 });
+  const event = JSON.parse('{"__proto__":{"polluted":true},"x":"\\u0007"}');
+  const out = s(draft(event));
+  assert.equal(({} as any).polluted, undefined);
+  assert.equal(JSON.stringify(out.event), '{"__proto__":{"polluted":true},"x":"\ufffd"}');
+  assert.ok(Object.hasOwn(out.event, '__proto__'));
+});
+
+test('classify normalizes levels from pino, syslog and Python spellings', () => {
+  assert.equal(normalizeLevel(30), 'info');
+  assert.equal(normalizeLevel(50), 'error');
+  assert.equal(normalizeLevel(60), 'fatal');
+  assert.equal(normalizeLevel(3), 'error'); // syslog err
+  assert.equal(normalizeLevel('WARNING'), 'warn');
+  assert.equal(normalizeLevel('CRITICAL'), 'fatal');
+  assert.equal(normalizeLevel('notice'), 'info');
+  assert.equal(normalizeLevel('nonsense'), undefined);
+});
+
+test('classify gives stream, level and type for the field shapes', () => {
+  const c = (e: Record<string, any>) => classify(draft(e));
+  assert.deepEqual(pick(c({ event_type: 'omninode.logging.audit.v1', payload: { action: 'x', outcome: 'ok' } })), ['audit', 'info', 'omninode.logging.audit.v1']);
+  assert.deepEqual(pick(c({ event_type: 'omninode.logging.security.v1', payload: { decision: 'deny' } })), ['security', 'info', 'omninode.logging.security.v1']);
+  assert.deepEqual(pick(c({ event_type: 'omninode.logging.application.v1', payload: { level: 'INFO' } })), ['application', 'info', 'omninode.logging.application.v1']);
+  assert.deepEqual(pick(c({ event_type: 'GAMPCategorizationEvent' })), ['audit', 'info', 'GAMPCategorizationEvent']);
+  assert.deepEqual(pick(c({ hook_type: 'tool_end', success: false, error: 'timeout' })), ['application', 'error', 'tool_end']);
+  assert.deepEqual(pick(c({ ticket_id: '1', status: 'SUCCESS' })), ['application', 'info', 'workflow_log']);
+  assert.deepEqual(pick(c({ level: 30, msg: 'x' })), ['application', 'info', 'event']);
+  assert.deepEqual(pick(classify({ ...draft({}), rejected: { code: 'E', reason: 'r' } })), ['rejected', 'warn', 'sealog.rejected']);
+});
+const pick = (d: Draft) => [d.stream, d.level, d.type];
+
+test('seal chains records: seq from the head, prev = previous hash, hash over the line without hash', () => {
+  const seal = createSealer({ nextSeq: 7, prev: 'ab'.repeat(32) }, () => '2026-11-23T10:00:00.000000Z');
+  const a = seal(classify(draft({ z: 1, a: 'é' })));
+  const b = seal(classify(draft({ b: 2 })));
+  const ra = JSON.parse(a.line.toString());
+  const rb = JSON.parse(b.line.toString());
+  assert.equal(ra.seq, 7);
+  assert.equal(rb.seq, 8);
+  assert.equal(ra.prev, 'ab'.repeat(32));
+  assert.equal(rb.prev, ra.hash);
+  // The stored line is JCS text with hash appended last; removing it gives back the hashed text.
+  const text = a.line.toString().trimEnd().replace(/,"hash":"[0-9a-f]{64}"\}$/, '}');
+  assert.equal(leafHash(text).toString('hex'), ra.hash);
+  assert.equal(a.hash.toString('hex'), ra.hash);
+  assert.ok(text.startsWith('{"event":{"a":"é","z":1},"level":"info","prev":'), 'keys in JCS order');
+  assert.ok(a.line.toString().endsWith(`"hash":"${ra.hash}"}\n`));
+});
+
+test('batcher cuts by count and by bytes, and take() drains a partial batch', () => {
+  const rec = (n: number): Sealed => ({ seq: n, hash: Buffer.alloc(32), line: Buffer.alloc(100), source: src });
+  const byCount = new Batcher({ maxRecords: 3, maxBytes: 1 << 20, lingerMs: 5 });
+  assert.equal(byCount.add(rec(0)), undefined);
+  assert.equal(byCount.add(rec(1)), undefined);
+  assert.deepEqual(byCount.add(rec(2))?.records.map((r) => r.seq), [0, 1, 2]);
+  assert.equal(byCount.pending, 0);
+  const byBytes = new Batcher({ maxRecords: 100, maxBytes: 250, lingerMs: 5 });
+  byBytes.add(rec(0));
+  byBytes.add(rec(1));
+  assert.equal(byBytes.add(rec(2))?.bytes, 300);
+  byBytes.add(rec(3));
+  assert.deepEqual(byBytes.take()?.records.map((r) => r.seq), [3]);
+  assert.equal(byBytes.take(), undefined);
+});
+
+test('compress makes one standard LZ4 frame holding every line of the batch', async () => {
+  const lines = ['{"a":1}\n', '{"b":2}\n'].map((s) => ({ seq: 0, hash: Buffer.alloc(32), line: Buffer.from(s), source: src }));
+  const f = await compress({ records: lines, bytes: 16 });
+  assert.equal(f.data.readUInt32LE(0), 0x184d2204);
+  assert.equal(decompressFrameSync(f.data).toString(), '{"a":1}\n{"b":2}\n');
+});
+
+test('rotate closes a segment before it would overflow, or when it is too old, never an empty one', () => {
+  const p = { maxBytes: 1000, maxAgeMs: 60_000 };
+  assert.equal(needsRotation(p, undefined, 5000, 0), false);
+  assert.equal(needsRotation(p, { bytes: 0, openedAt: 0 }, 5000, 0), false);
+  assert.equal(needsRotation(p, { bytes: 900, openedAt: 0 }, 50, 1), false);
+  assert.equal(needsRotation(p, { bytes: 900, openedAt: 0 }, 200, 1), true);
+  assert.equal(needsRotation(p, { bytes: 10, openedAt: 0 }, 10, 60_000), true);
+});
