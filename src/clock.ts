@@ -1,10 +1,19 @@
-/** Receive-time clock: wall time at start plus monotonic elapsed, in microseconds, ISO 8601 UTC. */
+/**
+ * Receive-time clock: ISO 8601 UTC with microseconds, from the high-resolution
+ * monotonic clock anchored at process start. The ISO text up to the millisecond
+ * is computed once per millisecond, not per event.
+ */
 export function createClock(): () => string {
-  const baseUs = BigInt(Date.now()) * 1000n;
-  const baseHr = process.hrtime.bigint();
+  const origin = performance.timeOrigin;
+  let lastMs = -1;
+  let prefix = '';
   return () => {
-    const us = baseUs + (process.hrtime.bigint() - baseHr) / 1000n;
-    const iso = new Date(Number(us / 1000n)).toISOString(); // ...sss Z
-    return `${iso.slice(0, 23)}${String(us % 1000n).padStart(3, '0')}Z`;
+    const us = Math.floor((origin + performance.now()) * 1000);
+    const ms = Math.floor(us / 1000);
+    if (ms !== lastMs) {
+      lastMs = ms;
+      prefix = new Date(ms).toISOString().slice(0, 23);
+    }
+    return `${prefix}${String(us - ms * 1000).padStart(3, '0')}Z`;
   };
 }

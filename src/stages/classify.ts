@@ -31,22 +31,40 @@ function text(v: JsonValue | undefined): string | undefined {
 const AUDIT_TYPE = /audit|gamp|validation|approval|signature|review/i;
 const SECURITY_TYPE = /security|auth|access|permission|login/i;
 
+// Event types repeat: the regex verdict per type is cached (bounded, so hostile input cannot grow it).
+const typeStream = new Map<string, string | undefined>();
+function streamOfType(type: string): string | undefined {
+  let s = typeStream.get(type);
+  if (s === undefined && !typeStream.has(type)) {
+    s = SECURITY_TYPE.test(type) ? 'security' : AUDIT_TYPE.test(type) ? 'audit' : undefined;
+    if (typeStream.size < 4096) typeStream.set(type, s);
+  }
+  return s;
+}
+
 /**
  * classify: stream, normalized level and type from the event's own fields.
  * These are the core defaults; configurable rules arrive with the sanitize/classify issue.
+ * The draft is owned by the pipeline, so it is filled in place rather than copied.
  */
 export function classify(draft: Draft): Draft {
-  if (draft.rejected) return { ...draft, stream: 'rejected', level: 'warn', type: 'sealog.rejected' };
+  if (draft.rejected) {
+    draft.stream = 'rejected';
+    draft.level = 'warn';
+    draft.type = 'sealog.rejected';
+    return draft;
+  }
   const e: JsonObject = draft.event;
   const payload = own(e, 'payload');
   const type =
     text(own(e, 'event_type')) ?? text(own(e, 'type')) ?? text(own(e, 'hook_type')) ??
     (own(e, 'ticket_id') !== undefined ? 'workflow_log' : undefined) ?? 'event';
-  const level =
+  draft.type = type;
+  draft.level =
     normalizeLevel(own(e, 'level')) ?? normalizeLevel(own(e, 'severity')) ?? normalizeLevel(own(e, 'levelname')) ??
     normalizeLevel(own(payload, 'level')) ?? (own(e, 'success') === false || own(e, 'error') ? 'error' : 'info');
-  let stream = 'application';
-  if (SECURITY_TYPE.test(type) || own(payload, 'decision') !== undefined) stream = 'security';
-  else if (AUDIT_TYPE.test(type) || (own(payload, 'action') !== undefined && own(payload, 'outcome') !== undefined)) stream = 'audit';
-  return { ...draft, stream, level, type };
+  draft.stream =
+    streamOfType(type) ??
+    (own(payload, 'decision') !== undefined ? 'security' : own(payload, 'action') !== undefined && own(payload, 'outcome') !== undefined ? 'audit' : 'application');
+  return draft;
 }

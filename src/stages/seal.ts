@@ -1,5 +1,5 @@
-import { jcs } from '../crypto/canonical.js';
-import { leafHash } from '../crypto/hash.js';
+import { jcsFast } from '../crypto/canonical.js';
+import { sha256 } from '../crypto/hash.js';
 import type { Draft, Sealed } from '../types.js';
 
 export interface ChainHead {
@@ -7,30 +7,31 @@ export interface ChainHead {
   prev: string; // hex hash of record nextSeq-1, 64 zeros before the first
 }
 
+// `,"hash":"` + 64 hex + `"}` + "\n", replacing the record text's closing brace.
+const SUFFIX_BYTES = 9 + 64 + 2 + 1;
+
 /**
  * seal: assigns seq, ts and prev, and computes hash = SHA-256(0x00 ‖ JCS(record without hash)).
- * The stored line is that JCS text with `"hash"` appended last, so we serialize once.
+ * The record's own keys are written in their sorted (JCS) order by hand; only
+ * event, source and redactions need the serializer. One buffer holds 0x00 ‖ text
+ * for hashing and then, with the hash member spliced in last, the stored line.
  */
 export function createSealer(head: ChainHead, now: () => string): (draft: Draft) => Sealed {
   let seq = head.nextSeq;
   let prev = head.prev;
   return (d) => {
-    const record = {
-      seq,
-      ts: now(),
-      stream: d.stream ?? 'application',
-      level: d.level ?? 'info',
-      type: d.type ?? 'event',
-      source: d.source,
-      event: d.event,
-      redactions: d.redactions,
-      prev,
-    };
-    const text = jcs(record);
-    const hash = leafHash(text);
+    const text =
+      `{"event":${jcsFast(d.event)},"level":${JSON.stringify(d.level ?? 'info')},"prev":"${prev}",` +
+      `"redactions":${d.redactions.length ? jcsFast(d.redactions) : '[]'},"seq":${seq},"source":${jcsFast(d.source)},` +
+      `"stream":${JSON.stringify(d.stream ?? 'application')},"ts":"${now()}","type":${JSON.stringify(d.type ?? 'event')}}`;
+    const textBytes = Buffer.byteLength(text, 'utf8');
+    const buf = Buffer.allocUnsafe(1 + textBytes - 1 + SUFFIX_BYTES);
+    buf[0] = 0x00;
+    buf.write(text, 1, 'utf8');
+    const hash = sha256(buf.subarray(0, 1 + textBytes));
     const hex = hash.toString('hex');
-    const line = Buffer.from(`${text.slice(0, -1)},"hash":"${hex}"}\n`, 'utf8');
-    const sealed: Sealed = { seq, hash, line, source: d.source, ack: d.ack, rejected: d.rejected };
+    buf.write(`,"hash":"${hex}"}\n`, textBytes, 'latin1');
+    const sealed: Sealed = { seq, hash, line: buf.subarray(1), source: d.source, ack: d.ack, rejected: d.rejected };
     seq++;
     prev = hex;
     return sealed;

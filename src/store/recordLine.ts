@@ -1,8 +1,10 @@
 import { jcs } from '../crypto/canonical.js';
-import { leafHash, ZERO_HASH_HEX } from '../crypto/hash.js';
+import { sha256, ZERO_HASH_HEX } from '../crypto/hash.js';
 
 // A stored line is JCS(record without hash) with `,"hash":"<64 hex>"}` in place of its closing brace.
 const SUFFIX_LEN = ',"hash":"'.length + 64 + '"}'.length;
+const ZERO = Buffer.from([0x00]);
+const BRACE = Buffer.from('}');
 const SUFFIX = /^,"hash":"([0-9a-f]{64})"\}$/;
 
 export interface OpenedLine {
@@ -34,15 +36,15 @@ export function openLine(line: Buffer): OpenedLine | string {
   if (!Number.isSafeInteger(seq) || (seq as number) < 0 || typeof prev !== 'string' || !/^[0-9a-f]{64}$/.test(prev)) {
     return 'record lacks a valid seq or prev';
   }
-  const body = Buffer.concat([line.subarray(0, line.length - SUFFIX_LEN), Buffer.from('}')]);
+  const body = Buffer.concat([ZERO, line.subarray(0, line.length - SUFFIX_LEN), BRACE]); // 0x00 ‖ JCS text
   const { hash: _claimed, ...unsigned } = record;
   let canonical = false;
   try {
-    canonical = body.equals(Buffer.from(jcs(unsigned), 'utf8'));
+    canonical = body.subarray(1).equals(Buffer.from(jcs(unsigned), 'utf8'));
   } catch {
     // lone surrogates or the like: not canonical JSON
   }
-  return { seq: seq as number, prev, hash: leafHash(body), claimed: m[1]!, canonical, record };
+  return { seq: seq as number, prev, hash: sha256(body), claimed: m[1]!, canonical, record };
 }
 
 export { ZERO_HASH_HEX };

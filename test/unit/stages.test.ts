@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { jcs } from '../../src/crypto/canonical.js';
 import { leafHash } from '../../src/crypto/hash.js';
 import { RejectCode } from '../../src/errors.js';
 import { Batcher } from '../../src/stages/batch.js';
@@ -125,6 +126,8 @@ test('seal chains records: seq from the head, prev = previous hash, hash over th
   assert.equal(leafHash(text).toString('hex'), ra.hash);
   assert.equal(a.hash.toString('hex'), ra.hash);
   assert.ok(text.startsWith('{"event":{"a":"é","z":1},"level":"info","prev":'), 'keys in JCS order');
+  const { hash: _, ...unsigned } = ra;
+  assert.equal(text, jcs(unsigned), 'the stored line is exactly RFC 8785 JCS of the record without hash');
   assert.ok(a.line.toString().endsWith(`"hash":"${ra.hash}"}\n`));
 });
 
