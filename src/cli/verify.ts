@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parseVerifierKey } from '../crypto/keys.js';
+import { ErrorCode, SealogError } from '../errors.js';
 import { layout } from '../store/layout.js';
 import { verifyLog, type Finding, type Verdict } from '../verify/verifier.js';
 import { parseFlags } from './args.js';
@@ -36,6 +37,7 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   const data = values.data ?? './var/data';
+  if (!existsSync(data)) throw new SealogError(ErrorCode.USAGE, `no data directory at ${data}`);
   const keyText = values.key ? (existsSync(values.key) ? readFileSync(values.key, 'utf8') : values.key) : readFileSync(layout(data).publicKey, 'utf8');
   const key = parseVerifierKey(keyText);
   const tty = !values.json && process.stderr.isTTY;

@@ -46,7 +46,8 @@ export function batchStage(limits: BatchLimits): Transform {
   };
   return new Transform({
     objectMode: true,
-    highWaterMark: 2,
+    writableHighWaterMark: 64,
+    readableHighWaterMark: 1,
     transform(r: Sealed, _enc, cb: TransformCallback) {
       const full = batcher.add(r);
       if (full) {

@@ -1,3 +1,4 @@
+import { Transform } from 'node:stream';
 import { compressFrame } from 'lz4-napi';
 import type { Batch, Frame } from '../types.js';
 
@@ -9,4 +10,19 @@ export async function compress(batch: Batch): Promise<Frame> {
   const raw = Buffer.concat(batch.records.map((r) => r.line), batch.bytes);
   const data = await compressFrame(raw, { contentChecksum: true });
   return { records: batch.records, data, rawBytes: raw.length };
+}
+
+/**
+ * The stream adapter: one batch compressing, at most one waiting on each side.
+ * A batch is up to batch.max_bytes of records, so the default buffer of 16
+ * objects would hold 16 MiB here alone.
+ */
+export function compressStage(): Transform {
+  return new Transform({
+    objectMode: true,
+    highWaterMark: 1,
+    transform(batch: Batch, _enc, cb) {
+      compress(batch).then((frame) => cb(null, frame), cb);
+    },
+  });
 }

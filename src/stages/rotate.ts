@@ -25,7 +25,7 @@ export function rotateSink(store: SegmentStore, policy: RotatePolicy): Writable 
   }, Math.min(policy.maxAgeMs, 1000)).unref();
   return new Writable({
     objectMode: true,
-    highWaterMark: 2,
+    highWaterMark: 1,
     write(frame: Frame, _enc, cb) {
       const rotate = needsRotation(policy, store.segment, frame.data.length, Date.now());
       (rotate ? store.closeSegment().then(() => store.append(frame)) : store.append(frame)).then(() => cb(), cb);
