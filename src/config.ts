@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { Ajv } from 'ajv';
 import { parse as parseYaml } from 'yaml';
+import { compileRules, type RuleConfig } from './classify/rules.js';
 import { ErrorCode, SealogError } from './errors.js';
 
 // The one schema: option names, types, bounds and defaults. config/sealog.yaml documents each.
@@ -61,6 +62,41 @@ const schema = {
         max_items: { type: 'integer', minimum: 1, default: 10_000 },
       },
     },
+    classify: {
+      type: 'object', additionalProperties: false, default: {},
+      properties: {
+        rules: {
+          type: 'array', default: [],
+          items: {
+            type: 'object', additionalProperties: false, required: ['match', 'set'],
+            properties: {
+              name: { type: 'string' },
+              match: {
+                type: 'object', minProperties: 1,
+                additionalProperties: {
+                  anyOf: [
+                    { type: ['string', 'number', 'boolean', 'null'] },
+                    { type: 'object', additionalProperties: false, required: ['exists'], properties: { exists: { type: 'boolean' } } },
+                  ],
+                },
+              },
+              set: {
+                type: 'object', additionalProperties: false, minProperties: 1,
+                properties: {
+                  stream: { enum: ['application', 'audit', 'security'] },
+                  level: { enum: ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] },
+                  type: { type: 'string', minLength: 1 },
+                  classification: { enum: ['public', 'internal', 'confidential', 'pii'] },
+                  gamp_category: { type: 'integer', minimum: 1, maximum: 5 },
+                  original: { type: 'boolean' },
+                },
+              },
+            },
+          },
+        },
+        schemas_dir: { type: 'string', default: '' },
+      },
+    },
     limits: {
       type: 'object', additionalProperties: false, default: {},
       properties: {
@@ -85,6 +121,7 @@ export interface Config {
   segment: { max_bytes: number; max_age_seconds: number };
   checkpoint: { every_records: number; every_seconds: number };
   sanitize: { max_depth: number; max_string_chars: number; max_items: number };
+  classify: { rules: RuleConfig[]; schemas_dir: string };
   limits: { max_frame_bytes: number; queue_items: number };
   log: { level: string };
 }
@@ -95,7 +132,7 @@ export interface Overrides {
   spool?: string;
 }
 
-const validate = new Ajv({ allErrors: true, useDefaults: true, strict: true }).compile(schema);
+const validate = new Ajv({ allErrors: true, useDefaults: true, strict: true, allowUnionTypes: true }).compile(schema);
 
 /**
  * Reads the YAML file (if any), applies flags, fills defaults and checks it all
@@ -132,6 +169,7 @@ export function loadConfig(file: string | undefined, overrides: Overrides = {}):
     throw new SealogError(ErrorCode.CONFIG_INVALID, `invalid configuration${file ? ` in ${file}` : ''} (${lines.length} error${lines.length === 1 ? '' : 's'}):\n${lines.join('\n')}`);
   }
   if (!cfg.origin) cfg.origin = `sealog/${hostname()}`;
+  compileRules(cfg.classify.rules); // a bad rule (regex, match key) is a config error now, not at first event
   return deepFreeze(cfg) as Config;
 }
 

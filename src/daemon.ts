@@ -9,7 +9,8 @@ import type { Logger } from './log.js';
 import { Ingest } from './sources/ingest.js';
 import { SocketSource } from './sources/socket.js';
 import { batchStage } from './stages/batch.js';
-import { classify } from './stages/classify.js';
+import { loadSchemas } from './classify/schemas.js';
+import { createClassifier } from './stages/classify.js';
 import { compress, compressStage } from './stages/compress.js';
 import { parse } from './stages/parse.js';
 import { rotateSink } from './stages/rotate.js';
@@ -62,6 +63,7 @@ export async function startDaemon(cfg: Config, log: Logger): Promise<Daemon> {
     }
 
     const sink = rotateSink(store, { maxBytes: cfg.segment.max_bytes, maxAgeMs: cfg.segment.max_age_seconds * 1000 });
+    const classify = createClassifier({ rules: cfg.classify.rules, schemas: loadSchemas(cfg.classify.schemas_dir) });
     const pipeline = chain([parse, sanitize, classify, seal, batchStage({ maxRecords: cfg.batch.max_records, maxBytes: cfg.batch.max_bytes, lingerMs: cfg.batch.linger_ms }), compressStage(), sink], {
       writableHighWaterMark: cfg.limits.queue_items,
     });

@@ -7,6 +7,7 @@ export const RejectCode = {
   INVALID_JSON: 'E_INVALID_JSON',
   NOT_OBJECT: 'E_NOT_OBJECT',
   BAD_HANDSHAKE: 'E_BAD_HANDSHAKE',
+  SCHEMA: 'E_SCHEMA',
 } as const;
 export type RejectCode = (typeof RejectCode)[keyof typeof RejectCode];
 
@@ -15,6 +16,7 @@ export const RejectReason: Record<RejectCode, string> = {
   E_INVALID_UTF8: 'line is not valid UTF-8',
   E_INVALID_JSON: 'line is not valid JSON',
   E_NOT_OBJECT: 'JSON value is not an object',
+  E_SCHEMA: 'event does not match the JSON Schema for its type',
   E_BAD_HANDSHAKE: 'the $sealog control line is only allowed as the first line and must be {"$sealog":{"ack":true|false}}',
 };
 

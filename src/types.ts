@@ -48,6 +48,8 @@ export interface Draft {
   stream?: string;
   level?: string;
   type?: string;
+  /** Regulated metadata: data classification, GAMP category, ALCOA+ facts. */
+  meta?: JsonObject;
 }
 
 /** A sealed record: its stored line (with trailing newline) and what the store needs. */

@@ -13,7 +13,7 @@ const SUFFIX_BYTES = 9 + 64 + 2 + 1;
 /**
  * seal: assigns seq, ts and prev, and computes hash = SHA-256(0x00 ‖ JCS(record without hash)).
  * The record's own keys are written in their sorted (JCS) order by hand; only
- * event, source and redactions need the serializer. One buffer holds 0x00 ‖ text
+ * event, meta, source and redactions need the serializer. One buffer holds 0x00 ‖ text
  * for hashing and then, with the hash member spliced in last, the stored line.
  */
 export function createSealer(head: ChainHead, now: () => string): (draft: Draft) => Sealed {
@@ -21,7 +21,7 @@ export function createSealer(head: ChainHead, now: () => string): (draft: Draft)
   let prev = head.prev;
   return (d) => {
     const text =
-      `{"event":${jcsFast(d.event)},"level":${JSON.stringify(d.level ?? 'info')},"prev":"${prev}",` +
+      `{"event":${jcsFast(d.event)},"level":${JSON.stringify(d.level ?? 'info')},"meta":${d.meta ? jcsFast(d.meta) : '{}'},"prev":"${prev}",` +
       `"redactions":${d.redactions.length ? jcsFast(d.redactions) : '[]'},"seq":${seq},"source":${jcsFast(d.source)},` +
       `"stream":${JSON.stringify(d.stream ?? 'application')},"ts":"${now()}","type":${JSON.stringify(d.type ?? 'event')}}`;
     const textBytes = Buffer.byteLength(text, 'utf8');

@@ -19,7 +19,7 @@ try:
 except ImportError:
     Ed25519PublicKey = None
 
-RECORD_FIELDS = {"seq", "prev", "ts", "stream", "level", "type", "source", "event", "redactions"}
+RECORD_FIELDS = {"seq", "prev", "ts", "stream", "level", "type", "source", "event", "redactions", "meta"}
 SUFFIX_RE = re.compile(rb',"hash":"([0-9a-f]{64})"\}\Z')
 SEG_RE = re.compile(r"^([0-9]{10})\.seg\.lz4$")
 CKPT_RE = re.compile(r"^([0-9]{20})\.ckpt$")

@@ -4,7 +4,7 @@ import { jcs } from '../../src/crypto/canonical.js';
 import { leafHash } from '../../src/crypto/hash.js';
 import { RejectCode } from '../../src/errors.js';
 import { Batcher } from '../../src/stages/batch.js';
-import { classify, normalizeLevel } from '../../src/stages/classify.js';
+import { createClassifier } from '../../src/stages/classify.js';
 import { compress } from '../../src/stages/compress.js';
 import { parse } from '../../src/stages/parse.js';
 import { needsRotation } from '../../src/stages/rotate.js';
@@ -87,29 +87,7 @@ test('sanitize keeps __proto__ keys as inert data', () => {
   assert.ok(Object.hasOwn(out.event, '__proto__'));
 });
 
-test('classify normalizes levels from pino, syslog and Python spellings', () => {
-  assert.equal(normalizeLevel(30), 'info');
-  assert.equal(normalizeLevel(50), 'error');
-  assert.equal(normalizeLevel(60), 'fatal');
-  assert.equal(normalizeLevel(3), 'error'); // syslog err
-  assert.equal(normalizeLevel('WARNING'), 'warn');
-  assert.equal(normalizeLevel('CRITICAL'), 'fatal');
-  assert.equal(normalizeLevel('notice'), 'info');
-  assert.equal(normalizeLevel('nonsense'), undefined);
-});
-
-test('classify gives stream, level and type for the field shapes', () => {
-  const c = (e: Record<string, any>) => classify(draft(e));
-  assert.deepEqual(pick(c({ event_type: 'omninode.logging.audit.v1', payload: { action: 'x', outcome: 'ok' } })), ['audit', 'info', 'omninode.logging.audit.v1']);
-  assert.deepEqual(pick(c({ event_type: 'omninode.logging.security.v1', payload: { decision: 'deny' } })), ['security', 'info', 'omninode.logging.security.v1']);
-  assert.deepEqual(pick(c({ event_type: 'omninode.logging.application.v1', payload: { level: 'INFO' } })), ['application', 'info', 'omninode.logging.application.v1']);
-  assert.deepEqual(pick(c({ event_type: 'GAMPCategorizationEvent' })), ['audit', 'info', 'GAMPCategorizationEvent']);
-  assert.deepEqual(pick(c({ hook_type: 'tool_end', success: false, error: 'timeout' })), ['application', 'error', 'tool_end']);
-  assert.deepEqual(pick(c({ ticket_id: '1', status: 'SUCCESS' })), ['application', 'info', 'workflow_log']);
-  assert.deepEqual(pick(c({ level: 30, msg: 'x' })), ['application', 'info', 'event']);
-  assert.deepEqual(pick(classify({ ...draft({}), rejected: { code: 'E', reason: 'r' } })), ['rejected', 'warn', 'sealog.rejected']);
-});
-const pick = (d: Draft) => [d.stream, d.level, d.type];
+const classify = createClassifier({ rules: [] });
 
 test('seal chains records: seq from the head, prev = previous hash, hash over the line without hash', () => {
   const seal = createSealer({ nextSeq: 7, prev: 'ab'.repeat(32) }, () => '2026-11-23T10:00:00.000000Z');
@@ -125,7 +103,7 @@ test('seal chains records: seq from the head, prev = previous hash, hash over th
   const text = a.line.toString().trimEnd().replace(/,"hash":"[0-9a-f]{64}"\}$/, '}');
   assert.equal(leafHash(text).toString('hex'), ra.hash);
   assert.equal(a.hash.toString('hex'), ra.hash);
-  assert.ok(text.startsWith('{"event":{"a":"é","z":1},"level":"info","prev":'), 'keys in JCS order');
+  assert.ok(text.startsWith('{"event":{"a":"é","z":1},"level":"info","meta":{'), 'keys in JCS order');
   const { hash: _, ...unsigned } = ra;
   assert.equal(text, jcs(unsigned), 'the stored line is exactly RFC 8785 JCS of the record without hash');
   assert.ok(a.line.toString().endsWith(`"hash":"${ra.hash}"}\n`));

@@ -1,0 +1,83 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { test } from 'node:test';
+import { loadSchemas } from '../../src/classify/schemas.js';
+import { createClassifier, normalizeLevel } from '../../src/stages/classify.js';
+import type { Draft, JsonObject } from '../../src/types.js';
+
+const FIXTURES = resolve(import.meta.dirname, '../../../test/fixtures');
+const draft = (event: JsonObject, kinds: string[] = []): Draft => ({ source: { kind: 'socket', conn: 1, line: 1 }, event, redactions: kinds.map((kind) => ({ path: 'event.x', kind })) });
+const plain = (v: unknown) => JSON.parse(JSON.stringify(v));
+
+test('levels are normalized from pino numbers, syslog severities and names, Python names', () => {
+  const cases: [unknown, string | undefined][] = [
+    [10, 'trace'], [20, 'debug'], [30, 'info'], [40, 'warn'], [50, 'error'], [60, 'fatal'],
+    [0, 'fatal'], [3, 'error'], [4, 'warn'], [6, 'info'], [7, 'debug'],
+    ['WARN', 'warn'], ['warning', 'warn'], ['WARNING', 'warn'], ['CRITICAL', 'fatal'], ['crit', 'fatal'],
+    ['emerg', 'fatal'], ['notice', 'info'], ['DEBUG', 'debug'], ['Error', 'error'], ['nonsense', undefined], [8.5, undefined],
+  ];
+  for (const [v, want] of cases) assert.equal(normalizeLevel(v as never), want, String(v));
+});
+
+test('every field shape of DESIGN §6 classifies as expected out of the box', () => {
+  const classify = createClassifier({ rules: [] });
+  const events = readFileSync(join(FIXTURES, 'event-shapes.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const expected = JSON.parse(readFileSync(join(FIXTURES, 'event-shapes.expected.json'), 'utf8'));
+  assert.equal(events.length, expected.length);
+  events.forEach((e, i) => {
+    const d = classify(draft(e));
+    assert.deepEqual(plain({ type: d.type, stream: d.stream, level: d.level, meta: d.meta }), expected[i], `fixture line ${i + 1}`);
+  });
+});
+
+test('classification: pii whenever sanitize found PII, confidential for secrets and security, internal otherwise', () => {
+  const classify = createClassifier({ rules: [{ match: { type: 'x' }, set: { classification: 'public' } }] });
+  assert.equal(classify(draft({ type: 'y' })).meta!.classification, 'internal');
+  assert.equal(classify(draft({ type: 'y' }, ['secret:aws_access_key'])).meta!.classification, 'confidential');
+  assert.equal(classify(draft({ type: 'y' }, ['control_chars', 'pii:email'])).meta!.classification, 'pii');
+  assert.equal(classify(draft({ type: 'x' })).meta!.classification, 'public');
+  assert.equal(classify(draft({ type: 'x' }, ['pii:email'])).meta!.classification, 'pii', 'a rule never classifies PII down');
+});
+
+test('config rules match on event fields and on what was decided, and override it', () => {
+  const classify = createClassifier({
+    rules: [
+      { name: 'debug noise', match: { 'event.logger': '^heartbeat', level: 'info' }, set: { level: 'debug' } },
+      { match: { 'event.payload.kind': 'e-signature', 'event.payload.meaning': { exists: true } }, set: { stream: 'audit', type: 'part11.signature', gamp_category: 4 } },
+      { match: { 'event.retry': true }, set: { original: false } },
+    ],
+  });
+  assert.equal(classify(draft({ logger: 'heartbeat.svc', msg: 'alive' })).level, 'debug');
+  assert.equal(classify(draft({ logger: 'heartbeat.svc', msg: 'x', level: 'error' })).level, 'error', 'level condition not met');
+  const sig = classify(draft({ payload: { kind: 'e-signature', meaning: 'approved' } }));
+  assert.deepEqual([sig.stream, sig.type, sig.meta!.gamp_category], ['audit', 'part11.signature', 4]);
+  assert.equal(classify(draft({ payload: { kind: 'e-signature' } })).stream, 'application', 'exists: true not met');
+  assert.equal((classify(draft({ retry: true })).meta!.alcoa as JsonObject).original, false);
+  assert.throws(() => createClassifier({ rules: [{ match: { bogus: 1 }, set: { level: 'info' } }] }), /cannot match on 'bogus'/);
+  assert.throws(() => createClassifier({ rules: [{ match: { 'event.a': '(' }, set: { level: 'info' } }] }), { code: 'E_CONFIG_INVALID' });
+});
+
+test('JSON Schema per type and version: failures become dead-letter entries with the schema error', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sealog-schemas-'));
+  try {
+    writeFileSync(join(dir, 'GAMPCategorizationEvent.schema.json'), JSON.stringify({ type: 'object', required: ['gamp_category'], properties: { gamp_category: { enum: [1, 3, 4, 5] } } }));
+    writeFileSync(join(dir, 'GAMPCategorizationEvent@2.schema.json'), JSON.stringify({ type: 'object', required: ['gamp_category', 'reviewer'] }));
+    const classify = createClassifier({ rules: [], schemas: loadSchemas(dir) });
+    assert.equal(classify(draft({ event_type: 'GAMPCategorizationEvent', gamp_category: 5 })).rejected, undefined);
+    assert.equal(classify(draft({ event_type: 'PlanningEvent' })).rejected, undefined, 'no schema, no check');
+    const bad = classify(draft({ event_type: 'GAMPCategorizationEvent', gamp_category: 2 }));
+    assert.equal(bad.rejected?.code, 'E_SCHEMA');
+    assert.equal(bad.stream, 'rejected');
+    assert.match(bad.rejected!.reason, /event\/gamp_category must be equal to one of the allowed values/);
+    assert.deepEqual(plain(bad.event.event), { event_type: 'GAMPCategorizationEvent', gamp_category: 2 });
+    assert.equal(bad.event.schema, 'GAMPCategorizationEvent.schema.json');
+    const v2 = classify(draft({ event_type: 'GAMPCategorizationEvent', gamp_category: 5, schema_version: 2 }));
+    assert.match(v2.rejected!.reason, /must have required property 'reviewer'/);
+    writeFileSync(join(dir, 'Broken.schema.json'), '{"type": "nonsense"}');
+    assert.throws(() => loadSchemas(dir), /invalid schemas in .*Broken\.schema\.json/s);
+  } finally {
+    rmSync(dir, { recursive: true });
+  }
+});
