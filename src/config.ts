@@ -4,6 +4,8 @@ import { Ajv } from 'ajv';
 import { parse as parseYaml } from 'yaml';
 import { compileRules, type RuleConfig } from './classify/rules.js';
 import { ErrorCode, SealogError } from './errors.js';
+import type { RedactConfig } from './redact/redactor.js';
+import { redactSchema } from './redact/schema.js';
 
 // The one schema: option names, types, bounds and defaults. config/sealog.yaml documents each.
 const schema = {
@@ -23,7 +25,14 @@ const schema = {
     },
     spool: {
       type: 'object', additionalProperties: false, default: {},
-      properties: { dir: { type: 'string', minLength: 1, default: './var/spool' } },
+      properties: {
+        dir: { type: 'string', minLength: 1, default: './var/spool' },
+        enabled: { type: 'boolean', default: true },
+        stability_ms: { type: 'integer', minimum: 10, maximum: 3_600_000, default: 1000 },
+        on_done: { enum: ['move', 'delete'], default: 'move' },
+        duplicates: { enum: ['reject', 'ingest'], default: 'reject' },
+        parallel_files: { type: 'integer', minimum: 1, maximum: 64, default: 4 },
+      },
     },
     batch: {
       type: 'object', additionalProperties: false, default: {},
@@ -62,6 +71,7 @@ const schema = {
         max_items: { type: 'integer', minimum: 1, default: 10_000 },
       },
     },
+    redact: redactSchema,
     classify: {
       type: 'object', additionalProperties: false, default: {},
       properties: {
@@ -115,12 +125,13 @@ export interface Config {
   data_dir: string;
   origin: string;
   socket: { path: string; mode: string; max_line_bytes: number; ack_buffer_bytes: number };
-  spool: { dir: string };
+  spool: { dir: string; enabled: boolean; stability_ms: number; on_done: 'move' | 'delete'; duplicates: 'reject' | 'ingest'; parallel_files: number };
   batch: { max_records: number; max_bytes: number; linger_ms: number };
   fsync: { mode: 'batch' | 'interval' | 'never'; interval_ms: number };
   segment: { max_bytes: number; max_age_seconds: number };
   checkpoint: { every_records: number; every_seconds: number };
   sanitize: { max_depth: number; max_string_chars: number; max_items: number };
+  redact: RedactConfig;
   classify: { rules: RuleConfig[]; schemas_dir: string };
   limits: { max_frame_bytes: number; queue_items: number };
   log: { level: string };

@@ -4,21 +4,26 @@ import chain from 'stream-chain';
 import { deliverAcks } from './acks.js';
 import { createClock } from './clock.js';
 import type { Config } from './config.js';
-import { keysExist, loadSigner, writeKeys } from './crypto/keyFiles.js';
+import { keysExist, loadHmacKey, loadSigner, writeKeys } from './crypto/keyFiles.js';
+import { createPseudonymizer } from './crypto/pseudonym.js';
 import type { Logger } from './log.js';
 import { Ingest } from './sources/ingest.js';
 import { SocketSource } from './sources/socket.js';
+import { SpoolSource } from './sources/spool.js';
+import { SpoolProgress } from './sources/spoolProgress.js';
 import { batchStage } from './stages/batch.js';
 import { loadSchemas } from './classify/schemas.js';
 import { createClassifier } from './stages/classify.js';
 import { compress, compressStage } from './stages/compress.js';
 import { parse } from './stages/parse.js';
+import { createRedactor } from './redact/redactor.js';
 import { rotateSink } from './stages/rotate.js';
 import { createSanitizer } from './stages/sanitize.js';
 import { createSealer } from './stages/seal.js';
-import { layout } from './store/layout.js';
+import { layout, type Layout } from './store/layout.js';
 import { acquireLock } from './store/lock.js';
 import { recover, type TornTail } from './store/recovery.js';
+import { recordsFrom } from './store/scan.js';
 import { SegmentStore } from './store/segmentStore.js';
 import type { Draft } from './types.js';
 
@@ -39,6 +44,11 @@ export async function startDaemon(cfg: Config, log: Logger): Promise<Daemon> {
       log.info({ publicKey: verifierKey, dir: l.keys }, 'created signing and HMAC keys on first start');
     }
     const signer = await loadSigner(l);
+    // Refuses a missing or malformed keys/hmac.key; the key goes into the pseudonymizer only, never to a log.
+    // Every pattern and field rule is compiled here, once.
+    const hmacKey = await loadHmacKey(l);
+    const redactor = cfg.redact.enabled ? createRedactor(cfg.redact, createPseudonymizer(hmacKey)) : undefined;
+    hmacKey.fill(0);
     const recovered = await recover(l, cfg.origin, signer, cfg.limits.max_frame_bytes, log);
     const store = new SegmentStore(
       {
@@ -54,7 +64,7 @@ export async function startDaemon(cfg: Config, log: Logger): Promise<Daemon> {
       recovered.lastCheckpointSize,
     );
     const seal = createSealer({ nextSeq: recovered.state.tree.size, prev: recovered.state.lastHash }, createClock());
-    const sanitize = createSanitizer({ maxDepth: cfg.sanitize.max_depth, maxStringChars: cfg.sanitize.max_string_chars, maxItems: cfg.sanitize.max_items });
+    const sanitize = createSanitizer({ maxDepth: cfg.sanitize.max_depth, maxStringChars: cfg.sanitize.max_string_chars, maxItems: cfg.sanitize.max_items }, redactor);
 
     // The daemon's own audit records (a cut torn tail) are sealed and committed before any input.
     for (const t of recovered.torn) {
@@ -75,16 +85,26 @@ export async function startDaemon(cfg: Config, log: Logger): Promise<Daemon> {
     );
     const done = Promise.all([finished(sink), finished(pipeline, { readable: false })]).then(() => {});
     done.catch(() => {}); // observed by the caller through `done`
+    // The socket first: it is what refuses to start beside a live daemon, before anything else runs.
     await socket.listen();
+    let spool: SpoolSource | undefined;
+    try {
+      if (cfg.spool.enabled) spool = await startSpool(cfg, l, ingest, log);
+    } catch (err) {
+      await socket.stop();
+      throw err;
+    }
     log.info({ socket: cfg.socket.path, data: cfg.data_dir, origin: cfg.origin, nextSeq: recovered.state.tree.size }, 'sealog ready');
 
     let stopping: Promise<void> | undefined;
     const stop = () =>
       (stopping ??= (async () => {
         await socket.stop();
+        await spool?.stop();
         ingest.end();
         try {
           await done;
+          await spool?.saveProgress();
         } finally {
           socket.finish();
           await releaseLock();
@@ -96,6 +116,25 @@ export async function startDaemon(cfg: Config, log: Logger): Promise<Daemon> {
     await releaseLock();
     throw err;
   }
+}
+
+/** Rebuilds spool progress from its cache and the log after it, then starts watching. */
+async function startSpool(cfg: Config, l: Layout, ingest: Ingest, log: Logger): Promise<SpoolSource> {
+  const progress = new SpoolProgress(l.spoolState, l.spoolDone);
+  await progress.load();
+  for await (const r of recordsFrom(l, progress.throughSeq + 1, cfg.limits.max_frame_bytes)) {
+    const done = progress.replay(r as { seq: number });
+    if (done) await progress.markDone(done);
+    progress.advance(r.seq);
+  }
+  const spool = new SpoolSource(
+    { dir: cfg.spool.dir, stabilityMs: cfg.spool.stability_ms, onDone: cfg.spool.on_done, duplicates: cfg.spool.duplicates, maxLineBytes: cfg.socket.max_line_bytes, parallelFiles: cfg.spool.parallel_files },
+    ingest,
+    progress,
+    log,
+  );
+  await spool.start();
+  return spool;
 }
 
 function tornRecord(t: TornTail): Draft {

@@ -7,6 +7,8 @@ export interface Source {
   kind: 'socket' | 'spool' | 'sealog';
   conn?: number;
   file?: string;
+  /** A spool file's content fingerprint (SHA-256 hex). */
+  fp?: string;
   line?: number;
 }
 
@@ -27,6 +29,8 @@ export interface RawLine {
   oversize?: { length: number; sha256: string };
   /** Set when the source already knows the line must be rejected, and why. */
   rejectAs?: RejectCode;
+  /** A record sealog itself writes (e.g. a spool file's completion): it skips parse and classify. */
+  system?: Draft;
 }
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [k: string]: JsonValue };
@@ -50,6 +54,8 @@ export interface Draft {
   type?: string;
   /** Regulated metadata: data classification, GAMP category, ALCOA+ facts. */
   meta?: JsonObject;
+  /** sealog's own record: stream, level and type are already decided. */
+  system?: boolean;
 }
 
 /** A sealed record: its stored line (with trailing newline) and what the store needs. */

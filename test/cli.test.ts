@@ -1,20 +1,10 @@
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, test } from 'node:test';
-import { cli, readRecords, startDaemon, tmp, verify, waitUntil, type Running, type Tmp } from './helpers/daemon.js';
+import { test } from 'node:test';
+import { cli, harness, readRecords, verify, waitUntil } from './helpers/daemon.js';
 
-const tmps: Tmp[] = [];
-const daemons: Running[] = [];
-after(async () => {
-  for (const d of daemons) if (d.proc.exitCode === null && d.proc.signalCode === null) await d.kill();
-  for (const t of tmps) t.cleanup();
-});
-const fresh = () => {
-  const t = tmp();
-  tmps.push(t);
-  return t;
-};
+const { fresh, start } = harness();
 
 test('every command explains itself with --help', () => {
   for (const cmd of ['start', 'send', 'verify', 'keygen']) {
@@ -35,8 +25,7 @@ test('every command explains itself with --help', () => {
 
 test('send --ack over several files names each rejected line by file and line, and exits 1', async () => {
   const t = fresh();
-  const d = await startDaemon(t);
-  daemons.push(d);
+  const d = await start(t);
   const a = join(t.dir, 'a.jsonl');
   const b = join(t.dir, 'b.jsonl');
   writeFileSync(a, '{"f":"a","n":1}\n{"f":"a","n":2}'); // no final newline: must not run into b
@@ -55,8 +44,7 @@ test('send --ack over several files names each rejected line by file and line, a
 
 test('checkpoints come every N seconds and idle segments close by age, without a shutdown', async () => {
   const t = fresh();
-  const d = await startDaemon(t, 'checkpoint:\n  every_seconds: 1\n  every_records: 1000000\nsegment:\n  max_age_seconds: 1\n');
-  daemons.push(d);
+  const d = await start(t, 'checkpoint:\n  every_seconds: 1\n  every_records: 1000000\nsegment:\n  max_age_seconds: 1\n');
   assert.equal(cli(['send', '--socket', t.socket, '--ack'], '{"n":1}\n{"n":2}\n').code, 0);
   const ckpts = join(t.data, 'checkpoints');
   await waitUntil(() => readdirSync(ckpts).includes('00000000000000000002.ckpt'), 'a timed checkpoint');

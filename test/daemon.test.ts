@@ -2,25 +2,10 @@ import assert from 'node:assert/strict';
 import { appendFileSync, existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { after, test } from 'node:test';
-import { cli, cliAsync, client, readRecords, startDaemon, tmp, verify, waitUntil, type Running, type Tmp } from './helpers/daemon.js';
+import { test } from 'node:test';
+import { cli, cliAsync, client, harness, readRecords, verify, waitUntil } from './helpers/daemon.js';
 
-const tmps: Tmp[] = [];
-const daemons: Running[] = [];
-const fresh = () => {
-  const t = tmp();
-  tmps.push(t);
-  return t;
-};
-const start = async (t: Tmp, yaml = '') => {
-  const d = await startDaemon(t, yaml);
-  daemons.push(d);
-  return d;
-};
-after(async () => {
-  for (const d of daemons) if (d.proc.exitCode === null && d.proc.signalCode === null) await d.kill();
-  for (const t of tmps) t.cleanup();
-});
+const { fresh, start } = harness();
 
 test('send with acks, SIGTERM, restart, send more: one gap-free verified chain', async () => {
   const t = fresh();

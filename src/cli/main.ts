@@ -36,4 +36,7 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-process.exitCode = await main(process.argv.slice(2));
+const code = await main(process.argv.slice(2));
+// A failed command exits now, even if something it started still holds the event loop
+// (stderr is synchronous for files, pipes and terminals on Linux, so nothing is lost).
+if (code !== 0) process.exit(code);

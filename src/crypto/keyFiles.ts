@@ -2,6 +2,7 @@ import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { ErrorCode, SealogError } from '../errors.js';
 import type { Layout } from '../store/layout.js';
 import { generateKeys, parseSignerKey, type Signer } from './keys.js';
+import { parseHmacKey } from './pseudonym.js';
 
 /** Writes a new key set (all 0600), refusing to replace an existing one unless forced. */
 export async function writeKeys(l: Layout, name: string, force = false): Promise<{ verifierKey: string }> {
@@ -37,4 +38,22 @@ export async function loadSigner(l: Layout): Promise<Signer> {
     throw new SealogError(ErrorCode.KEY_INVALID, `${l.signingKey} is accessible by group or others (mode ${(st.mode & 0o777).toString(8)}); chmod 600 it`);
   }
   return parseSignerKey((await readFile(l.signingKey, 'utf8')).trim());
+}
+
+/**
+ * Loads the HMAC pseudonymization key (64 hex), refusing a missing, malformed or
+ * group/other-readable one: with it, anyone can test guesses against the pseudonyms.
+ * Error messages never include the file's content.
+ */
+export async function loadHmacKey(l: Layout): Promise<Buffer> {
+  let st;
+  try {
+    st = await stat(l.hmacKey);
+  } catch {
+    throw new SealogError(ErrorCode.KEY_MISSING, `no HMAC key at ${l.hmacKey}; restore it from your key backup (a new key changes every pseudonym; \`sealog keygen --force\` makes a whole new key set)`);
+  }
+  if (st.mode & 0o077) {
+    throw new SealogError(ErrorCode.KEY_INVALID, `${l.hmacKey} is accessible by group or others (mode ${(st.mode & 0o777).toString(8)}); chmod 600 it`);
+  }
+  return parseHmacKey(await readFile(l.hmacKey, 'utf8'), l.hmacKey);
 }

@@ -70,3 +70,12 @@ export class LineSplitter {
     return { bytes };
   }
 }
+
+/** A line of only spaces, tabs and CRs carries no event. */
+export function isBlank(b: Buffer): boolean {
+  for (let i = 0; i < b.length; i++) {
+    const c = b[i]!;
+    if (c !== 0x20 && c !== 0x09 && c !== 0x0d) return false;
+  }
+  return true;
+}

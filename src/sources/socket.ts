@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { ErrorCode, RejectCode, SealogError } from '../errors.js';
 import type { AckTarget, RawLine, Source } from '../types.js';
 import type { Ingest } from './ingest.js';
-import { LineSplitter } from './lineSplitter.js';
+import { isBlank, LineSplitter } from './lineSplitter.js';
 
 export interface SocketOptions {
   path: string;
@@ -184,14 +184,6 @@ class Connection implements AckTarget {
     if (this.sock.writable) this.sock.end();
     else this.sock.destroy();
   }
-}
-
-function isBlank(b: Buffer): boolean {
-  for (let i = 0; i < b.length; i++) {
-    const c = b[i]!;
-    if (c !== 0x20 && c !== 0x09 && c !== 0x0d) return false;
-  }
-  return true;
 }
 
 function parseHandshake(bytes: Buffer): boolean | undefined {

@@ -22,6 +22,7 @@ export function createClassifier(opts: ClassifyOptions): (draft: Draft) => Draft
   const applyRules = compileRules(opts.rules);
   const { schemas } = opts;
   return (d) => {
+    if (d.system) return d;
     if (d.rejected) {
       d.stream = 'rejected';
       d.level = 'warn';

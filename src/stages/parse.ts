@@ -3,11 +3,17 @@ import { RejectCode, RejectReason } from '../errors.js';
 import { sha256Hex } from '../crypto/hash.js';
 import type { Draft, JsonObject, RawLine } from '../types.js';
 
+// V8 quotes the input around the error (`Unexpected token 'o', ..."ssword": hu"... is not valid JSON`).
+// The reason goes to the client's ack as it is, and a quote cut mid-secret is something no
+// redaction pattern recognizes: the reason names the error only; `raw` keeps the input (redacted).
+const INPUT_ECHO = /, (?:\.\.\.)?"[\s\S]*"(?:\.\.\.)? is not valid JSON$/;
+
 /**
  * parse: a framed line becomes an event, or a dead-letter entry that keeps the
  * raw bytes (as text when they are UTF-8, else base64) with the coded reason.
  */
 export function parse(raw: RawLine): Draft {
+  if (raw.system) return raw.system;
   const { bytes, source, ack } = raw;
   if (raw.rejectAs) return reject(raw, raw.rejectAs, RejectReason[raw.rejectAs]);
   if (raw.oversize) return reject(raw, RejectCode.LINE_TOO_LONG, `${RejectReason.E_LINE_TOO_LONG} (${raw.oversize.length} bytes)`);
@@ -16,7 +22,7 @@ export function parse(raw: RawLine): Draft {
   try {
     value = JSON.parse(bytes.toString('utf8'));
   } catch (err) {
-    return reject(raw, RejectCode.INVALID_JSON, `${RejectReason.E_INVALID_JSON}: ${(err as Error).message}`);
+    return reject(raw, RejectCode.INVALID_JSON, `${RejectReason.E_INVALID_JSON}: ${(err as Error).message.replace(INPUT_ECHO, '')}`);
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     return reject(raw, RejectCode.NOT_OBJECT, RejectReason.E_NOT_OBJECT);

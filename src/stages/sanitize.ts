@@ -1,3 +1,5 @@
+import { pathKey } from '../redact/fields.js';
+import { alreadyRedacted, type FieldRule, type Redactor } from '../redact/redactor.js';
 import type { Draft, JsonObject, JsonValue, Redaction } from '../types.js';
 
 export interface SanitizeLimits {
@@ -11,15 +13,48 @@ const ANSI = /\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b
 const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
 const NEEDS_WORK = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
 const DEPTH_MARKER = '[sealog: depth cap]';
+// No built-in pattern fits in fewer characters (the shortest is `pwd=x`): shorter strings skip the scan.
+const MIN_SCAN = 5;
+// Keys repeat from event to event: what a key needs is decided once and cached (bounded, and
+// only for keys with nothing to redact in them, so the cache never holds a secret).
+const KEY_CACHE_MAX = 8192;
+
+interface KeyInfo {
+  seg: string;
+  rule: { rule: FieldRule; rank: number } | undefined;
+  paths: boolean;
+}
 
 /**
- * sanitize: control characters and ANSI escapes neutralized, depth, width and
- * string length capped, lone surrogates replaced (JCS cannot carry them).
+ * sanitize: secrets removed and PII pseudonymized (by the redactor's field rules and
+ * text patterns), control characters and ANSI escapes neutralized, depth, width and
+ * string length capped, lone surrogates replaced (JCS cannot carry them). Every change
+ * is listed in `redactions` by path and kind, never with the value.
  * Copy-on-write: an event that needs nothing comes back as the same object.
  * Rebuilt objects have no prototype, so keys such as `__proto__` stay plain data.
  */
-export function createSanitizer(limits: SanitizeLimits): (draft: Draft) => Draft {
-  function str(s: string, path: string, out: Redaction[]): string {
+export function createSanitizer(limits: SanitizeLimits, redactor?: Redactor): (draft: Draft) => Draft {
+  const scan = redactor?.scan;
+  const keys = new Map<string, KeyInfo>();
+
+  // One hit callback for the whole sanitizer (no closure per string). A string lists
+  // each kind once, however many hits of it it had.
+  let hitOut: Redaction[] = [];
+  let hitPath = '';
+  let hitFrom = 0;
+  const onHit = (kind: string) => {
+    for (let i = hitFrom; i < hitOut.length; i++) if (hitOut[i]!.kind === kind) return;
+    hitOut.push({ path: hitPath, kind });
+  };
+  function scanText(s: string, path: string, out: Redaction[]): string {
+    hitOut = out;
+    hitPath = path;
+    hitFrom = out.length;
+    return scan!(s, onHit);
+  }
+
+  /** `rule`: undefined = scan for patterns; keep = leave as is; pseudonymize/mask = replace the whole string. */
+  function str(s: string, path: string, out: Redaction[], rule: FieldRule | undefined): string {
     let r = s;
     if (NEEDS_WORK.test(r)) {
       r = r.replace(ANSI, '').replace(CONTROL, '\ufffd');
@@ -29,6 +64,13 @@ export function createSanitizer(limits: SanitizeLimits): (draft: Draft) => Draft
       r = r.toWellFormed();
       out.push({ path, kind: 'lone_surrogate' });
     }
+    // Redact before the cap: a cut through a secret could leave a part no pattern recognizes.
+    if (rule === undefined) {
+      if (scan && r.length >= MIN_SCAN) r = scanText(r, path, out);
+    } else if (rule.action !== 'keep' && r.length > 0 && !alreadyRedacted(r)) {
+      r = rule.replace(r);
+      out.push({ path, kind: rule.kind });
+    }
     if (r.length > limits.maxStringChars) {
       r = r.slice(0, limits.maxStringChars).toWellFormed();
       out.push({ path, kind: 'string_cap' });
@@ -36,12 +78,23 @@ export function createSanitizer(limits: SanitizeLimits): (draft: Draft) => Draft
     return r;
   }
 
-  function value(v: JsonValue, path: string, depth: number, out: Redaction[]): JsonValue {
-    if (typeof v === 'string') return str(v, path, out);
-    if (typeof v === 'number' && !Number.isFinite(v)) {
-      // JSON.parse turns 1e400 into Infinity, which JSON (and so JCS) cannot carry.
-      out.push({ path, kind: 'non_finite_number' });
-      return null;
+  function value(v: JsonValue, path: string, depth: number, out: Redaction[], rule: FieldRule | undefined): JsonValue {
+    if (typeof v === 'string') return str(v, path, out, rule);
+    if (typeof v === 'number') {
+      if (!Number.isFinite(v)) {
+        // JSON.parse turns 1e400 into Infinity, which JSON (and so JCS) cannot carry.
+        out.push({ path, kind: 'non_finite_number' });
+        return null;
+      }
+      if (rule === undefined) {
+        const card = redactor?.number(v);
+        if (card === undefined) return v;
+        out.push({ path, kind: card.kind });
+        return card.value;
+      }
+      if (rule.action === 'keep') return v;
+      out.push({ path, kind: rule.kind });
+      return rule.replace(String(v));
     }
     if (v === null || typeof v !== 'object') return v;
     if (depth >= limits.maxDepth) {
@@ -52,7 +105,7 @@ export function createSanitizer(limits: SanitizeLimits): (draft: Draft) => Draft
       let copy: JsonValue[] | undefined;
       const n = Math.min(v.length, limits.maxItems);
       for (let i = 0; i < n; i++) {
-        const nv = value(v[i]!, `${path}[${i}]`, depth + 1, out);
+        const nv = value(v[i]!, `${path}[${i}]`, depth + 1, out, rule);
         if (nv !== v[i] && !copy) copy = v.slice(0, n);
         if (copy) copy[i] = nv;
       }
@@ -62,38 +115,104 @@ export function createSanitizer(limits: SanitizeLimits): (draft: Draft) => Draft
       }
       return copy ?? v;
     }
-    return object(v, path, depth, out);
+    return object(v, path, depth, out, rule);
   }
 
-  function object(o: JsonObject, path: string, depth: number, out: Redaction[]): JsonObject {
-    const keys = Object.keys(o);
-    let changed = keys.length > limits.maxItems;
-    const n = Math.min(keys.length, limits.maxItems);
+  /** A key's own field rule wins over what it inherits; `remove` takes the whole value. */
+  function field(v: JsonValue, own: FieldRule, path: string, depth: number, out: Redaction[]): JsonValue {
+    if (own.action !== 'remove') return value(v, path, depth + 1, out, own);
+    const empty =
+      v === null || typeof v === 'boolean' || v === '' || (typeof v === 'string' && alreadyRedacted(v)) ||
+      (typeof v === 'object' && (Array.isArray(v) ? v.length === 0 : Object.keys(v).length === 0));
+    if (empty) return value(v, path, depth + 1, out, own);
+    out.push({ path, kind: own.kind });
+    return own.replace('');
+  }
+
+  function keyInfo(k: string): KeyInfo | undefined {
+    let info = keys.get(k);
+    if (info !== undefined) return info;
+    // A key needing any change is not cached (and never seen by the rules before it is clean).
+    if (NEEDS_WORK.test(k) || !k.isWellFormed() || k.length > limits.maxStringChars) return undefined;
+    if (scan && k.length >= MIN_SCAN && scan(k, () => {}) !== k) return undefined;
+    info = { seg: pathKey(k), rule: redactor?.keyRule(k), paths: redactor?.hasPathRules(k) ?? false };
+    if (keys.size < KEY_CACHE_MAX) keys.set(k, info);
+    return info;
+  }
+
+  function object(o: JsonObject, path: string, depth: number, out: Redaction[], inherited: FieldRule | undefined): JsonObject {
+    const ks = Object.keys(o);
+    let changed = ks.length > limits.maxItems;
+    const n = Math.min(ks.length, limits.maxItems);
     const entries: [string, JsonValue][] = new Array(n);
     for (let i = 0; i < n; i++) {
-      const k = keys[i]!;
-      const childPath = `${path}${pathKey(k)}`;
-      const nk = str(k, `${childPath}(key)`, out);
-      const nv = value(o[k]!, childPath, depth + 1, out);
-      if (nk !== k || nv !== o[k]) changed = true;
+      const k = ks[i]!;
+      let nk = k;
+      let info = keyInfo(k);
+      let childPath: string;
+      if (info !== undefined) {
+        childPath = path + info.seg;
+      } else {
+        // A key that needs work. Its path names the key as it was, unless it held a secret
+        // or PII: then the path names it as it is now, so the path never carries the value.
+        const own: Redaction[] = [];
+        nk = str(k, '', own, inherited?.action === 'keep' ? inherited : undefined);
+        const sensitive = own.some((r) => r.kind.includes(':'));
+        childPath = `${path}${pathKey(sensitive ? nk : k)}`;
+        for (const r of own) out.push({ path: `${childPath}(key)`, kind: r.kind });
+        info = { seg: '', rule: redactor?.keyRule(nk), paths: redactor?.hasPathRules(nk) ?? false };
+      }
+      let rule = info.rule;
+      if (info.paths) rule = redactor!.pathRule(nk, childPath, rule?.rank ?? Infinity) ?? rule;
+      const v = o[k]!;
+      const nv = rule !== undefined ? field(v, rule.rule, childPath, depth, out) : value(v, childPath, depth + 1, out, inherited);
+      if (nk !== k || nv !== v) changed = true;
       entries[i] = [nk, nv];
     }
     if (!changed) return o;
-    if (keys.length > n) out.push({ path, kind: 'keys_cap' });
+    if (ks.length > n) out.push({ path, kind: 'keys_cap' });
     const copy = Object.create(null) as JsonObject;
     for (const [k, v] of entries) copy[k] = v;
     return copy;
   }
 
+  /**
+   * A dead-letter entry kept as base64 (not UTF-8, or an oversize head cut mid-character)
+   * hides its text from the patterns: scan its bytes as Latin-1 (one character per byte,
+   * so ASCII secrets are found as they are) and encode the result back.
+   */
+  function base64Raw(event: JsonObject, out: Redaction[]): JsonObject {
+    const raw = event.raw;
+    if (!scan || event.raw_encoding !== 'base64' || typeof raw !== 'string') return event;
+    const text = Buffer.from(raw, 'base64').toString('latin1');
+    const done = scanText(text, 'event.raw', out);
+    return done === text ? event : { ...event, raw: Buffer.from(done, 'latin1').toString('base64') };
+  }
+
   return (draft) => {
     const out: Redaction[] = [];
-    const event = object(draft.event, 'event', 0, out);
+    let event: JsonObject;
+    if (draft.rejected && draft.event.raw_encoding === 'base64') {
+      // raw is handled on its bytes; the walk then keeps it as it is.
+      const pre = base64Raw(draft.event, out);
+      const { raw, ...rest } = pre;
+      const walked = object(rest as JsonObject, 'event', 0, out, undefined);
+      event = walked === rest && pre === draft.event ? draft.event : Object.assign(Object.create(null) as JsonObject, { ...walked, raw });
+      if (raw === undefined) delete event.raw;
+    } else {
+      event = object(draft.event, 'event', 0, out, undefined);
+    }
     if (out.length === 0) return draft;
-    return { ...draft, event, redactions: [...draft.redactions, ...out] };
+    let rejected = draft.rejected;
+    if (rejected) {
+      // The ack repeats the reason to the client: it gets the sanitized text too.
+      if (typeof event.reason === 'string' && event.reason !== rejected.reason) rejected = { ...rejected, reason: event.reason };
+      // A digest of the original line would let anyone test guesses of what was removed from it.
+      if (typeof event.raw_sha256 === 'string' && out.some((r) => r.path === 'event.raw' && r.kind.includes(':'))) {
+        event.raw_sha256 = null;
+        out.push({ path: 'event.raw_sha256', kind: 'digest_removed' });
+      }
+    }
+    return { ...draft, event, ...(rejected ? { rejected } : {}), redactions: [...draft.redactions, ...out] };
   };
-}
-
-const PLAIN_KEY = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
-function pathKey(k: string): string {
-  return PLAIN_KEY.test(k) ? `.${k}` : `[${JSON.stringify(k)}]`;
 }

@@ -10,6 +10,8 @@ export function layout(dataDir: string) {
     keys: join(dataDir, 'keys'),
     recovery: join(dataDir, 'recovery'),
     lock: join(dataDir, 'sealog.lock'),
+    spoolState: join(dataDir, 'spool-state.json'),
+    spoolDone: join(dataDir, 'spool-done.jsonl'),
     signingKey: join(dataDir, 'keys', 'signing.key'),
     publicKey: join(dataDir, 'keys', 'signing.pub'),
     hmacKey: join(dataDir, 'keys', 'hmac.key'),

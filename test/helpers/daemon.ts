@@ -2,6 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
+import { after } from 'node:test';
 import { join, resolve } from 'node:path';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 
@@ -36,11 +37,11 @@ export interface Running {
 }
 
 /** Starts `sealog start` with a YAML config (deep-merged over the test defaults) and waits until it is ready. */
-export async function startDaemon(t: Tmp, yaml = ''): Promise<Running> {
+export async function startDaemon(t: Tmp, yaml = '', as?: { uid: number; gid: number }): Promise<Running> {
   const cfg = join(t.dir, 'sealog.yaml');
   const base = { data_dir: t.data, socket: { path: t.socket }, spool: { dir: join(t.dir, 'spool') }, log: { level: 'info' } };
   writeFileSync(cfg, stringifyYaml(merge(base, (parseYaml(yaml) ?? {}) as Record<string, unknown>)));
-  const proc = spawn(process.execPath, [BIN, 'start', '--config', cfg], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const proc = spawn(process.execPath, [BIN, 'start', '--config', cfg], { stdio: ['ignore', 'ignore', 'pipe'], ...as });
   let err = '';
   proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   const exited = new Promise<number | null>((res) => proc.once('exit', (code) => res(code)));
@@ -190,4 +191,29 @@ function merge(a: Record<string, unknown>, b: Record<string, unknown>): Record<s
     out[k] = av && v && typeof av === 'object' && typeof v === 'object' ? merge(av as Record<string, unknown>, v as Record<string, unknown>) : v;
   }
   return out;
+}
+
+/**
+ * Per test file: fresh temp dirs and started daemons, all cleaned up after the
+ * file's tests, killing any daemon a failed test left running.
+ */
+export function harness() {
+  const tmps: Tmp[] = [];
+  const daemons: Running[] = [];
+  after(async () => {
+    for (const d of daemons) if (d.proc.exitCode === null && d.proc.signalCode === null) await d.kill();
+    for (const t of tmps) t.cleanup();
+  });
+  return {
+    fresh(): Tmp {
+      const t = tmp();
+      tmps.push(t);
+      return t;
+    },
+    async start(t: Tmp, yaml = '', as?: { uid: number; gid: number }): Promise<Running> {
+      const d = await startDaemon(t, yaml, as);
+      daemons.push(d);
+      return d;
+    },
+  };
 }

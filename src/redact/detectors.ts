@@ -1,0 +1,181 @@
+import { isCardNumber, isPersonalIPv4, isPersonalIPv6, isPhone, isSecretValue, standsAlone } from './checks.js';
+import type { BuiltinType } from './kinds.js';
+
+/**
+ * A text pattern: what sanitize looks for inside every string (values and keys), in
+ * named fields and free text alike. All of them are joined into one regex, so each
+ * string is scanned once; `accept` then checks a candidate (Luhn, ranges) and `split`
+ * keeps the context around the sensitive part (`Bearer `, `password=`, the quotes).
+ */
+export interface Detector {
+  /** The detector's name; also its type unless `typeOf` says otherwise. */
+  name: string;
+  /** Regex source, case-sensitive, with no capturing groups and no backreferences. */
+  source: string;
+  accept?: (match: string, input: string, index: number) => boolean;
+  /** [kept prefix, sensitive part, kept suffix]; default: all of the match is sensitive. */
+  split?: (match: string) => [string, string, string];
+  /** The type when it depends on the match (the `password=…` family). */
+  typeOf?: (match: string) => string;
+  /** Every type this detector can report (for the kinds table). */
+  types?: readonly string[];
+  /**
+   * A cheap test a string must pass for this detector to have any chance (`@` for an
+   * email). Strings that fail it are scanned by a combined regex without the detector.
+   * Detectors sharing a gate share the same function.
+   */
+  gate?: (s: string) => boolean;
+}
+
+// Gates, each a character search far cheaper than the patterns they spare.
+const HAS_AT = (s: string) => s.includes('@');
+const HAS_ASSIGN = (s: string) => s.includes(':') || s.includes('=');
+const V6_SHAPE = /::|:[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:/;
+const HAS_V6_SHAPE = (s: string) => s.includes(':') && V6_SHAPE.test(s);
+
+/** Case-insensitive form of a plain word (no regex flags per alternative in one combined regex). */
+function ci(word: string): string {
+  return word.replace(/[a-z]/gi, (c) => `[${c.toLowerCase()}${c.toUpperCase()}]`);
+}
+const alt = (...xs: string[]) => `(?:${xs.join('|')})`;
+const SEP = '[_-]?';
+
+// `password=…`, `"client_secret": "…"`, `X-Api-Key: …`, `?access_token=…`: a secret-named key
+// followed by `:` or `=` and a value (quoted, or up to a space, quote or separator).
+// The key may end the name (`db_password`), so the keyword has no left boundary.
+const SECRET_WORD = alt(
+  ci('password'), ci('passwd'), ci('passphrase'), ci('pwd'),
+  `${ci('secret')}(?:${SEP}${ci('access')})?(?:${SEP}${ci('key')})?`,
+  `${alt(ci('api'), ci('access'), ci('private'), ci('auth'))}${SEP}${ci('key')}`,
+  ci('token'), `${ci('credential')}[sS]?`, `${ci('cookie')}[sS]?`,
+);
+// The same for PII whose value has no shape of its own (a name), or a bare national id:
+// `"customer_name": "…"` inside a dead-letter line, `passport_no=…` in a message.
+const PII_WORD = alt(
+  `${alt(...['full', 'first', 'last', 'given', 'family', 'middle', 'maiden', 'legal', 'customer', 'patient', 'employee', 'contact', 'cardholder'].map(ci))}${SEP}${ci('name')}`,
+  ci('surname'),
+  `${ci('passport')}(?:${SEP}${alt(ci('number'), ci('no'))})?`, `${ci('national')}${SEP}${ci('id')}`, `${ci('tax')}${SEP}${ci('id')}`, ci('ssn'),
+);
+const QUOTE = `\\\\?["']?`;
+const VALUE = alt(`\\\\"[^"\\\\\\r\\n]*\\\\"`, `"[^"\\r\\n]*"`, `'[^'\\r\\n]*'`, `[^\\s"'\\\\,;&)}\\]]+`);
+const KV_PREFIX = /^[^:=]*[:=]\s*/;
+
+function typeOfSecretKey(m: string): string {
+  const k = m.slice(0, m.search(/[:=]/)).toLowerCase();
+  if (/pass|pwd/.test(k)) return 'password';
+  if (/secret[_-]?access/.test(k)) return 'aws_secret_key';
+  if (k.includes('secret')) return 'secret';
+  if (k.includes('private')) return 'private_key';
+  if (/key/.test(k)) return 'api_key';
+  if (k.includes('token')) return 'token';
+  if (k.includes('cookie')) return 'cookie';
+  return 'credentials';
+}
+function typeOfPiiKey(m: string): string {
+  const k = m.slice(0, m.search(/[:=]/)).toLowerCase();
+  if (k.includes('ssn')) return 'ssn';
+  return /name/.test(k) ? 'name' : 'national_id';
+}
+
+/** Keeps `key: ` and the value's quotes, so the text still reads as it did. */
+function splitQuoted(prefix: string, rest: string): [string, string, string] {
+  const q = /^\\?["']/.exec(rest)?.[0];
+  if (q && rest.length >= 2 * q.length && rest.endsWith(q)) return [prefix + q, rest.slice(q.length, rest.length - q.length), q];
+  return [prefix, rest, ''];
+}
+function splitAfter(re: RegExp): (m: string) => [string, string, string] {
+  return (m) => {
+    const p = re.exec(m)?.[0] ?? '';
+    return splitQuoted(p, m.slice(p.length));
+  };
+}
+
+const AUTH_SCHEME = alt(...['basic', 'bearer', 'token', 'negotiate', 'ntlm', 'apikey', 'sso-key', 'ssws', 'key'].map(ci));
+const AUTH_PREFIX = new RegExp(`^[^:=]*[:=]\\s*(?:\\\\?["'])?(?:(?:${['digest', 'aws4-hmac-sha256', 'basic', 'bearer', 'token', 'negotiate', 'ntlm', 'apikey', 'sso-key', 'ssws', 'key'].join('|')})\\s+)?`, 'i');
+const OCTET = '(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
+const H16 = '[0-9A-Fa-f]{1,4}';
+
+// Order matters only when two patterns match at the same place: the first that passes its check wins.
+export const DETECTORS: readonly Detector[] = [
+  {
+    name: 'private_key',
+    // Up to the END line, or to the end of the string when a cap or an oversize line cut it.
+    source: '-----BEGIN[ A-Z0-9]*PRIVATE KEY(?: BLOCK)?-----[\\s\\S]*?(?:-----END[ A-Z0-9]*PRIVATE KEY(?: BLOCK)?-----|$)',
+  },
+  {
+    name: 'authorization',
+    source:
+      `(?:${ci('proxy-')})?${ci('authorization')}${QUOTE}\\s*[:=]\\s*${QUOTE}` +
+      alt(`${alt(ci('digest'), ci('aws4-hmac-sha256'))}\\s+[^\\r\\n"'\\\\]+`, `${AUTH_SCHEME}\\s+[^\\s"'\\\\,;]+`, '[A-Za-z0-9\\-._~+/=]{12,}'),
+    split: splitAfter(AUTH_PREFIX),
+    gate: HAS_ASSIGN,
+  },
+  { name: 'bearer_token', source: `\\b${ci('bearer')}\\s+[A-Za-z0-9\\-._~+/]{16,}=*`, split: splitAfter(/^\S+\s+/) },
+  {
+    name: 'secret_assignment',
+    source: `${SECRET_WORD}${QUOTE}\\s*[:=]\\s*${VALUE}`,
+    typeOf: typeOfSecretKey,
+    types: ['password', 'aws_secret_key', 'secret', 'private_key', 'api_key', 'token', 'cookie', 'credentials'],
+    split: splitAfter(KV_PREFIX),
+    accept: (m) => {
+      const [, v] = splitAfter(KV_PREFIX)(m);
+      return isSecretValue(v, typeOfSecretKey(m));
+    },
+    gate: HAS_ASSIGN,
+  },
+  {
+    name: 'pii_assignment',
+    source: `${PII_WORD}${QUOTE}\\s*[:=]\\s*${VALUE}`,
+    typeOf: typeOfPiiKey,
+    types: ['name', 'national_id', 'ssn'],
+    split: splitAfter(KV_PREFIX),
+    accept: (m) => isSecretValue(splitAfter(KV_PREFIX)(m)[1], 'pii'),
+    gate: HAS_ASSIGN,
+  },
+  { name: 'jwt', source: 'eyJ(?<![A-Za-z0-9_-]eyJ)[A-Za-z0-9_-]{10,}\\.[A-Za-z0-9_-]{10,}\\.[A-Za-z0-9_-]*' },
+  {
+    name: 'connection_string',
+    // scheme://user:password@host: only the password goes, scheme, user and host stay.
+    source: '\\b[A-Za-z][A-Za-z0-9+.-]{1,30}://[^\\s:@/?#"\'<>\\\\]*:[^\\s/?#"\'<>\\\\]+(?=@)',
+    split: (m) => {
+      const p = m.indexOf(':', m.indexOf('://') + 3) + 1;
+      return [m.slice(0, p), m.slice(p), ''];
+    },
+    gate: HAS_AT,
+  },
+  { name: 'slack_webhook', source: 'https://hooks\\.slack\\.com/(?:services|workflows|triggers)/[A-Za-z0-9/_-]{8,}' },
+  { name: 'anthropic_key', source: 'sk-ant-(?<![A-Za-z0-9_-]sk-ant-)[A-Za-z0-9_-]{20,}' },
+  // sk-… (OpenAI and look-alikes); a real key has digits, `sk-cluster-deployment-east` has not.
+  { name: 'openai_key', source: 'sk-(?<![A-Za-z0-9_-]sk-)(?=[A-Za-z0-9_-]{0,200}\\d)[A-Za-z0-9_-]{20,}' },
+  { name: 'aws_access_key', source: '\\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}\\b' },
+  { name: 'github_token', source: '\\b(?:gh[pousr]_[A-Za-z0-9]{36,251}|github_pat_[A-Za-z0-9_]{22,251})\\b' },
+  { name: 'slack_token', source: '(?:xox[abposer]|xapp)-(?<![A-Za-z0-9_-]x[a-z]{3}-)[A-Za-z0-9-]{10,250}' },
+  { name: 'stripe_key', source: '\\b(?:(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{10,247}|whsec_[A-Za-z0-9+/=]{20,})\\b' },
+  { name: 'google_api_key', source: '\\bAIza[0-9A-Za-z_-]{35}' },
+  { name: 'google_oauth', source: '(?:GOCSPX-(?<![A-Za-z0-9_-]GOCSPX-)[0-9A-Za-z_-]{20,}|\\bya29\\.[0-9A-Za-z_-]{20,})' },
+  { name: 'email', source: '(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@(?:[A-Za-z0-9-]+\\.)+[A-Za-z]{2,63}\\b', gate: HAS_AT },
+  { name: 'ssn', source: '\\b(?!000|666|9\\d\\d)\\d{3}-(?!00)\\d{2}-(?!0000)\\d{4}\\b', accept: standsAlone },
+  // 13-19 digits, as one run or in the printed groups (4-4-4-4[-3], Amex 4-6-5); Luhn and a
+  // network prefix decide. Fixed groups, not `(\d[ -]?){12,18}`: "4 4 4 4 …" gives no candidates.
+  { name: 'card', source: '\\b(?:\\d{13,19}|\\d{4}[ -]\\d{4}[ -]\\d{4}[ -]\\d{1,4}(?:[ -]\\d{3})?|\\d{4}[ -]\\d{6}[ -]\\d{4,5})\\b', accept: (m, s, i) => isCardNumber(m) && standsAlone(m, s, i) },
+  {
+    name: 'phone',
+    // +international; (415) 555-2671 / 415.555.2671 / 415 555 2671; national 020 7946 0958 (spaces only: dashes make UUID pieces look like one).
+    // Separators are required, so a bare run of digits (an id, an epoch) is not a phone.
+    source: alt('\\+[1-9](?:[ .()-]{0,2}\\d){7,14}\\b', '(?:\\(\\d{3}\\)[ .-]?|\\b\\d{3}[ .-])\\d{3}[ .-]\\d{4}\\b', '\\b0\\d{1,4} \\d{3,4} \\d{3,4}\\b'),
+    accept: isPhone,
+  },
+  { name: 'ip', source: `\\b${OCTET}(?:\\.${OCTET}){3}\\b`, accept: isPersonalIPv4 },
+  {
+    name: 'ipv6',
+    // Full form, or compressed with `::`; a time (10:30:45) has neither. isIPv6 has the last word.
+    source: alt(`(?:${H16}:){7}${H16}`, `(?:${H16}:){1,6}:(?:${H16}(?::${H16}){0,5})?`, `::(?:${H16}(?::${H16}){0,6})`),
+    typeOf: () => 'ip',
+    types: ['ip'],
+    accept: isPersonalIPv6,
+    gate: HAS_V6_SHAPE,
+  },
+];
+
+/** The types the built-in detectors report, for docs and tests. */
+export const DETECTED_TYPES: readonly BuiltinType[] = [...new Set(DETECTORS.flatMap((d) => d.types ?? [d.name]))] as BuiltinType[];

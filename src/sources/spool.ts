@@ -1,0 +1,404 @@
+import { constants } from 'node:fs';
+import { lstat, mkdir, open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+import { createHash } from 'node:crypto';
+import { watch, type FSWatcher } from 'chokidar';
+import type { Logger } from 'pino';
+import { syncDir } from '../store/fsutil.js';
+import type { AckTarget, Draft, JsonObject } from '../types.js';
+import type { Ingest } from './ingest.js';
+import { isBlank, LineSplitter } from './lineSplitter.js';
+import type { SpoolProgress } from './spoolProgress.js';
+
+export interface SpoolOptions {
+  dir: string;
+  stabilityMs: number;
+  onDone: 'move' | 'delete';
+  duplicates: 'reject' | 'ingest';
+  maxLineBytes: number;
+  /** Files read at once: bounds open descriptors, and hides per-file I/O latency for many small files. */
+  parallelFiles: number;
+}
+
+// What can go wrong with a dropped file; each becomes a sealed `sealog.spool.failed`
+// (or, for a duplicate, `sealog.spool.duplicate`) record, and the file moves to rejected/.
+export const SpoolCode = {
+  SYMLINK: 'E_SPOOL_SYMLINK',
+  UNREADABLE: 'E_SPOOL_UNREADABLE',
+  NOT_FILE: 'E_SPOOL_NOT_FILE',
+  TRUNCATED: 'E_SPOOL_TRUNCATED',
+  CHANGED: 'E_SPOOL_CHANGED',
+  VANISHED: 'E_SPOOL_VANISHED',
+  DUPLICATE: 'E_SPOOL_DUPLICATE',
+} as const;
+
+const READY = /\.jsonl$/;
+const TMP = /\.jsonl\.tmp$/;
+const CHUNK = 64 * 1024;
+// A periodic rescan catches what the watcher may miss (an overflowing inotify queue when thousands of files land at once).
+const RESCAN_MS = 5000;
+const PROGRESS_EVERY = 64 * 1024 * 1024;
+
+/** Per-file progress, for the daemon's logs and status. */
+export interface FileStatus {
+  file: string;
+  fp?: string;
+  state: 'reading' | 'committing' | 'done' | 'rejected';
+  bytes: number;
+  size: number;
+  lines: number;
+}
+
+/**
+ * The spool directory source. Producers drop `name.jsonl` (by renaming
+ * `name.jsonl.tmp`, picked up at once, or by writing it in place, picked up once
+ * it has not changed for the stability window). One file is read at a time, in
+ * bounded chunks, so neither memory nor open descriptors grow with file size or
+ * count. Each line's record names the file's content fingerprint and line number:
+ * the log itself is the durable progress, and a file leaves the spool only after
+ * its last record and its `ingested` record are committed.
+ */
+export class SpoolSource {
+  private watcher: FSWatcher | undefined;
+  private queue: string[] = [];
+  private known = new Set<string>(); // queued or being ingested
+  private timers = new Map<string, NodeJS.Timeout>();
+  private renamed = new Set<string>(); // names whose .tmp we saw: the rename protocol
+  private workers = new Set<Promise<void>>();
+  private stopped = false;
+  private saveTimer: NodeJS.Timeout | undefined;
+  private rescanTimer: NodeJS.Timeout | undefined;
+  readonly files = new Map<string, FileStatus>();
+
+  constructor(
+    private readonly opts: SpoolOptions,
+    private readonly ingest: Ingest,
+    private readonly progress: SpoolProgress,
+    private readonly log: Logger,
+  ) {}
+
+  private get doneDir() {
+    return join(this.opts.dir, 'done');
+  }
+  private get rejectedDir() {
+    return join(this.opts.dir, 'rejected');
+  }
+
+  async start(): Promise<void> {
+    await mkdir(this.doneDir, { recursive: true, mode: 0o750 });
+    await mkdir(this.rejectedDir, { recursive: true, mode: 0o750 });
+    // Only the directory is watched: every entry is `ignored`, so chokidar keeps no watcher per
+    // file (10,000 waiting files are one inotify watch, not 10,000). Its raw events name the
+    // entry that changed; we look at that entry ourselves.
+    const dir = resolve(this.opts.dir);
+    const watcher = watch(dir, { depth: 0, ignoreInitial: true, ignored: (p) => p !== dir, followSymlinks: false, atomic: false });
+    watcher.on('raw', (_event, name) => typeof name === 'string' && name && this.seen(basename(name)));
+    watcher.on('error', (err) => this.log.error({ err }, 'spool watcher error'));
+    await new Promise<void>((res) => watcher.once('ready', () => res()));
+    this.watcher = watcher;
+    await this.rescan(); // files already present at start
+    this.rescanTimer = setInterval(() => void this.rescan(), RESCAN_MS).unref();
+    // The progress cache only shortens the replay at the next start; once a second is plenty.
+    this.saveTimer = setInterval(() => this.saveProgress().catch((err) => this.log.warn({ err }, 'could not save spool progress')), 1000).unref();
+  }
+
+  private async rescan(): Promise<void> {
+    const names = await readdir(this.opts.dir).catch((err) => {
+      this.log.error({ err, dir: this.opts.dir }, 'cannot list the spool directory');
+      return [] as string[];
+    });
+    const present = new Set(names);
+    for (const name of names) if (READY.test(name) && !this.known.has(name) && !this.timers.has(name)) this.seen(name);
+    // Forget renames that never happened (the .tmp was deleted instead).
+    for (const name of this.renamed) if (!present.has(`${name}.tmp`) && !present.has(name)) this.renamed.delete(name);
+  }
+
+  saveProgress(): Promise<void> {
+    return this.progress.save();
+  }
+
+  /** Stops watching and reading; what was submitted still commits, the rest resumes at the next start. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.saveTimer);
+    clearInterval(this.rescanTimer);
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+    await this.watcher?.close();
+    await Promise.all(this.workers);
+  }
+
+  private seen(name: string): void {
+    if (this.stopped) return;
+    if (TMP.test(name)) {
+      this.renamed.add(name.slice(0, -'.tmp'.length));
+      return;
+    }
+    if (!READY.test(name) || this.known.has(name)) return;
+    // name.jsonl.tmp became name.jsonl: the producer says it is complete.
+    if (this.renamed.delete(name)) return this.enqueue(name);
+    this.settle(name);
+  }
+
+  /** Waits until the file has not changed for the stability window. */
+  private settle(name: string): void {
+    clearTimeout(this.timers.get(name));
+    this.timers.set(
+      name,
+      setTimeout(async () => {
+        this.timers.delete(name);
+        const st = await lstat(join(this.opts.dir, name)).catch(() => undefined);
+        if (!st) return;
+        if (Date.now() - st.mtimeMs >= this.opts.stabilityMs) this.enqueue(name);
+        else this.settle(name);
+      }, this.opts.stabilityMs),
+    );
+  }
+
+  private enqueue(name: string): void {
+    if (this.stopped || this.known.has(name)) return;
+    clearTimeout(this.timers.get(name));
+    this.timers.delete(name);
+    this.known.add(name);
+    this.queue.push(name);
+    while (this.workers.size < this.opts.parallelFiles && this.queue.length) {
+      const w: Promise<void> = this.work().finally(() => this.workers.delete(w));
+      this.workers.add(w);
+    }
+  }
+
+  private async work(): Promise<void> {
+    while (this.queue.length && !this.stopped) {
+      const name = this.queue.shift()!;
+      try {
+        await this.ingestFile(name);
+      } catch (err) {
+        // Never a crash and never a silent skip: the file stays, the error is logged with its name.
+        this.log.error({ file: name, err }, 'spool file could not be ingested; it stays in the spool');
+        this.known.delete(name);
+      }
+    }
+  }
+
+  private async ingestFile(name: string): Promise<void> {
+    const path = join(this.opts.dir, name);
+    const st = await lstat(path).catch(() => undefined);
+    if (!st) return void this.known.delete(name); // gone before we began: nothing of it was read
+    if (st.isSymbolicLink()) return this.refuse(name, undefined, SpoolCode.SYMLINK, 'a symbolic link; sealog reads only regular files in the spool');
+    if (!st.isFile()) return this.refuse(name, undefined, SpoolCode.NOT_FILE, 'not a regular file');
+    let fh: FileHandle;
+    try {
+      fh = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return void this.known.delete(name);
+      return this.refuse(name, undefined, SpoolCode.UNREADABLE, `cannot open: ${code}`);
+    }
+    const status: FileStatus = { file: name, state: 'reading', bytes: 0, size: 0, lines: 0 };
+    this.files.set(name, status);
+    try {
+      const { size, mtimeMs } = await fh.stat();
+      status.size = size;
+      const fp = await fingerprint(fh, size);
+      if (fp === undefined) return this.refuse(name, undefined, SpoolCode.TRUNCATED, 'the file shrank while it was fingerprinted');
+      status.fp = fp;
+      const resumeAfter = this.progress.committed.get(fp);
+      const done = this.progress.done.get(fp);
+      if (resumeAfter === undefined && done) {
+        const remnant = done.name === name && !(await exists(join(this.doneDir, name)));
+        if (remnant) {
+          // Ingested and sealed before a crash that came before the move: finish the move only.
+          this.log.info({ file: name, fp }, 'spool file was already ingested; completing its move');
+          return this.finish(name, status, 'done');
+        }
+        if (this.opts.duplicates === 'reject') {
+          return this.refuse(name, fp, SpoolCode.DUPLICATE, `same content as ${done.name}, ingested at seq ${done.seq}`, { first_file: done.name, first_seq: done.seq });
+        }
+      }
+      const ingest = new FileIngest(this, name, fp, size, resumeAfter ?? 0, status);
+      this.log.info({ file: name, fp, size, resumeAfterLine: resumeAfter ?? 0 }, 'spool file picked up');
+      const outcome = await this.read(fh, ingest, status);
+      const now = await stat(path).catch(() => undefined);
+      let problem: [string, string] | undefined;
+      if (outcome === 'stopped') return;
+      if (outcome === 'short') problem = [SpoolCode.TRUNCATED, `the file was truncated while being read (read ${status.bytes} of ${size} bytes)`];
+      else if (!now) problem = [SpoolCode.VANISHED, 'the file was removed while being read; every line of it was read'];
+      else if (now.size !== size || now.mtimeMs !== mtimeMs) {
+        problem = [SpoolCode.CHANGED, `the file changed after pickup (size ${size} -> ${now.size}); only its first ${size} bytes were ingested`];
+      }
+      ingest.endOfInput(problem);
+    } finally {
+      await fh.close();
+    }
+  }
+
+  /** Reads the first `size` bytes line by line into the pipeline, in 64 KiB chunks, with backpressure. */
+  private async read(fh: FileHandle, f: FileIngest, status: FileStatus): Promise<'complete' | 'short' | 'stopped'> {
+    const splitter = new LineSplitter(this.opts.maxLineBytes);
+    let nextReport = PROGRESS_EVERY;
+    for (let pos = 0; pos < f.size; ) {
+      if (this.stopped) return 'stopped'; // resumes at the next start; not the file's fault
+      // A fresh buffer per chunk: the lines framed from it keep referring to it.
+      const buf = Buffer.allocUnsafe(Math.min(CHUNK, f.size - pos));
+      const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
+      if (bytesRead === 0) break;
+      pos += bytesRead;
+      status.bytes = pos;
+      for (const l of splitter.push(buf.subarray(0, bytesRead))) f.line(l.bytes, l.oversize);
+      if (pos >= nextReport) {
+        nextReport += PROGRESS_EVERY;
+        this.log.info({ file: f.name, bytes: pos, size: f.size, lines: status.lines }, 'spool file progress');
+      }
+      if (f.blocked && !this.ingest.closed) await new Promise<void>((r) => this.ingest.whenReady(r));
+    }
+    if (this.stopped) return 'stopped';
+    const last = splitter.end();
+    if (last) f.line(last.bytes, last.oversize);
+    return status.bytes < f.size ? 'short' : 'complete';
+  }
+
+  /** @internal a line for the pipeline; false when the pipeline is full */
+  submit(raw: Parameters<Ingest['write']>[0]): boolean {
+    return this.ingest.write(raw);
+  }
+
+  /** @internal writes sealog's own record about a file; `then` runs once it is durable. */
+  record(draft: Draft, then: (seq: number) => void): void {
+    if (this.ingest.closed) return; // shutting down: the next start sees the file again and finishes it
+    const ack: AckTarget = { committed: (_n, _l, seq) => then(seq), rejected: (_l, seq) => then(seq) };
+    this.ingest.write({ bytes: Buffer.alloc(0), source: draft.source, system: { ...draft, ack } });
+  }
+
+  /** @internal */
+  get spoolProgress(): SpoolProgress {
+    return this.progress;
+  }
+
+  /** A file sealog will not (or cannot) ingest: sealed record of why, then rejected/. */
+  private refuse(name: string, fp: string | undefined, code: string, reason: string, extra: JsonObject = {}): void {
+    const status: FileStatus = this.files.get(name) ?? { file: name, state: 'rejected', bytes: 0, size: 0, lines: 0 };
+    this.files.set(name, status);
+    const type = code === SpoolCode.DUPLICATE ? 'sealog.spool.duplicate' : 'sealog.spool.failed';
+    this.log.warn({ file: name, code, reason }, 'spool file rejected');
+    this.record(spoolRecord(type, 'warn', { file: name, ...(fp ? { fp } : {}), code, reason, ...extra }), () => {
+      void this.finish(name, status, 'rejected');
+    });
+  }
+
+  /** @internal moves (or deletes) a finished file and forgets it. */
+  async finish(name: string, status: FileStatus, outcome: 'done' | 'rejected'): Promise<void> {
+    const from = join(this.opts.dir, name);
+    try {
+      if (outcome === 'done' && this.opts.onDone === 'delete') await unlink(from);
+      else await rename(from, join(outcome === 'done' ? this.doneDir : this.rejectedDir, name));
+      await syncDir(this.opts.dir);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.log.error({ file: name, err }, 'could not move a finished spool file');
+    }
+    status.state = outcome;
+    this.known.delete(name);
+    this.files.delete(name);
+    this.log.info({ file: name, fp: status.fp, lines: status.lines, bytes: status.bytes, outcome }, 'spool file finished');
+  }
+}
+
+/**
+ * One file's ingest: submits its lines, counts their acks, and once every line
+ * is committed seals an `ingested` (or `failed`) record, then finishes the file.
+ */
+class FileIngest implements AckTarget {
+  private lineNo = 0;
+  private outstanding = 0;
+  private ended = false;
+  private problem: [string, string] | undefined;
+  private accepted = 0;
+  private rejectedCount = 0;
+  blocked = false;
+
+  constructor(
+    private readonly src: SpoolSource,
+    readonly name: string,
+    readonly fp: string,
+    readonly size: number,
+    private readonly resumeAfter: number,
+    private readonly status: FileStatus,
+  ) {}
+
+  line(bytes: Buffer, oversize?: { length: number; sha256: string }): void {
+    const line = ++this.lineNo;
+    this.status.lines = line;
+    if (line <= this.resumeAfter) return; // committed before a restart
+    if (!oversize && isBlank(bytes)) return;
+    this.outstanding++;
+    this.blocked = !this.src.submit({ bytes, oversize, source: { kind: 'spool', file: this.name, fp: this.fp, line }, ack: this });
+  }
+
+  committed(count: number, throughLine: number, lastSeq: number): void {
+    this.accepted += count;
+    this.settle(count, throughLine, lastSeq);
+  }
+
+  rejected(line: number, seq: number): void {
+    this.rejectedCount++;
+    this.settle(1, line, seq);
+  }
+
+  private settle(n: number, line: number, seq: number): void {
+    this.outstanding -= n;
+    const progress = this.src.spoolProgress;
+    progress.lineCommitted(this.fp, line);
+    progress.advance(seq);
+    this.maybeComplete();
+  }
+
+  endOfInput(problem: [string, string] | undefined): void {
+    this.ended = true;
+    this.problem = problem;
+    this.status.state = 'committing';
+    this.maybeComplete();
+  }
+
+  private maybeComplete(): void {
+    if (!this.ended || this.outstanding > 0) return;
+    this.ended = false; // once
+    const facts: JsonObject = {
+      file: this.name, fp: this.fp, bytes: this.size, lines: this.lineNo,
+      accepted: this.accepted, rejected: this.rejectedCount, resumed_after_line: this.resumeAfter,
+    };
+    const progress = this.src.spoolProgress;
+    if (this.problem) {
+      const [code, reason] = this.problem;
+      this.src.record(spoolRecord('sealog.spool.failed', 'warn', { ...facts, code, reason }), () => {
+        progress.forget(this.fp);
+        void this.src.finish(this.name, this.status, 'rejected');
+      });
+      return;
+    }
+    this.src.record(spoolRecord('sealog.spool.ingested', 'info', facts), (seq) => {
+      const done = progress.markDone({ fp: this.fp, name: this.name, seq });
+      progress.advance(seq);
+      void done.then(() => this.src.finish(this.name, this.status, 'done'));
+    });
+  }
+}
+
+function spoolRecord(type: string, level: string, event: JsonObject): Draft {
+  return { source: { kind: 'sealog' }, event, redactions: [], stream: 'audit', level, type, system: true, meta: { classification: 'internal' } };
+}
+
+/** SHA-256 of the file's first `size` bytes, read in bounded chunks; undefined if it got shorter. */
+async function fingerprint(fh: FileHandle, size: number): Promise<string | undefined> {
+  const h = createHash('sha256');
+  const buf = Buffer.allocUnsafe(1024 * 1024);
+  for (let pos = 0; pos < size; ) {
+    const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, size - pos), pos);
+    if (bytesRead === 0) return undefined;
+    h.update(buf.subarray(0, bytesRead));
+    pos += bytesRead;
+  }
+  return h.digest('hex');
+}
+
+async function exists(path: string): Promise<boolean> {
+  return lstat(path).then(() => true, () => false);
+}

@@ -1,0 +1,97 @@
+import { open, readFile } from 'node:fs/promises';
+import { writeFileDurable } from '../store/fsutil.js';
+
+/**
+ * How far each spool file is committed. The log is the durable record: every
+ * spool record names its file's fingerprint and line, and a finished file has a
+ * sealed `sealog.spool.ingested` record. What is kept here is a cache of that:
+ *   - spool-state.json: in-progress files and the seq through which it is complete,
+ *     rewritten now and then (losing it only means a longer scan at start);
+ *   - spool-done.jsonl: fingerprints of finished files, appended and fsync'd
+ *     before the cache's seq may pass their `ingested` record.
+ * At start, the cache is loaded and the log after its seq is replayed over it.
+ */
+export interface DoneFile {
+  fp: string;
+  name: string;
+  seq: number;
+}
+
+export class SpoolProgress {
+  /** fingerprint -> highest committed line (accepted or rejected) */
+  readonly committed = new Map<string, number>();
+  readonly done = new Map<string, DoneFile>();
+  /** Every spool commit with seq <= throughSeq is reflected above. */
+  throughSeq = -1;
+  /** Seqs of `ingested` records whose done entry is still being written: the cache must not pass them. */
+  private holding = new Set<number>();
+
+  constructor(private readonly statePath: string, private readonly donePath: string) {}
+
+  async load(): Promise<void> {
+    try {
+      const s = JSON.parse(await readFile(this.statePath, 'utf8')) as { seq: number; files: Record<string, number> };
+      this.throughSeq = s.seq;
+      for (const [fp, line] of Object.entries(s.files)) this.committed.set(fp, line);
+    } catch {
+      // no cache or an unreadable one: the replay from seq 0 rebuilds it
+    }
+    const text = await readFile(this.donePath, 'utf8').catch(() => '');
+    for (const line of text.split('\n')) {
+      if (!line) continue;
+      try {
+        const d = JSON.parse(line) as DoneFile;
+        this.done.set(d.fp, d);
+      } catch {
+        // a torn last line from a crash; the replay restores that entry
+      }
+    }
+  }
+
+  /** Replays one committed record from the log (startup). */
+  replay(r: { seq: number; type?: string; source?: { kind?: string; fp?: string; line?: number }; event?: Record<string, any> }): DoneFile | undefined {
+    if (r.source?.kind === 'spool' && r.source.fp && typeof r.source.line === 'number') {
+      this.lineCommitted(r.source.fp, r.source.line);
+    } else if (r.type === 'sealog.spool.failed' && typeof r.event?.fp === 'string') {
+      this.committed.delete(r.event.fp);
+    } else if (r.type === 'sealog.spool.ingested' && typeof r.event?.fp === 'string' && !this.done.has(r.event.fp)) {
+      const d = { fp: r.event.fp, name: String(r.event.file), seq: r.seq };
+      this.done.set(d.fp, d);
+      this.committed.delete(d.fp);
+      return d; // the caller appends it to the done file
+    }
+    return undefined;
+  }
+
+  lineCommitted(fp: string, line: number): void {
+    if ((this.committed.get(fp) ?? 0) < line) this.committed.set(fp, line);
+  }
+
+  /** A spool commit through `seq` was applied. */
+  advance(seq: number): void {
+    if (seq > this.throughSeq) this.throughSeq = seq;
+  }
+
+  async markDone(d: DoneFile): Promise<void> {
+    this.holding.add(d.seq);
+    const fh = await open(this.donePath, 'a', 0o640);
+    try {
+      await fh.appendFile(`${JSON.stringify(d)}\n`);
+      await fh.datasync();
+    } finally {
+      await fh.close();
+    }
+    this.done.set(d.fp, d);
+    this.committed.delete(d.fp);
+    this.holding.delete(d.seq);
+  }
+
+  forget(fp: string): void {
+    this.committed.delete(fp);
+  }
+
+  async save(): Promise<void> {
+    const seq = Math.min(this.throughSeq, ...[...this.holding].map((s) => s - 1));
+    await writeFileDurable(this.statePath, JSON.stringify({ seq, files: Object.fromEntries(this.committed) }), 0o640);
+  }
+}
