@@ -1,299 +1,245 @@
 #!/usr/bin/env node
-// Ingest throughput of sealog against the physical-limit baseline (a plain
-// socket-to-file copier), end to end: first byte sent -> all data durable.
+// 1. Throughput, socket in -> file on disk: sealog (fsync per batch, fsync off)
+// against syslog-ng and rsyslog doing the plain socket-to-file job, and the
+// physical limits (a Node socket-to-file copier, the same copier with a
+// JSON.parse of every line, and cat). Systems run interleaved within each run;
+// figures are medians over runs and in-run ratios.
 //
-// usage: node benchmarks/throughput.mjs [--events N] [--runs R] [--clients C] [--seed S] [--quick]
+// usage: node benchmarks/throughput.mjs [--events N] [--runs R] [--clients C] [--seed S] [--quick] [--systems a,b]
 // Needs a built daemon (npx tsc -p .). See benchmarks/README.md.
-import { readdirSync, readFileSync, statSync, mkdirSync, writeFileSync, createReadStream } from 'node:fs';
-import { cpus, loadavg, release, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { makeBuffer } from './lib/events.mjs';
-import {
-  ROOT, cleanupAll, connectUnix, countNewlines, removeTempDir, runSealogCli, sampleProcess,
-  sendBuffer, splitLines, startCopier, startSealog, stopProcess,
-} from './lib/proc.mjs';
+import { isMain, machine, machineLine } from './lib/machine.mjs';
+import { COMMON_USAGE, parseOptions } from './lib/options.mjs';
+import { PEER_VARIANTS, findPeer } from './lib/peers.mjs';
+import { ROOT, cleanupAll, makeTempDir, removeTempDir, splitLines } from './lib/proc.mjs';
+import { fmtNum, fmtRatio, fmtStat, markdownTable, stat, textTable } from './lib/stats.mjs';
+import { SEALOG_BATCH, runCat, runCopier, runPeer, runSealog } from './lib/systems.mjs';
 
-const { values: opt } = parseArgs({
-  options: {
-    events: { type: 'string' },
-    runs: { type: 'string' },
-    clients: { type: 'string', default: '4' },
-    seed: { type: 'string', default: '42' },
-    quick: { type: 'boolean', default: false },
-    help: { type: 'boolean', default: false },
-  },
-});
-if (opt.help) {
-  console.log('usage: node benchmarks/throughput.mjs [--events N] [--runs R] [--clients C] [--seed S] [--quick]');
-  process.exit(0);
-}
-// --quick is a CI smoke run; explicit --events/--runs still win over it.
-const N = Number(opt.events ?? (opt.quick ? 20_000 : 200_000));
-const RUNS = Number(opt.runs ?? (opt.quick ? 1 : 3));
-const CLIENTS = Number(opt.clients);
-const SEED = Number(opt.seed);
-for (const [k, v] of Object.entries({ events: N, runs: RUNS, clients: CLIENTS })) {
-  if (!Number.isInteger(v) || v < 1) throw new Error(`--${k} must be a positive integer`);
-}
+/**
+ * Every system of the table. kind: sealog | peer | limit. fsync: when the
+ * output is made durable. reference: the issue's figure for it (events/s,
+ * measured on a 2-core machine of this kind), where it gives one.
+ */
+export const SYSTEMS = [
+  { key: 'sealog-batch', name: 'sealog, fsync per batch', kind: 'sealog', fsync: 'per batch (acked after fsync)', run: (ctx, o) => runSealog(ctx, { fsync: 'batch', ...o }) },
+  { key: 'sealog-never', name: 'sealog, fsync off', kind: 'sealog', fsync: 'never (acked after write)', run: (ctx, o) => runSealog(ctx, { fsync: 'never', ...o }) },
+  ...PEER_VARIANTS.map((v) => ({ ...v, kind: 'peer', run: (ctx) => runPeer(ctx, v) })),
+  { key: 'copier', name: 'Node copier, splits lines', kind: 'limit', fsync: 'once, at the end', reference: 1_300_000, run: (ctx) => runCopier(ctx) },
+  { key: 'copier-parse', name: 'Node copier + JSON.parse', kind: 'limit', fsync: 'once, at the end', reference: 320_000, run: (ctx) => runCopier(ctx, { parse: true }) },
+  { key: 'cat', name: 'cat file > file', kind: 'limit', fsync: 'once, at the end', run: (ctx) => runCat(ctx) },
+];
 
-// ---------------------------------------------------------------------------
-// One measured run of each system. Each returns the same shape of result.
+/** In-run ratios the goals are judged by: [numerator, denominator, goal (at least)]. */
+export const GOAL_RATIOS = [
+  ['sealog-batch', 'rsyslog-sync-1m', 1, 'sealog (all stages, fsync per batch) >= rsyslog sync="on" (1 MiB buffer: fsync per batch)'],
+  ['sealog-batch', 'rsyslog-sync', 1, 'sealog (all stages, fsync per batch) >= rsyslog sync="on" (default 4 KiB buffer)'],
+  ['sealog-batch', 'syslog-ng-fsync', 2, 'sealog (all stages, fsync per batch) >= 2x syslog-ng fsync(yes), on the way'],
+];
 
-async function sendAll(socketPath, parts, acks, sampler) {
-  // Connect every client before the clock starts: the timed interval begins
-  // with the first byte written, not with connection setup.
-  const socks = await Promise.all(parts.map(() => connectUnix(socketPath)));
-  // Server CPU is counted from here, so process start-up (Node boot, module
-  // loading, key generation) is not charged to ingest.
-  const cpu0 = sampler.snapshot()?.cpuSec ?? 0;
-  const t0 = performance.now();
-  const replies = await Promise.all(parts.map((p, i) => sendBuffer(socks[i], p.buf, { lines: p.lines, acks })));
-  return { t0, cpu0, replies };
-}
+export const THROUGHPUT_METHOD = (p, env) => [
+  `input     ${fmtNum(p.events)} seeded events (seed ${p.seed}, benchmarks/lib/events.mjs), ${(p.inputBytes / 1e6).toFixed(1)} MB of NDJSON, mean ${(p.inputBytes / p.events).toFixed(0)} B/event`,
+  `runs      ${p.runs}; within a run every system runs once, in an order rotated from run to run; ${p.clients} concurrent client connections, 64 KiB writes`,
+  `timed     first byte sent -> all data in the output: sealog = last commit ack received (fsync per batch: durable); peers = output file holds every input byte;`,
+  `          copier = exit after flush + fsync; cat = exit + fsync. Connection setup and server start-up are not timed.`,
+  `server    CPU = utime+stime of the server process (all threads) from /proc over the timed interval; peak RSS = VmHWM over the process life`,
+  `sealog    acks on; batch max_records ${SEALOG_BATCH.max_records}, max_bytes ${SEALOG_BATCH.max_bytes}, linger_ms ${SEALOG_BATCH.linger_ms}; log.level warn;`,
+  `          every run checked by its acks (N committed, 0 rejected) and an lz4 -dc record count; sealog verify: ${p.verify}`,
+  `peers     no sealing; flow control on (no drops); each in the foreground with its own config, pid file and socket; output counted and compared line by line with the input`,
+  `machine   ${machineLine(env)}`,
+];
 
-async function runCopier(input, parts) {
-  const srv = await startCopier();
-  const sampler = sampleProcess(srv.child.pid);
-  try {
-    const { t0, cpu0 } = await sendAll(srv.socketPath, parts, false, sampler);
-    // Clients are done; the copier flushes, fsyncs and exits on SIGTERM. Its
-    // exit is the point where all data is durable.
-    const exit = await stopProcess(srv.child);
-    const t1 = performance.now();
-    const stats = sampler.snapshot(); // last reading taken while it was alive
-    if (exit.code !== 0) throw new Error(`baseline-copier exited with ${exit.code ?? exit.signal}: ${srv.child.stderrText()}`);
-    const outBytes = statSync(srv.outFile).size;
-    const outLines = await countFileLines(srv.outFile);
-    return {
-      wallSec: (t1 - t0) / 1000,
-      cpuSec: stats && stats.cpuSec - cpu0,
-      peakRssKiB: stats?.hwmKiB,
-      stored: outLines,
-      lost: N - outLines,
-      storedBytes: outBytes,
-      check: outLines === N && outBytes === input.length ? 'ok' : `FAIL: ${outLines} lines, ${outBytes} bytes in output`,
-    };
-  } finally {
-    sampler.stop();
-    if (srv.child.exitCode === null) await stopProcess(srv.child, 5000).catch(() => {});
-    removeTempDir(srv.dir);
-  }
-}
+/**
+ * Runs the throughput benchmark. o: { events, runs, clients, seed, systems?,
+ * quick }. input: a prebuilt buffer (else generated). keepSealogRun1: keep run
+ * 1's sealog-batch data dir for the verify-speed benchmark (returned as
+ * keptDataDir; the caller removes it). Returns a JSON-able result.
+ */
+export async function runThroughput(o, { input, log = console.log, keepSealogRun1 = false } = {}) {
+  const g0 = performance.now();
+  input ??= makeBuffer(o.events, o.seed);
+  const genSec = (performance.now() - g0) / 1000;
+  const N = o.events;
+  const parts = splitLines(input, o.clients);
+  const inputDir = makeTempDir('sealog-input-');
+  const inputFile = join(inputDir, 'input.ndjson');
+  writeFileSync(inputFile, input);
+  const ctx = { N, input, parts, inputFile };
+  const env = machine();
+  const verifyPolicy = o.verify ?? (o.quick ? 'all' : 'first');
+  const params = {
+    events: N, runs: o.runs, clients: o.clients, seed: o.seed, inputBytes: input.length, generateSec: +genSec.toFixed(1),
+    verify: { all: 'every run', first: 'run 1 of each sealog system', none: 'not here', kept: "run 1's fsync-per-batch segments, in section 4 (verify speed)" }[verifyPolicy],
+  };
 
-async function runSealog(fsyncMode, parts) {
-  const d = await startSealog({ fsync: { mode: fsyncMode } });
-  const sampler = sampleProcess(d.child.pid);
-  try {
-    const { t0, cpu0, replies } = await sendAll(d.socketPath, parts, true, sampler);
-    // All acks in: every line is committed (and, with fsync.mode batch, fsynced).
-    const t1 = performance.now();
-    const stats = sampler.snapshot();
-    const committed = replies.reduce((a, r) => a + r.committed, 0);
-    const rejected = replies.reduce((a, r) => a + r.rejected, 0);
-
-    const s0 = performance.now();
-    const exit = await stopProcess(d.child);
-    const shutdownSec = (performance.now() - s0) / 1000;
-    const problems = daemonProblems(d.child.stderrText());
-    if (exit.code !== 0) throw new Error(`sealog exited with ${exit.code ?? exit.signal} after SIGTERM:\n${d.child.stderrText()}`);
-
-    const v0 = performance.now();
-    const ver = await runSealogCli(['verify', '--data', d.dataDir, '--key', join(d.dataDir, 'keys', 'signing.pub'), '--json']);
-    const verifySec = (performance.now() - v0) / 1000;
-    let verdict;
-    try {
-      verdict = JSON.parse(ver.stdout);
-    } catch {
-      throw new Error(`sealog verify (exit ${ver.code}) printed no JSON verdict:\n${ver.stdout}${ver.stderr}`);
-    }
-    const segDir = join(d.dataDir, 'segments');
-    const storedBytes = readdirSync(segDir).filter((f) => f.endsWith('.seg.lz4')).reduce((a, f) => a + statSync(join(segDir, f)).size, 0);
-    const failures = [];
-    if (ver.code !== 0 || !verdict.ok) failures.push(`verify exit ${ver.code}: ${JSON.stringify(verdict.failure ?? verdict)}`);
-    if (verdict.records !== N) failures.push(`verify counts ${verdict.records} records, expected ${N}`);
-    if (committed !== N) failures.push(`acks committed ${committed} of ${N}`);
-    if (rejected !== 0) failures.push(`${rejected} lines rejected`);
-    if (problems.length) failures.push(`daemon logged ${problems.length} warn/error line(s), first: ${problems[0]}`);
-    return {
-      wallSec: (t1 - t0) / 1000,
-      cpuSec: stats && stats.cpuSec - cpu0,
-      peakRssKiB: stats?.hwmKiB,
-      stored: verdict.records,
-      lost: N - committed,
-      storedBytes,
-      shutdownSec,
-      verifySec,
-      segments: verdict.segments,
-      readySignal: d.readySignal,
-      check: failures.length ? `FAIL: ${failures.join('; ')}` : 'ok',
-    };
-  } finally {
-    sampler.stop();
-    if (d.child.exitCode === null) await stopProcess(d.child, 5000).catch(() => {});
-    removeTempDir(d.dir);
-  }
-}
-
-/** The daemon's stderr lines at pino level >= warn (40): none are expected in a clean run. */
-function daemonProblems(stderr) {
-  return stderr.split('\n').filter((l) => {
-    try {
-      return JSON.parse(l).level >= 40;
-    } catch {
-      return l.trim() !== ''; // anything unstructured on stderr is worth a look
-    }
+  const wanted = o.systems ? new Set(o.systems) : undefined;
+  const systems = SYSTEMS.filter((s) => !wanted || wanted.has(s.key)).map((s) => {
+    const { run, ...desc } = s;
+    if (s.kind !== 'peer') return { ...desc, available: true };
+    const p = findPeer(s.peer);
+    return { ...desc, available: p.ok, version: p.version, where: p.where, skipReason: p.ok ? undefined : `${s.peer} ${p.reason}` };
   });
-}
+  const runners = Object.fromEntries(SYSTEMS.map((s) => [s.key, s.run]));
 
-async function countFileLines(file) {
-  let n = 0;
-  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) n += countNewlines(chunk);
-  return n;
-}
-
-// ---------------------------------------------------------------------------
-// Reporting.
-
-function machine() {
-  let cpuModel = cpus()[0]?.model ?? 'unknown';
+  log(['1. throughput, socket in -> file on disk', ...THROUGHPUT_METHOD(params, env).map((l) => '  ' + l)].join('\n'));
+  for (const s of systems.filter((x) => !x.available)) log(`  skipped   ${s.name}: ${s.skipReason}`);
+  const active = systems.filter((s) => s.available);
+  const results = Object.fromEntries(active.map((s) => [s.key, []]));
+  let keptDataDir;
+  let keptDir;
   try {
-    cpuModel = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? cpuModel;
-  } catch {
-    /* not Linux */
+    for (let run = 1; run <= o.runs; run++) {
+      // Rotate the order so no system always follows the same neighbour.
+      const shift = Math.floor(((run - 1) * active.length) / o.runs);
+      const order = [...active.slice(shift), ...active.slice(0, shift)];
+      for (const sys of order) {
+        let r;
+        try {
+          const keep = keepSealogRun1 && run === 1 && sys.key === 'sealog-batch';
+          // `sealog verify` (o.verify): 'first' = run 1 of each sealog system,
+          // 'all', or 'none' (run-all verifies run 1's kept segments in section
+          // 4 instead). Every run is checked by acks + lz4 record count.
+          const verify = verifyPolicy === 'all' || (verifyPolicy === 'first' && run === 1);
+          r = await runners[sys.key](ctx, sys.kind === 'sealog' ? { verify, keep } : undefined);
+          if (r.dataDir) {
+            keptDataDir = r.dataDir;
+            keptDir = r.dir;
+          }
+        } catch (err) {
+          r = { error: err.message, check: `ERROR: ${err.message.split('\n')[0]}` };
+        }
+        r.run = run;
+        if (!r.error) {
+          r.eventsPerSec = N / r.wallSec;
+          r.mbPerSec = input.length / 1e6 / r.wallSec;
+        }
+        results[sys.key].push(r);
+        const detail = r.error
+          ? r.check
+          : `${fmtNum(r.eventsPerSec)} events/s, wall ${r.wallSec.toFixed(2)} s, cpu ${r.cpuSec?.toFixed(2)} s, rss ${fmtNum(r.peakRssKiB / 1024)} MiB, lost ${r.lost}, ${r.check}`;
+        log(`  run ${run}/${o.runs}  ${sys.name.padEnd(31)} ${detail}`);
+      }
+    }
+  } finally {
+    removeTempDir(inputDir);
   }
-  // Load average at start: other work on the machine skews every figure.
-  return { node: process.version, cpuModel, cores: cpus().length, kernel: release(), loadavg: loadavg().map((x) => +x.toFixed(2)), tmpdir: tmpdir(), tmpFs: fsTypeOf(tmpdir()) };
+
+  const summary = {};
+  for (const s of active) summary[s.key] = summarize(results[s.key], results.copier);
+  const ratios = {};
+  for (const [a, b, goal, what] of GOAL_RATIOS) {
+    if (results[a] && results[b]) ratios[`${a}/${b}`] = { what, goal, ...perRunRatio(results[a], results[b]) };
+  }
+  return { date: new Date().toISOString(), params, machine: env, method: THROUGHPUT_METHOD(params, env), systems, summary, ratios, runs: results, keptDataDir, keptDir };
 }
 
-/** Filesystem type of the mount holding `path` (fsync on tmpfs proves nothing). */
-function fsTypeOf(path) {
-  try {
-    const mounts = readFileSync('/proc/mounts', 'utf8').trim().split('\n').map((l) => l.split(' '));
-    const p = resolve(path);
-    let best = ['', '/', 'unknown'];
-    for (const m of mounts) if ((p === m[1] || p.startsWith(m[1].endsWith('/') ? m[1] : m[1] + '/')) && m[1].length >= best[1].length) best = m;
-    return best[2];
-  } catch {
-    return 'unknown';
+/** Per-run ratio of events/s (a / b in the same run), as a stat over runs where both succeeded. */
+export function perRunRatio(as, bs) {
+  const xs = [];
+  for (const a of as) {
+    const b = bs?.find((x) => x.run === a.run);
+    if (a.eventsPerSec && b?.eventsPerSec) xs.push(a.eventsPerSec / b.eventsPerSec);
   }
+  const s = stat(xs);
+  return s ? { ...s, runs: xs } : undefined;
 }
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-const stat = (xs) => (xs.length ? { median: median(xs), min: Math.min(...xs), max: Math.max(...xs) } : undefined);
-
-function summarize(runs, inputBytes) {
+function summarize(runs, copierRuns) {
   const ok = runs.filter((r) => !r.error);
   return {
     runs: runs.length,
     failedRuns: runs.length - ok.length,
-    eventsPerSec: stat(ok.map((r) => N / r.wallSec)),
-    mbPerSec: stat(ok.map((r) => inputBytes / 1e6 / r.wallSec)),
+    eventsPerSec: stat(ok.map((r) => r.eventsPerSec)),
+    mbPerSec: stat(ok.map((r) => r.mbPerSec)),
     wallSec: stat(ok.map((r) => r.wallSec)),
-    cpuSec: stat(ok.filter((r) => r.cpuSec !== undefined).map((r) => r.cpuSec)),
-    peakRssMiB: stat(ok.filter((r) => r.peakRssKiB !== undefined).map((r) => r.peakRssKiB / 1024)),
-    storedBytes: stat(ok.map((r) => r.storedBytes)),
+    cpuSec: stat(ok.map((r) => r.cpuSec)),
+    peakRssMiB: stat(ok.map((r) => r.peakRssKiB / 1024)),
+    storedMB: stat(ok.map((r) => r.storedBytes / 1e6)),
     lostMax: ok.length ? Math.max(...ok.map((r) => r.lost)) : undefined,
+    extraMax: ok.length ? Math.max(...ok.map((r) => r.extra ?? 0)) : undefined,
+    vsCopier: perRunRatio(ok, copierRuns),
     allChecksOk: ok.length === runs.length && ok.every((r) => r.check === 'ok'),
+    problems: runs.filter((r) => r.check !== 'ok').map((r) => `run ${r.run}: ${r.check}`),
   };
 }
 
-function fmt(s, digits, scale = 1) {
-  if (!s) return 'n/a';
-  const f = (x) => (x * scale).toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
-  return s.min === s.max ? f(s.median) : `${f(s.median)} (${f(s.min)}-${f(s.max)})`;
-}
+const refText = (x) => (typeof x === 'number' ? `≈${x >= 1e6 ? (x / 1e6).toFixed(1) + 'M' : Math.round(x / 1e3) + 'k'}` : '');
 
-function table(rows) {
-  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-  const line = (r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ');
-  return [line(rows[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n');
-}
-
-// ---------------------------------------------------------------------------
-
-async function main() {
-  const g0 = performance.now();
-  const input = makeBuffer(N, SEED);
-  const genSec = (performance.now() - g0) / 1000;
-  const parts = splitLines(input, CLIENTS);
-  const env = machine();
-
-  const systems = [
-    { name: 'baseline copier', key: 'copier', run: () => runCopier(input, parts) },
-    { name: 'sealog fsync=batch', key: 'sealog-batch', run: () => runSealog('batch', parts) },
-    { name: 'sealog fsync=never', key: 'sealog-never', run: () => runSealog('never', parts) },
-  ];
-
-  const header = [
-    'sealog throughput benchmark',
-    `  events     ${N.toLocaleString('en-US')} (seed ${SEED}), ${(input.length / 1e6).toFixed(1)} MB NDJSON, mean ${(input.length / N).toFixed(0)} B/event (generated in ${genSec.toFixed(1)} s, not timed)`,
-    `  runs       ${RUNS}, systems interleaved within each run; ${CLIENTS} concurrent client connection(s), 64 KiB writes`,
-    `  timed      first byte sent -> all data durable (sealog: every commit ack received; copier: exit after flush+fsync)`,
-    `  server     CPU = utime+stime from /proc during the timed interval; peak RSS = VmHWM over the process life`,
-    `  sealog     acks on, batch defaults (max_records 4096, max_bytes 1 MiB, linger 2 ms), log.level warn`,
-    `  machine    node ${env.node}, ${env.cpuModel}, ${env.cores} cores, kernel ${env.kernel}, load avg ${env.loadavg.join(' ')} at start`,
-    `  temp dir   ${env.tmpdir} (${env.tmpFs})`,
-  ].join('\n');
-  console.log(header + '\n');
-
-  const results = Object.fromEntries(systems.map((s) => [s.key, []]));
-  for (let run = 1; run <= RUNS; run++) {
-    for (const sys of systems) {
-      let r;
-      try {
-        r = await sys.run();
-      } catch (err) {
-        r = { error: err.message, check: `ERROR: ${err.message}` };
-      }
-      results[sys.key].push(r);
-      const detail = r.error
-        ? r.check
-        : `${(N / r.wallSec).toFixed(0)} events/s, wall ${r.wallSec.toFixed(2)} s, cpu ${r.cpuSec?.toFixed(2)} s, rss ${(r.peakRssKiB / 1024).toFixed(0)} MiB, ${r.check}`;
-      console.log(`  run ${run}/${RUNS}  ${sys.name.padEnd(20)} ${detail}`);
+/** The throughput table: rows for text and Markdown, one per system. */
+export function throughputRows(res) {
+  const rows = [['system', 'fsync', 'events/s', 'MB/s', 'vs copier', 'server CPU s', 'peak RSS MiB', 'on disk MB', 'lost', 'check', 'issue ref']];
+  for (const s of res.systems) {
+    if (!s.available) {
+      rows.push([s.name, s.fsync, 'skipped', '', '', '', '', '', '', s.skipReason, refText(s.reference)]);
+      continue;
     }
-  }
-
-  const summary = Object.fromEntries(systems.map((s) => [s.key, summarize(results[s.key], input.length)]));
-  const base = summary.copier.eventsPerSec?.median;
-  const rows = [['system', 'events/s', 'MB/s', 'wall s', 'server CPU s', 'peak RSS MiB', 'on disk MB', 'vs copier', 'lost', 'checks']];
-  for (const s of systems) {
-    const m = summary[s.key];
-    const ratio = base && m.eventsPerSec ? `${(m.eventsPerSec.median / base).toFixed(2)}x` : 'n/a';
+    const m = res.summary[s.key];
     rows.push([
-      s.name, fmt(m.eventsPerSec, 0), fmt(m.mbPerSec, 1), fmt(m.wallSec, 2), fmt(m.cpuSec, 2), fmt(m.peakRssMiB, 0),
-      m.storedBytes ? (m.storedBytes.median / 1e6).toFixed(1) : 'n/a',
-      s.key === 'copier' ? '1.00x' : ratio, m.lostMax === undefined ? 'n/a' : String(m.lostMax),
-      m.allChecksOk ? 'ok' : `FAIL (${m.failedRuns} errored)`,
+      s.name, s.fsync, fmtStat(m.eventsPerSec, 0), fmtStat(m.mbPerSec, 1),
+      s.key === 'copier' ? '1.00x' : fmtRatio(m.vsCopier), fmtStat(m.cpuSec, 2), fmtStat(m.peakRssMiB, 0),
+      m.storedMB ? fmtNum(m.storedMB.median, 1) : 'n/a', m.lostMax === undefined ? 'n/a' : String(m.lostMax),
+      m.allChecksOk ? 'ok' : `FAIL (${m.failedRuns} errored)`, refText(s.reference),
     ]);
   }
-  console.log('\n' + table(rows));
-  console.log('\nmedian (min-max) over runs; MB = 10^6 bytes of NDJSON input; vs copier = ratio of median events/s;');
-  console.log('lost = most lines missing in any run (sealog: N - committed acks; copier: N - output lines).');
+  return rows;
+}
 
-  const failed = Object.entries(results).flatMap(([k, rs]) => rs.map((r, i) => [k, i + 1, r]).filter(([, , r]) => r.check !== 'ok'));
-  for (const [k, i, r] of failed) console.log(`\n${k} run ${i}: ${r.check}`);
+export const THROUGHPUT_NOTES = [
+  'median (min-max) over runs; MB = 10^6 bytes of NDJSON input; vs copier = median of in-run ratios to the Node copier;',
+  'lost = most input lines missing in any run (sealog: N - committed acks; others: compared line by line with the input);',
+  'issue ref = the figure the issue gives for that job on a 2-core machine of this kind (not measured here).',
+];
 
+export function ratioRows(res) {
+  const rows = [['in-run ratio (events/s)', 'median (min-max)', 'goal', 'met']];
+  const name = (k) => res.systems.find((s) => s.key === k)?.name ?? k;
+  for (const [key, r] of Object.entries(res.ratios)) {
+    const [a, b] = key.split('/');
+    rows.push([`${name(a)} ÷ ${name(b)}`, fmtRatio(r), `≥ ${r.goal}x`, r.median >= r.goal ? 'yes' : 'NO']);
+  }
+  return rows;
+}
+
+export function printThroughput(res, log = console.log) {
+  log('\n' + textTable(throughputRows(res)));
+  log(THROUGHPUT_NOTES.join('\n'));
+  if (Object.keys(res.ratios).length) log('\n' + textTable(ratioRows(res)));
+  for (const s of res.systems) for (const p of res.summary[s.key]?.problems ?? []) log(`  ${s.name} ${p}`);
+}
+
+export function throughputMarkdown(res) {
+  return [markdownTable(throughputRows(res)), '', THROUGHPUT_NOTES.join('\n'), ...(Object.keys(res.ratios).length ? ['', markdownTable(ratioRows(res))] : [])].join('\n');
+}
+
+async function main() {
+  const o = parseOptions(process.argv.slice(2), { systems: { type: 'string' } });
+  if (o.help) {
+    console.log(`usage: node benchmarks/throughput.mjs [options]\n${COMMON_USAGE}\n  --systems a,b keys of the systems to run (${SYSTEMS.map((s) => s.key).join(', ')})`);
+    return 0;
+  }
+  if (o.systems) {
+    o.systems = o.systems.split(',');
+    const bad = o.systems.filter((k) => !SYSTEMS.some((s) => s.key === k));
+    if (bad.length) throw new Error(`unknown system(s): ${bad.join(', ')}`);
+  }
+  const res = await runThroughput(o);
+  printThroughput(res);
   const outDir = join(ROOT, 'benchmarks', 'results');
   mkdirSync(outDir, { recursive: true });
   const outFile = join(outDir, 'throughput-latest.json');
-  writeFileSync(
-    outFile,
-    JSON.stringify({ date: new Date().toISOString(), params: { events: N, runs: RUNS, clients: CLIENTS, seed: SEED, inputBytes: input.length }, machine: env, summary, runs: results }, null, 2) + '\n',
-  );
+  writeFileSync(outFile, JSON.stringify(res, null, 2) + '\n');
   console.log(`\nresults written to ${outFile}`);
-  return failed.length ? 1 : 0;
+  return Object.values(res.summary).every((m) => m.allChecksOk) ? 0 : 1;
 }
 
-try {
-  process.exitCode = await main();
-} catch (err) {
-  console.error(err);
-  process.exitCode = 1;
-} finally {
-  cleanupAll();
+if (isMain(import.meta.url)) {
+  try {
+    process.exitCode = await main();
+  } catch (err) {
+    console.error(err);
+    process.exitCode = 1;
+  } finally {
+    cleanupAll();
+  }
 }

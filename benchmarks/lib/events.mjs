@@ -156,6 +156,14 @@ function eventSource(seed) {
   };
 }
 
+/** n events as plain objects (what a producer holds before it serializes). */
+export function makeEventObjects(n, seed = 1) {
+  const next = eventSource(seed);
+  const out = new Array(n);
+  for (let i = 0; i < n; i++) out[i] = next();
+  return out;
+}
+
 /** n events as JSON strings (no trailing newline). */
 export function makeEvents(n, seed = 1) {
   const next = eventSource(seed);
@@ -164,7 +172,17 @@ export function makeEvents(n, seed = 1) {
   return out;
 }
 
-/** n events as one NDJSON Buffer, every line newline-terminated. */
+/**
+ * n events as one NDJSON Buffer, every line newline-terminated. Built in
+ * chunks: millions of events are more than one JavaScript string may hold.
+ */
 export function makeBuffer(n, seed = 1) {
-  return Buffer.from(makeEvents(n, seed).join('\n') + '\n', 'utf8');
+  const next = eventSource(seed);
+  const chunks = [];
+  for (let i = 0; i < n; ) {
+    const lines = [];
+    for (const end = Math.min(n, i + 16384); i < end; i++) lines.push(JSON.stringify(next()));
+    chunks.push(Buffer.from(lines.join('\n') + '\n', 'utf8'));
+  }
+  return Buffer.concat(chunks);
 }

@@ -167,16 +167,17 @@ function waitForOutput(child, stream, test, what, timeoutMs, signal) {
   });
 }
 
-function spawnTracked(args, opts) {
-  const child = track(spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], ...opts }));
+/** Spawns `node ...args` (or `opts.command ...args`), tracked for cleanup, keeping its stderr for reports. */
+export function spawnTracked(args, { command = process.execPath, ...opts } = {}) {
+  const child = track(spawn(command, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], ...opts }));
   // Keep all stderr (bounded) for error reports; the daemon logs there.
   let err = '';
-  child.stderr.setEncoding('utf8');
-  child.stderr.on('data', (d) => {
+  child.stderr?.setEncoding('utf8');
+  child.stderr?.on('data', (d) => {
     if (err.length < 1_000_000) err += d;
   });
-  child.stdout.setEncoding('utf8');
-  child.stdout.resume();
+  child.stdout?.setEncoding('utf8');
+  child.stdout?.resume();
   child.stderrText = () => err;
   return child;
 }
@@ -192,7 +193,7 @@ function toYaml(obj, indent = '') {
  * Starts `sealog start --config` in a fresh temp dir. `config` is merged over
  * the benchmark defaults. Resolves after "sealog ready" appears on stderr.
  */
-export async function startSealog(config = {}, { readyTimeoutMs = 30_000 } = {}) {
+export async function startSealog(config = {}, { readyTimeoutMs = 30_000, nodeArgs = [] } = {}) {
   const dir = makeTempDir();
   const dataDir = join(dir, 'data');
   const socketPath = join(dir, 'sealog.sock');
@@ -205,7 +206,7 @@ export async function startSealog(config = {}, { readyTimeoutMs = 30_000 } = {})
   };
   const configFile = join(dir, 'sealog.yaml');
   writeFileSync(configFile, toYaml(cfg) + '\n');
-  const child = spawnTracked([SEALOG_BIN, 'start', '--config', configFile]);
+  const child = spawnTracked([...nodeArgs, SEALOG_BIN, 'start', '--config', configFile]);
   // "sealog ready" is logged at info level, so at log.level warn it never
   // appears; then the first successful connect to the socket is the signal.
   let readySignal;
@@ -226,7 +227,7 @@ export async function startSealog(config = {}, { readyTimeoutMs = 30_000 } = {})
 }
 
 /** Resolves once a connection to `path` succeeds (closing it at once); polls every 20 ms until aborted. */
-async function probeSocket(path, signal) {
+export async function probeSocket(path, signal) {
   while (!signal.aborted) {
     const ok = await new Promise((resolve) => {
       const s = connect(path);
@@ -242,12 +243,16 @@ async function probeSocket(path, signal) {
   return new Promise(() => {}); // aborted: never wins the race
 }
 
-/** Starts the baseline copier writing to a file in a fresh temp dir. */
-export async function startCopier({ readyTimeoutMs = 10_000 } = {}) {
+/**
+ * Starts the baseline copier writing to a file in a fresh temp dir (or to
+ * outFile, e.g. /dev/null). parse: it also JSON.parses every line (the
+ * "JSON.parse of every line" reference).
+ */
+export async function startCopier({ readyTimeoutMs = 10_000, parse = false, outFile } = {}) {
   const dir = makeTempDir('sealog-copier-');
   const socketPath = join(dir, 'copier.sock');
-  const outFile = join(dir, 'out.ndjson');
-  const child = spawnTracked([join(ROOT, 'benchmarks', 'baseline-copier.mjs'), socketPath, outFile]);
+  outFile ??= join(dir, 'out.ndjson');
+  const child = spawnTracked([join(ROOT, 'benchmarks', 'baseline-copier.mjs'), ...(parse ? ['--parse'] : []), socketPath, outFile]);
   try {
     await waitForOutput(child, child.stdout, (t) => t.includes('ready'), 'baseline-copier', readyTimeoutMs);
   } catch (err) {
@@ -258,24 +263,63 @@ export async function startCopier({ readyTimeoutMs = 10_000 } = {}) {
   return { child, dir, socketPath, outFile };
 }
 
-/** Runs `node bin/sealog.js ...args` to completion; resolves { code, stdout, stderr }. */
-export function runSealogCli(args, timeoutMs = 300_000) {
+/**
+ * Starts a foreign server (`command ...args`, e.g. syslog-ng or rsyslogd in the
+ * foreground) and resolves once `socketPath` accepts a connection. The caller
+ * owns `dir` (removeTempDir) and stops the child with stopProcess.
+ */
+export async function startServer(command, args, { socketPath, env, readyTimeoutMs = 15_000, what = command } = {}) {
+  const child = spawnTracked(args, { command, env: env ? { ...process.env, ...env } : process.env });
+  const probe = new AbortController();
+  try {
+    await Promise.race([
+      probeSocket(socketPath, probe.signal),
+      new Promise((_, reject) => {
+        const timer = setTimeout(() => reject(new Error(`${what}: socket ${socketPath} not ready after ${readyTimeoutMs} ms\n${child.stderrText()}`)), readyTimeoutMs);
+        probe.signal.addEventListener('abort', () => clearTimeout(timer));
+        child.once('exit', (code, sig) => reject(new Error(`${what}: exited (code ${code}, signal ${sig}) before ready\n${child.stderrText()}`)));
+        child.once('error', reject);
+      }),
+    ]);
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw err;
+  } finally {
+    probe.abort();
+  }
+  return child;
+}
+
+/**
+ * Runs `command ...args` to completion, tracked; resolves { code, signal,
+ * stdout, stderr, wallSec }. stdio may redirect stdout to a file descriptor.
+ */
+export function runCommand(command, args, { timeoutMs = 600_000, stdout = 'pipe', env } = {}) {
   return new Promise((resolve, reject) => {
-    const child = track(spawn(process.execPath, [SEALOG_BIN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] }));
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
+    const t0 = performance.now();
+    const child = track(spawn(command, args, { cwd: ROOT, stdio: ['ignore', stdout, 'pipe'], env: env ? { ...process.env, ...env } : process.env }));
+    let out = '';
+    let err = '';
+    child.stdout?.setEncoding('utf8').on('data', (d) => (out += d));
+    child.stderr.setEncoding('utf8').on('data', (d) => (err += d));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`sealog ${args.join(' ')}: no exit after ${timeoutMs} ms`));
+      reject(new Error(`${command} ${args.join(' ')}: no exit after ${timeoutMs} ms`));
     }, timeoutMs);
-    child.once('error', reject);
+    child.once('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
     child.once('close', (code, signal) => {
       clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
+      resolve({ code, signal, stdout: out, stderr: err, wallSec: (performance.now() - t0) / 1000 });
     });
   });
+}
+
+/** Runs `node bin/sealog.js ...args` to completion; resolves { code, signal, stdout, stderr, wallSec }. */
+export function runSealogCli(args, timeoutMs = 300_000) {
+  return runCommand(process.execPath, [SEALOG_BIN, ...args], { timeoutMs });
 }
 
 // ---------------------------------------------------------------------------
@@ -373,6 +417,17 @@ export function splitLines(buf, parts) {
     start = end;
   }
   return out;
+}
+
+/** The first n lines of an NDJSON buffer (a view, not a copy), or all of it. */
+export function headLines(buf, n) {
+  let end = 0;
+  for (let i = 0; i < n; i++) {
+    const nl = buf.indexOf(0x0a, end);
+    if (nl < 0) return buf;
+    end = nl + 1;
+  }
+  return buf.subarray(0, end);
 }
 
 export function countNewlines(buf) {
