@@ -15,7 +15,7 @@ import { COMMON_USAGE, parseOptions } from './lib/options.mjs';
 import { PEER_VARIANTS, findPeer } from './lib/peers.mjs';
 import { ROOT, cleanupAll, makeTempDir, removeTempDir, splitLines } from './lib/proc.mjs';
 import { fmtNum, fmtRatio, fmtStat, markdownTable, stat, textTable } from './lib/stats.mjs';
-import { SEALOG_BATCH, runCat, runCopier, runPeer, runSealog } from './lib/systems.mjs';
+import { SEALOG_BATCH, runCat, runCopier, runPeer, runSealog, runSealogSpool } from './lib/systems.mjs';
 
 /**
  * Every system of the table. kind: sealog | peer | limit. fsync: when the
@@ -25,6 +25,7 @@ import { SEALOG_BATCH, runCat, runCopier, runPeer, runSealog } from './lib/syste
 export const SYSTEMS = [
   { key: 'sealog-batch', name: 'sealog, fsync per batch', kind: 'sealog', fsync: 'per batch (acked after fsync)', run: (ctx, o) => runSealog(ctx, { fsync: 'batch', ...o }) },
   { key: 'sealog-never', name: 'sealog, fsync off', kind: 'sealog', fsync: 'never (acked after write)', run: (ctx, o) => runSealog(ctx, { fsync: 'never', ...o }) },
+  { key: 'sealog-spool', name: 'sealog, spool files in', kind: 'sealog', fsync: 'per batch (file done after fsync)', run: (ctx) => runSealogSpool(ctx) },
   ...PEER_VARIANTS.map((v) => ({ ...v, kind: 'peer', run: (ctx) => runPeer(ctx, v) })),
   { key: 'copier', name: 'Node copier, splits lines', kind: 'limit', fsync: 'once, at the end', reference: 1_300_000, run: (ctx) => runCopier(ctx) },
   { key: 'copier-parse', name: 'Node copier + JSON.parse', kind: 'limit', fsync: 'once, at the end', reference: 320_000, run: (ctx) => runCopier(ctx, { parse: true }) },

@@ -5,7 +5,7 @@
 // complete (the caller records it as an error).
 //
 // ctx: { N, input (Buffer), parts (from splitLines), inputFile (the input on disk) }
-import { closeSync, fsyncSync, openSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkOutput, countSegmentRecords, segmentFiles } from './check.mjs';
 import { startPeer } from './peers.mjs';
@@ -226,5 +226,55 @@ export async function runSealog(ctx, { fsync = 'batch', verify = true, keep = fa
     sampler.stop();
     if (d.child.exitCode === null) await stopProcess(d.child, 5000).catch(() => {});
     if (!kept) removeTempDir(d.dir);
+  }
+}
+
+/**
+ * sealog's spool: each client part becomes one file, written as name.jsonl.tmp
+ * and renamed (the producer protocol that is picked up at once). Timed from the
+ * first rename to the moment every file is in spool/done/, which sealog does only
+ * after the file's last record and its `sealog.spool.ingested` record are
+ * fsync'd. Writing the files is not timed (a producer's own cost).
+ */
+export async function runSealogSpool(ctx) {
+  const d = await startSealog({ fsync: { mode: 'batch' }, batch: SEALOG_BATCH });
+  const spool = join(d.dir, 'spool'); // the spool dir startSealog configures
+  const done = join(spool, 'done');
+  const sampler = sampleProcess(d.child.pid);
+  try {
+    ctx.parts.forEach((p, i) => writeFileSync(join(spool, `part${i}.jsonl.tmp`), p.buf));
+    const cpu0 = sampler.snapshot()?.cpuSec ?? 0;
+    const t0 = performance.now();
+    ctx.parts.forEach((_, i) => renameSync(join(spool, `part${i}.jsonl.tmp`), join(spool, `part${i}.jsonl`)));
+    while ((existsSync(done) ? readdirSync(done).length : 0) < ctx.parts.length) {
+      if (d.child.exitCode !== null) throw new Error(`sealog exited during spool ingest:\n${d.child.stderrText()}`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    const t1 = performance.now();
+    const stats = sampler.snapshot();
+    const exit = await stopProcess(d.child, 120_000);
+    if (exit.code !== 0) throw new Error(`sealog exited with ${exit.code ?? exit.signal} after SIGTERM:\n${d.child.stderrText()}`);
+    const rec = await countSegmentRecords(d.dataDir);
+    const expected = ctx.N + ctx.parts.length; // plus one `ingested` record per file
+    const problems = daemonProblems(d.child.stderrText());
+    const failures = [];
+    if (rec.error) failures.push(`segments do not decode with lz4: ${rec.error}`);
+    else if (rec.lines !== expected) failures.push(`segments hold ${rec.lines} records, expected ${expected}`);
+    if (problems.length) failures.push(`daemon logged ${problems.length} warn/error line(s), first: ${problems[0].slice(0, 300)}`);
+    return {
+      wallSec: (t1 - t0) / 1000,
+      cpuSec: stats && stats.cpuSec - cpu0,
+      peakRssKiB: stats?.hwmKiB,
+      lines: rec.lines - ctx.parts.length,
+      lost: rec.error ? ctx.N : Math.max(0, expected - rec.lines),
+      extra: 0,
+      storedBytes: segmentFiles(d.dataDir).reduce((a, f) => a + statSync(f).size, 0),
+      checkMethod: 'files in spool/done + lz4 -dc record count',
+      check: failures.length ? `FAIL: ${failures.join('; ')}` : 'ok',
+    };
+  } finally {
+    sampler.stop();
+    if (d.child.exitCode === null) await stopProcess(d.child, 5000).catch(() => {});
+    removeTempDir(d.dir);
   }
 }
