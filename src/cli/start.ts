@@ -1,5 +1,5 @@
 import { loadConfig } from '../config.js';
-import { startDaemon } from '../daemon.js';
+import { startDaemon, type Daemon } from '../daemon.js';
 import { createLogger } from '../log.js';
 import { parseFlags } from './args.js';
 
@@ -26,13 +26,19 @@ export async function run(argv: string[]): Promise<number> {
   }
   const cfg = loadConfig(values.config, { data: values.data, socket: values.socket, spool: values.spool });
   const log = createLogger(cfg.log.level);
-  const daemon = await startDaemon(cfg, log);
+  // Handlers first: a SIGTERM that comes as soon as `sealog ready` is read must stop the daemon
+  // cleanly, not kill it (with no listener, the default action would).
+  let stopRequested = false;
+  let daemon: Daemon | undefined;
   const onSignal = (sig: string) => {
     log.info({ signal: sig }, 'stopping');
-    daemon.stop().catch(() => {});
+    stopRequested = true;
+    daemon?.stop().catch(() => {});
   };
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);
+  daemon = await startDaemon(cfg, log);
+  if (stopRequested) daemon.stop().catch(() => {});
   try {
     await daemon.done;
     await daemon.stop();

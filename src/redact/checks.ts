@@ -69,9 +69,10 @@ export function isPhone(m: string, input: string, index: number): boolean {
   return n >= 8 && n <= 15 && standsAlone(m, input, index);
 }
 
-// `token: 42` is a count (prompt tokens), not a secret; `password: null`, `secret=***` hide nothing.
+// The value of `password=…`, `customer_name: …`: `token: 42` is a count (prompt tokens), not a
+// secret; `password: null`, `secret=***`, `token=${TOKEN}` hide nothing.
 const NOT_A_SECRET = /^(?:\\?["'])?(?:true|false|null|none|nil|undefined|\*+|x+|\[REDACTED[^\]]*\]?|<[^>]*>|\$\{[^}]*\}?|%[sdr])(?:\\?["'])?$/i;
-export function isSecretValue(value: string, type: string): boolean {
+export function isRealValue(value: string, type: string): boolean {
   if (value.length === 0 || NOT_A_SECRET.test(value)) return false;
   if (type === 'token' && /^(?:\\?["'])?\d+(?:\\?["'])?$/.test(value)) return false;
   return true;

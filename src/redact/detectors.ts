@@ -1,4 +1,4 @@
-import { isCardNumber, isPersonalIPv4, isPersonalIPv6, isPhone, isSecretValue, standsAlone } from './checks.js';
+import { isCardNumber, isPersonalIPv4, isPersonalIPv6, isPhone, isRealValue, standsAlone } from './checks.js';
 import type { BuiltinType } from './kinds.js';
 
 /**
@@ -30,14 +30,26 @@ export interface Detector {
 // Gates, each a character search far cheaper than the patterns they spare.
 const HAS_AT = (s: string) => s.includes('@');
 const HAS_ASSIGN = (s: string) => s.includes(':') || s.includes('=');
-const V6_SHAPE = /::|:[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:/;
-const HAS_V6_SHAPE = (s: string) => s.includes(':') && V6_SHAPE.test(s);
+// An IPv6 address has `::` or seven colons; a time has two.
+const HAS_V6_SHAPE = (s: string) => {
+  let i = s.indexOf(':');
+  if (i < 0) return false;
+  if (s.includes('::')) return true;
+  for (let n = 1; n < 7; n++) if ((i = s.indexOf(':', i + 1)) < 0) return false;
+  return true;
+};
 
 /** Case-insensitive form of a plain word (no regex flags per alternative in one combined regex). */
 function ci(word: string): string {
   return word.replace(/[a-z]/gi, (c) => `[${c.toLowerCase()}${c.toUpperCase()}]`);
 }
 const alt = (...xs: string[]) => `(?:${xs.join('|')})`;
+/**
+ * A word boundary before a literal, written after it as a look back over it: `AIza` + wordStart(4)
+ * matches what `\b` + `AIza` does, but a pattern that starts with its literal lets the regex
+ * engine skip ahead cheaply (about 20% of the scan).
+ */
+const wordStart = (n: number) => `(?<![A-Za-z0-9_].{${n}})`;
 const SEP = '[_-]?';
 
 // `password=…`, `"client_secret": "…"`, `X-Api-Key: …`, `?access_token=…`: a secret-named key
@@ -110,7 +122,7 @@ export const DETECTORS: readonly Detector[] = [
     split: splitAfter(AUTH_PREFIX),
     gate: HAS_ASSIGN,
   },
-  { name: 'bearer_token', source: `\\b${ci('bearer')}\\s+[A-Za-z0-9\\-._~+/]{16,}=*`, split: splitAfter(/^\S+\s+/) },
+  { name: 'bearer_token', source: `${ci('bearer')}${wordStart(6)}\\s+[A-Za-z0-9\\-._~+/]{16,}=*`, split: splitAfter(/^\S+\s+/) },
   {
     name: 'secret_assignment',
     source: `${SECRET_WORD}${QUOTE}\\s*[:=]\\s*${VALUE}`,
@@ -119,7 +131,7 @@ export const DETECTORS: readonly Detector[] = [
     split: splitAfter(KV_PREFIX),
     accept: (m) => {
       const [, v] = splitAfter(KV_PREFIX)(m);
-      return isSecretValue(v, typeOfSecretKey(m));
+      return isRealValue(v, typeOfSecretKey(m));
     },
     gate: HAS_ASSIGN,
   },
@@ -129,7 +141,7 @@ export const DETECTORS: readonly Detector[] = [
     typeOf: typeOfPiiKey,
     types: ['name', 'national_id', 'ssn'],
     split: splitAfter(KV_PREFIX),
-    accept: (m) => isSecretValue(splitAfter(KV_PREFIX)(m)[1], 'pii'),
+    accept: (m) => isRealValue(splitAfter(KV_PREFIX)(m)[1], 'pii'),
     gate: HAS_ASSIGN,
   },
   { name: 'jwt', source: 'eyJ(?<![A-Za-z0-9_-]eyJ)[A-Za-z0-9_-]{10,}\\.[A-Za-z0-9_-]{10,}\\.[A-Za-z0-9_-]*' },
@@ -147,12 +159,12 @@ export const DETECTORS: readonly Detector[] = [
   { name: 'anthropic_key', source: 'sk-ant-(?<![A-Za-z0-9_-]sk-ant-)[A-Za-z0-9_-]{20,}' },
   // sk-… (OpenAI and look-alikes); a real key has digits, `sk-cluster-deployment-east` has not.
   { name: 'openai_key', source: 'sk-(?<![A-Za-z0-9_-]sk-)(?=[A-Za-z0-9_-]{0,200}\\d)[A-Za-z0-9_-]{20,}' },
-  { name: 'aws_access_key', source: '\\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}\\b' },
-  { name: 'github_token', source: '\\b(?:gh[pousr]_[A-Za-z0-9]{36,251}|github_pat_[A-Za-z0-9_]{22,251})\\b' },
+  { name: 'aws_access_key', source: `(?:AKIA|ASIA|ABIA|ACCA)${wordStart(4)}[A-Z0-9]{16}\\b` },
+  { name: 'github_token', source: `(?:gh[pousr]_${wordStart(4)}[A-Za-z0-9]{36,251}|github_pat_${wordStart(11)}[A-Za-z0-9_]{22,251})\\b` },
   { name: 'slack_token', source: '(?:xox[abposer]|xapp)-(?<![A-Za-z0-9_-]x[a-z]{3}-)[A-Za-z0-9-]{10,250}' },
-  { name: 'stripe_key', source: '\\b(?:(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{10,247}|whsec_[A-Za-z0-9+/=]{20,})\\b' },
-  { name: 'google_api_key', source: '\\bAIza[0-9A-Za-z_-]{35}' },
-  { name: 'google_oauth', source: '(?:GOCSPX-(?<![A-Za-z0-9_-]GOCSPX-)[0-9A-Za-z_-]{20,}|\\bya29\\.[0-9A-Za-z_-]{20,})' },
+  { name: 'stripe_key', source: `(?:[sr]k_(?:live|test)_${wordStart(8)}[A-Za-z0-9]{10,247}|whsec_${wordStart(6)}[A-Za-z0-9+/=]{20,})\\b` },
+  { name: 'google_api_key', source: `AIza${wordStart(4)}[0-9A-Za-z_-]{35}` },
+  { name: 'google_oauth', source: '(?:GOCSPX-(?<![A-Za-z0-9_-]GOCSPX-)[0-9A-Za-z_-]{20,}|ya29\\.(?<![A-Za-z0-9_].{5})[0-9A-Za-z_-]{20,})' },
   { name: 'email', source: '(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@(?:[A-Za-z0-9-]+\\.)+[A-Za-z]{2,63}\\b', gate: HAS_AT },
   { name: 'ssn', source: '\\b(?!000|666|9\\d\\d)\\d{3}-(?!00)\\d{2}-(?!0000)\\d{4}\\b', accept: standsAlone },
   // 13-19 digits, as one run or in the printed groups (4-4-4-4[-3], Amex 4-6-5); Luhn and a
@@ -160,8 +172,9 @@ export const DETECTORS: readonly Detector[] = [
   { name: 'card', source: '\\b(?:\\d{13,19}|\\d{4}[ -]\\d{4}[ -]\\d{4}[ -]\\d{1,4}(?:[ -]\\d{3})?|\\d{4}[ -]\\d{6}[ -]\\d{4,5})\\b', accept: (m, s, i) => isCardNumber(m) && standsAlone(m, s, i) },
   {
     name: 'phone',
-    // +international; (415) 555-2671 / 415.555.2671 / 415 555 2671; national 020 7946 0958 (spaces only: dashes make UUID pieces look like one).
-    // Separators are required, so a bare run of digits (an id, an epoch) is not a phone.
+    // +international; (415) 555-2671, 415.555.2671, 415 555 2671; national 020 7946 0958 (spaces
+    // only: with dashes, pieces of a UUID look like one). Separators are required, so a bare run
+    // of digits (an id, an epoch) is not a phone.
     source: alt('\\+[1-9](?:[ .()-]{0,2}\\d){7,14}\\b', '(?:\\(\\d{3}\\)[ .-]?|\\b\\d{3}[ .-])\\d{3}[ .-]\\d{4}\\b', '\\b0\\d{1,4} \\d{3,4} \\d{3,4}\\b'),
     accept: isPhone,
   },

@@ -3,7 +3,7 @@ import type { Pseudonymizer } from '../crypto/pseudonym.js';
 import { DETECTORS, type Detector } from './detectors.js';
 import { builtinKeyType, compilePath } from './fields.js';
 import { isCardNumber } from './checks.js';
-import { defaultMask, KINDS, type Action, type KindClass, type KindInfo } from './kinds.js';
+import { BUILTIN_TYPES, defaultMask, KINDS, type Action, type KindClass, type KindInfo } from './kinds.js';
 import { compileScanner, type Scan, type Treatment } from './scanner.js';
 
 /** The `redact` section of the config (see config/sealog.yaml). */
@@ -65,12 +65,8 @@ export function createRedactor(cfg: RedactConfig, pseudonymize: Pseudonymizer): 
       action === 'pseudonymize' ? (v: string) => pseudonymize(kind, normalize(v)) : action === 'mask' ? mask : () => marker;
     return { kind, action, replace };
   }
-  const builtin = (type: string): FieldRule | undefined => {
-    const info = kindInfo(type);
-    if (!info) return undefined;
-    const action = cfg.kinds[type] ?? info.action;
-    return treatment(info.cls, type, action);
-  };
+  const builtins = new Map(BUILTIN_TYPES.map((t) => [t as string, treatment(KINDS[t].cls, t, cfg.kinds[t] ?? KINDS[t].action)]));
+  const builtin = (type: string): FieldRule | undefined => builtins.get(type);
 
   // Text patterns: built-in detectors whose type is not `keep` (a detector reporting several
   // types stays if any of them is scanned), then the configured extra patterns.

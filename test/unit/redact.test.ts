@@ -1,10 +1,14 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
+import { parse as parseYaml } from 'yaml';
 import { loadConfig } from '../../src/config.js';
 import { createPseudonymizer } from '../../src/crypto/pseudonym.js';
 import { RejectCode } from '../../src/errors.js';
+import { DETECTED_TYPES } from '../../src/redact/detectors.js';
+import { BUILTIN_TYPES, KINDS } from '../../src/redact/kinds.js';
 import { createRedactor, type RedactConfig } from '../../src/redact/redactor.js';
 import { parse } from '../../src/stages/parse.js';
 import { createSanitizer } from '../../src/stages/sanitize.js';
@@ -264,4 +268,27 @@ test('hostile strings stay linear: a megabyte of near-misses is scanned in bound
   }
   // A quadratic pattern would take minutes here; linear ones take well under a second on a slow machine.
   assert.ok(performance.now() - t0 < 20_000, `took ${performance.now() - t0} ms`);
+});
+
+test('every kind a detector reports has a default, and config/sealog.yaml documents each with it', () => {
+  for (const t of DETECTED_TYPES) assert.ok(Object.hasOwn(KINDS, t), t);
+  const yaml = parseYaml(readFileSync(resolve(FIXTURES, '../../config/sealog.yaml'), 'utf8')) as { redact: { kinds: Record<string, string> } };
+  assert.deepEqual(Object.keys(yaml.redact.kinds).sort(), [...BUILTIN_TYPES].sort());
+  for (const t of BUILTIN_TYPES) assert.equal(yaml.redact.kinds[t], KINDS[t].action, t);
+  for (const t of BUILTIN_TYPES) assert.equal(KINDS[t].cls === 'pii', KINDS[t].action === 'pseudonymize', `${t}: secrets removed, PII pseudonymized by default`);
+});
+
+test('the redact section is checked with the rest of the config: a typo in a kind or an action is refused', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sealog-redact-cfg-'));
+  try {
+    const f = join(dir, 'c.yaml');
+    writeFileSync(f, 'redact:\n  kinds:\n    emial: remove\n    phone: hash\n  fields:\n    - { key: x, action: delete }\n  patterns:\n    - { kind: "api", regex: "x" }\n');
+    assert.throws(() => loadConfig(f), (err: any) => {
+      assert.equal(err.code, 'E_CONFIG_INVALID');
+      for (const where of ["'emial'", 'redact.kinds.phone', 'redact.fields.0.action', 'redact.patterns.0.kind']) assert.ok(err.message.includes(where), `${where} in ${err.message}`);
+      return true;
+    });
+  } finally {
+    rmSync(dir, { recursive: true });
+  }
 });
