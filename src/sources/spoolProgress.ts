@@ -25,6 +25,8 @@ export class SpoolProgress {
   throughSeq = -1;
   /** Seqs of `ingested` records whose done entry is still being written: the cache must not pass them. */
   private holding = new Set<number>();
+  /** What the cache file last held: an unchanged state is not written (each save costs two fsyncs). */
+  private saved = '';
 
   constructor(private readonly statePath: string, private readonly donePath: string) {}
 
@@ -90,8 +92,20 @@ export class SpoolProgress {
     this.committed.delete(fp);
   }
 
-  async save(): Promise<void> {
+  private saving: Promise<void> | undefined;
+
+  /** One save at a time (they share a temp file); a failed save does not stop the next. */
+  save(): Promise<void> {
+    const next = (this.saving ?? Promise.resolve()).catch(() => {}).then(() => this.saveNow());
+    this.saving = next;
+    return next;
+  }
+
+  private async saveNow(): Promise<void> {
     const seq = Math.min(this.throughSeq, ...[...this.holding].map((s) => s - 1));
-    await writeFileDurable(this.statePath, JSON.stringify({ seq, files: Object.fromEntries(this.committed) }), 0o640);
+    const text = JSON.stringify({ seq, files: Object.fromEntries(this.committed) });
+    if (text === this.saved) return;
+    await writeFileDurable(this.statePath, text, 0o640);
+    this.saved = text;
   }
 }

@@ -40,6 +40,12 @@ export function batchStage(limits: BatchLimits): Transform {
   const batcher = new Batcher(limits);
   let timer: NodeJS.Timeout | undefined;
   const flushPartial = (t: Transform) => {
+    // Group commit: while the previous batch still waits for compress and fsync, a
+    // small batch now would only queue behind it; let this one grow instead.
+    if (t.readableLength > 0) {
+      timer = setTimeout(flushPartial, limits.lingerMs, t);
+      return;
+    }
     timer = undefined;
     const b = batcher.take();
     if (b) t.push(b);
