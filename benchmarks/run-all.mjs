@@ -63,7 +63,7 @@ function goals(res) {
   const sb = t?.summary?.['sealog-batch']?.eventsPerSec;
   if (sb) out.push({ key: 'sealog-abs', label: "throughput, fsync per batch, vs the issue's rsyslog sync figure", measured: `${fmtNum(sb.median)} events/s`, target: '≥ 220,000 events/s (issue)', met: sb.median >= 220_000 });
   const l = res.latency?.summary?.[10000]?.p99;
-  if (l) out.push({ key: 'p99-10k', label: 'p99 ingest → ack at 10k events/s, fsync per batch', measured: `${range(l, (x) => x.toFixed(1))} ms`, target: '< 10 ms', met: l.median < 10 });
+  if (l) out.push({ key: 'p99-10k', label: 'p99 ingest → ack at 10k events/s, fsync per batch', measured: `${range(l, (x) => (x >= 100 ? fmtNum(x) : x.toFixed(1)))} ms`, target: '< 10 ms', met: l.median < 10 });
   const p = res.producer?.summary;
   if (p) {
     const po = (m) => `${m.wallOverheadPct.toFixed(1)}% wall (median round ${m.wallPerRound.median.toFixed(1)}%), ${m.cpuOverheadPct.toFixed(1)}% CPU`;
@@ -193,7 +193,8 @@ async function main() {
   if (o.render) {
     // Re-render latest.md and the chart from a results file, measuring nothing.
     const res = JSON.parse(readFileSync(o.render, 'utf8'));
-    writeOutputs(res, res.goals ?? goals(res), outDir, log);
+    res.goals = goals(res);
+    writeOutputs(res, res.goals, outDir, log);
     return 0;
   }
   const t0 = performance.now();

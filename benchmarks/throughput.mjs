@@ -182,7 +182,7 @@ export function throughputRows(res) {
       s.name, s.fsync, fmtStat(m.eventsPerSec, 0), fmtStat(m.mbPerSec, 1),
       s.key === 'copier' ? '1.00x' : fmtRatio(m.vsCopier), fmtStat(m.cpuSec, 2), fmtStat(m.peakRssMiB, 0),
       m.storedMB ? fmtNum(m.storedMB.median, 1) : 'n/a', m.lostMax === undefined ? 'n/a' : String(m.lostMax),
-      m.allChecksOk ? 'ok' : `FAIL (${m.failedRuns} errored)`, refText(s.reference),
+      m.allChecksOk ? 'ok' : `FAIL in ${m.problems.length} run(s)`, refText(s.reference),
     ]);
   }
   return rows;
@@ -212,7 +212,12 @@ export function printThroughput(res, log = console.log) {
 }
 
 export function throughputMarkdown(res) {
-  return [markdownTable(throughputRows(res)), '', THROUGHPUT_NOTES.join('\n'), ...(Object.keys(res.ratios).length ? ['', markdownTable(ratioRows(res))] : [])].join('\n');
+  const problems = res.systems.flatMap((s) => (res.summary[s.key]?.problems ?? []).map((p) => `- ${s.name}, ${p}`));
+  return [
+    markdownTable(throughputRows(res)), '', THROUGHPUT_NOTES.join('\n'),
+    ...(Object.keys(res.ratios).length ? ['', markdownTable(ratioRows(res))] : []),
+    ...(problems.length ? ['', 'Failed checks:', '', ...problems] : []),
+  ].join('\n');
 }
 
 async function main() {

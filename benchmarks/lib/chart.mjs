@@ -139,8 +139,9 @@ function scorecardPanel(items, { x, y, w, title, subtitle }) {
     const mark = it.met === undefined ? '–' : it.met ? '✓' : '✗';
     out.push(text(x, cy, mark, { size: 16, color, weight: 'bold' }));
     out.push(text(x + 20, cy - 1, it.label, { size: 11.5 }));
-    out.push(text(x + 20, cy + 14, `measured ${it.measured}   goal ${it.target}`, { size: 11, color }));
-    cy += 40;
+    out.push(text(x + 20, cy + 14, `measured ${it.measured}`, { size: 11, color }));
+    out.push(text(x + 20, cy + 28, `goal ${it.target}`, { size: 11, color: COLORS.muted }));
+    cy += 50;
   }
   return { svg: out.join('\n'), height: cy - y };
 }
