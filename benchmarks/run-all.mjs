@@ -19,7 +19,7 @@ import { makeBuffer } from './lib/events.mjs';
 import { machine, machineLine } from './lib/machine.mjs';
 import { COMMON_USAGE, parseOptions } from './lib/options.mjs';
 import { findPeer } from './lib/peers.mjs';
-import { ROOT, cleanupAll, removeTempDir } from './lib/proc.mjs';
+import { ROOT, removeTempDir, runMain } from './lib/proc.mjs';
 import { fmtNum, markdownTable, textTable } from './lib/stats.mjs';
 import { latencyMarkdown, latencyOptions, pLabel, PERCENTILES, printLatency, runLatency } from './latency.mjs';
 import { overloadMarkdown, printOverload, runOverload } from './overload.mjs';
@@ -304,11 +304,4 @@ async function main() {
   return res.errors.length === 0 && sealogOk.every(Boolean) ? 0 : 1;
 }
 
-try {
-  process.exitCode = await main();
-} catch (err) {
-  console.error(err);
-  process.exitCode = 1;
-} finally {
-  cleanupAll();
-}
+await runMain(main);

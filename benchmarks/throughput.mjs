@@ -13,7 +13,7 @@ import { makeBuffer } from './lib/events.mjs';
 import { isMain, machine, machineLine } from './lib/machine.mjs';
 import { COMMON_USAGE, parseOptions } from './lib/options.mjs';
 import { PEER_VARIANTS, findPeer } from './lib/peers.mjs';
-import { ROOT, cleanupAll, makeTempDir, removeTempDir, splitLines } from './lib/proc.mjs';
+import { ROOT, makeTempDir, removeTempDir, runMain, splitLines } from './lib/proc.mjs';
 import { fmtNum, fmtRatio, fmtStat, markdownTable, stat, textTable } from './lib/stats.mjs';
 import { SEALOG_BATCH, runCat, runCopier, runPeer, runSealog, runSealogSpool } from './lib/systems.mjs';
 
@@ -241,13 +241,4 @@ async function main() {
   return Object.values(res.summary).every((m) => m.allChecksOk) ? 0 : 1;
 }
 
-if (isMain(import.meta.url)) {
-  try {
-    process.exitCode = await main();
-  } catch (err) {
-    console.error(err);
-    process.exitCode = 1;
-  } finally {
-    cleanupAll();
-  }
-}
+if (isMain(import.meta.url)) await runMain(main);

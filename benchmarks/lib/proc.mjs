@@ -435,3 +435,15 @@ export function countNewlines(buf) {
   for (let i = buf.indexOf(0x0a); i >= 0; i = buf.indexOf(0x0a, i + 1)) n++;
   return n;
 }
+
+/** Runs a benchmark's main(): its exit code, or 1 on a throw; temp dirs and children are always cleaned up. */
+export async function runMain(main) {
+  try {
+    process.exitCode = await main();
+  } catch (err) {
+    console.error(err);
+    process.exitCode = 1;
+  } finally {
+    cleanupAll();
+  }
+}

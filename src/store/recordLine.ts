@@ -1,5 +1,5 @@
 import { jcs } from '../crypto/canonical.js';
-import { sha256, ZERO_HASH_HEX } from '../crypto/hash.js';
+import { sha256 } from '../crypto/hash.js';
 
 // A stored line is JCS(record without hash) with `,"hash":"<64 hex>"}` in place of its closing brace.
 const SUFFIX_LEN = ',"hash":"'.length + 64 + '"}'.length;
@@ -46,5 +46,3 @@ export function openLine(line: Buffer): OpenedLine | string {
   }
   return { seq: seq as number, prev, hash: sha256(body), claimed: m[1]!, canonical, record };
 }
-
-export { ZERO_HASH_HEX };

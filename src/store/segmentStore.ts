@@ -54,7 +54,6 @@ export class SegmentStore {
   private syncTimer: NodeJS.Timeout | undefined;
   private ckptTimer: NodeJS.Timeout | undefined;
   private failed: Error | undefined;
-  lastCommitAt: number | undefined;
 
   constructor(private readonly opts: StoreOptions, private readonly state: StoreState, lastCheckpointSize: number) {
     this.lastCheckpointSize = lastCheckpointSize;
@@ -128,7 +127,6 @@ export class SegmentStore {
   private release(): void {
     const done = this.undurable;
     this.undurable = [];
-    if (done.length) this.lastCommitAt = Date.now();
     for (const records of done) this.opts.onCommit(records);
   }
 
