@@ -25,6 +25,7 @@ import { acquireLock } from './store/lock.js';
 import { recover, type TornTail } from './store/recovery.js';
 import { recordsFrom } from './store/scan.js';
 import { SegmentStore } from './store/segmentStore.js';
+import { Status } from './status.js';
 import type { Draft } from './types.js';
 
 export interface Daemon {
@@ -32,12 +33,15 @@ export interface Daemon {
   stop(): Promise<void>;
   /** Resolves when the pipeline ends (after stop), rejects on a fatal error such as a failed fsync. */
   done: Promise<void>;
+  /** Health and live figures, for `sealog status`, systemd and the jobs. */
+  status: Status;
 }
 
 export async function startDaemon(cfg: Config, log: Logger): Promise<Daemon> {
   const l = layout(cfg.data_dir);
   for (const dir of [l.data, l.segments, l.checkpoints, cfg.spool.dir]) await mkdir(dir, { recursive: true, mode: 0o750 });
   const releaseLock = await acquireLock(l.lock);
+  const status = new Status();
   try {
     if (!(await keysExist(l))) {
       const { verifierKey } = await writeKeys(l, cfg.origin);
@@ -111,7 +115,7 @@ export async function startDaemon(cfg: Config, log: Logger): Promise<Daemon> {
         }
         log.info({ treeSize: store.treeSize }, 'sealog stopped: all accepted input committed and checkpointed');
       })());
-    return { stop, done };
+    return { stop, done, status };
   } catch (err) {
     await releaseLock();
     throw err;
