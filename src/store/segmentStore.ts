@@ -51,6 +51,7 @@ export class SegmentStore {
   private undurable: Sealed[][] = [];
   private lastCheckpointSize: number;
   private lastCheckpointAt = Date.now();
+  private lastCommitAt = 0;
   private syncTimer: NodeJS.Timeout | undefined;
   private ckptTimer: NodeJS.Timeout | undefined;
   private failed: Error | undefined;
@@ -63,6 +64,10 @@ export class SegmentStore {
 
   get treeSize(): number {
     return this.state.tree.size;
+  }
+  /** When records last became durable and the newest checkpoint (ms since epoch; 0 if never in this run). */
+  get progress(): { lastCommitAt: number; lastCheckpointAt: number; checkpointSize: number } {
+    return { lastCommitAt: this.lastCommitAt, lastCheckpointAt: this.lastCheckpointAt, checkpointSize: this.lastCheckpointSize };
   }
   get segment(): { n: number; bytes: number; openedAt: number } | undefined {
     return this.seg && { n: this.seg.n, bytes: this.seg.bytes, openedAt: this.seg.openedAt };
@@ -127,6 +132,7 @@ export class SegmentStore {
   private release(): void {
     const done = this.undurable;
     this.undurable = [];
+    if (done.length) this.lastCommitAt = Date.now();
     for (const records of done) this.opts.onCommit(records);
   }
 
