@@ -244,12 +244,16 @@ export class SpoolSource {
       if (bytesRead === 0) break;
       pos += bytesRead;
       status.bytes = pos;
-      for (const l of splitter.push(buf.subarray(0, bytesRead))) f.line(l.bytes, l.oversize);
+      for (const l of splitter.push(buf.subarray(0, bytesRead))) {
+        // Wait for room before each line, so the pipeline's entrance never holds more than its mark.
+        if (this.ingest.full) await new Promise<void>((r) => this.ingest.whenReady(r));
+        if (this.stopped || this.ingest.closed) return 'stopped';
+        f.line(l.bytes, l.oversize);
+      }
       if (pos >= nextReport) {
         nextReport += PROGRESS_EVERY;
         this.log.info({ file: f.name, bytes: pos, size: f.size, lines: status.lines }, 'spool file progress');
       }
-      if (f.blocked && !this.ingest.closed) await new Promise<void>((r) => this.ingest.whenReady(r));
     }
     if (this.stopped) return 'stopped';
     const last = splitter.end();
@@ -257,9 +261,9 @@ export class SpoolSource {
     return status.bytes < f.size ? 'short' : 'complete';
   }
 
-  /** @internal a line for the pipeline; false when the pipeline is full */
-  submit(raw: Parameters<Ingest['write']>[0]): boolean {
-    return this.ingest.write(raw);
+  /** @internal a line for the pipeline (the reader has waited for room) */
+  submit(raw: Parameters<Ingest['write']>[0]): void {
+    this.ingest.write(raw);
   }
 
   /** @internal writes sealog's own record about a file; `then` runs once it is durable. */
@@ -267,6 +271,11 @@ export class SpoolSource {
     if (this.ingest.closed) return; // shutting down: the next start sees the file again and finishes it
     const ack: AckTarget = { committed: (_n, _l, seq) => then(seq), rejected: (_l, seq) => then(seq) };
     this.ingest.write({ bytes: Buffer.alloc(0), source: draft.source, system: { ...draft, ack } });
+  }
+
+  /** @internal */
+  get logger(): Logger {
+    return this.log;
   }
 
   /** @internal */

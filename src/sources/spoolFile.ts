@@ -15,7 +15,6 @@ export class FileIngest implements AckTarget {
   private problem: [string, string] | undefined;
   private accepted = 0;
   private rejectedCount = 0;
-  blocked = false;
 
   constructor(
     private readonly src: SpoolSource,
@@ -32,7 +31,7 @@ export class FileIngest implements AckTarget {
     if (line <= this.resumeAfter) return; // committed before a restart
     if (!oversize && isBlank(bytes)) return;
     this.outstanding++;
-    this.blocked = !this.src.submit({ bytes, oversize, source: { kind: 'spool', file: this.name, fp: this.fp, line }, ack: this });
+    this.src.submit({ bytes, oversize, source: { kind: 'spool', file: this.name, fp: this.fp, line }, ack: this });
   }
 
   committed(count: number, throughLine: number, lastSeq: number): void {
@@ -79,7 +78,11 @@ export class FileIngest implements AckTarget {
     this.src.record(spoolRecord('sealog.spool.ingested', 'info', facts), (seq) => {
       const done = progress.markDone({ fp: this.fp, name: this.name, seq });
       progress.advance(seq);
-      void done.then(() => this.src.finish(this.name, this.status, 'done'));
+      void done.then(
+        () => this.src.finish(this.name, this.status, 'done'),
+        // The ingested record is durable, so nothing is lost: the next start replays it and finishes the file.
+        (err: Error) => this.src.logger.error({ file: this.name, err: err.message }, 'could not note a spool file as done; it is finished at the next start'),
+      );
     });
   }
 }

@@ -1,4 +1,4 @@
-import { open, rename, writeFile, type FileHandle } from 'node:fs/promises';
+import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { ErrorCode, SealogError } from '../errors.js';
 
@@ -12,18 +12,34 @@ export async function syncDir(dir: string): Promise<void> {
   }
 }
 
-/** Write-then-rename, both fsync'd: readers see the old file or the whole new one. */
+/**
+ * Write-then-rename, both fsync'd: readers see the old file or the whole new one.
+ * A write error (a full disk) removes the temp file and passes through unchanged,
+ * so the caller may wait and retry; an fsync error is fatal.
+ */
 export async function writeFileDurable(path: string, data: string | Buffer, mode = 0o644): Promise<void> {
   const tmp = `${path}.tmp`;
-  await writeFile(tmp, data, { mode });
-  const fh = await open(tmp, 'r+');
+  const fh = await open(tmp, 'w', mode);
   try {
-    await fh.sync();
+    await fh.writeFile(data);
+  } catch (err) {
+    await fh.close();
+    await rm(tmp, { force: true });
+    throw err;
+  }
+  try {
+    await fh.sync().catch(fatalSync);
   } finally {
     await fh.close();
   }
   await rename(tmp, path);
-  await syncDir(dirname(path));
+  await syncDir(dirname(path)).catch(fatalSync);
+}
+
+/** A write refused for lack of space (or quota): worth waiting for, unlike an I/O error. */
+export function isNoSpace(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT';
 }
 
 /** An fsync error is fatal: the kernel may have dropped the dirty pages, so retrying proves nothing. */
@@ -31,10 +47,10 @@ export function fatalSync(err: unknown): never {
   throw new SealogError(ErrorCode.FSYNC_FAILED, `fsync failed: ${(err as Error).message}`, { cause: err });
 }
 
-/** Appends the whole buffer: a single write(2) may be short. */
-export async function writeAll(fh: FileHandle, data: Buffer): Promise<void> {
+/** Writes the whole buffer at `position` (a single write(2) may be short); explicit, so a retry after a cut lands in the right place. */
+export async function writeAll(fh: FileHandle, data: Buffer, position: number): Promise<void> {
   for (let off = 0; off < data.length; ) {
-    const { bytesWritten } = await fh.write(data, off, data.length - off);
+    const { bytesWritten } = await fh.write(data, off, data.length - off, position + off);
     off += bytesWritten;
   }
 }

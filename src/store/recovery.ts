@@ -87,7 +87,7 @@ export async function recover(l: Layout, origin: string, signer: Signer, frameCa
     }
     const root = tree.root();
     if (tree.size > lastCheckpointSize) {
-      await writeFileDurable(join(l.checkpoints, checkpointName(tree.size)), signCheckpoint(origin, tree.size, root, signer)).catch(fatalSync);
+      await writeFileDurable(join(l.checkpoints, checkpointName(tree.size)), signCheckpoint(origin, tree.size, root, signer));
       lastCheckpointSize = tree.size;
     }
     const data = await readFile(path);
@@ -96,7 +96,7 @@ export async function recover(l: Layout, origin: string, signer: Signer, frameCa
       last_hash: lastHash, tree_size: tree.size, root: root.toString('base64'),
       peaks: tree.peaks.map((p) => p.toString('hex')), bytes: data.length, sha256: sha256Hex(data),
     };
-    await writeFileDurable(join(l.segments, manifestName(n)), signManifest(manifest, signer)).catch(fatalSync);
+    await writeFileDurable(join(l.segments, manifestName(n)), signManifest(manifest, signer));
     log.warn({ segment: n, records: manifest.records }, 'closed a segment left open by a crash');
   }
   return { state: { nextSegment, tree, lastHash }, lastCheckpointSize, torn };

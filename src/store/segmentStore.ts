@@ -1,12 +1,13 @@
 import { createHash, type Hash } from 'node:crypto';
-import { open, type FileHandle } from 'node:fs/promises';
+import { open, unlink, type FileHandle } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Signer } from '../crypto/keys.js';
 import { CompactTree } from '../crypto/merkle.js';
 import type { Frame, Sealed } from '../types.js';
 import { signCheckpoint } from './checkpoint.js';
-import { fatalSync, syncDir, writeAll, writeFileDurable } from './fsutil.js';
+import { fatalSync, isNoSpace, syncDir, writeAll, writeFileDurable } from './fsutil.js';
 import { checkpointName, manifestName, segmentName, type Layout } from './layout.js';
 import { signManifest, type Manifest } from './manifest.js';
 
@@ -21,6 +22,8 @@ export interface StoreOptions {
   log: Logger;
   /** Called once records are durable (per the fsync policy), in seq order. */
   onCommit(records: Sealed[]): void;
+  /** Called when a write first finds the disk full (with what failed), and again (undefined) when space returns. */
+  onDiskFull?(problem: string | undefined): void;
 }
 
 /** Where the log stands: the next segment number and the Merkle tree of every record so far. */
@@ -52,14 +55,25 @@ export class SegmentStore {
   private lastCheckpointSize: number;
   private lastCheckpointAt = Date.now();
   private lastCommitAt = 0;
+  private checkpointWrittenAt = 0;
   private syncTimer: NodeJS.Timeout | undefined;
   private ckptTimer: NodeJS.Timeout | undefined;
   private failed: Error | undefined;
+  private timedCheckpointQueued = false;
+  private diskFull: string | undefined;
 
   constructor(private readonly opts: StoreOptions, private readonly state: StoreState, lastCheckpointSize: number) {
     this.lastCheckpointSize = lastCheckpointSize;
     if (opts.fsync.mode === 'interval') this.syncTimer = setInterval(() => this.enqueue(() => this.sync()), opts.fsync.intervalMs).unref();
-    this.ckptTimer = setInterval(() => this.enqueue(() => this.maybeCheckpoint(true)), Math.min(opts.checkpoint.everyMs, 1000)).unref();
+    this.ckptTimer = setInterval(() => {
+      // While a write waits for space, one queued timed checkpoint is enough.
+      if (this.timedCheckpointQueued) return;
+      this.timedCheckpointQueued = true;
+      void this.enqueue(() => {
+        this.timedCheckpointQueued = false;
+        return this.maybeCheckpoint(true);
+      }).catch(() => {});
+    }, Math.min(opts.checkpoint.everyMs, 1000)).unref();
   }
 
   get treeSize(): number {
@@ -67,7 +81,7 @@ export class SegmentStore {
   }
   /** When records last became durable and the newest checkpoint (ms since epoch; 0 if never in this run). */
   get progress(): { lastCommitAt: number; lastCheckpointAt: number; checkpointSize: number } {
-    return { lastCommitAt: this.lastCommitAt, lastCheckpointAt: this.lastCheckpointAt, checkpointSize: this.lastCheckpointSize };
+    return { lastCommitAt: this.lastCommitAt, lastCheckpointAt: this.checkpointWrittenAt, checkpointSize: this.lastCheckpointSize };
   }
   get segment(): { n: number; bytes: number; openedAt: number } | undefined {
     return this.seg && { n: this.seg.n, bytes: this.seg.bytes, openedAt: this.seg.openedAt };
@@ -88,7 +102,8 @@ export class SegmentStore {
   append(frame: Frame): Promise<void> {
     return this.enqueue(async () => {
       const seg = this.seg ?? (await this.openSegment(frame.records[0]!.seq));
-      await writeAll(seg.fh, frame.data);
+      // A partly written frame is cut back off before the retry: nothing torn stays on disk.
+      await this.whenSpace(`segment ${seg.n}`, () => writeAll(seg.fh, frame.data, seg.bytes), () => seg.fh.truncate(seg.bytes));
       seg.bytes += frame.data.length;
       seg.sha.update(frame.data);
       for (const r of frame.records) this.state.tree.append(r.hash);
@@ -117,7 +132,8 @@ export class SegmentStore {
 
   private async openSegment(firstSeq: number): Promise<OpenSegment> {
     const n = this.state.nextSegment++;
-    const fh = await open(join(this.opts.layout.segments, segmentName(n)), 'wx', 0o640);
+    const path = join(this.opts.layout.segments, segmentName(n));
+    const fh = await this.whenSpace(`segment ${n}`, () => open(path, 'wx', 0o640), () => unlink(path).catch(() => {}));
     await syncDir(this.opts.layout.segments).catch(fatalSync);
     this.seg = { n, fh, bytes: 0, openedAt: Date.now(), firstSeq, prev: this.state.lastHash, sha: createHash('sha256') };
     this.opts.log.info({ segment: n }, 'segment opened');
@@ -150,9 +166,10 @@ export class SegmentStore {
     if (tree.size === 0 || tree.size === this.lastCheckpointSize) return;
     await this.sync();
     const text = signCheckpoint(this.opts.origin, tree.size, tree.root(), this.opts.signer);
-    await writeFileDurable(join(this.opts.layout.checkpoints, checkpointName(tree.size)), text).catch(fatalSync);
+    const path = join(this.opts.layout.checkpoints, checkpointName(tree.size));
+    await this.whenSpace('checkpoint', () => writeFileDurable(path, text));
     this.lastCheckpointSize = tree.size;
-    this.lastCheckpointAt = Date.now();
+    this.lastCheckpointAt = this.checkpointWrittenAt = Date.now();
     this.opts.log.debug({ treeSize: tree.size }, 'checkpoint written');
   }
 
@@ -178,7 +195,37 @@ export class SegmentStore {
       bytes: seg.bytes,
       sha256: seg.sha.digest('hex'),
     };
-    await writeFileDurable(join(this.opts.layout.segments, manifestName(seg.n)), signManifest(manifest, this.opts.signer)).catch(fatalSync);
+    const path = join(this.opts.layout.segments, manifestName(seg.n));
+    await this.whenSpace('manifest', () => writeFileDurable(path, signManifest(manifest, this.opts.signer)));
     this.opts.log.info({ segment: seg.n, records: manifest.records, bytes: seg.bytes }, 'segment closed');
+  }
+
+  /**
+   * A full disk pauses the log rather than failing it: the failed write is
+   * undone, and it is retried until space returns. Meanwhile the queue holds,
+   * the pipeline fills and the sources stop reading, so producers wait and
+   * nothing accepted is dropped. Any other error passes through.
+   */
+  private async whenSpace<T>(what: string, write: () => Promise<T>, undo: () => Promise<void> = async () => {}): Promise<T> {
+    for (let wait = 50; ; wait = Math.min(wait * 2, 1000)) {
+      try {
+        const result = await write();
+        if (this.diskFull) {
+          this.opts.log.warn({ what, was: this.diskFull }, 'disk space returned: writing resumed');
+          this.diskFull = undefined;
+          this.opts.onDiskFull?.(undefined);
+        }
+        return result;
+      } catch (err) {
+        if (!isNoSpace(err)) throw err;
+        await undo();
+        if (!this.diskFull) {
+          this.diskFull = `${(err as NodeJS.ErrnoException).code} writing ${what} in ${this.opts.layout.data}`;
+          this.opts.log.error({ what, code: (err as NodeJS.ErrnoException).code }, 'disk full: input paused until space returns');
+          this.opts.onDiskFull?.(this.diskFull);
+        }
+        await sleep(wait);
+      }
+    }
   }
 }
