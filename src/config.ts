@@ -23,6 +23,13 @@ const schema = {
         ack_buffer_bytes: { type: 'integer', minimum: 4096, default: 1024 * 1024 },
       },
     },
+    control: {
+      type: 'object', additionalProperties: false, default: {},
+      properties: {
+        path: { type: 'string', maxLength: 107, default: '' },
+        mode: { type: 'string', pattern: '^0?[0-7]{3}$', default: '0600' },
+      },
+    },
     spool: {
       type: 'object', additionalProperties: false, default: {},
       properties: {
@@ -125,6 +132,7 @@ export interface Config {
   data_dir: string;
   origin: string;
   socket: { path: string; mode: string; max_line_bytes: number; ack_buffer_bytes: number };
+  control: { path: string; mode: string };
   spool: { dir: string; enabled: boolean; stability_ms: number; on_done: 'move' | 'delete'; duplicates: 'reject' | 'ingest'; parallel_files: number };
   batch: { max_records: number; max_bytes: number; linger_ms: number };
   fsync: { mode: 'batch' | 'interval' | 'never'; interval_ms: number };
@@ -180,6 +188,7 @@ export function loadConfig(file: string | undefined, overrides: Overrides = {}):
     throw new SealogError(ErrorCode.CONFIG_INVALID, `invalid configuration${file ? ` in ${file}` : ''} (${lines.length} error${lines.length === 1 ? '' : 's'}):\n${lines.join('\n')}`);
   }
   if (!cfg.origin) cfg.origin = `sealog/${hostname()}`;
+  if (!cfg.control.path) cfg.control.path = `${cfg.socket.path.replace(/\.sock$/, '')}.ctl`;
   compileRules(cfg.classify.rules); // a bad rule (regex, match key) is a config error now, not at first event
   return deepFreeze(cfg) as Config;
 }

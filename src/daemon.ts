@@ -1,7 +1,10 @@
 import { mkdir } from 'node:fs/promises';
+import type { Duplex } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import chain from 'stream-chain';
 import { deliverAcks } from './acks.js';
+import { ControlServer } from './control.js';
+import { EventCounts } from './eventCounts.js';
 import { createClock } from './clock.js';
 import type { Config } from './config.js';
 import { keysExist, loadHmacKey, loadSigner, writeKeys } from './crypto/keyFiles.js';
@@ -53,6 +56,7 @@ export async function startDaemon(cfg: Config, log: Logger): Promise<Daemon> {
     const hmacKey = await loadHmacKey(l);
     const redactor = cfg.redact.enabled ? createRedactor(cfg.redact, createPseudonymizer(hmacKey)) : undefined;
     hmacKey.fill(0);
+    const counts = new EventCounts();
     const recovered = await recover(l, cfg.origin, signer, cfg.limits.max_frame_bytes, log);
     const store = new SegmentStore(
       {
@@ -62,7 +66,11 @@ export async function startDaemon(cfg: Config, log: Logger): Promise<Daemon> {
         fsync: { mode: cfg.fsync.mode, intervalMs: cfg.fsync.interval_ms },
         checkpoint: { everyRecords: cfg.checkpoint.every_records, everyMs: cfg.checkpoint.every_seconds * 1000 },
         log,
-        onCommit: deliverAcks,
+        onCommit: (records) => {
+          counts.durable(records);
+          deliverAcks(records);
+        },
+        onDiskFull: (problem) => status.setHealth('disk', problem ? 'unhealthy' : 'ok', problem ? `${problem}: input paused until space returns` : ''),
       },
       recovered.state,
       recovered.lastCheckpointSize,
@@ -73,6 +81,7 @@ export async function startDaemon(cfg: Config, log: Logger): Promise<Daemon> {
     // The daemon's own audit records (a cut torn tail) are sealed and committed before any input.
     for (const t of recovered.torn) {
       const s = seal(tornRecord(t));
+      counts.received('sealog');
       await store.append(await compress({ records: [s], bytes: s.line.length }));
     }
 
@@ -81,7 +90,7 @@ export async function startDaemon(cfg: Config, log: Logger): Promise<Daemon> {
     const pipeline = chain([parse, sanitize, classify, seal, batchStage({ maxRecords: cfg.batch.max_records, maxBytes: cfg.batch.max_bytes, lingerMs: cfg.batch.linger_ms }), compressStage(), sink], {
       writableHighWaterMark: cfg.limits.queue_items,
     });
-    const ingest = new Ingest(pipeline);
+    const ingest = new Ingest(pipeline, counts);
     const socket = new SocketSource(
       { path: cfg.socket.path, mode: parseInt(cfg.socket.mode, 8), maxLineBytes: cfg.socket.max_line_bytes, ackBufferBytes: cfg.socket.ack_buffer_bytes },
       ingest,
@@ -98,6 +107,15 @@ export async function startDaemon(cfg: Config, log: Logger): Promise<Daemon> {
       await socket.stop();
       throw err;
     }
+    const control = new ControlServer(cfg.control.path, parseInt(cfg.control.mode, 8), status, log);
+    try {
+      await control.listen();
+    } catch (err) {
+      await spool?.stop();
+      await socket.stop();
+      throw err;
+    }
+    reportStatus(status, { cfg, counts, store, socket, pipeline });
     log.info({ socket: cfg.socket.path, data: cfg.data_dir, origin: cfg.origin, nextSeq: recovered.state.tree.size }, 'sealog ready');
 
     let stopping: Promise<void> | undefined;
@@ -106,6 +124,7 @@ export async function startDaemon(cfg: Config, log: Logger): Promise<Daemon> {
         await socket.stop();
         await spool?.stop();
         ingest.end();
+        await control.stop();
         try {
           await done;
           await spool?.saveProgress();
@@ -150,4 +169,42 @@ function tornRecord(t: TornTail): Draft {
     level: 'warn',
     type: 'sealog.recovery',
   };
+}
+
+const STAGES = ['parse→seal', 'batch', 'compress', 'rotate'];
+const startedAt = Date.now();
+
+/** The daemon's sections of `sealog status`: who it is, what it took in and made durable, where the log stands, what is queued. */
+function reportStatus(status: Status, d: { cfg: Config; counts: EventCounts; store: SegmentStore; socket: SocketSource; pipeline: { streams: unknown[] } }): void {
+  const iso = (ms: number) => (ms ? new Date(ms).toISOString() : null);
+  status.section('daemon', () => ({
+    pid: process.pid,
+    started: iso(startedAt),
+    uptime_s: Math.round((Date.now() - startedAt) / 1000),
+    rss_bytes: process.memoryUsage.rss(),
+    origin: d.cfg.origin,
+    data_dir: d.cfg.data_dir,
+    socket: d.cfg.socket.path,
+  }));
+  status.section('events', () => d.counts.snapshot());
+  status.section('log', () => {
+    const p = d.store.progress;
+    const seg = d.store.segment;
+    return {
+      tree_size: d.store.treeSize,
+      segment: seg ? { n: seg.n, bytes: seg.bytes, opened: iso(seg.openedAt) } : null,
+      last_commit: iso(p.lastCommitAt),
+      last_checkpoint: iso(p.lastCheckpointAt),
+      checkpoint_size: p.checkpointSize,
+    };
+  });
+  // Items buffered in each pipeline stream against its high-water marks: bounded memory, visible.
+  status.section('queues', () =>
+    (d.pipeline.streams as Duplex[]).map((s, i) => ({
+      stage: d.pipeline.streams.length === STAGES.length ? STAGES[i] : String(i),
+      items: (s.writableLength ?? 0) + (s.readableLength ?? 0),
+      mark: (s.writableHighWaterMark ?? 0) + (s.readableHighWaterMark ?? 0),
+    })),
+  );
+  status.section('connections', () => ({ open: d.socket.openConnections, total: d.socket.counts.connections }));
 }

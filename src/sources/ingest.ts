@@ -1,4 +1,5 @@
 import type { Writable } from 'node:stream';
+import type { EventCounts } from '../eventCounts.js';
 import type { RawLine } from '../types.js';
 
 /**
@@ -10,7 +11,7 @@ export class Ingest {
   private waiting: (() => void)[] = [];
   private ended = false;
 
-  constructor(private readonly input: Writable) {
+  constructor(private readonly input: Writable, private readonly counts: EventCounts) {
     input.on('drain', () => {
       const w = this.waiting;
       this.waiting = [];
@@ -20,7 +21,13 @@ export class Ingest {
 
   write(line: RawLine): boolean {
     if (this.ended) throw new Error('ingest is closed');
+    this.counts.received(line.source.kind);
     return this.input.write(line);
+  }
+
+  /** True while the pipeline's entrance is at its mark: a source waits (whenReady) before writing more. */
+  get full(): boolean {
+    return this.input.writableNeedDrain;
   }
 
   whenReady(resume: () => void): void {

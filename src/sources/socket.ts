@@ -1,10 +1,10 @@
-import { chmod, lstat, unlink } from 'node:fs/promises';
-import { connect, createServer, type Server, type Socket } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from 'pino';
-import { ErrorCode, RejectCode, SealogError } from '../errors.js';
+import { RejectCode } from '../errors.js';
 import type { AckTarget, RawLine, Source } from '../types.js';
+import { listenUnix } from '../unixSocket.js';
 import type { Ingest } from './ingest.js';
-import { isBlank, LineSplitter } from './lineSplitter.js';
+import { isBlank, LineSplitter, type SplitLine } from './lineSplitter.js';
 
 export interface SocketOptions {
   path: string;
@@ -34,28 +34,18 @@ export class SocketSource {
 
   constructor(private readonly opts: SocketOptions, private readonly ingest: Ingest, private readonly log: Logger) {}
 
+  get openConnections(): number {
+    return this.conns.size;
+  }
+
   async listen(): Promise<void> {
-    await removeStaleSocket(this.opts.path);
     const server = createServer({ allowHalfOpen: true }, (sock) => {
       const c = new Connection(this.nextConn++, sock, this);
       this.conns.add(c);
       this.counts.connections++;
       sock.once('close', () => this.conns.delete(c));
     });
-    // Create the socket file with no access beyond the intended mode, then set that mode exactly.
-    const old = process.umask(0o177);
-    try {
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(this.opts.path, () => {
-          server.off('error', reject);
-          resolve();
-        });
-      });
-    } finally {
-      process.umask(old);
-    }
-    await chmod(this.opts.path, this.opts.mode);
+    await listenUnix(server, this.opts.path, this.opts.mode);
     server.on('error', (err) => this.log.error({ err }, 'socket server error'));
     this.server = server;
   }
@@ -75,13 +65,27 @@ export class SocketSource {
     for (const c of this.conns) c.endAfterAcks();
   }
 
-  /** @internal */
-  write(line: RawLine, conn: Connection): void {
-    this.counts.lines++;
-    if (!this.ingest.write(line)) {
-      conn.pause('pipeline');
-      this.ingest.whenReady(() => conn.resume('pipeline'));
+  /**
+   * @internal Hands lines to the pipeline until its entrance is at its mark,
+   * then pauses the connection until there is room: the mark holds exactly.
+   */
+  feed(lines: SplitLine[], from: number, submit: (l: SplitLine) => void, conn: Connection): number {
+    let i = from;
+    while (i < lines.length) {
+      if (this.ingest.full) {
+        conn.pause('pipeline');
+        this.ingest.whenReady(() => conn.resume('pipeline'));
+        break;
+      }
+      this.counts.lines++;
+      submit(lines[i++]!);
     }
+    return i;
+  }
+
+  /** @internal */
+  write(line: RawLine): void {
+    this.ingest.write(line);
   }
 
   /** @internal */
@@ -102,12 +106,16 @@ class Connection implements AckTarget {
   private inputEnded = false;
   private stopped = false;
   private pausedFor = new Set<string>();
+  /** Lines framed from what was read but not yet handed on, while the pipeline is full. */
+  private backlog: SplitLine[] = [];
+  private fed = 0;
 
   constructor(readonly id: number, private readonly sock: Socket, private readonly src: SocketSource) {
     this.splitter = new LineSplitter(src.options.maxLineBytes);
     sock.on('data', (chunk: Buffer) => {
       if (this.stopped) return;
-      for (const l of this.splitter.push(chunk)) this.line(l.bytes, l.oversize);
+      for (const l of this.splitter.push(chunk)) this.backlog.push(l);
+      this.feed();
     });
     sock.on('end', () => {
       if (this.stopped) return;
@@ -118,6 +126,14 @@ class Connection implements AckTarget {
     });
     sock.on('drain', () => this.resume('acks'));
     sock.on('error', (err) => src.logger.debug({ conn: id, err: err.message }, 'client connection error'));
+  }
+
+  private feed(): void {
+    this.fed = this.src.feed(this.backlog, this.fed, (l) => this.line(l.bytes, l.oversize), this);
+    if (this.fed === this.backlog.length) {
+      this.backlog = [];
+      this.fed = 0;
+    }
   }
 
   private line(bytes: Buffer, oversize?: { length: number; sha256: string }): void {
@@ -141,7 +157,7 @@ class Connection implements AckTarget {
 
   private submit(raw: RawLine): void {
     if (raw.ack) this.outstanding++;
-    this.src.write(raw, this);
+    this.src.write(raw);
   }
 
   committed(count: number, throughLine: number, lastSeq: number): void {
@@ -171,8 +187,9 @@ class Connection implements AckTarget {
   }
 
   resume(why: string): void {
-    if (!this.pausedFor.delete(why) || this.pausedFor.size > 0 || this.stopped) return;
-    this.sock.resume();
+    if (!this.pausedFor.delete(why) || this.stopped) return;
+    if (why === 'pipeline') this.feed();
+    if (this.pausedFor.size === 0) this.sock.resume();
   }
 
   stopReading(): void {
@@ -195,20 +212,4 @@ function parseHandshake(bytes: Buffer): boolean | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** A socket file left by a crashed daemon is removed; a live daemon's socket is never taken. */
-async function removeStaleSocket(path: string): Promise<void> {
-  const st = await lstat(path).catch(() => undefined);
-  if (st && !st.isSocket()) throw new SealogError(ErrorCode.SOCKET_IN_USE, `${path} exists and is not a socket; refusing to replace it`);
-  const alive = await new Promise<boolean | 'absent'>((resolve) => {
-    const s = connect(path);
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'ENOENT' ? 'absent' : false));
-  });
-  if (alive === true) throw new SealogError(ErrorCode.SOCKET_IN_USE, `another process is listening on ${path}; refusing to take its socket`);
-  if (alive === false) await unlink(path);
 }

@@ -1,0 +1,74 @@
+import { connect, createServer, type Server } from 'node:net';
+import type { Logger } from 'pino';
+import type { Status } from './status.js';
+import { listenUnix } from './unixSocket.js';
+
+const MAX_REQUEST_BYTES = 4096;
+const IDLE_MS = 5000;
+
+/**
+ * The control socket: one JSON request line in, one JSON answer line out, then
+ * the connection closes. Separate from the data socket so that asking how the
+ * daemon is doing never queues behind events, and so its mode can be tighter.
+ */
+export class ControlServer {
+  private server: Server | undefined;
+
+  constructor(private readonly path: string, private readonly mode: number, private readonly status: Status, private readonly log: Logger) {}
+
+  async listen(): Promise<void> {
+    const server = createServer((sock) => {
+      let buf = '';
+      sock.setTimeout(IDLE_MS, () => sock.destroy());
+      sock.on('error', () => {});
+      sock.on('data', (chunk: Buffer) => {
+        buf += chunk.toString('utf8');
+        const nl = buf.indexOf('\n');
+        if (nl < 0 && buf.length <= MAX_REQUEST_BYTES) return;
+        sock.removeAllListeners('data');
+        sock.end(`${JSON.stringify(this.answer(nl < 0 ? undefined : buf.slice(0, nl)))}\n`);
+      });
+    });
+    await listenUnix(server, this.path, this.mode);
+    server.on('error', (err) => this.log.error({ err }, 'control socket error'));
+    this.server = server;
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  private answer(line: string | undefined): unknown {
+    let req: { cmd?: unknown };
+    try {
+      req = line === undefined ? {} : (JSON.parse(line) as { cmd?: unknown });
+    } catch {
+      return { error: 'the request is not a JSON line' };
+    }
+    if (req?.cmd === 'status') return this.status.report();
+    return { error: `unknown command ${JSON.stringify(req?.cmd)}; known: status` };
+  }
+}
+
+/** Sends one request to a running daemon's control socket and returns its answer. */
+export function askDaemon(path: string, request: Record<string, unknown>, timeoutMs = 10_000): Promise<Record<string, unknown>> {
+  return new Promise((resolve, reject) => {
+    const sock = connect(path);
+    let buf = '';
+    sock.setTimeout(timeoutMs, () => sock.destroy(new Error(`no answer from ${path} within ${timeoutMs / 1000} s`)));
+    sock.on('connect', () => sock.write(`${JSON.stringify(request)}\n`));
+    sock.on('data', (chunk: Buffer) => (buf += chunk.toString('utf8')));
+    sock.on('error', (err: NodeJS.ErrnoException) =>
+      reject(err.code === 'ENOENT' || err.code === 'ECONNREFUSED' ? new Error(`no daemon answers on ${path} (${err.code}): is sealog running, with this config?`) : err),
+    );
+    sock.on('end', () => {
+      try {
+        resolve(JSON.parse(buf) as Record<string, unknown>);
+      } catch {
+        reject(new Error(`the daemon's answer on ${path} is not JSON`));
+      }
+    });
+  });
+}

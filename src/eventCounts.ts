@@ -1,0 +1,39 @@
+import type { Sealed } from './types.js';
+
+export interface Counts {
+  in: number;
+  committed: number;
+  rejected: number;
+  /** Taken in, not yet durable either way. */
+  pending: number;
+}
+
+/** Events taken in and made durable (as events or into the dead letter), per source kind. */
+export class EventCounts {
+  private readonly bySource = new Map<string, Counts>();
+
+  received(kind: string): void {
+    this.of(kind).in++;
+  }
+
+  /** Called with each durable batch. */
+  durable(records: Sealed[]): void {
+    for (const r of records) {
+      const c = this.of(r.source.kind);
+      if (r.rejected) c.rejected++;
+      else c.committed++;
+    }
+  }
+
+  snapshot(): Record<string, Counts> {
+    const out: Record<string, Counts> = {};
+    for (const [kind, c] of this.bySource) out[kind] = { ...c, pending: c.in - c.committed - c.rejected };
+    return out;
+  }
+
+  private of(kind: string): Counts {
+    let c = this.bySource.get(kind);
+    if (!c) this.bySource.set(kind, (c = { in: 0, committed: 0, rejected: 0, pending: 0 }));
+    return c;
+  }
+}
