@@ -347,13 +347,20 @@ export function connectUnix(path) {
  * all `lines` and the server has ended the connection. Returns counts so the
  * caller can check nothing was rejected or left unacknowledged.
  */
-export function sendBuffer(sock, buf, { lines, acks = false, timeoutMs = 600_000 } = {}) {
+/**
+ * Sends buf on sock (acks: handshake first, then counts the acks). With
+ * `seconds`, sending stops at the first line end after that long: the client
+ * sends flat out for a fixed time; sentBytes/sentLines say how much went.
+ */
+export function sendBuffer(sock, buf, { lines, acks = false, timeoutMs = 600_000, seconds } = {}) {
   return new Promise((resolve, reject) => {
     let committed = 0;
     let rejected = 0;
     let ackLines = 0;
     let pending = '';
     let sentAt;
+    let sentBytes = buf.length;
+    let sentLines = lines;
     let settled = false;
     const fail = (err) => {
       if (settled) return;
@@ -384,14 +391,22 @@ export function sendBuffer(sock, buf, { lines, acks = false, timeoutMs = 600_000
       clearTimeout(timer);
       const endedAt = performance.now();
       sock.end();
-      if (acks && committed + rejected !== lines) {
-        reject(new Error(`client: server ended the connection after ${committed} commits + ${rejected} rejects of ${lines} lines`));
-      } else resolve({ committed, rejected, ackLines, sentAt, endedAt });
+      if (acks && committed + rejected !== sentLines) {
+        reject(new Error(`client: server ended the connection after ${committed} commits + ${rejected} rejects of ${sentLines} lines`));
+      } else resolve({ committed, rejected, ackLines, sentAt, endedAt, sentBytes, sentLines });
     });
 
     const write = async () => {
       if (acks) sock.write('{"$sealog":{"ack":true}}\n');
+      const until = seconds ? performance.now() + seconds * 1000 : Infinity;
       for (let off = 0; off < buf.length; off += WRITE_CHUNK) {
+        if (performance.now() > until) {
+          const nl = buf.indexOf(0x0a, off);
+          sentBytes = nl < 0 ? buf.length : nl + 1;
+          sentLines = countNewlines(buf.subarray(0, sentBytes));
+          sock.write(buf.subarray(off, sentBytes));
+          break;
+        }
         if (!sock.write(buf.subarray(off, off + WRITE_CHUNK))) {
           await new Promise((r) => sock.once('drain', r));
           if (settled) return;

@@ -20,13 +20,17 @@ export const SEALOG_BATCH = { max_records: 4096, max_bytes: 1048576, linger_ms: 
  * Connects every client, then sends its part. The clock starts after all
  * connections are up (connection setup is not timed); server CPU is counted
  * from the same moment, so process start-up is not charged to ingest.
+ * With ctx.seconds each client sends for that long only; `sent` is what went
+ * (each part cut at a line end), for the checks.
  */
-export async function sendAll(socketPath, parts, acks, sampler) {
+export async function sendAll(socketPath, ctx, acks, sampler) {
+  const { parts } = ctx;
   const socks = await Promise.all(parts.map(() => connectUnix(socketPath)));
   const cpu0 = sampler.snapshot()?.cpuSec ?? 0;
   const t0 = performance.now();
-  const replies = await Promise.all(parts.map((p, i) => sendBuffer(socks[i], p.buf, { lines: p.lines, acks })));
-  return { t0, cpu0, replies, sentAt: performance.now() };
+  const replies = await Promise.all(parts.map((p, i) => sendBuffer(socks[i], p.buf, { lines: p.lines, acks, seconds: ctx.seconds })));
+  const sent = parts.map((p, i) => ({ buf: p.buf.subarray(0, replies[i].sentBytes), lines: replies[i].sentLines }));
+  return { t0, cpu0, replies, sent, N: sent.reduce((a, p) => a + p.lines, 0), sentAt: performance.now() };
 }
 
 /** Output-file checks shared by every non-sealog system. */
@@ -48,14 +52,14 @@ export async function runCopier(ctx, { parse = false } = {}) {
   const srv = await startCopier({ parse });
   const sampler = sampleProcess(srv.child.pid);
   try {
-    const { t0, cpu0 } = await sendAll(srv.socketPath, ctx.parts, false, sampler);
+    const { t0, cpu0, sent, N } = await sendAll(srv.socketPath, ctx, false, sampler);
     // Clients are done; the copier flushes, fsyncs and exits on SIGTERM. Its
     // exit is the point where all data is durable.
     const exit = await stopProcess(srv.child);
     const t1 = performance.now();
     const stats = sampler.snapshot(); // last reading taken while it was alive
     if (exit.code !== 0) throw new Error(`baseline-copier exited with ${exit.code ?? exit.signal}: ${srv.child.stderrText()}`);
-    return { wallSec: (t1 - t0) / 1000, cpuSec: stats && stats.cpuSec - cpu0, peakRssKiB: stats?.hwmKiB, ...outputResult(ctx, srv.outFile) };
+    return { wallSec: (t1 - t0) / 1000, cpuSec: stats && stats.cpuSec - cpu0, peakRssKiB: stats?.hwmKiB, ...outputResult({ ...ctx, parts: sent, N }, srv.outFile) };
   } finally {
     sampler.stop();
     if (srv.child.exitCode === null) await stopProcess(srv.child, 5000).catch(() => {});
@@ -128,7 +132,7 @@ export async function runPeer(ctx, variant, { stallMs = 5000 } = {}) {
   const p = await startPeer(variant);
   const sampler = sampleProcess(p.child.pid);
   try {
-    const { t0, cpu0 } = await sendAll(p.socketPath, ctx.parts, false, sampler);
+    const { t0, cpu0 } = await sendAll(p.socketPath, ctx, false, sampler);
     // All bytes are in the server's hands; done when they are all in the file.
     const end = await waitForFileSize(p.outFile, ctx.input.length, stallMs);
     const stats = sampler.snapshot();
@@ -169,7 +173,7 @@ export async function runSealog(ctx, { fsync = 'batch', verify = true, keep = fa
   const sampler = sampleProcess(d.child.pid);
   let kept = false;
   try {
-    const { t0, cpu0, replies } = await sendAll(d.socketPath, ctx.parts, true, sampler);
+    const { t0, cpu0, replies, N } = await sendAll(d.socketPath, ctx, true, sampler);
     const t1 = performance.now();
     const stats = sampler.snapshot();
     const committed = replies.reduce((a, r) => a + r.committed, 0);
@@ -186,7 +190,7 @@ export async function runSealog(ctx, { fsync = 'batch', verify = true, keep = fa
     const storedBytes = segs.reduce((a, f) => a + statSync(f).size, 0);
     const rec = await countSegmentRecords(d.dataDir);
     if (rec.error) failures.push(`segments do not decode with lz4: ${rec.error}`);
-    else if (rec.lines !== ctx.N) failures.push(`segments hold ${rec.lines} records, expected ${ctx.N}`);
+    else if (rec.lines !== N) failures.push(`segments hold ${rec.lines} records, expected ${N}`);
     let verifySec;
     let verdict;
     if (verify) {
@@ -198,9 +202,9 @@ export async function runSealog(ctx, { fsync = 'batch', verify = true, keep = fa
         throw new Error(`sealog verify (exit ${ver.code}) printed no JSON verdict:\n${ver.stdout}${ver.stderr}`);
       }
       if (ver.code !== 0 || !verdict.ok) failures.push(`verify exit ${ver.code}: ${JSON.stringify(verdict.failure ?? verdict)}`);
-      if (verdict.records !== ctx.N) failures.push(`verify counts ${verdict.records} records, expected ${ctx.N}`);
+      if (verdict.records !== N) failures.push(`verify counts ${verdict.records} records, expected ${N}`);
     }
-    if (committed !== ctx.N) failures.push(`acks committed ${committed} of ${ctx.N}`);
+    if (committed !== N) failures.push(`acks committed ${committed} of ${N}`);
     if (rejected !== 0) failures.push(`${rejected} lines rejected`);
     if (problems.length) failures.push(`daemon logged ${problems.length} warn/error line(s), first: ${problems[0].slice(0, 300)}`);
     kept = keep;
@@ -210,7 +214,7 @@ export async function runSealog(ctx, { fsync = 'batch', verify = true, keep = fa
       peakRssKiB: stats?.hwmKiB,
       lines: rec.lines,
       recordBytes: rec.bytes,
-      lost: ctx.N - committed,
+      lost: N - committed,
       extra: 0,
       storedBytes,
       segments: segs.length,
