@@ -81,7 +81,11 @@ test('disk full: input pauses within its marks, status says unhealthy, nothing t
 
   const N = 2000;
   const clients = await Promise.all(Array.from({ length: 16 }, () => client(t.socket)));
-  const sending = clients.map((c, ci) => c.send(Array.from({ length: N }, (_, i) => JSON.stringify({ id: `${ci}-${i}`, note: 'x'.repeat(200 + ((i * 7919) % 300)) }))));
+  const sending = clients.map(async (c, ci) => {
+    await c.send(Array.from({ length: N }, (_, i) => JSON.stringify({ id: `${ci}-${i}`, note: 'x'.repeat(200 + ((i * 7919) % 300)) })));
+    // Half the clients close their side as soon as they have written: their acks must still all come.
+    if (ci % 2) c.sock.end();
+  });
 
   await statusUntil(t, (r) => r.health.level === 'unhealthy', 'status to report the full disk');
   const full = await status(t);

@@ -120,9 +120,9 @@ class Connection implements AckTarget {
     sock.on('end', () => {
       if (this.stopped) return;
       const last = this.splitter.end();
-      if (last) this.line(last.bytes, last.oversize);
+      if (last) this.backlog.push(last); // after whatever still waits for room
       this.inputEnded = true;
-      this.maybeEnd();
+      this.feed();
     });
     sock.on('drain', () => this.resume('acks'));
     sock.on('error', (err) => src.logger.debug({ conn: id, err: err.message }, 'client connection error'));
@@ -134,6 +134,7 @@ class Connection implements AckTarget {
       this.backlog = [];
       this.fed = 0;
     }
+    this.maybeEnd();
   }
 
   private line(bytes: Buffer, oversize?: { length: number; sha256: string }): void {
@@ -178,7 +179,7 @@ class Connection implements AckTarget {
   }
 
   private maybeEnd(): void {
-    if (this.inputEnded && this.outstanding === 0 && this.sock.writable) this.sock.end();
+    if (this.inputEnded && this.outstanding === 0 && this.backlog.length === 0 && this.sock.writable) this.sock.end();
   }
 
   pause(why: string): void {
