@@ -26,6 +26,10 @@ import { recover, type TornTail } from './store/recovery.js';
 import { recordsFrom } from './store/scan.js';
 import { SegmentStore } from './store/segmentStore.js';
 import { Status } from './status.js';
+import { auditSealer, type SealAudit } from './jobs/auditRecord.js';
+import { applyHoldRequests } from './jobs/holds.js';
+import { parseDuration, retentionJob } from './jobs/retention.js';
+import { Jobs } from './jobs/scheduler.js';
 import type { Draft } from './types.js';
 
 export interface Daemon {
@@ -98,11 +102,14 @@ export async function startDaemon(cfg: Config, log: Logger): Promise<Daemon> {
       await socket.stop();
       throw err;
     }
+    const jobs = startJobs(cfg, l, store, auditSealer(ingest), status, log);
     log.info({ socket: cfg.socket.path, data: cfg.data_dir, origin: cfg.origin, nextSeq: recovered.state.tree.size }, 'sealog ready');
 
     let stopping: Promise<void> | undefined;
     const stop = () =>
       (stopping ??= (async () => {
+        // Jobs first: a job still running may be waiting for its audit record to commit.
+        await jobs.stop();
         await socket.stop();
         await spool?.stop();
         ingest.end();
@@ -120,6 +127,29 @@ export async function startDaemon(cfg: Config, log: Logger): Promise<Daemon> {
     await releaseLock();
     throw err;
   }
+}
+
+/** The cron jobs (DESIGN §1), each on its schedule from config, in UTC. */
+function startJobs(cfg: Config, l: Layout, store: SegmentStore, seal: SealAudit, status: Status, log: Logger): Jobs {
+  const jobs = new Jobs(log, status);
+  const holds = () => applyHoldRequests(l, seal, log);
+  // Holds and retention share a lock: a hold request is sealed and applied before any removal that would ignore it.
+  jobs.add({ name: 'holds', lock: 'retention', schedule: cfg.holds.schedule, run: () => holds().then((r) => ({ placed: r.placed, released: r.released, active: r.active.length })) });
+  if (cfg.retention.enabled) {
+    const run = retentionJob({
+      layout: l,
+      streams: Object.fromEntries(Object.entries(cfg.retention.streams).map(([k, v]) => [k, parseDuration(v)])),
+      archiveDir: cfg.retention.archive_dir || undefined,
+      frameCap: cfg.limits.max_frame_bytes,
+      now: Date.now,
+      openSegment: () => store.segment?.n,
+      holds: () => holds().then((r) => r.active),
+      seal,
+      log,
+    });
+    jobs.add({ name: 'retention', lock: 'retention', schedule: cfg.retention.schedule, run });
+  }
+  return jobs;
 }
 
 /** Rebuilds spool progress from its cache and the log after it, then starts watching. */

@@ -1,4 +1,4 @@
-import { open, rename, writeFile, type FileHandle } from 'node:fs/promises';
+import { copyFile, open, rename, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { ErrorCode, SealogError } from '../errors.js';
 
@@ -37,4 +37,22 @@ export async function writeAll(fh: FileHandle, data: Buffer): Promise<void> {
     const { bytesWritten } = await fh.write(data, off, data.length - off);
     off += bytesWritten;
   }
+}
+
+/** Moves a file durably, across file systems too (copy, fsync, then unlink the original). */
+export async function moveDurable(from: string, to: string): Promise<void> {
+  try {
+    await rename(from, to);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
+    await copyFile(from, to);
+    const fh = await open(to, 'r+');
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await unlink(from);
+  }
+  await syncDir(dirname(to));
 }

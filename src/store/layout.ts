@@ -9,6 +9,10 @@ export function layout(dataDir: string) {
     checkpoints: join(dataDir, 'checkpoints'),
     keys: join(dataDir, 'keys'),
     recovery: join(dataDir, 'recovery'),
+    /** Signed manifests of segments removed by retention, kept so verification resumes across the gap. */
+    removed: join(dataDir, 'removed'),
+    holds: join(dataDir, 'holds'),
+    integrityState: join(dataDir, 'integrity-state.json'),
     lock: join(dataDir, 'sealog.lock'),
     spoolState: join(dataDir, 'spool-state.json'),
     spoolDone: join(dataDir, 'spool-done.jsonl'),
@@ -21,6 +25,7 @@ export type Layout = ReturnType<typeof layout>;
 
 const SEGMENT = /^(\d{10})\.seg\.lz4$/;
 const CHECKPOINT = /^(\d{20})\.ckpt$/;
+const MANIFEST = /^(\d{10})\.manifest$/;
 
 export const segmentName = (n: number) => `${String(n).padStart(10, '0')}.seg.lz4`;
 export const manifestName = (n: number) => `${String(n).padStart(10, '0')}.manifest`;
@@ -43,3 +48,5 @@ async function listNumbered(dir: string, re: RegExp): Promise<{ n: number; name:
 
 export const listSegments = (l: Layout) => listNumbered(l.segments, SEGMENT);
 export const listCheckpoints = (l: Layout) => listNumbered(l.checkpoints, CHECKPOINT);
+/** Tombstones: the signed manifests of segments retention removed (data/removed/NNNNNNNNNN.manifest). */
+export const listRemoved = (l: Layout) => listNumbered(l.removed, MANIFEST);
