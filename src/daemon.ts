@@ -28,6 +28,7 @@ import { SegmentStore } from './store/segmentStore.js';
 import { Status } from './status.js';
 import { auditSealer, type SealAudit } from './jobs/auditRecord.js';
 import { applyHoldRequests } from './jobs/holds.js';
+import { integritySweep } from './jobs/integrity.js';
 import { parseDuration, retentionJob } from './jobs/retention.js';
 import { Jobs } from './jobs/scheduler.js';
 import type { Draft } from './types.js';
@@ -102,7 +103,7 @@ export async function startDaemon(cfg: Config, log: Logger): Promise<Daemon> {
       await socket.stop();
       throw err;
     }
-    const jobs = startJobs(cfg, l, store, auditSealer(ingest), status, log);
+    const jobs = startJobs(cfg, l, store, auditSealer(ingest), () => [signer.verifierKey], status, log);
     log.info({ socket: cfg.socket.path, data: cfg.data_dir, origin: cfg.origin, nextSeq: recovered.state.tree.size }, 'sealog ready');
 
     let stopping: Promise<void> | undefined;
@@ -130,7 +131,7 @@ export async function startDaemon(cfg: Config, log: Logger): Promise<Daemon> {
 }
 
 /** The cron jobs (DESIGN §1), each on its schedule from config, in UTC. */
-function startJobs(cfg: Config, l: Layout, store: SegmentStore, seal: SealAudit, status: Status, log: Logger): Jobs {
+function startJobs(cfg: Config, l: Layout, store: SegmentStore, seal: SealAudit, keys: () => string[], status: Status, log: Logger): Jobs {
   const jobs = new Jobs(log, status);
   const holds = () => applyHoldRequests(l, seal, log);
   // Holds and retention share a lock: a hold request is sealed and applied before any removal that would ignore it.
@@ -148,6 +149,11 @@ function startJobs(cfg: Config, l: Layout, store: SegmentStore, seal: SealAudit,
       log,
     });
     jobs.add({ name: 'retention', lock: 'retention', schedule: cfg.retention.schedule, run });
+  }
+  if (cfg.integrity.enabled) {
+    const sweep = integritySweep({ layout: l, keys, origin: cfg.origin, frameCap: cfg.limits.max_frame_bytes, sampleSegments: cfg.integrity.sample_segments, openSegment: () => store.segment?.n, seal, status, log });
+    jobs.add({ name: 'integrity', lock: 'integrity', schedule: cfg.integrity.schedule, run: (signal) => sweep('incremental', signal) });
+    jobs.add({ name: 'integrity-full', lock: 'integrity', schedule: cfg.integrity.full_schedule, run: (signal) => sweep('full', signal) });
   }
   return jobs;
 }

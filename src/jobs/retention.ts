@@ -71,6 +71,7 @@ export function retentionJob(o: RetentionOptions): (signal: AbortSignal) => Prom
       const by = holds.length ? await coveringHolds(path, o.frameCap, holds) : [];
       if (by.length) {
         held.push({ segment: n, holds: by });
+        o.log.info({ segment: n, holds: by }, 'expired segment kept by a legal hold');
         continue;
       }
       await mkdir(l.removed, { recursive: true, mode: 0o750 });

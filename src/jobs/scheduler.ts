@@ -70,7 +70,7 @@ export class Jobs {
         f.last_result = await job.run(this.abort.signal);
         f.runs++;
         f.last_error = undefined;
-        this.log.info({ job: job.name, result: f.last_result }, 'job done');
+        this.log.debug({ job: job.name, result: f.last_result }, 'job done');
       } catch (err) {
         f.failed++;
         f.last_error = (err as Error).message;
