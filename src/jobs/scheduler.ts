@@ -60,7 +60,7 @@ export class Jobs {
     if (this.abort.signal.aborted) return Promise.resolve();
     if (this.running.has(lock)) {
       f.skipped++;
-      this.log.warn({ job: job.name, skipped: f.skipped }, 'job still running at its next tick: tick skipped');
+      this.log.info({ job: job.name, skipped: f.skipped }, 'job still running at its next tick: tick skipped');
       return Promise.resolve();
     }
     f.running = true;

@@ -1,10 +1,12 @@
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { parseVerifierKey } from '../crypto/keys.js';
 import { verifyLog } from '../verify/verifier.js';
 
 /**
- * `sealog verify`'s own verifier, in a worker thread so that hashing a whole log
- * never holds up the daemon's event loop (and ingest with it).
+ * `sealog verify`'s own verifier, in a worker thread at the lowest CPU priority, so
+ * that hashing a whole log neither holds up the daemon's event loop nor takes a
+ * core from ingest when ingest needs it.
  */
 export interface VerifyRequest {
   data: string;
@@ -17,6 +19,12 @@ export interface VerifyRequest {
 }
 
 const req = workerData as VerifyRequest;
+// On Linux a nice value is per thread: this one yields the CPU to ingest (the main thread).
+try {
+  setPriority(19);
+} catch {
+  // not permitted or not supported: the sweep just runs at the daemon's priority
+}
 const check = req.check === 'all' ? undefined : new Set(req.check);
 try {
   const verdict = await verifyLog({
