@@ -130,7 +130,7 @@ const schema = {
         archive_dir: { type: 'string', default: '' },
       },
     },
-    holds: {
+    requests: {
       type: 'object', additionalProperties: false, default: {},
       properties: { schedule: { type: 'string', default: '*/10 * * * * *' } },
     },
@@ -164,7 +164,7 @@ export interface Config {
   classify: { rules: RuleConfig[]; schemas_dir: string };
   limits: { max_frame_bytes: number; queue_items: number };
   retention: { enabled: boolean; schedule: string; streams: Record<string, string>; archive_dir: string };
-  holds: { schedule: string };
+  requests: { schedule: string };
   integrity: { enabled: boolean; schedule: string; full_schedule: string; sample_segments: number };
   log: { level: string };
 }
@@ -213,7 +213,7 @@ export function loadConfig(file: string | undefined, overrides: Overrides = {}):
   }
   if (!cfg.origin) cfg.origin = `sealog/${hostname()}`;
   compileRules(cfg.classify.rules); // a bad rule (regex, match key) is a config error now, not at first event
-  const schedules = { 'retention.schedule': cfg.retention.schedule, 'holds.schedule': cfg.holds.schedule, 'integrity.schedule': cfg.integrity.schedule, 'integrity.full_schedule': cfg.integrity.full_schedule };
+  const schedules = { 'retention.schedule': cfg.retention.schedule, 'requests.schedule': cfg.requests.schedule, 'integrity.schedule': cfg.integrity.schedule, 'integrity.full_schedule': cfg.integrity.full_schedule };
   const badCron = Object.entries(schedules).filter(([, expr]) => !cron.validate(expr));
   if (badCron.length) {
     throw new SealogError(ErrorCode.CONFIG_INVALID, `invalid configuration${file ? ` in ${file}` : ''}:\n${badCron.map(([k, v]) => `  - ${k}: ${JSON.stringify(v)} is not a cron expression`).join('\n')}`);

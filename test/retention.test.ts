@@ -14,7 +14,7 @@ const REMOVED = 'sealog.retention.removed';
 // own audit records are kept an hour, so the segments holding them stay.
 const config = (retention = ', enabled: true') =>
   `batch: { max_records: 5, linger_ms: 1 }\nsegment: { max_bytes: 4096, max_age_seconds: 1 }\ncheckpoint: { every_records: 25 }\n` +
-  `retention: { schedule: "* * * * * *", streams: { application: 2s, audit: 1h }${retention} }\nholds: { schedule: "* * * * * *" }\n`;
+  `retention: { schedule: "* * * * * *", streams: { application: 2s, audit: 1h }${retention} }\nrequests: { schedule: "* * * * * *" }\n`;
 
 async function send(t: Tmp, count: number, make = (i: number) => ({ msg: `event ${i} ${'x'.repeat(60)}` })): Promise<void> {
   const c = await client(t.socket);

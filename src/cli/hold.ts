@@ -11,7 +11,7 @@ every criterion given (at least one): the stream, a receive time (ts) from
 --from (inclusive) to --to (exclusive), the event's correlation_id or tenant_id.
 The hold is written as a request under DIR/holds/requests/; the daemon seals it
 as a sealog.hold.placed audit record and applies it at its next holds pickup
-(holds.schedule, every 10 s by default) and always before retention removes
+(requests.schedule, every 10 s by default) and always before retention removes
 anything. With the daemon stopped, the request waits for its next start.
 Prints the hold's id, which sealog release takes. See also sealog holds.`;
 

@@ -8,6 +8,7 @@ const commands: Record<string, () => Promise<{ run(argv: string[]): Promise<numb
   hold: () => import('./hold.js'),
   release: () => import('./release.js'),
   holds: () => import('./holds.js'),
+  'rotate-key': () => import('./rotateKey.js'),
 };
 
 const usage = `sealog: a tamper-evident, append-only, compressed audit trail for NDJSON event streams
@@ -20,7 +21,8 @@ usage: sealog <command> [options]     (sealog <command> --help for each)
   keygen   create the signing and HMAC keys
   hold     place a legal hold that retention must respect
   release  release a legal hold
-  holds    list legal holds, active and requested`;
+  holds    list legal holds, active and requested
+  rotate-key  create a new signing key; the daemon seals the transition and signs with it`;
 
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;

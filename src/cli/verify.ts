@@ -22,6 +22,10 @@ signed checkpoint from the files alone, trusting only what you pin:
                     instead of warn. A clean shutdown leaves none.
   --json            one JSON verdict on stdout, no progress.
 
+A key rotation is sealed in the log (sealog rotate-key): give the ring both keys
+(DIR/keys/ring.pub lists every key the log used); a checkpoint or manifest
+signed by the old key after its retirement fails (V_RETIRED_KEY).
+
 Segments removed by retention are crossed through their kept signed manifests
 (DIR/removed/) and must each be named by a removal record in the log; they are
 reported as removed, not as damage. A segment missing any other way fails.
@@ -83,6 +87,7 @@ function render(v: Verdict, ms: number): string {
     `  key        ${v.keyPinned ? 'pinned' : 'NOT pinned (read from the data directory)'}`,
   ];
   if (v.ok) lines.push(`  root       ${v.root} at tree size ${v.treeSize}`);
+  for (const t of v.keyTransitions) lines.push(`  key        rotated at seq ${t.seq}: ${t.old.split('+').slice(0, 2).join('+')} retired, ${t.new.split('+').slice(0, 2).join('+')} signs after`);
   // Years of daily segments removed: one line per run of consecutive ones.
   const runs: Verdict['removed'][] = [];
   for (const r of v.removed) {

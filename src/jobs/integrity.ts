@@ -12,7 +12,7 @@ import type { VerifyRequest } from './verifyWorker.js';
 export interface IntegrityOptions {
   layout: Layout;
   /** The verifier keys the sweep trusts (the daemon's own public key, and any it rotated from). */
-  keys(): string[];
+  keys(): Promise<string[]>;
   origin: string;
   frameCap: number;
   /** Old segments re-read by each incremental sweep, in rotation. */
@@ -82,7 +82,7 @@ export function integritySweep(o: IntegrityOptions): (mode: 'incremental' | 'ful
       }
       check = [...new Set([...sample, ...fresh])].sort((a, b) => a - b);
     }
-    const outcome = await runVerifier({ data: o.layout.data, keys: o.keys(), origin: o.origin, frameCap: o.frameCap, check, throughSegment: through }, signal);
+    const outcome = await runVerifier({ data: o.layout.data, keys: await o.keys(), origin: o.origin, frameCap: o.frameCap, check, throughSegment: through }, signal);
     if ('error' in outcome) {
       // Retention removed a segment under the sweep: not damage; the next sweep sees the new state.
       if (outcome.code === 'ENOENT') return { skipped: `a segment went away during the sweep (retention): ${outcome.error}` };

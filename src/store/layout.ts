@@ -19,6 +19,12 @@ export function layout(dataDir: string) {
     signingKey: join(dataDir, 'keys', 'signing.key'),
     publicKey: join(dataDir, 'keys', 'signing.pub'),
     hmacKey: join(dataDir, 'keys', 'hmac.key'),
+    /** Every public key this log was ever signed with, one per line: the auditor's key ring. */
+    keyRing: join(dataDir, 'keys', 'ring.pub'),
+    /** A rotation `sealog rotate-key` prepared and the daemon has not finished. */
+    nextKey: join(dataDir, 'keys', 'next.key'),
+    nextPub: join(dataDir, 'keys', 'next.pub'),
+    transitionNote: join(dataDir, 'keys', 'transition.note'),
   };
 }
 export type Layout = ReturnType<typeof layout>;

@@ -34,8 +34,9 @@ export interface Recovered {
  * torn tail of the newest is cut (and kept under recovery/), and each is closed
  * with a checkpoint and manifest so the chain continues from the last good record.
  */
-export async function recover(l: Layout, origin: string, signer: Signer, frameCap: number, log: Logger): Promise<Recovered> {
-  const verifier = parseVerifierKey(signer.verifierKey);
+export async function recover(l: Layout, origin: string, signer: Signer, ring: string[], frameCap: number, log: Logger): Promise<Recovered> {
+  // The log's own keys: a rotation leaves manifests signed by the old key and the new.
+  const verifier = [signer.verifierKey, ...ring].map(parseVerifierKey);
   const segments = await listSegments(l);
   let tree = new CompactTree();
   let lastHash = ZERO_HASH_HEX;

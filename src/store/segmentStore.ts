@@ -55,9 +55,11 @@ export class SegmentStore {
   private syncTimer: NodeJS.Timeout | undefined;
   private ckptTimer: NodeJS.Timeout | undefined;
   private failed: Error | undefined;
+  private signer: Signer;
 
   constructor(private readonly opts: StoreOptions, private readonly state: StoreState, lastCheckpointSize: number) {
     this.lastCheckpointSize = lastCheckpointSize;
+    this.signer = opts.signer;
     if (opts.fsync.mode === 'interval') this.syncTimer = setInterval(() => this.enqueue(() => this.sync()), opts.fsync.intervalMs).unref();
     this.ckptTimer = setInterval(() => this.enqueue(() => this.maybeCheckpoint(true)), Math.min(opts.checkpoint.everyMs, 1000)).unref();
   }
@@ -83,6 +85,16 @@ export class SegmentStore {
       this.failed ??= err;
     });
     return run;
+  }
+
+  /**
+   * Key rotation: every checkpoint and manifest written after the operations queued
+   * so far is signed with the new key.
+   */
+  setSigner(signer: Signer): Promise<void> {
+    return this.enqueue(async () => {
+      this.signer = signer;
+    });
   }
 
   append(frame: Frame): Promise<void> {
@@ -149,7 +161,7 @@ export class SegmentStore {
     const { tree } = this.state;
     if (tree.size === 0 || tree.size === this.lastCheckpointSize) return;
     await this.sync();
-    const text = signCheckpoint(this.opts.origin, tree.size, tree.root(), this.opts.signer);
+    const text = signCheckpoint(this.opts.origin, tree.size, tree.root(), this.signer);
     await writeFileDurable(join(this.opts.layout.checkpoints, checkpointName(tree.size)), text).catch(fatalSync);
     this.lastCheckpointSize = tree.size;
     this.lastCheckpointAt = Date.now();
@@ -178,7 +190,7 @@ export class SegmentStore {
       bytes: seg.bytes,
       sha256: seg.sha.digest('hex'),
     };
-    await writeFileDurable(join(this.opts.layout.segments, manifestName(seg.n)), signManifest(manifest, this.opts.signer)).catch(fatalSync);
+    await writeFileDurable(join(this.opts.layout.segments, manifestName(seg.n)), signManifest(manifest, this.signer)).catch(fatalSync);
     this.opts.log.info({ segment: seg.n, records: manifest.records, bytes: seg.bytes }, 'segment closed');
   }
 }

@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ZERO_HASH_HEX, sha256Hex } from '../crypto/hash.js';
-import type { Verifier } from '../crypto/keys.js';
+import { parseVerifierKey, type Verifier } from '../crypto/keys.js';
+import { noteSignedBy, parseNote } from '../crypto/note.js';
 import { CompactTree } from '../crypto/merkle.js';
 import { VerifyCode } from '../errors.js';
 import { openCheckpoint, type Checkpoint } from '../store/checkpoint.js';
@@ -59,6 +60,8 @@ export interface Verdict {
   removed: RemovedSegment[];
   /** Segments a partial check crossed through their manifests without reading. */
   skipped: number;
+  /** Key rotations sealed in the log: from `seq` on, `old` signs nothing. */
+  keyTransitions: { seq: number; old: string; new: string }[];
 }
 
 export interface RemovedSegment {
@@ -73,6 +76,8 @@ export interface RemovedSegment {
 
 /** sealog's own record saying retention removed a segment (DESIGN §3, README "Retention"). */
 export const REMOVAL_TYPE = 'sealog.retention.removed';
+/** sealog's own record of a key rotation: the old key retires at its seq. */
+export const TRANSITION_TYPE = 'sealog.key.transition';
 
 class Failed extends Error {
   constructor(readonly finding: Finding) {
@@ -94,7 +99,9 @@ export async function verifyLog(o: VerifyOptions): Promise<Verdict> {
   let tree = new CompactTree();
   let origin = o.origin;
   let bytes = 0;
-  const v: Verdict = { ok: false, warnings, records: 0, segments: 0, checkpoints: 0, bytes: 0, treeSize: 0, root: '', keyPinned: o.keyPinned, originPinned: !!o.origin, sealedThrough: 0, removed: [], skipped: 0 };
+  const v: Verdict = { ok: false, warnings, records: 0, segments: 0, checkpoints: 0, bytes: 0, treeSize: 0, root: '', keyPinned: o.keyPinned, originPinned: !!o.origin, sealedThrough: 0, removed: [], skipped: 0, keyTransitions: [] };
+  // What each checkpoint and manifest was signed with, to check against key retirements at the end.
+  const signed: { size: number; signer: Verifier; file: string; what: string }[] = [];
   let records = 0;
   if (!o.keyPinned) warnings.push({ code: VerifyCode.KEY_NOT_PINNED, message: 'no --key given: signatures were checked against the key found in the data directory, which an attacker could have replaced' });
   try {
@@ -113,6 +120,7 @@ export async function verifyLog(o: VerifyOptions): Promise<Verdict> {
         });
       }
       const cp = (opened as { checkpoint: Checkpoint }).checkpoint;
+      signed.push({ size: cp.size, signer: (opened as { signer: Verifier }).signer, file: c.file, what: 'checkpoint' });
       origin ??= cp.origin;
       if (cp.origin !== origin) fail({ code: VerifyCode.CHECKPOINT_ORIGIN, message: `checkpoint origin ${JSON.stringify(cp.origin)} is not ${JSON.stringify(origin)}`, file: c.file });
       if (!c.extra && c.n !== cp.size) fail({ code: VerifyCode.CHECKPOINT_INVALID, message: `file name says tree size ${c.n}, checkpoint says ${cp.size}`, file: c.file });
@@ -142,6 +150,7 @@ export async function verifyLog(o: VerifyOptions): Promise<Verdict> {
       const opened = openManifest(data, o.keys);
       if ('error' in opened) fail({ code: opened.signature ? VerifyCode.MANIFEST_SIGNATURE : VerifyCode.MANIFEST_INVALID, message: opened.error, ...at });
       const m = (opened as { manifest: Manifest }).manifest;
+      signed.push({ size: m.tree_size, signer: (opened as { signer: Verifier }).signer, file, what: 'manifest' });
       if (m.segment !== n || m.last_seq !== m.tree_size - 1 || m.records !== m.tree_size - m.first_seq) fail({ code: VerifyCode.MANIFEST_INVALID, message: `signed manifest of ${why} segment is inconsistent`, ...at });
       if (m.first_seq !== tree.size) fail({ code: VerifyCode.SEQ_MISMATCH, message: `${why} segment's signed manifest starts at seq ${m.first_seq} where seq ${tree.size} belongs`, ...at });
       if (m.prev !== lastHash) fail({ code: VerifyCode.CHAIN_BROKEN, message: `${why} segment's signed manifest does not chain to the record before it`, ...at });
@@ -202,6 +211,8 @@ export async function verifyLog(o: VerifyOptions): Promise<Verdict> {
           bytes += line.length + 1;
           records++;
           noteRemoval(rec.record, removals);
+          const bad = noteTransition(rec.record, v.keyTransitions);
+          if (bad) fail({ code: VerifyCode.KEY_TRANSITION_INVALID, message: bad, ...at });
           const cp = checkpoints.get(tree.size);
           if (cp && !cp.cp.root.equals(tree.root())) {
             fail({ code: VerifyCode.ROOT_MISMATCH, message: `Merkle root of the first ${tree.size} records differs from the signed checkpoint`, ...at, file: cp.file });
@@ -214,6 +225,7 @@ export async function verifyLog(o: VerifyOptions): Promise<Verdict> {
         const opened = openManifest(mdata, o.keys);
         if ('error' in opened) fail({ code: opened.signature ? VerifyCode.MANIFEST_SIGNATURE : VerifyCode.MANIFEST_INVALID, message: opened.error, file: manifestPath, segment: name });
         const m = (opened as { manifest: Manifest }).manifest;
+        signed.push({ size: m.tree_size, signer: (opened as { signer: Verifier }).signer, file: manifestPath, what: 'manifest' });
         // Cheap to re-read a closed segment's bytes for the file hash; records were already checked.
         fileSha.update(await readFile(path));
         const derived = { segment: n, first_seq: firstSeq, last_seq: tree.size - 1, tree_size: tree.size, last_hash: lastHash, root: tree.root().toString('base64'), bytes: (await stat(path)).size, sha256: fileSha.digest('hex') };
@@ -230,6 +242,7 @@ export async function verifyLog(o: VerifyOptions): Promise<Verdict> {
     v.root = tree.root().toString('base64');
     v.bytes = bytes;
     checkRemovals(v, removals, tombstoneSha, !!o.partial, warnings);
+    checkRetired(v.keyTransitions, signed);
     if (o.partial) {
       if (manifestProblem) fail(manifestProblem);
       v.ok = true;
@@ -264,6 +277,46 @@ export async function verifyLog(o: VerifyOptions): Promise<Verdict> {
     v.bytes = bytes;
   }
   return v;
+}
+
+/**
+ * A key transition record: the note inside must be the transition text for exactly the
+ * two keys it names, signed by both. Returns why not, or '' (also for other records).
+ */
+function noteTransition(r: Record<string, any>, out: Verdict['keyTransitions']): string {
+  if (r.type !== TRANSITION_TYPE || r.source?.kind !== 'sealog' || r.stream !== 'audit') return '';
+  const e = r.event as { old_key?: unknown; new_key?: unknown; note?: unknown };
+  if (typeof e.old_key !== 'string' || typeof e.new_key !== 'string' || typeof e.note !== 'string') return 'key transition record lacks old_key, new_key or note';
+  let oldKey: Verifier, newKey: Verifier;
+  try {
+    oldKey = parseVerifierKey(e.old_key);
+    newKey = parseVerifierKey(e.new_key);
+  } catch (err) {
+    return `key transition record names a malformed key: ${(err as Error).message}`;
+  }
+  const note = parseNote(Buffer.from(e.note, 'utf8'));
+  if (typeof note === 'string') return `key transition note: ${note}`;
+  if (!note.text.startsWith('sealog key transition\n') || !note.text.endsWith(`\nold ${e.old_key}\nnew ${e.new_key}\n`)) return 'key transition note does not name the keys of its record';
+  if (!noteSignedBy(note, oldKey) || !noteSignedBy(note, newKey)) return 'key transition note is not signed by both the old and the new key';
+  // A crash can seal the same transition twice; the first one retires the key.
+  if (!out.some((t) => t.old === e.old_key)) out.push({ seq: r.seq as number, old: e.old_key, new: e.new_key });
+  return '';
+}
+
+/** A checkpoint or manifest covering the transition record (or anything after it) must not be signed by the retired key. */
+function checkRetired(transitions: Verdict['keyTransitions'], signed: { size: number; signer: Verifier; file: string; what: string }[]): void {
+  for (const t of transitions) {
+    const retired = parseVerifierKey(t.old);
+    const late = signed.find((s) => s.size > t.seq && s.signer.keyId.equals(retired.keyId) && s.signer.name === retired.name);
+    if (late) {
+      fail({
+        code: VerifyCode.RETIRED_KEY,
+        message: `${late.what} of tree size ${late.size} is signed by ${retired.name} (${retired.keyId.toString('hex')}), a key retired at seq ${t.seq}`,
+        seq: t.seq,
+        file: late.file,
+      });
+    }
+  }
 }
 
 /** Collects sealog's own removal records; a producer cannot write one (its records' source is never sealog). */
