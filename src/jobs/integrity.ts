@@ -33,7 +33,10 @@ interface SweepState {
 export interface SweepResult {
   mode: 'incremental' | 'full';
   ok: boolean;
-  segments: number[];
+  /** How many closed segments were read, and the range they span. */
+  segments: number;
+  first_segment?: number;
+  last_segment?: number;
   records: number;
   ms: number;
   failure?: Finding;
@@ -89,7 +92,7 @@ export function integritySweep(o: IntegrityOptions): (mode: 'incremental' | 'ful
       throw new Error(outcome.error);
     }
     const v = outcome.verdict;
-    const result: SweepResult = { mode, ok: v.ok, segments: check, records: v.records, ms: Date.now() - started, ...(v.failure && { failure: v.failure }) };
+    const result: SweepResult = { mode, ok: v.ok, segments: check.length, first_segment: check[0], last_segment: check[check.length - 1], records: v.records, ms: Date.now() - started, ...(v.failure && { failure: v.failure }) };
     last = result;
     const event = { action: 'integrity.sweep', mode, ok: v.ok, segments_checked: check.length, first_segment: check[0] ?? null, last_segment: check[check.length - 1] ?? null, through_segment: through, records: v.records, ms: result.ms };
     if (v.failure) {
