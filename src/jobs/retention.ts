@@ -50,6 +50,7 @@ export function parseDuration(text: string): number {
 export function retentionJob(o: RetentionOptions): (signal: AbortSignal) => Promise<{ removed: number[]; held: { segment: number; holds: string[] }[] }> {
   // When the last record of a closed segment expires never changes: computed once per segment.
   const expiry = new Map<number, number>();
+  const shortest = Math.min(...Object.values(o.streams));
   return async (signal) => {
     const holds = await o.holds();
     const l = o.layout;
@@ -66,6 +67,10 @@ export function retentionJob(o: RetentionOptions): (signal: AbortSignal) => Prom
       const m = manifestData && readOwnManifest(manifestData);
       if (!m) continue; // not closed (or being closed right now)
       const path = join(l.segments, name);
+      // Receive times only grow: once a segment's first record is inside the shortest
+      // retention, no record of it or of any later segment can have expired. Years of
+      // segments are not read to learn that.
+      if (!expiry.has(n) && (await firstTs(path, o.frameCap)) + shortest > o.now()) break;
       if (!expiry.has(n)) expiry.set(n, await expiresAt(path, o.frameCap, o.streams));
       if (expiry.get(n)! > o.now()) continue;
       const by = holds.length ? await coveringHolds(path, o.frameCap, holds) : [];
@@ -108,6 +113,11 @@ async function expiresAt(path: string, frameCap: number, streams: Record<string,
     latest = Math.max(latest, Date.parse(r.ts as string) + keep);
   }
   return latest;
+}
+
+async function firstTs(path: string, frameCap: number): Promise<number> {
+  for await (const r of records(path, frameCap)) return Date.parse(r.ts as string);
+  return -Infinity;
 }
 
 async function coveringHolds(path: string, frameCap: number, holds: Hold[]): Promise<string[]> {

@@ -37,7 +37,7 @@ export class Jobs {
   private readonly figures: Record<string, JobFigures> = {};
   private readonly abort = new AbortController();
 
-  constructor(private readonly log: Logger, status: Status) {
+  constructor(private readonly log: Logger, private readonly status: Status) {
     status.section('jobs', () => structuredClone(this.figures));
   }
 
@@ -70,11 +70,15 @@ export class Jobs {
         f.last_result = await job.run(this.abort.signal);
         f.runs++;
         f.last_error = undefined;
+        this.status.setHealth(`job:${job.name}`, 'ok');
         this.log.debug({ job: job.name, result: f.last_result }, 'job done');
       } catch (err) {
         f.failed++;
         f.last_error = (err as Error).message;
-        if (!this.abort.signal.aborted) this.log.error({ job: job.name, err }, 'job failed');
+        if (!this.abort.signal.aborted) {
+          this.log.error({ job: job.name, err }, 'job failed');
+          this.status.setHealth(`job:${job.name}`, 'degraded', `last run failed: ${f.last_error}`);
+        }
       } finally {
         f.running = false;
         f.last_finished = new Date().toISOString();

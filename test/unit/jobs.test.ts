@@ -84,3 +84,20 @@ test('a hold covers a record only when every criterion it names matches', () => 
   assert.ok(covers({ correlation_id: 'c1', tenant_id: 't1' }));
   assert.ok(!covers({ correlation_id: 'c1', tenant_id: 't2' }));
 });
+
+test('a failed run makes its job degraded in status until a run succeeds', async () => {
+  const status = new Status();
+  const jobs = new Jobs(silent, status);
+  let fail = true;
+  const job: Job = { name: 'flaky', schedule: '0 0 1 1 *', run: async () => {
+    if (fail) throw new Error('disk full');
+    return 'ok';
+  } };
+  jobs.add(job);
+  await jobs.tick(job);
+  assert.deepEqual(status.health().conditions.map((c) => [c.component, c.level, c.reason]), [['job:flaky', 'degraded', 'last run failed: disk full']]);
+  fail = false;
+  await jobs.tick(job);
+  assert.equal(status.health().level, 'ok');
+  await jobs.stop();
+});
