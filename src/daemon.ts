@@ -165,7 +165,12 @@ function startJobs(cfg: Config, l: Layout, store: SegmentStore, seal: SealAudit,
     jobs.add({ name: 'retention', lock: 'retention', schedule: cfg.retention.schedule, run });
   }
   if (cfg.integrity.enabled) {
-    const sweep = integritySweep({ layout: l, keys: () => loadRing(l), origin: cfg.origin, frameCap: cfg.limits.max_frame_bytes, sampleSegments: cfg.integrity.sample_segments, openSegment: () => store.segment?.n, seal, status, log });
+    // The ring, and a new key a rotation may already sign with before it is in the ring.
+    const keys = async () => {
+      const pending = await pendingRotation(l).catch(() => undefined);
+      return [...(await loadRing(l)), ...(pending ? [pending.newKey] : [])];
+    };
+    const sweep = integritySweep({ layout: l, keys, origin: cfg.origin, frameCap: cfg.limits.max_frame_bytes, sampleSegments: cfg.integrity.sample_segments, openSegment: () => store.segment?.n, seal, status, log });
     jobs.add({ name: 'integrity', lock: 'integrity', schedule: cfg.integrity.schedule, run: (signal) => sweep('incremental', signal) });
     jobs.add({ name: 'integrity-full', lock: 'integrity', schedule: cfg.integrity.full_schedule, run: (signal) => sweep('full', signal) });
   }
