@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { pino } from 'pino';
+import { loadConfig } from '../../src/config.js';
 import { holdCovers, type Hold } from '../../src/jobs/holds.js';
 import { parseDuration } from '../../src/jobs/retention.js';
 import { Jobs, type Job } from '../../src/jobs/scheduler.js';
@@ -100,4 +104,20 @@ test('a failed run makes its job degraded in status until a run succeeds', async
   await jobs.tick(job);
   assert.equal(status.health().level, 'ok');
   await jobs.stop();
+});
+
+test('config: job schedules must be cron expressions, retention periods durations', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sealog-jobs-cfg-'));
+  try {
+    const f = join(dir, 'c.yaml');
+    writeFileSync(f, 'retention:\n  enabled: true\n  schedule: "0 30 3 * * *"\n  streams: { application: 2s }\n');
+    const ok = loadConfig(f);
+    assert.deepEqual([ok.retention.enabled, ok.retention.streams, ok.integrity.enabled, ok.requests.schedule], [true, { application: '2s' }, true, '*/10 * * * * *']);
+    writeFileSync(f, 'retention:\n  streams: { application: 30 days }\n');
+    assert.throws(() => loadConfig(f), (err: any) => err.code === 'E_CONFIG_INVALID' && /retention\.streams\.application/.test(err.message));
+    writeFileSync(f, 'integrity:\n  full_schedule: "every sunday"\n');
+    assert.throws(() => loadConfig(f), (err: any) => err.code === 'E_CONFIG_INVALID' && /integrity\.full_schedule: "every sunday" is not a cron expression/.test(err.message));
+  } finally {
+    rmSync(dir, { recursive: true });
+  }
 });
