@@ -2,12 +2,18 @@ import assert from 'node:assert/strict';
 import { copyFileSync, cpSync, existsSync, readdirSync, renameSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { cli, client, harness, readRecords, verify, waitUntil, type Running, type Tmp } from './helpers/daemon.js';
+import { spawnSync } from 'node:child_process';
+import { cli, client, harness, readRecords, ROOT, verify, waitUntil, type Running, type Tmp } from './helpers/daemon.js';
 
 // Retention with a clock the test controls: periods of seconds ("2s") and a cron
 // schedule with a seconds field, on the real daemon; verified with the real CLI.
 
 const h = harness();
+/** The independent Python verifier (test/independent) on a data dir. */
+const pyVerify = (t: Tmp) => {
+  const r = spawnSync('python3', [join(ROOT, 'test/independent/verify_sealog.py'), '--data', t.data, '--key', t.pub], { encoding: 'utf8', timeout: 120_000 });
+  return { code: r.status, ...(JSON.parse(r.stdout) as { ok: boolean; removed?: number; error?: string }) };
+};
 const REMOVED = 'sealog.retention.removed';
 
 // Small segments closed by age (1 s) so that there are closed ones to expire; sealog's
@@ -53,6 +59,9 @@ test('expired segments are removed, each removal sealed; verify passes across th
   const human = cli(['verify', '--data', t.data, '--key', t.pub]);
   assert.equal(human.code, 0);
   assert.match(human.stdout, /removed +segments? 1\b.* by retention/);
+  const py = pyVerify(t);
+  assert.equal(py.code, 0, py.error);
+  assert.equal(py.removed, removals.length, 'the independent verifier crosses the same gap');
 
   // The daemon restarts on a log whose first segments are gone and keeps the chain.
   const d2 = await h.start(t, config(", enabled: false"));
@@ -91,6 +100,7 @@ test('a segment deleted behind sealog\'s back still fails verify, with or withou
   assert.equal(unrecorded.exit, 1);
   assert.equal(unrecorded.failure!.code, 'V_REMOVED_UNRECORDED');
   assert.equal(unrecorded.failure!.segment, victim);
+  assert.equal(pyVerify(mimic).code, 1, 'the independent verifier flags it too');
 });
 
 test('archive: expired segments move with manifests and checkpoints, and the archive verifies on its own', async () => {
