@@ -103,6 +103,7 @@ export async function verifyLog(o: VerifyOptions): Promise<Verdict> {
   // What each checkpoint and manifest was signed with, to check against key retirements at the end.
   const signed: { size: number; signer: Verifier; file: string; what: string }[] = [];
   let records = 0;
+  let extraSize: number | undefined;
   if (!o.keyPinned) warnings.push({ code: VerifyCode.KEY_NOT_PINNED, message: 'no --key given: signatures were checked against the key found in the data directory, which an attacker could have replaced' });
   try {
     // 1. Checkpoints: signature under the pinned key, origin, name matches size.
@@ -121,6 +122,7 @@ export async function verifyLog(o: VerifyOptions): Promise<Verdict> {
       }
       const cp = (opened as { checkpoint: Checkpoint }).checkpoint;
       signed.push({ size: cp.size, signer: (opened as { signer: Verifier }).signer, file: c.file, what: 'checkpoint' });
+      if (c.extra) extraSize = cp.size;
       origin ??= cp.origin;
       if (cp.origin !== origin) fail({ code: VerifyCode.CHECKPOINT_ORIGIN, message: `checkpoint origin ${JSON.stringify(cp.origin)} is not ${JSON.stringify(origin)}`, file: c.file });
       if (!c.extra && c.n !== cp.size) fail({ code: VerifyCode.CHECKPOINT_INVALID, message: `file name says tree size ${c.n}, checkpoint says ${cp.size}`, file: c.file });
@@ -165,6 +167,9 @@ export async function verifyLog(o: VerifyOptions): Promise<Verdict> {
       lastHash = m.last_hash;
       const cp = checkpoints.get(tree.size);
       if (cp && !cp.cp.root.equals(tree.root())) fail({ code: VerifyCode.ROOT_MISMATCH, message: `Merkle root at tree size ${tree.size} (from the ${why} segment's signed manifest) differs from the signed checkpoint`, ...at, file: cp.file });
+      if (extraSize !== undefined && extraSize > m.first_seq && extraSize < m.tree_size) {
+        warnings.push({ code: VerifyCode.CHECKPOINT_UNCHECKED, message: `the given checkpoint (tree size ${extraSize}) falls inside ${why} segment ${name}: its root cannot be recomputed`, file: o.extraCheckpoint!.name });
+      }
       if (why === 'removed') {
         v.removed.push({ segment: n, first_seq: m.first_seq, last_seq: m.last_seq, tree_size: m.tree_size, root: m.root });
         tombstoneSha.set(n, sha256Hex(data));
