@@ -1,11 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { Ajv } from 'ajv';
+import cron from 'node-cron';
 import { parse as parseYaml } from 'yaml';
 import { compileRules, type RuleConfig } from './classify/rules.js';
 import { ErrorCode, SealogError } from './errors.js';
 import type { RedactConfig } from './redact/redactor.js';
 import { redactSchema } from './redact/schema.js';
+
+const DURATION = '^[1-9][0-9]*[smhd]$';
 
 // The one schema: option names, types, bounds and defaults. config/sealog.yaml documents each.
 const schema = {
@@ -121,6 +124,32 @@ const schema = {
         queue_items: { type: 'integer', minimum: 1, maximum: 100_000, default: 256 },
       },
     },
+    retention: {
+      type: 'object', additionalProperties: false, default: {},
+      properties: {
+        enabled: { type: 'boolean', default: false },
+        schedule: { type: 'string', default: '0 30 3 * * *' },
+        streams: {
+          type: 'object', default: { audit: '2555d', security: '2555d', application: '30d', rejected: '90d' },
+          propertyNames: { pattern: '^[a-z][a-z0-9_.-]*$' },
+          additionalProperties: { type: 'string', pattern: DURATION },
+        },
+        archive_dir: { type: 'string', default: '' },
+      },
+    },
+    requests: {
+      type: 'object', additionalProperties: false, default: {},
+      properties: { schedule: { type: 'string', default: '*/10 * * * * *' } },
+    },
+    integrity: {
+      type: 'object', additionalProperties: false, default: {},
+      properties: {
+        enabled: { type: 'boolean', default: true },
+        schedule: { type: 'string', default: '0 */10 * * * *' },
+        full_schedule: { type: 'string', default: '0 0 4 * * 0' },
+        sample_segments: { type: 'integer', minimum: 0, maximum: 1_000_000, default: 2 },
+      },
+    },
     log: {
       type: 'object', additionalProperties: false, default: {},
       properties: { level: { enum: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], default: 'info' } },
@@ -142,6 +171,9 @@ export interface Config {
   redact: RedactConfig;
   classify: { rules: RuleConfig[]; schemas_dir: string };
   limits: { max_frame_bytes: number; queue_items: number };
+  retention: { enabled: boolean; schedule: string; streams: Record<string, string>; archive_dir: string };
+  requests: { schedule: string };
+  integrity: { enabled: boolean; schedule: string; full_schedule: string; sample_segments: number };
   log: { level: string };
 }
 
@@ -190,6 +222,11 @@ export function loadConfig(file: string | undefined, overrides: Overrides = {}):
   if (!cfg.origin) cfg.origin = `sealog/${hostname()}`;
   if (!cfg.control.path) cfg.control.path = `${cfg.socket.path.replace(/\.sock$/, '')}.ctl`;
   compileRules(cfg.classify.rules); // a bad rule (regex, match key) is a config error now, not at first event
+  const schedules = { 'retention.schedule': cfg.retention.schedule, 'requests.schedule': cfg.requests.schedule, 'integrity.schedule': cfg.integrity.schedule, 'integrity.full_schedule': cfg.integrity.full_schedule };
+  const badCron = Object.entries(schedules).filter(([, expr]) => !cron.validate(expr));
+  if (badCron.length) {
+    throw new SealogError(ErrorCode.CONFIG_INVALID, `invalid configuration${file ? ` in ${file}` : ''}:\n${badCron.map(([k, v]) => `  - ${k}: ${JSON.stringify(v)} is not a cron expression`).join('\n')}`);
+  }
   return deepFreeze(cfg) as Config;
 }
 

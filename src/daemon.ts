@@ -7,7 +7,8 @@ import { ControlServer } from './control.js';
 import { EventCounts } from './eventCounts.js';
 import { createClock } from './clock.js';
 import type { Config } from './config.js';
-import { keysExist, loadHmacKey, loadSigner, writeKeys } from './crypto/keyFiles.js';
+import { finishRotation, keysExist, loadHmacKey, loadRing, loadSigner, pendingRotation, writeKeys, type PendingRotation } from './crypto/keyFiles.js';
+import { TRANSITION_TYPE } from './verify/verifier.js';
 import { createPseudonymizer } from './crypto/pseudonym.js';
 import type { Logger } from './log.js';
 import { Ingest } from './sources/ingest.js';
@@ -29,6 +30,11 @@ import { recover, type TornTail } from './store/recovery.js';
 import { recordsFrom } from './store/scan.js';
 import { SegmentStore } from './store/segmentStore.js';
 import { Status } from './status.js';
+import { auditSealer, type SealAudit } from './jobs/auditRecord.js';
+import { applyHoldRequests } from './jobs/holds.js';
+import { integritySweep } from './jobs/integrity.js';
+import { parseDuration, retentionJob } from './jobs/retention.js';
+import { Jobs } from './jobs/scheduler.js';
 import type { Draft } from './types.js';
 
 export interface Daemon {
@@ -50,14 +56,17 @@ export async function startDaemon(cfg: Config, log: Logger): Promise<Daemon> {
       const { verifierKey } = await writeKeys(l, cfg.origin);
       log.info({ publicKey: verifierKey, dir: l.keys }, 'created signing and HMAC keys on first start');
     }
-    const signer = await loadSigner(l);
+    // A rotation prepared by `sealog rotate-key` while the daemon was stopped: the new key
+    // signs from the start (recovery included), and the transition is the first record.
+    const rotation = await pendingRotation(l);
+    const signer = rotation ? rotation.next : await loadSigner(l);
     // Refuses a missing or malformed keys/hmac.key; the key goes into the pseudonymizer only, never to a log.
     // Every pattern and field rule is compiled here, once.
     const hmacKey = await loadHmacKey(l);
     const redactor = cfg.redact.enabled ? createRedactor(cfg.redact, createPseudonymizer(hmacKey)) : undefined;
     hmacKey.fill(0);
     const counts = new EventCounts();
-    const recovered = await recover(l, cfg.origin, signer, cfg.limits.max_frame_bytes, log);
+    const recovered = await recover(l, cfg.origin, signer, [...(await loadRing(l)), ...(rotation ? [rotation.oldKey] : [])], cfg.limits.max_frame_bytes, log);
     const store = new SegmentStore(
       {
         layout: l,
@@ -79,10 +88,14 @@ export async function startDaemon(cfg: Config, log: Logger): Promise<Daemon> {
     const sanitize = createSanitizer({ maxDepth: cfg.sanitize.max_depth, maxStringChars: cfg.sanitize.max_string_chars, maxItems: cfg.sanitize.max_items }, redactor);
 
     // The daemon's own audit records (a cut torn tail) are sealed and committed before any input.
-    for (const t of recovered.torn) {
-      const s = seal(tornRecord(t));
+    for (const draft of [...recovered.torn.map(tornRecord), ...(rotation ? [transitionRecord(rotation)] : [])]) {
+      const s = seal(draft);
       counts.received('sealog');
       await store.append(await compress({ records: [s], bytes: s.line.length }));
+    }
+    if (rotation) {
+      await finishRotation(l, rotation);
+      log.info({ publicKey: rotation.newKey }, 'key rotation finished: the new key signs from here on');
     }
 
     const sink = rotateSink(store, { maxBytes: cfg.segment.max_bytes, maxAgeMs: cfg.segment.max_age_seconds * 1000 });
@@ -116,11 +129,14 @@ export async function startDaemon(cfg: Config, log: Logger): Promise<Daemon> {
       throw err;
     }
     reportStatus(status, { cfg, counts, store, socket, pipeline });
+    const jobs = startJobs(cfg, l, store, auditSealer(ingest), status, log);
     log.info({ socket: cfg.socket.path, data: cfg.data_dir, origin: cfg.origin, nextSeq: recovered.state.tree.size }, 'sealog ready');
 
     let stopping: Promise<void> | undefined;
     const stop = () =>
       (stopping ??= (async () => {
+        // Jobs first: a job still running may be waiting for its audit record to commit.
+        await jobs.stop();
         await socket.stop();
         await spool?.stop();
         ingest.end();
@@ -141,6 +157,45 @@ export async function startDaemon(cfg: Config, log: Logger): Promise<Daemon> {
   }
 }
 
+/** The cron jobs (DESIGN §1), each on its schedule from config, in UTC. */
+function startJobs(cfg: Config, l: Layout, store: SegmentStore, seal: SealAudit, status: Status, log: Logger): Jobs {
+  const jobs = new Jobs(log, status);
+  const holds = () => applyHoldRequests(l, seal, log);
+  // What the CLI asks of a running daemon: hold, release, rotate-key. Shares retention's lock:
+  // a hold request is sealed and applied before any removal that would ignore it.
+  const requests = async () => {
+    const h = await holds();
+    const rotated = await applyRotation(l, store, seal, log);
+    return { placed: h.placed, released: h.released, active: h.active.length, rotated };
+  };
+  jobs.add({ name: 'requests', lock: 'retention', schedule: cfg.requests.schedule, run: requests });
+  if (cfg.retention.enabled) {
+    const run = retentionJob({
+      layout: l,
+      streams: Object.fromEntries(Object.entries(cfg.retention.streams).map(([k, v]) => [k, parseDuration(v)])),
+      archiveDir: cfg.retention.archive_dir || undefined,
+      frameCap: cfg.limits.max_frame_bytes,
+      now: Date.now,
+      openSegment: () => store.segment?.n,
+      holds: () => holds().then((r) => r.active),
+      seal,
+      log,
+    });
+    jobs.add({ name: 'retention', lock: 'retention', schedule: cfg.retention.schedule, run });
+  }
+  if (cfg.integrity.enabled) {
+    // The ring, and a new key a rotation may already sign with before it is in the ring.
+    const keys = async () => {
+      const pending = await pendingRotation(l).catch(() => undefined);
+      return [...(await loadRing(l)), ...(pending ? [pending.newKey] : [])];
+    };
+    const sweep = integritySweep({ layout: l, keys, origin: cfg.origin, frameCap: cfg.limits.max_frame_bytes, sampleSegments: cfg.integrity.sample_segments, openSegment: () => store.segment?.n, seal, status, log });
+    jobs.add({ name: 'integrity', lock: 'integrity', schedule: cfg.integrity.schedule, run: (signal) => sweep('incremental', signal) });
+    jobs.add({ name: 'integrity-full', lock: 'integrity', schedule: cfg.integrity.full_schedule, run: (signal) => sweep('full', signal) });
+  }
+  return jobs;
+}
+
 /** Rebuilds spool progress from its cache and the log after it, then starts watching. */
 async function startSpool(cfg: Config, l: Layout, ingest: Ingest, log: Logger): Promise<SpoolSource> {
   const progress = new SpoolProgress(l.spoolState, l.spoolDone);
@@ -158,6 +213,31 @@ async function startSpool(cfg: Config, l: Layout, ingest: Ingest, log: Logger): 
   );
   await spool.start();
   return spool;
+}
+
+/** A running daemon takes over a key `sealog rotate-key` prepared: new key first, then the sealed transition. */
+async function applyRotation(l: Layout, store: SegmentStore, seal: SealAudit, log: Logger): Promise<boolean> {
+  const rotation = await pendingRotation(l);
+  if (!rotation) return false;
+  // Switched before the transition is sealed: no checkpoint covering the transition is signed by the old key.
+  await store.setSigner(rotation.next);
+  const d = transitionRecord(rotation);
+  await seal(d.type!, d.event);
+  await finishRotation(l, rotation);
+  log.info({ publicKey: rotation.newKey }, 'key rotation finished: the new key signs from here on');
+  return true;
+}
+
+function transitionRecord(r: PendingRotation): Draft {
+  return {
+    source: { kind: 'sealog' },
+    event: { action: 'key.transition', old_key: r.oldKey, new_key: r.newKey, note: r.note },
+    redactions: [],
+    stream: 'audit',
+    level: 'info',
+    type: TRANSITION_TYPE,
+    system: true,
+  };
 }
 
 function tornRecord(t: TornTail): Draft {

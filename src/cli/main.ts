@@ -6,6 +6,10 @@ const commands: Record<string, () => Promise<{ run(argv: string[]): Promise<numb
   verify: () => import('./verify.js'),
   keygen: () => import('./keygen.js'),
   status: () => import('./status.js'),
+  hold: () => import('./hold.js'),
+  release: () => import('./release.js'),
+  holds: () => import('./holds.js'),
+  'rotate-key': () => import('./rotateKey.js'),
 };
 
 const usage = `sealog: a tamper-evident, append-only, compressed audit trail for NDJSON event streams
@@ -16,7 +20,11 @@ usage: sealog <command> [options]     (sealog <command> --help for each)
   send     send NDJSON lines to the daemon, optionally waiting for durable acks
   verify   check a log offline against a pinned public key
   keygen   create the signing and HMAC keys
-  status   ask the running daemon how it is doing (health, counts, queues)`;
+  status   ask the running daemon how it is doing (health, counts, queues)
+  hold     place a legal hold that retention must respect
+  release  release a legal hold
+  holds    list legal holds, active and requested
+  rotate-key  create a new signing key; the daemon seals the transition and signs with it`;
 
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;

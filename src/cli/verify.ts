@@ -9,9 +9,11 @@ export const help = `sealog verify [--data DIR] [--key PUB] [--origin ORIGIN] [-
 
 Re-derives every record hash, the hash chain and the Merkle root at every
 signed checkpoint from the files alone, trusting only what you pin:
-  --key PUB         the public key (file, or the key text itself) in signed-note
-                    form <name>+<id>+<base64>. Without it the key in DIR/keys is
-                    used and the verdict says the key was not pinned.
+  --key PUB         a public key you trust (a file, or the key text itself) in
+                    signed-note form <name>+<id>+<base64>. Repeat it, or give a
+                    file with one key per line, for a key ring: a log whose key
+                    was rotated needs the old and the new key. Without it the key
+                    in DIR/keys is used and the verdict says the key was not pinned.
   --origin ORIGIN   the log's origin line; without it, taken from the data.
   --checkpoint FILE a checkpoint saved earlier (e.g. by a witness): the log must
                     contain it, which catches a rollback that also removed the
@@ -20,13 +22,21 @@ signed checkpoint from the files alone, trusting only what you pin:
                     instead of warn. A clean shutdown leaves none.
   --json            one JSON verdict on stdout, no progress.
 
+A key rotation is sealed in the log (sealog rotate-key): give the ring both keys
+(DIR/keys/ring.pub lists every key the log used); a checkpoint or manifest
+signed by the old key after its retirement fails (V_RETIRED_KEY).
+
+Segments removed by retention are crossed through their kept signed manifests
+(DIR/removed/) and must each be named by a removal record in the log; they are
+reported as removed, not as damage. A segment missing any other way fails.
+
 Exit 0 intact; 1 integrity failure (the first broken seq, segment, byte offset
 and what broke); 2 usage or I/O error.`;
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseFlags(argv, {
     data: { type: 'string' },
-    key: { type: 'string' },
+    key: { type: 'string', multiple: true },
     origin: { type: 'string' },
     checkpoint: { type: 'string' },
     strict: { type: 'boolean' },
@@ -38,14 +48,13 @@ export async function run(argv: string[]): Promise<number> {
   }
   const data = values.data ?? './var/data';
   if (!existsSync(data)) throw new SealogError(ErrorCode.USAGE, `no data directory at ${data}`);
-  const keyText = values.key ? (existsSync(values.key) ? readFileSync(values.key, 'utf8') : values.key) : readFileSync(layout(data).publicKey, 'utf8');
-  const key = parseVerifierKey(keyText);
+  const keys = keyRing(values.key?.length ? values.key : [layout(data).publicKey]);
   const tty = !values.json && process.stderr.isTTY;
   const started = Date.now();
   const verdict = await verifyLog({
     data,
-    key,
-    keyPinned: !!values.key,
+    keys,
+    keyPinned: !!values.key?.length,
     origin: values.origin,
     extraCheckpoint: values.checkpoint ? { name: values.checkpoint, data: readFileSync(values.checkpoint) } : undefined,
     strict: values.strict ?? false,
@@ -60,6 +69,13 @@ export async function run(argv: string[]): Promise<number> {
   return verdict.ok ? 0 : 1;
 }
 
+/** Each --key is a key or a file of keys, one per line (blank lines and # comments skipped). */
+function keyRing(args: string[]) {
+  const texts = args.flatMap((a) => (existsSync(a) ? readFileSync(a, 'utf8').split('\n') : [a])).map((t) => t.trim()).filter((t) => t && !t.startsWith('#'));
+  if (!texts.length) throw new SealogError(ErrorCode.USAGE, 'no public key given');
+  return texts.map(parseVerifierKey);
+}
+
 function render(v: Verdict, ms: number): string {
   const where = (f: Finding) =>
     [f.seq !== undefined && `seq ${f.seq}`, f.segment && `segment ${f.segment}`, f.offset !== undefined && `byte ${f.offset}`, f.file && `file ${f.file}`].filter(Boolean).join(', ');
@@ -71,6 +87,22 @@ function render(v: Verdict, ms: number): string {
     `  key        ${v.keyPinned ? 'pinned' : 'NOT pinned (read from the data directory)'}`,
   ];
   if (v.ok) lines.push(`  root       ${v.root} at tree size ${v.treeSize}`);
+  for (const t of v.keyTransitions) lines.push(`  key        rotated at seq ${t.seq}: ${t.old.split('+').slice(0, 2).join('+')} retired, ${t.new.split('+').slice(0, 2).join('+')} signs after`);
+  // Years of daily segments removed: one line per run of consecutive ones.
+  const runs: Verdict['removed'][] = [];
+  for (const r of v.removed) {
+    const last = runs[runs.length - 1];
+    if (last && last[last.length - 1]!.segment === r.segment - 1) last.push(r);
+    else runs.push([r]);
+  }
+  for (const run of runs) {
+    const [a, b] = [run[0]!, run[run.length - 1]!];
+    const seqs = run.map((r) => r.record_seq).filter((s) => s !== undefined);
+    lines.push(
+      `  removed    ${a === b ? `segment ${a.segment}` : `segments ${a.segment}-${b.segment}`} (seq ${a.first_seq}..${b.last_seq}) by retention` +
+        (seqs.length ? `; removal record${seqs.length > 1 ? 's' : ''} at seq ${[...new Set([Math.min(...seqs), Math.max(...seqs)])].join('..')}` : ''),
+    );
+  }
   if (v.failure) lines.push(`  failure    ${v.failure.code}: ${v.failure.message}`, `             at ${where(v.failure)}`);
   for (const w of v.warnings) lines.push(`  warning    ${w.code}: ${w.message}`);
   return lines.join('\n');

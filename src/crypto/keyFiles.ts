@@ -1,4 +1,6 @@
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { syncDir, writeFileDurable } from '../store/fsutil.js';
+import { signNote } from './note.js';
 import { ErrorCode, SealogError } from '../errors.js';
 import type { Layout } from '../store/layout.js';
 import { generateKeys, parseSignerKey, type Signer } from './keys.js';
@@ -27,7 +29,7 @@ export async function keysExist(l: Layout): Promise<boolean> {
 }
 
 /** Loads the signing key, refusing one that others can read, as ssh does. */
-export async function loadSigner(l: Layout): Promise<Signer> {
+export async function loadSigner(l: Pick<Layout, 'signingKey'>): Promise<Signer> {
   let st;
   try {
     st = await stat(l.signingKey);
@@ -56,4 +58,75 @@ export async function loadHmacKey(l: Layout): Promise<Buffer> {
     throw new SealogError(ErrorCode.KEY_INVALID, `${l.hmacKey} is accessible by group or others (mode ${(st.mode & 0o777).toString(8)}); chmod 600 it`);
   }
   return parseHmacKey(await readFile(l.hmacKey, 'utf8'), l.hmacKey);
+}
+
+/** The log's key ring: every public key it was signed with (keys/ring.pub), or just signing.pub before any rotation. */
+export async function loadRing(l: Layout): Promise<string[]> {
+  const text = await readFile(l.keyRing, 'utf8').catch(() => readFile(l.publicKey, 'utf8'));
+  return text.split('\n').map((s) => s.trim()).filter((s) => s && !s.startsWith('#'));
+}
+
+/** The text both keys sign: which key retires, which takes over, for which log. */
+export const transitionText = (origin: string, oldKey: string, newKey: string) => `sealog key transition\n${origin}\nold ${oldKey}\nnew ${newKey}\n`;
+
+export interface PendingRotation {
+  next: Signer;
+  oldKey: string;
+  newKey: string;
+  /** The transition note signed by the old and the new key. */
+  note: string;
+}
+
+/**
+ * `sealog rotate-key`: a new key pair and the transition note signed by the old key
+ * and the new one, left beside the current key for the daemon to take over (at its
+ * start, or at its next requests pickup while it runs). The note is written last: it
+ * is what makes the rotation pending.
+ */
+export async function prepareRotation(l: Layout, origin: string, name?: string): Promise<PendingRotation> {
+  if (await stat(l.transitionNote).then(() => true, () => false)) {
+    throw new SealogError(ErrorCode.KEY_EXISTS, `a key rotation is already pending (${l.transitionNote}); the daemon finishes it at its next start or requests pickup`);
+  }
+  const old = await loadSigner(l);
+  const keys = generateKeys(name ?? old.name);
+  const next = parseSignerKey(keys.signerKey);
+  await writeFileDurable(l.nextKey, `${keys.signerKey}\n`, 0o600);
+  await writeFileDurable(l.nextPub, `${keys.verifierKey}\n`, 0o600);
+  const note = coSign(transitionText(origin, old.verifierKey, keys.verifierKey), [old, next]);
+  await writeFileDurable(l.transitionNote, note, 0o600);
+  return { next, oldKey: old.verifierKey, newKey: keys.verifierKey, note };
+}
+
+/** A rotation sealog rotate-key prepared and the daemon has not finished, if any. */
+export async function pendingRotation(l: Layout): Promise<PendingRotation | undefined> {
+  const note = await readFile(l.transitionNote, 'utf8').catch(() => undefined);
+  if (note === undefined) return undefined;
+  const m = /\nold (\S+)\nnew (\S+)\n/.exec(note);
+  if (!m) throw new SealogError(ErrorCode.KEY_INVALID, `${l.transitionNote} is not a key transition note`);
+  // A crash after the new key replaced signing.key leaves no next.key: the current key is the new one.
+  const nextExists = await stat(l.nextKey).then(() => true, () => false);
+  const next = nextExists ? await loadSigner({ ...l, signingKey: l.nextKey }) : await loadSigner(l);
+  if (next.verifierKey !== m[2]) throw new SealogError(ErrorCode.KEY_INVALID, `the pending rotation's new key does not match ${l.transitionNote}`);
+  return { next, oldKey: m[1]!, newKey: m[2]!, note };
+}
+
+/**
+ * After the transition record is durable: the new key joins the ring and replaces the
+ * old one (whose private half is gone for good: nothing may sign with a retired key).
+ * The note goes last, so a crash in between finishes here at the next start.
+ */
+export async function finishRotation(l: Layout, p: PendingRotation): Promise<void> {
+  const ring = await loadRing(l);
+  for (const k of [p.oldKey, p.newKey]) if (!ring.includes(k)) ring.push(k);
+  await writeFileDurable(l.keyRing, `${ring.join('\n')}\n`, 0o600);
+  if (await stat(l.nextKey).then(() => true, () => false)) await rename(l.nextKey, l.signingKey);
+  if (await stat(l.nextPub).then(() => true, () => false)) await rename(l.nextPub, l.publicKey);
+  await syncDir(l.keys);
+  await unlink(l.transitionNote);
+  await syncDir(l.keys);
+}
+
+function coSign(text: string, signers: Signer[]): string {
+  const sigs = signers.map((s) => signNote(text, s).slice(text.length + 1));
+  return `${text}\n${sigs.join('')}`;
 }

@@ -47,3 +47,8 @@ export function noteSignedBy(note: Note, verifier: Verifier): boolean {
   const mine = note.signatures.filter((s) => s.name === verifier.name && s.keyId.equals(verifier.keyId));
   return mine.length > 0 && mine.every((s) => verifier.verify(Buffer.from(note.text, 'utf8'), s.signature));
 }
+
+/** The first key of a ring whose signature on the note is present and valid. */
+export function noteSigner(note: Note, ring: readonly Verifier[]): Verifier | undefined {
+  return ring.find((v) => noteSignedBy(note, v));
+}

@@ -1,5 +1,5 @@
 import type { Signer, Verifier } from '../crypto/keys.js';
-import { noteSignedBy, parseNote, signNote } from '../crypto/note.js';
+import { noteSigner, parseNote, signNote } from '../crypto/note.js';
 
 /** C2SP tlog-checkpoint body: origin, tree size, base64 root, each on its own line. */
 export function checkpointText(origin: string, size: number, root: Buffer): string {
@@ -16,8 +16,9 @@ export interface Checkpoint {
   root: Buffer;
 }
 
-/** Parses and checks a checkpoint against a pinned key; returns why not, as a string, when it fails. */
-export function openCheckpoint(data: Buffer, verifier: Verifier): { checkpoint: Checkpoint } | { error: string; signature?: boolean } {
+/** Parses and checks a checkpoint against the pinned key(s); returns why not, as a string, when it fails. */
+export function openCheckpoint(data: Buffer, ring: Verifier | readonly Verifier[]): { checkpoint: Checkpoint; signer: Verifier } | { error: string; signature?: boolean } {
+  const keys = Array.isArray(ring) ? ring : [ring as Verifier];
   const note = parseNote(data);
   if (typeof note === 'string') return { error: note };
   const lines = note.text.split('\n');
@@ -25,6 +26,9 @@ export function openCheckpoint(data: Buffer, verifier: Verifier): { checkpoint: 
   if (lines.length < 4 || !origin || !/^(0|[1-9]\d*)$/.test(sizeText ?? '') || !rootText) return { error: 'checkpoint body is not origin/size/root' };
   const root = Buffer.from(rootText, 'base64');
   if (root.length !== 32 || root.toString('base64') !== rootText) return { error: 'checkpoint root is not a base64 SHA-256 hash' };
-  if (!noteSignedBy(note, verifier)) return { error: `checkpoint has no valid signature by ${verifier.name}`, signature: true };
-  return { checkpoint: { origin, size: Number(sizeText), root } };
+  const signer = noteSigner(note, keys);
+  if (!signer) return { error: `checkpoint has no valid signature by ${keyNames(keys)}`, signature: true };
+  return { checkpoint: { origin, size: Number(sizeText), root }, signer };
 }
+
+export const keyNames = (ring: readonly Verifier[]) => ring.map((k) => `${k.name} (${k.keyId.toString('hex')})`).join(' or ');

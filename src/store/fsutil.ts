@@ -1,4 +1,4 @@
-import { open, rename, rm, type FileHandle } from 'node:fs/promises';
+import { copyFile, open, rename, rm, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { ErrorCode, SealogError } from '../errors.js';
 
@@ -53,4 +53,22 @@ export async function writeAll(fh: FileHandle, data: Buffer, position: number): 
     const { bytesWritten } = await fh.write(data, off, data.length - off, position + off);
     off += bytesWritten;
   }
+}
+
+/** Moves a file durably, across file systems too (copy, fsync, then unlink the original). */
+export async function moveDurable(from: string, to: string): Promise<void> {
+  try {
+    await rename(from, to);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
+    await copyFile(from, to);
+    const fh = await open(to, 'r+');
+    try {
+      await fh.sync().catch(fatalSync);
+    } finally {
+      await fh.close();
+    }
+    await unlink(from);
+  }
+  await syncDir(dirname(to)).catch(fatalSync);
 }

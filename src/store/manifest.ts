@@ -1,6 +1,7 @@
 import { jcs } from '../crypto/canonical.js';
 import type { Signer, Verifier } from '../crypto/keys.js';
-import { noteSignedBy, parseNote, signNote } from '../crypto/note.js';
+import { noteSigner, parseNote, signNote } from '../crypto/note.js';
+import { keyNames } from './checkpoint.js';
 
 /**
  * What a segment held when it was closed, signed as a note whose text is one
@@ -26,7 +27,8 @@ export function signManifest(m: Manifest, signer: Signer): string {
   return signNote(`${jcs(m)}\n`, signer);
 }
 
-export function openManifest(data: Buffer, verifier: Verifier): { manifest: Manifest } | { error: string; signature?: boolean } {
+export function openManifest(data: Buffer, ring: Verifier | readonly Verifier[]): { manifest: Manifest; signer: Verifier } | { error: string; signature?: boolean } {
+  const keys = Array.isArray(ring) ? ring : [ring as Verifier];
   const note = parseNote(data);
   if (typeof note === 'string') return { error: note };
   let m: Manifest;
@@ -38,8 +40,9 @@ export function openManifest(data: Buffer, verifier: Verifier): { manifest: Mani
   if (typeof m !== 'object' || m === null || !Number.isInteger(m.segment) || !Number.isInteger(m.tree_size) || !Array.isArray(m.peaks)) {
     return { error: 'manifest lacks required fields' };
   }
-  if (!noteSignedBy(note, verifier)) return { error: `manifest has no valid signature by ${verifier.name}`, signature: true };
-  return { manifest: m };
+  const signer = noteSigner(note, keys);
+  if (!signer) return { error: `manifest has no valid signature by ${keyNames(keys)}`, signature: true };
+  return { manifest: m, signer };
 }
 
 /** The same check without a pinned key: the daemon reading its own manifest at restart. */

@@ -7,7 +7,7 @@ import { CompactTree } from '../crypto/merkle.js';
 import { SealogError } from '../errors.js';
 import { signCheckpoint } from './checkpoint.js';
 import { fatalSync, syncDir, writeFileDurable } from './fsutil.js';
-import { checkpointName, listCheckpoints, listSegments, manifestName, type Layout } from './layout.js';
+import { checkpointName, listCheckpoints, listRemoved, listSegments, manifestName, type Layout } from './layout.js';
 import { openManifest, signManifest, type Manifest } from './manifest.js';
 import { openLine } from './recordLine.js';
 import { segmentRecords } from './records.js';
@@ -34,8 +34,9 @@ export interface Recovered {
  * torn tail of the newest is cut (and kept under recovery/), and each is closed
  * with a checkpoint and manifest so the chain continues from the last good record.
  */
-export async function recover(l: Layout, origin: string, signer: Signer, frameCap: number, log: Logger): Promise<Recovered> {
-  const verifier = parseVerifierKey(signer.verifierKey);
+export async function recover(l: Layout, origin: string, signer: Signer, ring: string[], frameCap: number, log: Logger): Promise<Recovered> {
+  // The log's own keys: a rotation leaves manifests signed by the old key and the new.
+  const verifier = [signer.verifierKey, ...ring].map(parseVerifierKey);
   const segments = await listSegments(l);
   let tree = new CompactTree();
   let lastHash = ZERO_HASH_HEX;
@@ -52,7 +53,23 @@ export async function recover(l: Layout, origin: string, signer: Signer, frameCa
     firstOpen = i + 1;
     break;
   }
-  let nextSegment = segments.length ? segments[segments.length - 1]!.n + 1 : 1;
+  // Retention may have removed every closed segment after the newest one read here: then
+  // the log continues from the newest removed segment's kept manifest (its tombstone).
+  const removed = await listRemoved(l);
+  const tomb = removed[removed.length - 1];
+  let nextSegment = Math.max(segments.length ? segments[segments.length - 1]!.n + 1 : 1, tomb ? tomb.n + 1 : 1);
+  if (tomb && (firstOpen === 0 || tomb.n > segments[firstOpen - 1]!.n)) {
+    const path = join(l.removed, tomb.name);
+    const opened = openManifest(await readFile(path), verifier);
+    if ('error' in opened) throw new SealogError('E_RECOVERY', `${path}: ${opened.error}; refusing to append to a log whose state cannot be trusted`);
+    const m = opened.manifest;
+    if (m.tree_size > tree.size) {
+      tree = new CompactTree(m.tree_size, m.peaks.map((p) => Buffer.from(p, 'hex')));
+      lastHash = m.last_hash;
+      firstOpen = segments.findIndex((s) => s.n > tomb.n);
+      if (firstOpen < 0) firstOpen = segments.length;
+    }
+  }
   const torn: TornTail[] = [];
   const checkpoints = await listCheckpoints(l);
   let lastCheckpointSize = checkpoints.length ? checkpoints[checkpoints.length - 1]!.n : 0;

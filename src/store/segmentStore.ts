@@ -61,9 +61,11 @@ export class SegmentStore {
   private failed: Error | undefined;
   private timedCheckpointQueued = false;
   private diskFull: string | undefined;
+  private signer: Signer;
 
   constructor(private readonly opts: StoreOptions, private readonly state: StoreState, lastCheckpointSize: number) {
     this.lastCheckpointSize = lastCheckpointSize;
+    this.signer = opts.signer;
     if (opts.fsync.mode === 'interval') this.syncTimer = setInterval(() => this.enqueue(() => this.sync()), opts.fsync.intervalMs).unref();
     this.ckptTimer = setInterval(() => {
       // While a write waits for space, one queued timed checkpoint is enough.
@@ -97,6 +99,16 @@ export class SegmentStore {
       this.failed ??= err;
     });
     return run;
+  }
+
+  /**
+   * Key rotation: every checkpoint and manifest written after the operations queued
+   * so far is signed with the new key.
+   */
+  setSigner(signer: Signer): Promise<void> {
+    return this.enqueue(async () => {
+      this.signer = signer;
+    });
   }
 
   append(frame: Frame): Promise<void> {
@@ -165,7 +177,7 @@ export class SegmentStore {
     const { tree } = this.state;
     if (tree.size === 0 || tree.size === this.lastCheckpointSize) return;
     await this.sync();
-    const text = signCheckpoint(this.opts.origin, tree.size, tree.root(), this.opts.signer);
+    const text = signCheckpoint(this.opts.origin, tree.size, tree.root(), this.signer);
     const path = join(this.opts.layout.checkpoints, checkpointName(tree.size));
     await this.whenSpace('checkpoint', () => writeFileDurable(path, text));
     this.lastCheckpointSize = tree.size;
@@ -196,7 +208,7 @@ export class SegmentStore {
       sha256: seg.sha.digest('hex'),
     };
     const path = join(this.opts.layout.segments, manifestName(seg.n));
-    await this.whenSpace('manifest', () => writeFileDurable(path, signManifest(manifest, this.opts.signer)));
+    await this.whenSpace('manifest', () => writeFileDurable(path, signManifest(manifest, this.signer)));
     this.opts.log.info({ segment: seg.n, records: manifest.records, bytes: seg.bytes }, 'segment closed');
   }
 

@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ZERO_HASH_HEX } from '../crypto/hash.js';
-import type { Verifier } from '../crypto/keys.js';
+import { ZERO_HASH_HEX, sha256Hex } from '../crypto/hash.js';
+import { parseVerifierKey, type Verifier } from '../crypto/keys.js';
+import { noteSignedBy, parseNote } from '../crypto/note.js';
 import { CompactTree } from '../crypto/merkle.js';
 import { VerifyCode } from '../errors.js';
 import { openCheckpoint, type Checkpoint } from '../store/checkpoint.js';
-import { layout, listCheckpoints, listSegments, manifestName } from '../store/layout.js';
+import { layout, listCheckpoints, listRemoved, listSegments, manifestName, segmentName } from '../store/layout.js';
 import { openManifest, type Manifest } from '../store/manifest.js';
 import { openLine } from '../store/recordLine.js';
 import { segmentRecords } from '../store/records.js';
@@ -22,13 +23,21 @@ export interface Finding {
 
 export interface VerifyOptions {
   data: string;
-  key: Verifier;
+  /** The key ring: every public key the caller trusts. */
+  keys: Verifier[];
   keyPinned: boolean;
   origin?: string;
   /** A checkpoint saved earlier (e.g. by a witness) that the log must contain. */
   extraCheckpoint?: { name: string; data: Buffer };
   strict: boolean;
   frameCap: number;
+  /**
+   * A live log checked in part (the integrity sweep): only segments for which `check` is
+   * true are read; the others are crossed through their signed manifests. Segments after
+   * `throughSegment` (the open one) are left alone, and so are the checks that need the
+   * whole log (truncation, the unsealed tail, removal records that may lie ahead).
+   */
+  partial?: { check(n: number): boolean; throughSegment: number };
   onProgress?(p: { segment: number; segments: number; records: number; bytes: number }): void;
 }
 
@@ -47,7 +56,28 @@ export interface Verdict {
   keyPinned: boolean;
   originPinned: boolean;
   sealedThrough: number;
+  /** Segments removed by retention, crossed through their signed manifests and the removal records that name them. */
+  removed: RemovedSegment[];
+  /** Segments a partial check crossed through their manifests without reading. */
+  skipped: number;
+  /** Key rotations sealed in the log: from `seq` on, `old` signs nothing. */
+  keyTransitions: { seq: number; old: string; new: string }[];
 }
+
+export interface RemovedSegment {
+  segment: number;
+  first_seq: number;
+  last_seq: number;
+  tree_size: number;
+  root: string;
+  /** The seq of the sealed record that says so. */
+  record_seq?: number;
+}
+
+/** sealog's own record saying retention removed a segment (DESIGN §3, README "Retention"). */
+export const REMOVAL_TYPE = 'sealog.retention.removed';
+/** sealog's own record of a key rotation: the old key retires at its seq. */
+export const TRANSITION_TYPE = 'sealog.key.transition';
 
 class Failed extends Error {
   constructor(readonly finding: Finding) {
@@ -66,10 +96,14 @@ const fail = (f: Finding): never => {
 export async function verifyLog(o: VerifyOptions): Promise<Verdict> {
   const l = layout(o.data);
   const warnings: Finding[] = [];
-  const tree = new CompactTree();
+  let tree = new CompactTree();
   let origin = o.origin;
   let bytes = 0;
-  const v: Verdict = { ok: false, warnings, records: 0, segments: 0, checkpoints: 0, bytes: 0, treeSize: 0, root: '', keyPinned: o.keyPinned, originPinned: !!o.origin, sealedThrough: 0 };
+  const v: Verdict = { ok: false, warnings, records: 0, segments: 0, checkpoints: 0, bytes: 0, treeSize: 0, root: '', keyPinned: o.keyPinned, originPinned: !!o.origin, sealedThrough: 0, removed: [], skipped: 0, keyTransitions: [] };
+  // What each checkpoint and manifest was signed with, to check against key retirements at the end.
+  const signed: { size: number; signer: Verifier; file: string; what: string }[] = [];
+  let records = 0;
+  let extraSize: number | undefined;
   if (!o.keyPinned) warnings.push({ code: VerifyCode.KEY_NOT_PINNED, message: 'no --key given: signatures were checked against the key found in the data directory, which an attacker could have replaced' });
   try {
     // 1. Checkpoints: signature under the pinned key, origin, name matches size.
@@ -78,7 +112,7 @@ export async function verifyLog(o: VerifyOptions): Promise<Verdict> {
     const checkpoints = new Map<number, { cp: Checkpoint; file: string }>();
     for (const c of all) {
       const data = c.extra ? o.extraCheckpoint!.data : await readFile(c.file);
-      const opened = openCheckpoint(data, o.key);
+      const opened = openCheckpoint(data, o.keys);
       if ('error' in opened) {
         fail({
           code: opened.signature ? VerifyCode.CHECKPOINT_SIGNATURE : VerifyCode.CHECKPOINT_INVALID,
@@ -87,6 +121,8 @@ export async function verifyLog(o: VerifyOptions): Promise<Verdict> {
         });
       }
       const cp = (opened as { checkpoint: Checkpoint }).checkpoint;
+      signed.push({ size: cp.size, signer: (opened as { signer: Verifier }).signer, file: c.file, what: 'checkpoint' });
+      if (c.extra) extraSize = cp.size;
       origin ??= cp.origin;
       if (cp.origin !== origin) fail({ code: VerifyCode.CHECKPOINT_ORIGIN, message: `checkpoint origin ${JSON.stringify(cp.origin)} is not ${JSON.stringify(origin)}`, file: c.file });
       if (!c.extra && c.n !== cp.size) fail({ code: VerifyCode.CHECKPOINT_INVALID, message: `file name says tree size ${c.n}, checkpoint says ${cp.size}`, file: c.file });
@@ -99,14 +135,60 @@ export async function verifyLog(o: VerifyOptions): Promise<Verdict> {
     if (!o.origin) warnings.push({ code: VerifyCode.ORIGIN_NOT_PINNED, message: `no --origin given: took ${JSON.stringify(origin ?? '(none)')} from the checkpoints` });
     const newest = Math.max(0, ...checkpoints.keys());
 
-    // 2. Segments in order: frames, records, chain, roots at checkpoints.
-    const segments = await listSegments(l);
+    // 2. Segments in order: frames, records, chain, roots at checkpoints. A segment removed by
+    // retention is crossed through its kept signed manifest (its tombstone), which must continue
+    // the chain and tree exactly where the segment before it ended.
+    const present = new Set((await listSegments(l)).map((s) => s.n));
+    const tombstones = new Set((await listRemoved(l)).map((s) => s.n));
+    const numbers = [...new Set([...present, ...tombstones])].sort((a, b) => a - b).filter((n) => !o.partial || n <= o.partial.throughSegment);
+    const removals = new Map<number, { seq: number; manifestSha: string }>();
+    const tombstoneSha = new Map<number, string>();
     let lastHash = ZERO_HASH_HEX;
     let manifestProblem: Finding | undefined;
-    for (let i = 0; i < segments.length; i++) {
-      const { n, name } = segments[i]!;
-      if (i > 0 && n !== segments[i - 1]!.n + 1) {
-        fail({ code: VerifyCode.SEGMENT_GAP, message: `segment ${String(segments[i - 1]!.n + 1).padStart(10, '0')} is missing`, segment: name, offset: 0, seq: tree.size });
+    const cross = async (n: number, file: string, why: 'removed' | 'skipped') => {
+      const name = segmentName(n);
+      const at = { segment: name, seq: tree.size, file };
+      const data = await readFile(file);
+      const opened = openManifest(data, o.keys);
+      if ('error' in opened) fail({ code: opened.signature ? VerifyCode.MANIFEST_SIGNATURE : VerifyCode.MANIFEST_INVALID, message: opened.error, ...at });
+      const m = (opened as { manifest: Manifest }).manifest;
+      signed.push({ size: m.tree_size, signer: (opened as { signer: Verifier }).signer, file, what: 'manifest' });
+      if (m.segment !== n || m.last_seq !== m.tree_size - 1 || m.records !== m.tree_size - m.first_seq) fail({ code: VerifyCode.MANIFEST_INVALID, message: `signed manifest of ${why} segment is inconsistent`, ...at });
+      if (m.first_seq !== tree.size) fail({ code: VerifyCode.SEQ_MISMATCH, message: `${why} segment's signed manifest starts at seq ${m.first_seq} where seq ${tree.size} belongs`, ...at });
+      if (m.prev !== lastHash) fail({ code: VerifyCode.CHAIN_BROKEN, message: `${why} segment's signed manifest does not chain to the record before it`, ...at });
+      let resumed: CompactTree | undefined;
+      try {
+        resumed = new CompactTree(m.tree_size, m.peaks.map((p) => Buffer.from(p, 'hex')));
+      } catch {
+        // falls through to the root check
+      }
+      if (!resumed || resumed.root().toString('base64') !== m.root) fail({ code: VerifyCode.MANIFEST_INVALID, message: `${why} segment's signed manifest: its Merkle frontier does not hash to its root`, ...at });
+      tree = resumed!;
+      lastHash = m.last_hash;
+      const cp = checkpoints.get(tree.size);
+      if (cp && !cp.cp.root.equals(tree.root())) fail({ code: VerifyCode.ROOT_MISMATCH, message: `Merkle root at tree size ${tree.size} (from the ${why} segment's signed manifest) differs from the signed checkpoint`, ...at, file: cp.file });
+      if (extraSize !== undefined && extraSize > m.first_seq && extraSize < m.tree_size) {
+        warnings.push({ code: VerifyCode.CHECKPOINT_UNCHECKED, message: `the given checkpoint (tree size ${extraSize}) falls inside ${why} segment ${name}: its root cannot be recomputed`, file: o.extraCheckpoint!.name });
+      }
+      if (why === 'removed') {
+        v.removed.push({ segment: n, first_seq: m.first_seq, last_seq: m.last_seq, tree_size: m.tree_size, root: m.root });
+        tombstoneSha.set(n, sha256Hex(data));
+      } else v.skipped++;
+    };
+    for (let i = 0; i < numbers.length; i++) {
+      const n = numbers[i]!;
+      const name = segmentName(n);
+      if (i > 0 && n !== numbers[i - 1]! + 1) {
+        fail({ code: VerifyCode.SEGMENT_GAP, message: `segment ${segmentName(numbers[i - 1]! + 1)} is missing`, segment: name, offset: 0, seq: tree.size });
+      }
+      if (!present.has(n)) {
+        await cross(n, join(l.removed, manifestName(n)), 'removed');
+        continue;
+      }
+      if (o.partial && !o.partial.check(n)) {
+        const manifestPath = join(l.segments, manifestName(n));
+        await cross(n, manifestPath, 'skipped');
+        continue;
       }
       const path = join(l.segments, name);
       const firstSeq = tree.size;
@@ -132,6 +214,10 @@ export async function verifyLog(o: VerifyOptions): Promise<Verdict> {
           tree.append(rec.hash);
           lastHash = rec.claimed;
           bytes += line.length + 1;
+          records++;
+          noteRemoval(rec.record, removals);
+          const bad = noteTransition(rec.record, v.keyTransitions);
+          if (bad) fail({ code: VerifyCode.KEY_TRANSITION_INVALID, message: bad, ...at });
           const cp = checkpoints.get(tree.size);
           if (cp && !cp.cp.root.equals(tree.root())) {
             fail({ code: VerifyCode.ROOT_MISMATCH, message: `Merkle root of the first ${tree.size} records differs from the signed checkpoint`, ...at, file: cp.file });
@@ -141,9 +227,10 @@ export async function verifyLog(o: VerifyOptions): Promise<Verdict> {
       const manifestPath = join(l.segments, manifestName(n));
       const mdata = await readFile(manifestPath).catch(() => undefined);
       if (mdata) {
-        const opened = openManifest(mdata, o.key);
+        const opened = openManifest(mdata, o.keys);
         if ('error' in opened) fail({ code: opened.signature ? VerifyCode.MANIFEST_SIGNATURE : VerifyCode.MANIFEST_INVALID, message: opened.error, file: manifestPath, segment: name });
         const m = (opened as { manifest: Manifest }).manifest;
+        signed.push({ size: m.tree_size, signer: (opened as { signer: Verifier }).signer, file: manifestPath, what: 'manifest' });
         // Cheap to re-read a closed segment's bytes for the file hash; records were already checked.
         fileSha.update(await readFile(path));
         const derived = { segment: n, first_seq: firstSeq, last_seq: tree.size - 1, tree_size: tree.size, last_hash: lastHash, root: tree.root().toString('base64'), bytes: (await stat(path)).size, sha256: fileSha.digest('hex') };
@@ -153,19 +240,26 @@ export async function verifyLog(o: VerifyOptions): Promise<Verdict> {
         }
       }
       v.segments++;
-      o.onProgress?.({ segment: i + 1, segments: segments.length, records: tree.size, bytes });
+      o.onProgress?.({ segment: i + 1, segments: numbers.length, records: tree.size, bytes });
     }
-    v.records = tree.size;
+    v.records = records;
     v.treeSize = tree.size;
     v.root = tree.root().toString('base64');
     v.bytes = bytes;
+    checkRemovals(v, removals, tombstoneSha, !!o.partial, warnings);
+    checkRetired(v.keyTransitions, signed);
+    if (o.partial) {
+      if (manifestProblem) fail(manifestProblem);
+      v.ok = true;
+      return v;
+    }
     if (newest > tree.size) {
-      const lastSeg = segments[segments.length - 1];
+      const lastSeg = numbers.length ? segmentName(numbers[numbers.length - 1]!) : undefined;
       fail({
         code: VerifyCode.TRUNCATED,
         message: `the log holds ${tree.size} records but a signed checkpoint covers ${newest}: records were removed from the end`,
         seq: tree.size,
-        segment: lastSeg?.name,
+        segment: lastSeg,
         file: checkpoints.get(newest)!.file,
       });
     }
@@ -184,8 +278,89 @@ export async function verifyLog(o: VerifyOptions): Promise<Verdict> {
   } catch (err) {
     if (!(err instanceof Failed)) throw err;
     v.failure = err.finding;
-    v.records = tree.size;
+    v.records = records;
     v.bytes = bytes;
   }
   return v;
+}
+
+/**
+ * A key transition record: the note inside must be the transition text for exactly the
+ * two keys it names, signed by both. Returns why not, or '' (also for other records).
+ */
+function noteTransition(r: Record<string, any>, out: Verdict['keyTransitions']): string {
+  if (r.type !== TRANSITION_TYPE || r.source?.kind !== 'sealog' || r.stream !== 'audit') return '';
+  const e = r.event as { old_key?: unknown; new_key?: unknown; note?: unknown };
+  if (typeof e.old_key !== 'string' || typeof e.new_key !== 'string' || typeof e.note !== 'string') return 'key transition record lacks old_key, new_key or note';
+  let oldKey: Verifier, newKey: Verifier;
+  try {
+    oldKey = parseVerifierKey(e.old_key);
+    newKey = parseVerifierKey(e.new_key);
+  } catch (err) {
+    return `key transition record names a malformed key: ${(err as Error).message}`;
+  }
+  const note = parseNote(Buffer.from(e.note, 'utf8'));
+  if (typeof note === 'string') return `key transition note: ${note}`;
+  if (!note.text.startsWith('sealog key transition\n') || !note.text.endsWith(`\nold ${e.old_key}\nnew ${e.new_key}\n`)) return 'key transition note does not name the keys of its record';
+  if (!noteSignedBy(note, oldKey) || !noteSignedBy(note, newKey)) return 'key transition note is not signed by both the old and the new key';
+  // A crash can seal the same transition twice; the first one retires the key.
+  if (!out.some((t) => t.old === e.old_key)) out.push({ seq: r.seq as number, old: e.old_key, new: e.new_key });
+  return '';
+}
+
+/** A checkpoint or manifest covering the transition record (or anything after it) must not be signed by the retired key. */
+function checkRetired(transitions: Verdict['keyTransitions'], signed: { size: number; signer: Verifier; file: string; what: string }[]): void {
+  for (const t of transitions) {
+    const retired = parseVerifierKey(t.old);
+    const late = signed.find((s) => s.size > t.seq && s.signer.keyId.equals(retired.keyId) && s.signer.name === retired.name);
+    if (late) {
+      fail({
+        code: VerifyCode.RETIRED_KEY,
+        message: `${late.what} of tree size ${late.size} is signed by ${retired.name} (${retired.keyId.toString('hex')}), a key retired at seq ${t.seq}`,
+        seq: t.seq,
+        file: late.file,
+      });
+    }
+  }
+}
+
+/** Collects sealog's own removal records; a producer cannot write one (its records' source is never sealog). */
+function noteRemoval(r: Record<string, any>, removals: Map<number, { seq: number; manifestSha: string }>): void {
+  if (r.type !== REMOVAL_TYPE || r.source?.kind !== 'sealog' || r.stream !== 'audit') return;
+  const e = r.event as { segment?: unknown; manifest_sha256?: unknown };
+  // A crash between sealing and deleting can seal the same removal twice; the first one counts.
+  if (Number.isInteger(e.segment) && typeof e.manifest_sha256 === 'string' && !removals.has(e.segment as number)) {
+    removals.set(e.segment as number, { seq: r.seq as number, manifestSha: e.manifest_sha256 });
+  }
+}
+
+/**
+ * Every removed segment must be named, with the hash of its signed manifest, by a removal
+ * record in the log; anything else is a segment deleted behind sealog's back. A removal
+ * record for a segment still present is a removal a crash interrupted (finished at the next run).
+ */
+function checkRemovals(v: Verdict, removals: Map<number, { seq: number; manifestSha: string }>, tombstoneSha: Map<number, string>, partial: boolean, warnings: Finding[]): void {
+  for (const r of v.removed) {
+    const rec = removals.get(r.segment);
+    if (rec && rec.manifestSha === tombstoneSha.get(r.segment)) {
+      r.record_seq = rec.seq;
+      continue;
+    }
+    // A partial check may not have read the segment that holds the record.
+    if (partial && !rec) continue;
+    fail({
+      code: VerifyCode.REMOVED_UNRECORDED,
+      message: rec
+        ? `segment ${segmentName(r.segment)} is missing and the removal record at seq ${rec.seq} names a different signed manifest`
+        : `segment ${segmentName(r.segment)} (seq ${r.first_seq}..${r.last_seq}) is missing: a signed manifest for it is kept, but no removal record in the log names it`,
+      segment: segmentName(r.segment),
+      seq: r.first_seq,
+    });
+  }
+  const removed = new Set(v.removed.map((r) => r.segment));
+  for (const [segment, rec] of removals) {
+    if (!removed.has(segment) && !partial) {
+      warnings.push({ code: VerifyCode.REMOVAL_PENDING, message: `the removal record at seq ${rec.seq} names segment ${segmentName(segment)}, which is still present (a removal interrupted by a crash; the next retention run finishes it)`, seq: rec.seq, segment: segmentName(segment) });
+    }
+  }
 }

@@ -1,6 +1,10 @@
 #!/usr/bin/env python3
 """Independent verifier for the sealog on-disk format (segments + checkpoints).
 
+Segments removed by retention are crossed through their kept signed manifests
+(removed/NNNNNNNNNN.manifest: signature, continuity, Merkle peaks -> root), and
+each must be named by a sealog.retention.removed record with its manifest hash.
+
 Usage: verify_sealog.py --data DIR --key PUBKEYFILE [--origin ORIGIN]
        verify_sealog.py --self-test
 Prints one JSON object; exit 0 = ok, 1 = a check failed, 2 = usage error.
@@ -23,6 +27,7 @@ RECORD_FIELDS = {"seq", "prev", "ts", "stream", "level", "type", "source", "even
 SUFFIX_RE = re.compile(rb',"hash":"([0-9a-f]{64})"\}\Z')
 SEG_RE = re.compile(r"^([0-9]{10})\.seg\.lz4$")
 CKPT_RE = re.compile(r"^([0-9]{20})\.ckpt$")
+TOMB_RE = re.compile(r"^([0-9]{10})\.manifest$")
 ZERO_HASH = "0" * 64
 
 
@@ -151,22 +156,12 @@ def load_key(path):
     return name, want, raw[1:]
 
 
-def parse_checkpoint(path, key, origin):
+def signed_note_text(path, data, key):
+    """The text of a signed note carrying a valid signature by the pinned key."""
     name, keyid, pub = key
-    data = open(path, "rb").read()
     text, sep, sigs = data.partition(b"\n\n")
     if not sep or not sigs.endswith(b"\n"):
         raise Fail("%s: not a signed note" % path)
-    lines = text.decode("utf-8").split("\n")
-    if len(lines) != 3:
-        raise Fail("%s: expected 3 note lines, got %d" % (path, len(lines)))
-    if origin is not None and lines[0] != origin:
-        raise Fail("%s: origin %r != %r" % (path, lines[0], origin))
-    if not re.fullmatch(r"0|[1-9][0-9]*", lines[1]):
-        raise Fail("%s: bad tree size %r" % (path, lines[1]))
-    root = b64(lines[2])
-    if len(root) != 32:
-        raise Fail("%s: bad root hash %r" % (path, lines[2]))
     good = 0
     for sl in sigs.decode("utf-8").split("\n")[:-1]:
         m = re.fullmatch(r"\u2014 (\S+) (\S+)", sl)
@@ -180,6 +175,21 @@ def parse_checkpoint(path, key, origin):
         good += 1
     if not good:
         raise Fail("%s: no signature by pinned key %s" % (path, name))
+    return text
+
+
+def parse_checkpoint(path, key, origin):
+    text = signed_note_text(path, open(path, "rb").read(), key)
+    lines = text.decode("utf-8").split("\n")
+    if len(lines) != 3:
+        raise Fail("%s: expected 3 note lines, got %d" % (path, len(lines)))
+    if origin is not None and lines[0] != origin:
+        raise Fail("%s: origin %r != %r" % (path, lines[0], origin))
+    if not re.fullmatch(r"0|[1-9][0-9]*", lines[1]):
+        raise Fail("%s: bad tree size %r" % (path, lines[1]))
+    root = b64(lines[2])
+    if len(root) != 32:
+        raise Fail("%s: bad root hash %r" % (path, lines[2]))
     return int(lines[1]), root
 
 
@@ -213,7 +223,7 @@ def check_record(line, n, prev):
         raise Fail("seq is %r, expected %d" % (obj["seq"], n))
     if obj["prev"] != prev:
         raise Fail("prev %r != previous record's hash %s" % (obj["prev"], prev))
-    return leaf
+    return leaf, obj
 
 
 def verify(data_dir, key_path, origin, st):
@@ -227,11 +237,14 @@ def verify(data_dir, key_path, origin, st):
         if size != int(m.group(1)):
             raise Fail("%s: tree size %d != file name" % (fn, size))
         ckpts[size] = root
-    sdir = os.path.join(data_dir, "segments")
+    sdir, rdir = os.path.join(data_dir, "segments"), os.path.join(data_dir, "removed")
     segs = sorted(int(m.group(1)) for m in map(SEG_RE.match, os.listdir(sdir)) if m)
-    if segs != list(range(1, len(segs) + 1)):
-        raise Fail("segment numbers not contiguous from 1: %r" % segs)
+    tombs = sorted(int(m.group(1)) for m in map(TOMB_RE.match, os.listdir(rdir) if os.path.isdir(rdir) else []) if m)
+    nums = sorted(set(segs) | set(tombs))
+    if nums != list(range(1, len(nums) + 1)):
+        raise Fail("segment numbers (present or removed) not contiguous from 1: %r" % nums)
     st["segments"], tree, prev, n = len(segs), Merkle(), ZERO_HASH, 0
+    removed, named = {}, {}  # removed segment -> sha256 of its kept manifest; removal records: segment -> manifest sha256
 
     def check_checkpoint_at(size):
         if size in ckpts:
@@ -240,15 +253,34 @@ def verify(data_dir, key_path, origin, st):
             st["checkpoints_checked"] += 1
 
     check_checkpoint_at(0)
-    for num in segs:
+    for num in nums:
+        if num not in segs:
+            path = os.path.join(rdir, "%010d.manifest" % num)
+            data = open(path, "rb").read()
+            m = json.loads(signed_note_text(path, data, key).decode("utf-8"))
+            if m["segment"] != num or m["first_seq"] != n or m["prev"] != prev:
+                raise Fail("%s: removed segment's manifest does not continue at seq %d" % (path, n))
+            sizes = [1 << b for b in reversed(range(m["tree_size"].bit_length())) if m["tree_size"] >> b & 1]
+            if len(sizes) != len(m["peaks"]):
+                raise Fail("%s: %d peaks for tree size %d" % (path, len(m["peaks"]), m["tree_size"]))
+            tree.stack = [(sz, bytes.fromhex(p)) for sz, p in zip(sizes, m["peaks"])]
+            if tree.root() != b64(m["root"]):
+                raise Fail("%s: peaks do not hash to the signed root" % path)
+            for size in [c for c in ckpts if n < c < m["tree_size"]]:  # inside the removed range: unverifiable
+                del ckpts[size]
+            n, prev, removed[num] = m["tree_size"], m["last_hash"], hashlib.sha256(data).hexdigest()
+            check_checkpoint_at(n)
+            continue
         path = os.path.join(sdir, "%010d.seg.lz4" % num)
         with subprocess.Popen(["/usr/bin/lz4", "-dc", path], stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
             for line in proc.stdout:  # streamed: memory stays small
                 try:
-                    leaf = check_record(line, n, prev)
+                    leaf, obj = check_record(line, n, prev)
                 except Fail as e:
                     proc.kill()
                     raise Fail("segment %d, record seq=%d: %s" % (num, n, e))
+                if obj["type"] == "sealog.retention.removed" and obj["stream"] == "audit" and obj["source"].get("kind") == "sealog":
+                    named.setdefault(obj["event"].get("segment"), obj["event"].get("manifest_sha256"))
                 prev, n = leaf.hex(), n + 1
                 tree.add(leaf)
                 st["records"] = n
@@ -258,6 +290,10 @@ def verify(data_dir, key_path, origin, st):
             raise Fail("lz4 -dc %s failed (rc %d): %s" % (path, proc.returncode, err))
     if ckpts:
         raise Fail("checkpoint(s) with tree size > %d records: %r" % (n, sorted(ckpts)))
+    for num, sha in removed.items():
+        if named.get(num) != sha:
+            raise Fail("segment %d is missing and no removal record names its signed manifest" % num)
+    st["removed"] = len(removed)
 
 
 def self_test():

@@ -1,0 +1,119 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, readFile, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { SealogError, ErrorCode } from '../errors.js';
+import type { Logger } from '../log.js';
+import { writeFileDurable } from '../store/fsutil.js';
+import type { Layout } from '../store/layout.js';
+import type { JsonObject } from '../types.js';
+import type { SealAudit } from './auditRecord.js';
+
+/**
+ * Legal holds. A hold covers the records that match every criterion it names; a
+ * segment holding any covered record is never removed by retention. The CLI
+ * (which cannot write to the log: the daemon holds it) drops a request file into
+ * data/holds/requests/; the daemon seals each request as an audit record and only
+ * then applies it to data/holds/active.json. Retention applies pending requests
+ * before it removes anything, so a hold counts from the moment its request is on disk.
+ */
+export interface Hold {
+  id: string;
+  stream?: string;
+  /** ISO 8601 receive time (the record's ts), inclusive. */
+  from?: string;
+  /** ISO 8601, exclusive. */
+  to?: string;
+  correlation_id?: string;
+  tenant_id?: string;
+  reason: string;
+  requested_at: string;
+  requested_by?: string;
+  /** The seq of the sealed sealog.hold.placed record. */
+  placed_seq?: number;
+}
+
+export type HoldRequest = ({ op: 'hold' } & Hold) | { op: 'release'; id: string; reason: string; requested_at: string; requested_by?: string };
+
+export const holdPaths = (l: Layout) => ({ requests: join(l.holds, 'requests'), active: join(l.holds, 'active.json') });
+
+/** True when the record matches every criterion the hold names. */
+export function holdCovers(h: Hold, r: Record<string, any>): boolean {
+  if (h.stream !== undefined && r.stream !== h.stream) return false;
+  if (h.from !== undefined && !(Date.parse(r.ts) >= Date.parse(h.from))) return false;
+  if (h.to !== undefined && !(Date.parse(r.ts) < Date.parse(h.to))) return false;
+  const e = (r.event ?? {}) as Record<string, unknown>;
+  if (h.correlation_id !== undefined && e.correlation_id !== h.correlation_id) return false;
+  if (h.tenant_id !== undefined && e.tenant_id !== h.tenant_id) return false;
+  return true;
+}
+
+export async function readActiveHolds(l: Layout): Promise<Hold[]> {
+  try {
+    return (JSON.parse(await readFile(holdPaths(l).active, 'utf8')) as { holds: Hold[] }).holds;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+}
+
+export async function readHoldRequests(l: Layout): Promise<{ file: string; request: HoldRequest }[]> {
+  const dir = holdPaths(l).requests;
+  const names = await readdir(dir).catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? [] : Promise.reject(err)));
+  const out: { file: string; request: HoldRequest }[] = [];
+  for (const name of names.filter((n) => n.endsWith('.json')).sort()) {
+    out.push({ file: join(dir, name), request: JSON.parse(await readFile(join(dir, name), 'utf8')) as HoldRequest });
+  }
+  return out;
+}
+
+/** The CLI side: a request file, written whole (write-then-rename), named so requests apply in order. */
+export async function writeHoldRequest(l: Layout, request: HoldRequest): Promise<string> {
+  const dir = holdPaths(l).requests;
+  await mkdir(dir, { recursive: true, mode: 0o750 });
+  const file = join(dir, `${Date.now().toString().padStart(15, '0')}-${randomBytes(4).toString('hex')}.json`);
+  await writeFileDurable(file, `${JSON.stringify(request)}\n`, 0o640);
+  return file;
+}
+
+export const newHoldId = () => `hold-${new Date().toISOString().slice(0, 10)}-${randomBytes(3).toString('hex')}`;
+
+/** Checks a hold request's criteria: at least one, and times that parse. */
+export function checkHold(h: Partial<Hold>): void {
+  if (h.stream === undefined && h.from === undefined && h.to === undefined && h.correlation_id === undefined && h.tenant_id === undefined) {
+    throw new SealogError(ErrorCode.USAGE, 'a hold needs at least one of --stream, --from, --to, --correlation-id, --tenant');
+  }
+  for (const k of ['from', 'to'] as const) {
+    if (h[k] !== undefined && Number.isNaN(Date.parse(h[k]!))) throw new SealogError(ErrorCode.USAGE, `--${k} ${JSON.stringify(h[k])} is not an ISO 8601 time`);
+  }
+  if (!h.reason) throw new SealogError(ErrorCode.USAGE, '--reason is required: holds and releases are audit records');
+}
+
+/**
+ * The daemon side: seals every pending request, then applies it. A crash between the
+ * two seals it again at the next pickup (the same hold id twice in the trail, never lost).
+ */
+export async function applyHoldRequests(l: Layout, seal: SealAudit, log: Logger): Promise<{ placed: number; released: number; active: Hold[] }> {
+  let active = await readActiveHolds(l);
+  let placed = 0;
+  let released = 0;
+  for (const { file, request } of await readHoldRequests(l)) {
+    const { op, ...fields } = request;
+    const known = active.find((h) => h.id === request.id);
+    if (op === 'hold' && !known) {
+      const seq = await seal('sealog.hold.placed', fields as unknown as JsonObject);
+      active = [...active, { ...(fields as Hold), placed_seq: seq }];
+      placed++;
+      log.info({ hold: request.id, seq }, 'legal hold placed');
+    } else if (op === 'release' && known) {
+      const seq = await seal('sealog.hold.released', { ...fields, hold: known } as unknown as JsonObject);
+      active = active.filter((h) => h.id !== request.id);
+      released++;
+      log.info({ hold: request.id, seq }, 'legal hold released');
+    } else {
+      log.warn({ hold: request.id, op }, op === 'hold' ? 'a hold with this id is already active: request ignored' : 'no active hold with this id: release ignored');
+    }
+    await writeFileDurable(holdPaths(l).active, `${JSON.stringify({ holds: active }, null, 2)}\n`, 0o640);
+    await unlink(file);
+  }
+  return { placed, released, active };
+}

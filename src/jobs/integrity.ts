@@ -1,0 +1,133 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { Logger } from '../log.js';
+import type { Status } from '../status.js';
+import { writeFileDurable } from '../store/fsutil.js';
+import { listSegments, manifestName, type Layout } from '../store/layout.js';
+import type { Finding, Verdict } from '../verify/verifier.js';
+import type { SealAudit } from './auditRecord.js';
+import type { VerifyRequest } from './verifyWorker.js';
+
+export interface IntegrityOptions {
+  layout: Layout;
+  /** The verifier keys the sweep trusts (the daemon's own public key, and any it rotated from). */
+  keys(): Promise<string[]>;
+  origin: string;
+  frameCap: number;
+  /** Old segments re-read by each incremental sweep, in rotation. */
+  sampleSegments: number;
+  openSegment(): number | undefined;
+  seal: SealAudit;
+  status: Status;
+  log: Logger;
+}
+
+interface SweepState {
+  /** Every closed segment up to here passed an incremental or full sweep. */
+  through_segment: number;
+  /** Where the rotating sample of old segments goes on. */
+  sample_cursor: number;
+}
+
+export interface SweepResult {
+  mode: 'incremental' | 'full';
+  ok: boolean;
+  /** How many closed segments were read, and the range they span. */
+  segments: number;
+  first_segment?: number;
+  last_segment?: number;
+  records: number;
+  ms: number;
+  failure?: Finding;
+}
+
+export const SWEEP_TYPE = 'sealog.integrity.sweep';
+
+/** The exact finding, as the health reason and the error log give it. */
+export function describeFinding(f: Finding): string {
+  const where = [f.seq !== undefined && `seq ${f.seq}`, f.segment && `segment ${f.segment}`, f.offset !== undefined && `byte ${f.offset}`, f.file && `file ${f.file}`].filter(Boolean).join(', ');
+  return `${f.code}: ${f.message}${where ? ` (at ${where})` : ''}`;
+}
+
+/**
+ * The integrity sweep: the closed segments, re-verified by the verifier of `sealog
+ * verify` (partial mode: the segments not chosen are crossed through their signed
+ * manifests), in a worker thread. Incremental: segments new since the last sweep
+ * plus a rotating sample of old ones; full: all of them. Each result is sealed as
+ * an audit record; damage turns the daemon unhealthy until a full sweep passes.
+ */
+export function integritySweep(o: IntegrityOptions): (mode: 'incremental' | 'full', signal: AbortSignal) => Promise<SweepResult | { skipped: string }> {
+  let last: SweepResult | undefined;
+  o.status.section('integrity', () => last && { ...last, failure: last.failure && describeFinding(last.failure) });
+  return async (mode, signal) => {
+    const started = Date.now();
+    const state = await loadState(o.layout);
+    const open = o.openSegment();
+    const closed: number[] = [];
+    for (const { n } of await listSegments(o.layout)) {
+      if (n === open) continue;
+      if (await readFile(join(o.layout.segments, manifestName(n))).then(() => true, () => false)) closed.push(n);
+    }
+    if (!closed.length) return { skipped: 'no closed segments yet' };
+    const through = closed[closed.length - 1]!;
+    let check: number[];
+    let sampleCursor = state.sample_cursor;
+    if (mode === 'full') check = closed;
+    else {
+      const fresh = closed.filter((n) => n > state.through_segment);
+      const old = closed.filter((n) => n <= state.through_segment);
+      const sample: number[] = [];
+      for (let i = 0; i < Math.min(o.sampleSegments, old.length); i++) {
+        const next = old.find((n) => n >= sampleCursor) ?? old[0]!;
+        sample.push(next);
+        sampleCursor = next + 1;
+      }
+      check = [...new Set([...sample, ...fresh])].sort((a, b) => a - b);
+    }
+    const outcome = await runVerifier({ data: o.layout.data, keys: await o.keys(), origin: o.origin, frameCap: o.frameCap, check, throughSegment: through }, signal);
+    if ('error' in outcome) {
+      // Retention removed a segment under the sweep: not damage; the next sweep sees the new state.
+      if (outcome.code === 'ENOENT') return { skipped: `a segment went away during the sweep (retention): ${outcome.error}` };
+      throw new Error(outcome.error);
+    }
+    const v = outcome.verdict;
+    const result: SweepResult = { mode, ok: v.ok, segments: check.length, first_segment: check[0], last_segment: check[check.length - 1], records: v.records, ms: Date.now() - started, ...(v.failure && { failure: v.failure }) };
+    last = result;
+    const event = { action: 'integrity.sweep', mode, ok: v.ok, segments_checked: check.length, first_segment: check[0] ?? null, last_segment: check[check.length - 1] ?? null, through_segment: through, records: v.records, ms: result.ms };
+    if (v.failure) {
+      const finding = describeFinding(v.failure);
+      o.status.setHealth('integrity', 'unhealthy', finding);
+      o.log.error({ finding: v.failure, mode }, `integrity sweep found damage: ${finding}`);
+      await o.seal(SWEEP_TYPE, { ...event, failure: { ...v.failure } }, 'error');
+      // The state stays where it was: the next incremental sweep reads the same segments again.
+      return result;
+    }
+    await o.seal(SWEEP_TYPE, event);
+    if (mode === 'full') o.status.setHealth('integrity', 'ok');
+    await writeFileDurable(o.layout.integrityState, `${JSON.stringify({ through_segment: Math.max(through, state.through_segment), sample_cursor: sampleCursor })}\n`, 0o640);
+    return result;
+  };
+}
+
+async function loadState(l: Layout): Promise<SweepState> {
+  try {
+    return JSON.parse(await readFile(l.integrityState, 'utf8')) as SweepState;
+  } catch {
+    return { through_segment: 0, sample_cursor: 0 };
+  }
+}
+
+function runVerifier(req: VerifyRequest, signal: AbortSignal): Promise<{ verdict: Verdict } | { error: string; code?: string }> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(new URL('./verifyWorker.js', import.meta.url), { workerData: req });
+    const onAbort = () => void worker.terminate();
+    signal.addEventListener('abort', onAbort, { once: true });
+    worker.once('message', (m: { verdict: Verdict } | { error: string; code?: string }) => resolve(m));
+    worker.once('error', reject);
+    worker.once('exit', (code) => {
+      signal.removeEventListener('abort', onAbort);
+      reject(new Error(signal.aborted ? 'sweep stopped: the daemon is stopping' : `verifier worker exited with code ${code}`));
+    });
+  });
+}

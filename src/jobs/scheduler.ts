@@ -1,0 +1,97 @@
+import cron, { type ScheduledTask } from 'node-cron';
+import type { Logger } from '../log.js';
+import type { Status } from '../status.js';
+
+export interface Job {
+  name: string;
+  /** node-cron expression (six fields: the first is seconds), matched in UTC. */
+  schedule: string;
+  /** Jobs that share a lock never run at the same time (the two integrity sweeps). Default: the name. */
+  lock?: string;
+  /** One run; `signal` aborts when the daemon stops. The result is logged and shown in status. */
+  run(signal: AbortSignal): Promise<unknown>;
+}
+
+interface JobFigures {
+  schedule: string;
+  runs: number;
+  /** Ticks that came while this job (or one sharing its lock) still ran: skipped, never stacked. */
+  skipped: number;
+  failed: number;
+  running: boolean;
+  last_started?: string;
+  last_finished?: string;
+  last_error?: string;
+  last_result?: unknown;
+}
+
+/**
+ * The daemon's cron jobs: node-cron ticks, in UTC, one run at a time per lock.
+ * A tick that finds its job still running is skipped and counted. stop() ends
+ * the schedules, aborts what runs and waits for it, so the daemon's last
+ * checkpoint comes after the jobs' last records.
+ */
+export class Jobs {
+  private readonly tasks: ScheduledTask[] = [];
+  private readonly running = new Map<string, Promise<void>>();
+  private readonly figures: Record<string, JobFigures> = {};
+  private readonly abort = new AbortController();
+
+  constructor(private readonly log: Logger, private readonly status: Status) {
+    status.section('jobs', () => structuredClone(this.figures));
+  }
+
+  add(job: Job): void {
+    if (!cron.validate(job.schedule)) throw new Error(`job ${job.name}: invalid cron expression ${JSON.stringify(job.schedule)}`);
+    this.figures[job.name] = { schedule: job.schedule, runs: 0, skipped: 0, failed: 0, running: false };
+    const logger = {
+      info: (m: string) => this.log.debug({ job: job.name }, m),
+      warn: (m: string) => this.log.warn({ job: job.name }, m),
+      error: (m: string | Error) => this.log.error({ job: job.name, err: m }, 'scheduler error'),
+      debug: (m: string | Error) => this.log.debug({ job: job.name }, String(m)),
+    };
+    this.tasks.push(cron.schedule(job.schedule, () => this.tick(job), { timezone: 'Etc/UTC', name: job.name, logger, suppressMissedWarning: true }));
+  }
+
+  /** Runs the job now unless it (or its lock) is busy; resolves when this run ends. */
+  tick(job: Job): Promise<void> {
+    const f = this.figures[job.name]!;
+    const lock = job.lock ?? job.name;
+    if (this.abort.signal.aborted) return Promise.resolve();
+    if (this.running.has(lock)) {
+      f.skipped++;
+      this.log.info({ job: job.name, skipped: f.skipped }, 'job still running at its next tick: tick skipped');
+      return Promise.resolve();
+    }
+    f.running = true;
+    f.last_started = new Date().toISOString();
+    const run = (async () => {
+      try {
+        f.last_result = await job.run(this.abort.signal);
+        f.runs++;
+        f.last_error = undefined;
+        this.status.setHealth(`job:${job.name}`, 'ok');
+        this.log.debug({ job: job.name, result: f.last_result }, 'job done');
+      } catch (err) {
+        f.failed++;
+        f.last_error = (err as Error).message;
+        if (!this.abort.signal.aborted) {
+          this.log.error({ job: job.name, err }, 'job failed');
+          this.status.setHealth(`job:${job.name}`, 'degraded', `last run failed: ${f.last_error}`);
+        }
+      } finally {
+        f.running = false;
+        f.last_finished = new Date().toISOString();
+        this.running.delete(lock);
+      }
+    })();
+    this.running.set(lock, run);
+    return run;
+  }
+
+  async stop(): Promise<void> {
+    for (const t of this.tasks) await t.destroy();
+    this.abort.abort();
+    await Promise.all(this.running.values());
+  }
+}

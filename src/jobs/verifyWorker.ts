@@ -1,0 +1,42 @@
+import { setPriority } from 'node:os';
+import { parentPort, workerData } from 'node:worker_threads';
+import { parseVerifierKey } from '../crypto/keys.js';
+import { verifyLog } from '../verify/verifier.js';
+
+/**
+ * `sealog verify`'s own verifier, in a worker thread at the lowest CPU priority, so
+ * that hashing a whole log neither holds up the daemon's event loop nor takes a
+ * core from ingest when ingest needs it.
+ */
+export interface VerifyRequest {
+  data: string;
+  keys: string[];
+  origin: string;
+  frameCap: number;
+  /** Segment numbers to read; the others up to throughSegment are crossed through their manifests. */
+  check: number[] | 'all';
+  throughSegment: number;
+}
+
+const req = workerData as VerifyRequest;
+// On Linux a nice value is per thread: this one yields the CPU to ingest (the main thread).
+try {
+  setPriority(19);
+} catch {
+  // not permitted or not supported: the sweep just runs at the daemon's priority
+}
+const check = req.check === 'all' ? undefined : new Set(req.check);
+try {
+  const verdict = await verifyLog({
+    data: req.data,
+    keys: req.keys.map(parseVerifierKey),
+    keyPinned: true,
+    origin: req.origin,
+    strict: false,
+    frameCap: req.frameCap,
+    partial: { check: (n) => !check || check.has(n), throughSegment: req.throughSegment },
+  });
+  parentPort!.postMessage({ verdict });
+} catch (err) {
+  parentPort!.postMessage({ error: (err as Error).message, code: (err as NodeJS.ErrnoException).code });
+}
