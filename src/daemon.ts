@@ -115,7 +115,7 @@ export async function startDaemon(cfg: Config, log: Logger): Promise<Daemon> {
     await socket.listen();
     let spool: SpoolSource | undefined;
     try {
-      if (cfg.spool.enabled) spool = await startSpool(cfg, l, ingest, log);
+      if (cfg.spool.enabled) spool = await startSpool(cfg, l, ingest, () => store.progress.durableThrough, log);
     } catch (err) {
       await socket.stop();
       throw err;
@@ -143,7 +143,7 @@ export async function startDaemon(cfg: Config, log: Logger): Promise<Daemon> {
         await control.stop();
         try {
           await done;
-          await spool?.saveProgress();
+          await spool?.saveProgress(true);
         } finally {
           socket.finish();
           await releaseLock();
@@ -197,7 +197,7 @@ function startJobs(cfg: Config, l: Layout, store: SegmentStore, seal: SealAudit,
 }
 
 /** Rebuilds spool progress from its cache and the log after it, then starts watching. */
-async function startSpool(cfg: Config, l: Layout, ingest: Ingest, log: Logger): Promise<SpoolSource> {
+async function startSpool(cfg: Config, l: Layout, ingest: Ingest, durableThrough: () => number, log: Logger): Promise<SpoolSource> {
   const progress = new SpoolProgress(l.spoolState, l.spoolDone);
   await progress.load();
   for await (const r of recordsFrom(l, progress.throughSeq + 1, cfg.limits.max_frame_bytes)) {
@@ -206,7 +206,7 @@ async function startSpool(cfg: Config, l: Layout, ingest: Ingest, log: Logger): 
     progress.advance(r.seq);
   }
   const spool = new SpoolSource(
-    { dir: cfg.spool.dir, stabilityMs: cfg.spool.stability_ms, onDone: cfg.spool.on_done, duplicates: cfg.spool.duplicates, maxLineBytes: cfg.socket.max_line_bytes, parallelFiles: cfg.spool.parallel_files },
+    { dir: cfg.spool.dir, stabilityMs: cfg.spool.stability_ms, onDone: cfg.spool.on_done, duplicates: cfg.spool.duplicates, maxLineBytes: cfg.socket.max_line_bytes, parallelFiles: cfg.spool.parallel_files, durableThrough },
     ingest,
     progress,
     log,

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, chmodSync, chownSync, existsSync, mkdirSync, readdirSync, renameSync, statSync, symlinkSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, symlinkSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { harness, readRecords, verify, waitUntil } from './helpers/daemon.js';
+import { cli, harness, readRecords, verify, waitUntil } from './helpers/daemon.js';
 
 const h = harness();
 async function setup(yaml = '') {
@@ -179,6 +179,16 @@ test('a very large file streams in bounded memory', async () => {
   assert.equal(await d.stop(), 0);
   assert.ok(hwm < 250 * 1024 * 1024, `peak RSS ${(hwm / 2 ** 20).toFixed(0)} MiB while ingesting a ${(size / 2 ** 20).toFixed(0)} MiB file`);
   assert.equal(verify(t).records, 5000 + 1);
+});
+
+test('a clean stop leaves the progress cache at the end of the log, even with no spool traffic: the next start replays nothing', async () => {
+  const { t, start } = await setup();
+  const d = await start();
+  const sent = cli(['send', '--socket', t.socket, '--ack'], lines('sock', 50));
+  assert.equal(sent.code, 0, sent.stderr);
+  assert.equal(await d.stop(), 0);
+  const last = readRecords(t).at(-1)!.seq as number;
+  assert.equal(JSON.parse(readFileSync(join(t.data, 'spool-state.json'), 'utf8')).seq, last);
 });
 
 test('SIGTERM in the middle of a file: what was read commits, the rest resumes after restart, no failure recorded', async () => {

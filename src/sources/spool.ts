@@ -18,6 +18,8 @@ export interface SpoolOptions {
   maxLineBytes: number;
   /** Files read at once: bounds open descriptors, and hides per-file I/O latency for many small files. */
   parallelFiles: number;
+  /** The seq through which every record is durable and applied to the progress (the store's). */
+  durableThrough(): number;
 }
 
 // What can go wrong with a dropped file; each becomes a sealed `sealog.spool.failed`
@@ -35,6 +37,8 @@ export const SpoolCode = {
 const READY = /\.jsonl$/;
 const TMP = /\.jsonl\.tmp$/;
 const CHUNK = 64 * 1024;
+// At most this many records are replayed at start for spool progress (plus those since the last save).
+const REPLAY_BOUND = 100_000;
 // A periodic rescan catches what the watcher may miss (an overflowing inotify queue when thousands of files land at once).
 const RESCAN_MS = 5000;
 const PROGRESS_EVERY = 64 * 1024 * 1024;
@@ -113,7 +117,12 @@ export class SpoolSource {
     for (const name of this.renamed) if (!present.has(`${name}.tmp`) && !present.has(name)) this.renamed.delete(name);
   }
 
-  saveProgress(): Promise<void> {
+  saveProgress(final = false): Promise<void> {
+    // Records from other sources hold no spool progress, but the cache may pass them, so the
+    // next start replays only what came after. Passing them is worth a save (two fsyncs) only
+    // at stop or when the replay would grow long, not every second under socket load.
+    const through = this.opts.durableThrough();
+    if (final || through - this.progress.throughSeq >= REPLAY_BOUND) this.progress.advance(through);
     return this.progress.save();
   }
 

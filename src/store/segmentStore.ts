@@ -56,6 +56,7 @@ export class SegmentStore {
   private lastCheckpointAt = Date.now();
   private lastCommitAt = 0;
   private checkpointWrittenAt = 0;
+  private durableThrough: number;
   private syncTimer: NodeJS.Timeout | undefined;
   private ckptTimer: NodeJS.Timeout | undefined;
   private failed: Error | undefined;
@@ -66,6 +67,7 @@ export class SegmentStore {
   constructor(private readonly opts: StoreOptions, private readonly state: StoreState, lastCheckpointSize: number) {
     this.lastCheckpointSize = lastCheckpointSize;
     this.signer = opts.signer;
+    this.durableThrough = state.tree.size - 1;
     if (opts.fsync.mode === 'interval') this.syncTimer = setInterval(() => this.enqueue(() => this.sync()), opts.fsync.intervalMs).unref();
     this.ckptTimer = setInterval(() => {
       // While a write waits for space, one queued timed checkpoint is enough.
@@ -81,9 +83,12 @@ export class SegmentStore {
   get treeSize(): number {
     return this.state.tree.size;
   }
-  /** When records last became durable and the newest checkpoint (ms since epoch; 0 if never in this run). */
-  get progress(): { lastCommitAt: number; lastCheckpointAt: number; checkpointSize: number } {
-    return { lastCommitAt: this.lastCommitAt, lastCheckpointAt: this.checkpointWrittenAt, checkpointSize: this.lastCheckpointSize };
+  /**
+   * When records last became durable and the newest checkpoint (ms since epoch; 0 if never in this run),
+   * and the seq through which every record is durable and its onCommit has run.
+   */
+  get progress(): { lastCommitAt: number; lastCheckpointAt: number; checkpointSize: number; durableThrough: number } {
+    return { lastCommitAt: this.lastCommitAt, lastCheckpointAt: this.checkpointWrittenAt, checkpointSize: this.lastCheckpointSize, durableThrough: this.durableThrough };
   }
   get segment(): { n: number; bytes: number; openedAt: number } | undefined {
     return this.seg && { n: this.seg.n, bytes: this.seg.bytes, openedAt: this.seg.openedAt };
@@ -160,8 +165,12 @@ export class SegmentStore {
   private release(): void {
     const done = this.undurable;
     this.undurable = [];
-    if (done.length) this.lastCommitAt = Date.now();
     for (const records of done) this.opts.onCommit(records);
+    if (done.length) {
+      this.lastCommitAt = Date.now();
+      const last = done[done.length - 1]!;
+      this.durableThrough = last[last.length - 1]!.seq;
+    }
   }
 
   private async maybeCheckpoint(timed: boolean): Promise<void> {
