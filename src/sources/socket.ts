@@ -2,6 +2,7 @@ import { chmod, lstat, unlink } from 'node:fs/promises';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { ErrorCode, RejectCode, SealogError } from '../errors.js';
+import type { PeerCred } from '../native.js';
 import type { AckTarget, RawLine, Source } from '../types.js';
 import type { Ingest } from './ingest.js';
 import { isBlank, LineSplitter } from './lineSplitter.js';
@@ -12,6 +13,10 @@ export interface SocketOptions {
   maxLineBytes: number;
   /** Unread acks a client may pile up before its own reads pause. */
   ackBufferBytes: number;
+  /** The kernel's credentials of a connection's sender (SO_PEERCRED), when the native addon is loaded. */
+  peerCred?: (fd: number) => PeerCred;
+  /** A listening socket inherited from systemd (socket activation) instead of binding `path`. */
+  listenFd?: number;
 }
 
 const HANDSHAKE_PREFIX = Buffer.from('{"$sealog"');
@@ -35,29 +40,48 @@ export class SocketSource {
   constructor(private readonly opts: SocketOptions, private readonly ingest: Ingest, private readonly log: Logger) {}
 
   async listen(): Promise<void> {
-    await removeStaleSocket(this.opts.path);
     const server = createServer({ allowHalfOpen: true }, (sock) => {
-      const c = new Connection(this.nextConn++, sock, this);
+      const c = new Connection(this.nextConn++, sock, this, this.peerOf(sock));
       this.conns.add(c);
       this.counts.connections++;
       sock.once('close', () => this.conns.delete(c));
     });
-    // Create the socket file with no access beyond the intended mode, then set that mode exactly.
-    const old = process.umask(0o177);
-    try {
-      await new Promise<void>((resolve, reject) => {
+    const listening = (target: string | { fd: number }) =>
+      new Promise<void>((resolve, reject) => {
         server.once('error', reject);
-        server.listen(this.opts.path, () => {
+        server.listen(target, () => {
           server.off('error', reject);
           resolve();
         });
       });
-    } finally {
-      process.umask(old);
+    if (this.opts.listenFd !== undefined) {
+      // Socket activation: systemd created, bound and owns the socket (path, mode, owner: sealog.socket).
+      await listening({ fd: this.opts.listenFd });
+    } else {
+      await removeStaleSocket(this.opts.path);
+      // Create the socket file with no access beyond the intended mode, then set that mode exactly.
+      const old = process.umask(0o177);
+      try {
+        await listening(this.opts.path);
+      } finally {
+        process.umask(old);
+      }
+      await chmod(this.opts.path, this.opts.mode);
     }
-    await chmod(this.opts.path, this.opts.mode);
     server.on('error', (err) => this.log.error({ err }, 'socket server error'));
     this.server = server;
+  }
+
+  /** Asked once per connection, at accept: the kernel's answer, which nothing the client sends can change. */
+  private peerOf(sock: Socket): PeerCred | undefined {
+    if (!this.opts.peerCred) return undefined;
+    const fd = (sock as unknown as { _handle?: { fd?: number } })._handle?.fd;
+    try {
+      return typeof fd === 'number' && fd >= 0 ? this.opts.peerCred(fd) : undefined;
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'cannot read the sender credentials of a connection');
+      return undefined;
+    }
   }
 
   /** Stops accepting and reading; lines already framed stay in the pipeline. */
@@ -103,7 +127,7 @@ class Connection implements AckTarget {
   private stopped = false;
   private pausedFor = new Set<string>();
 
-  constructor(readonly id: number, private readonly sock: Socket, private readonly src: SocketSource) {
+  constructor(readonly id: number, private readonly sock: Socket, private readonly src: SocketSource, private readonly peer: PeerCred | undefined) {
     this.splitter = new LineSplitter(src.options.maxLineBytes);
     sock.on('data', (chunk: Buffer) => {
       if (this.stopped) return;
@@ -136,7 +160,7 @@ class Connection implements AckTarget {
   }
 
   private source(line: number): Source {
-    return { kind: 'socket', conn: this.id, line };
+    return this.peer ? { kind: 'socket', conn: this.id, line, peer: this.peer } : { kind: 'socket', conn: this.id, line };
   }
 
   private submit(raw: RawLine): void {
