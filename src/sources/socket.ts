@@ -89,9 +89,10 @@ export class SocketSource {
     const server = this.server;
     this.server = undefined;
     for (const c of this.conns) c.stopReading();
-    if (server) {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    }
+    // Stop listening now, without waiting for server.close's callback: that waits for every
+    // connection to close, and a client still connected (idle, or waiting for acks that only
+    // the drain after this commits) would hold the stop forever. finish() ends them.
+    server?.close();
   }
 
   /** After the pipeline has drained: every connection gets its last acks and an end. */
@@ -205,7 +206,8 @@ class Connection implements AckTarget {
   }
 
   endAfterAcks(): void {
-    if (this.sock.writable) this.sock.end();
+    // Reads are paused, so the client's own end would never be seen: close once the last acks are out.
+    if (this.sock.writable) this.sock.end(() => this.sock.destroy());
     else this.sock.destroy();
   }
 }
