@@ -5,6 +5,7 @@ const commands: Record<string, () => Promise<{ run(argv: string[]): Promise<numb
   send: () => import('./send.js'),
   verify: () => import('./verify.js'),
   keygen: () => import('./keygen.js'),
+  validate: () => import('./validate.js'),
 };
 
 const usage = `sealog: a tamper-evident, append-only, compressed audit trail for NDJSON event streams
@@ -14,7 +15,8 @@ usage: sealog <command> [options]     (sealog <command> --help for each)
   start    run the daemon (socket in, sealed LZ4 segments out)
   send     send NDJSON lines to the daemon, optionally waiting for durable acks
   verify   check a log offline against a pinned public key
-  keygen   create the signing and HMAC keys`;
+  keygen   create the signing and HMAC keys
+  validate check a configuration file without starting (systemd ExecStartPre)`;
 
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;

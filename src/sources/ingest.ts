@@ -9,6 +9,8 @@ import type { RawLine } from '../types.js';
 export class Ingest {
   private waiting: (() => void)[] = [];
   private ended = false;
+  /** Lines written so far; each becomes exactly one record. */
+  accepted = 0;
 
   constructor(private readonly input: Writable) {
     input.on('drain', () => {
@@ -20,6 +22,7 @@ export class Ingest {
 
   write(line: RawLine): boolean {
     if (this.ended) throw new Error('ingest is closed');
+    this.accepted++;
     return this.input.write(line);
   }
 

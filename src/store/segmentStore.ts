@@ -52,6 +52,8 @@ export class SegmentStore {
   private lastCheckpointSize: number;
   private lastCheckpointAt = Date.now();
   private lastCommitAt = 0;
+  /** Records made durable in this run. */
+  committedRecords = 0;
   private syncTimer: NodeJS.Timeout | undefined;
   private ckptTimer: NodeJS.Timeout | undefined;
   private failed: Error | undefined;
@@ -133,7 +135,10 @@ export class SegmentStore {
     const done = this.undurable;
     this.undurable = [];
     if (done.length) this.lastCommitAt = Date.now();
-    for (const records of done) this.opts.onCommit(records);
+    for (const records of done) {
+      this.committedRecords += records.length;
+      this.opts.onCommit(records);
+    }
   }
 
   private async maybeCheckpoint(timed: boolean): Promise<void> {
