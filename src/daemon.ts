@@ -127,7 +127,7 @@ export async function startDaemon(cfg: Config, log: Logger): Promise<Daemon> {
     });
     const reloader = new Reloader(cfg, (next, changed) => {
       // Build whatever can fail first; the returned swap cannot.
-      const nextClassify = changed.some((k) => k.startsWith('classify.')) ? classifierFor(next) : classify;
+      const nextClassify = classifierFor(next); // always: the schema files may have changed on disk
       const nextSanitize = changed.some((k) => k.startsWith('sanitize.')) ? sanitizerFor(next) : sanitize;
       return () => {
         classify = nextClassify;

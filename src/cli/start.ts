@@ -15,8 +15,9 @@ checkpoint, exit 0. Exit 1 on a fatal error (invalid config, fsync failure).
 
 SIGHUP: read the config file again. An invalid file is refused (every problem
 logged) and the running configuration stays in force. A valid one applies
-log.level, classify.*, batch.* and sanitize.* at once; any other changed
-setting is logged by name and takes effect only after a restart.
+log.level, classify.* (the schema files are read again too), batch.* and
+sanitize.* at once; any other changed setting is logged by name and takes
+effect only after a restart.
 
 Under systemd: Type=notify ($NOTIFY_SOCKET: READY, STATUS, STOPPING, WATCHDOG
 while commits progress) and socket activation ($LISTEN_FDS: the socket on fd 3).`;

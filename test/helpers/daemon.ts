@@ -39,11 +39,17 @@ export interface Running {
 /** How to run the daemon: as another user, with extra environment, or from another copy of the program. */
 export type StartAs = Pick<SpawnOptions, 'uid' | 'gid' | 'env'> & { bin?: string };
 
-/** Starts `sealog start` with a YAML config (deep-merged over the test defaults) and waits until it is ready. */
-export async function startDaemon(t: Tmp, yaml = '', { bin = BIN, ...as }: StartAs = {}): Promise<Running> {
+/** Writes the test's config file (t.dir/sealog.yaml): YAML deep-merged over the test defaults. Returns its path. */
+export function writeConfig(t: Tmp, yaml = ''): string {
   const cfg = join(t.dir, 'sealog.yaml');
   const base = { data_dir: t.data, socket: { path: t.socket }, spool: { dir: join(t.dir, 'spool') }, log: { level: 'info' } };
   writeFileSync(cfg, stringifyYaml(merge(base, (parseYaml(yaml) ?? {}) as Record<string, unknown>)));
+  return cfg;
+}
+
+/** Starts `sealog start` with a YAML config (deep-merged over the test defaults) and waits until it is ready. */
+export async function startDaemon(t: Tmp, yaml = '', { bin = BIN, ...as }: StartAs = {}): Promise<Running> {
+  const cfg = writeConfig(t, yaml);
   const proc = spawn(process.execPath, [bin, 'start', '--config', cfg], { stdio: ['ignore', 'ignore', 'pipe'], ...as });
   let err = '';
   proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));

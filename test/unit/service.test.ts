@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { pino } from 'pino';
 import { loadConfig } from '../../src/config.js';
 import { takeActivatedFd } from '../../src/service/activation.js';
 import { mayPing, notifyEnv } from '../../src/service/notify.js';
-import { changedSettings } from '../../src/service/reload.js';
+import { changedSettings, Reloader } from '../../src/service/reload.js';
 
 test('watchdog: a ping is withheld only when records pending at the last tick are still pending with no commit since', () => {
   const idle = { pending: 0, lastCommitAt: 5 };
@@ -37,4 +38,28 @@ test('reload: changed settings are named by their dotted path; rules compare as 
   b.classify.rules = [{ match: { type: 'x' }, set: { stream: 'audit' } }];
   assert.deepEqual(changedSettings(a, b).sort(), ['classify.rules', 'log.level', 'socket.path']);
   assert.deepEqual(changedSettings(a, structuredClone(a)), []);
+});
+
+test('reload is all or nothing and counted: a failing prepare swaps nothing and keeps the old config', () => {
+  const log = pino({ level: 'silent' });
+  const cfg = loadConfig(undefined);
+  let swapped = 0;
+  const r = new Reloader(cfg, (next) => {
+    if (next.batch.max_records === 13) throw new Error('schemas did not load');
+    return () => swapped++;
+  }, log);
+  const failing = structuredClone(cfg) as any;
+  failing.batch.max_records = 13;
+  assert.equal(r.reload(() => failing).ok, false);
+  assert.equal(swapped, 0);
+  assert.equal(r.reload(() => { throw new Error('invalid configuration'); }).error, 'invalid configuration');
+  const next = structuredClone(cfg) as any;
+  next.batch.max_records = 14;
+  next.data_dir = '/elsewhere';
+  const ok = r.reload(() => next);
+  assert.deepEqual([ok.ok, ok.applied, ok.needsRestart, swapped], [true, ['batch.max_records'], ['data_dir'], 1]);
+  // data_dir stays as it was: a second reload of the same file names it again.
+  assert.deepEqual(r.reload(() => next).needsRestart, ['data_dir']);
+  assert.equal(r.status.count, 4);
+  assert.equal(r.status.last!.ok, true);
 });
