@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { client, harness, ROOT, verify, waitUntil } from './helpers/daemon.js';
+import { client, harness, ROOT, verify, waitUntil, type Running } from './helpers/daemon.js';
 
 const { fresh, start } = harness();
 const listeners: { kill(): void }[] = [];
@@ -82,4 +83,52 @@ test('records accepted and not committed stop the watchdog pings; the stop still
   await c.waitFor(() => c.committed === 3, 'the stop commits what was accepted');
   await c.end();
   assert.equal(verify(t, ['--strict']).exit, 0);
+});
+
+const run = (cmd: string, ...args: string[]) => {
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr || r.error?.message}`);
+};
+const canMount = process.getuid?.() === 0 && ['mkfs.ext4', 'fsfreeze', 'mount'].every((c) => spawnSync('sh', ['-c', `command -v ${c}`]).status === 0);
+
+test('a real stall (the data filesystem frozen by fsfreeze) stops the watchdog pings; they resume when it thaws, nothing lost', { skip: !canMount && 'needs root, mkfs.ext4, mount -o loop and fsfreeze' }, async () => {
+  const t0 = fresh();
+  const mnt = join(t0.dir, 'mnt');
+  const img = join(t0.dir, 'fs.img');
+  run('truncate', '-s', '64M', img);
+  run('mkfs.ext4', '-q', '-F', img);
+  mkdirSync(mnt);
+  run('mount', '-o', 'loop', img, mnt);
+  const t = { ...t0, data: join(mnt, 'data'), pub: join(mnt, 'data/keys/signing.pub') };
+  let d: Running | undefined;
+  try {
+    const notify = join(t.dir, 'notify.sock');
+    const l = await notifyListener(notify);
+    d = await start(t, `data_dir: ${t.data}\n`, { env: { ...process.env, NOTIFY_SOCKET: notify, WATCHDOG_USEC: '400000' } });
+    await waitUntil(() => l.messages.filter((m) => has(m, 'WATCHDOG=1')).length >= 2, 'pings while idle');
+    const c = await client(t.socket);
+    await c.send(['{"n":1}']);
+    await c.waitFor(() => c.committed === 1, 'a commit before the freeze');
+
+    run('fsfreeze', '-f', mnt); // writes and fsyncs now block in the kernel; the event loop runs on
+    await c.send(['{"n":2}', '{"n":3}', '{"n":4}']);
+    await waitUntil(() => d!.stderr().includes('pipeline stuck'), 'the stall to be noticed', 30000);
+    const from = l.messages.length;
+    await waitUntil(() => l.messages.length >= from + 5, 'five more ticks');
+    assert.deepEqual(l.messages.slice(from).filter((m) => has(m, 'WATCHDOG=1')), [], 'no ping while stuck');
+    assert.equal(c.committed, 1);
+
+    run('fsfreeze', '-u', mnt);
+    await c.waitFor(() => c.committed === 4, 'the held records commit after the thaw');
+    await waitUntil(() => d!.stderr().includes('watchdog pings resume'), 'pings to resume');
+    const thawed = l.messages.length;
+    await waitUntil(() => l.messages.slice(thawed).some((m) => has(m, 'WATCHDOG=1')), 'a ping after the thaw');
+    await c.end();
+    assert.equal(await d.stop(), 0);
+    assert.equal(verify(t, ['--strict']).exit, 0);
+  } finally {
+    spawnSync('fsfreeze', ['-u', mnt]); // never leave it frozen, whatever failed
+    if (d && d.proc.exitCode === null && d.proc.signalCode === null) await d.kill();
+    spawnSync('umount', [mnt]);
+  }
 });
