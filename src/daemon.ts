@@ -180,6 +180,7 @@ function startNotifier(
     statusEveryMs: 5000,
     send,
     progress: counts,
+    onStall: (stuck) => status.setHealth('watchdog', stuck ? 'unhealthy' : 'ok', 'records pending and nothing committed for a watchdog interval; pings withheld'),
     status: () => {
       const c = counts();
       return `${status.health().level}; accepted ${c.accepted}, committed ${c.committed}, pending ${c.pending}`;

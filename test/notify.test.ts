@@ -116,13 +116,14 @@ test('a real stall (the data filesystem frozen by fsfreeze) stops the watchdog p
     const from = l.messages.length;
     await waitUntil(() => l.messages.length >= from + 5, 'five more ticks');
     assert.deepEqual(l.messages.slice(from).filter((m) => has(m, 'WATCHDOG=1')), [], 'no ping while stuck');
+    assert.ok(l.messages.slice(from).every((m) => has(m, 'STATUS=unhealthy;')), 'the health says so');
     assert.equal(c.committed, 1);
 
     run('fsfreeze', '-u', mnt);
     await c.waitFor(() => c.committed === 4, 'the held records commit after the thaw');
     await waitUntil(() => d!.stderr().includes('watchdog pings resume'), 'pings to resume');
     const thawed = l.messages.length;
-    await waitUntil(() => l.messages.slice(thawed).some((m) => has(m, 'WATCHDOG=1')), 'a ping after the thaw');
+    await waitUntil(() => l.messages.slice(thawed).some((m) => has(m, 'WATCHDOG=1') && has(m, 'STATUS=ok;')), 'a ping and health ok after the thaw');
     await c.end();
     assert.equal(await d.stop(), 0);
     assert.equal(verify(t, ['--strict']).exit, 0);

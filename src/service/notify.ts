@@ -17,6 +17,8 @@ export interface NotifierOptions {
   send(socket: string, message: string): void;
   status(): string;
   progress(): Progress;
+  /** Told when the pipeline is found stuck (pings withheld) and when it moves again. */
+  onStall?(stuck: boolean): void;
   log: Logger;
 }
 
@@ -44,6 +46,7 @@ export class Notifier {
   private timer: NodeJS.Timeout | undefined;
   private last: Progress = { pending: 0, lastCommitAt: 0 };
   private withheld = false;
+  private sendFailed = false;
   readonly counts = { pings: 0, withheld: 0 };
 
   constructor(private readonly opts: NotifierOptions) {}
@@ -71,11 +74,17 @@ export class Notifier {
     this.last = now;
     if (!ok) {
       this.counts.withheld++;
-      if (!this.withheld) this.opts.log.error({ pending: now.pending, lastCommitAt: now.lastCommitAt ? new Date(now.lastCommitAt).toISOString() : 'none in this run' }, 'pipeline stuck: records pending and nothing committed; withholding the watchdog ping');
+      if (!this.withheld) {
+        this.opts.log.error({ pending: now.pending, lastCommitAt: now.lastCommitAt ? new Date(now.lastCommitAt).toISOString() : 'none in this run' }, 'pipeline stuck: records pending and nothing committed; withholding the watchdog ping');
+        this.opts.onStall?.(true);
+      }
       this.withheld = true;
       return false;
     }
-    if (this.withheld) this.opts.log.warn({ pending: now.pending }, 'pipeline moving again; watchdog pings resume');
+    if (this.withheld) {
+      this.opts.log.warn({ pending: now.pending }, 'pipeline moving again; watchdog pings resume');
+      this.opts.onStall?.(false);
+    }
     this.withheld = false;
     this.counts.pings++;
     return true;
@@ -84,8 +93,11 @@ export class Notifier {
   private send(message: string): void {
     try {
       this.opts.send(this.opts.socket, message);
+      this.sendFailed = false;
     } catch (err) {
-      this.opts.log.warn({ err: (err as Error).message, socket: this.opts.socket }, 'cannot notify systemd');
+      // Once per failure streak: a notify socket that went away must not flood the log every tick.
+      if (!this.sendFailed) this.opts.log.warn({ err: (err as Error).message, socket: this.opts.socket }, 'cannot notify systemd');
+      this.sendFailed = true;
     }
   }
 }
