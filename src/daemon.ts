@@ -21,6 +21,10 @@ import { createClassifier } from './stages/classify.js';
 import { compress, compressStage } from './stages/compress.js';
 import { parse } from './stages/parse.js';
 import { createRedactor } from './redact/redactor.js';
+import { loadNative } from './native.js';
+import { takeActivatedFd } from './service/activation.js';
+import { Notifier, notifyEnv } from './service/notify.js';
+import { Reloader, type ReloadOutcome } from './service/reload.js';
 import { rotateSink } from './stages/rotate.js';
 import { createSanitizer } from './stages/sanitize.js';
 import { createSealer } from './stages/seal.js';
@@ -44,6 +48,8 @@ export interface Daemon {
   done: Promise<void>;
   /** Health and live figures, for `sealog status`, systemd and the jobs. */
   status: Status;
+  /** SIGHUP: `read` loads the config file again; an invalid one changes nothing. */
+  reload(read: () => Config): ReloadOutcome;
 }
 
 export async function startDaemon(cfg: Config, log: Logger): Promise<Daemon> {
@@ -85,7 +91,8 @@ export async function startDaemon(cfg: Config, log: Logger): Promise<Daemon> {
       recovered.lastCheckpointSize,
     );
     const seal = createSealer({ nextSeq: recovered.state.tree.size, prev: recovered.state.lastHash }, createClock());
-    const sanitize = createSanitizer({ maxDepth: cfg.sanitize.max_depth, maxStringChars: cfg.sanitize.max_string_chars, maxItems: cfg.sanitize.max_items }, redactor);
+    const sanitizerFor = (c: Config) => createSanitizer({ maxDepth: c.sanitize.max_depth, maxStringChars: c.sanitize.max_string_chars, maxItems: c.sanitize.max_items }, redactor);
+    let sanitize = sanitizerFor(cfg);
 
     // The daemon's own audit records (a cut torn tail) are sealed and committed before any input.
     for (const draft of [...recovered.torn.map(tornRecord), ...(rotation ? [transitionRecord(rotation)] : [])]) {
@@ -99,13 +106,27 @@ export async function startDaemon(cfg: Config, log: Logger): Promise<Daemon> {
     }
 
     const sink = rotateSink(store, { maxBytes: cfg.segment.max_bytes, maxAgeMs: cfg.segment.max_age_seconds * 1000 });
-    const classify = createClassifier({ rules: cfg.classify.rules, schemas: loadSchemas(cfg.classify.schemas_dir) });
-    const pipeline = chain([parse, sanitize, classify, seal, batchStage({ maxRecords: cfg.batch.max_records, maxBytes: cfg.batch.max_bytes, lingerMs: cfg.batch.linger_ms }), compressStage(), sink], {
+    const classifierFor = (c: Config) => createClassifier({ rules: c.classify.rules, schemas: loadSchemas(c.classify.schemas_dir) });
+    let classify = classifierFor(cfg);
+    // Reload swaps these: the stages call through the variables, and the batcher reads its limits object at each record.
+    const batchLimits = { maxRecords: cfg.batch.max_records, maxBytes: cfg.batch.max_bytes, lingerMs: cfg.batch.linger_ms };
+    const pipeline = chain([parse, (d: Draft) => sanitize(d), (d: Draft) => classify(d), seal, batchStage(batchLimits), compressStage(), sink], {
       writableHighWaterMark: cfg.limits.queue_items,
     });
     const ingest = new Ingest(pipeline, counts);
+    const addon = loadNative();
+    if (addon.error) log.warn({ reason: addon.error }, 'native addon unavailable: socket records carry no sender pid/uid/gid and systemd notification is off');
+    status.section('peer_credentials', () => (addon.native ? 'kernel (SO_PEERCRED)' : `unavailable: ${addon.error}`));
+    const listenFd = takeActivatedFd(process.env);
     const socket = new SocketSource(
-      { path: cfg.socket.path, mode: parseInt(cfg.socket.mode, 8), maxLineBytes: cfg.socket.max_line_bytes, ackBufferBytes: cfg.socket.ack_buffer_bytes },
+      {
+        path: cfg.socket.path,
+        mode: parseInt(cfg.socket.mode, 8),
+        maxLineBytes: cfg.socket.max_line_bytes,
+        ackBufferBytes: cfg.socket.ack_buffer_bytes,
+        peerCred: addon.native?.peerCred,
+        listenFd,
+      },
       ingest,
       log,
     );
@@ -130,11 +151,29 @@ export async function startDaemon(cfg: Config, log: Logger): Promise<Daemon> {
     }
     reportStatus(status, { cfg, counts, store, socket, pipeline });
     const jobs = startJobs(cfg, l, store, auditSealer(ingest), status, log);
-    log.info({ socket: cfg.socket.path, data: cfg.data_dir, origin: cfg.origin, nextSeq: recovered.state.tree.size }, 'sealog ready');
+    log.info({ socket: listenFd === undefined ? cfg.socket.path : `fd ${listenFd} from systemd`, data: cfg.data_dir, origin: cfg.origin, nextSeq: recovered.state.tree.size }, 'sealog ready');
+
+    const notifier = startNotifier(addon.native?.notify, log, status, () => {
+      const t = counts.totals();
+      return { accepted: t.in, committed: t.committed + t.rejected, pending: t.pending, lastCommitAt: store.progress.lastCommitAt };
+    });
+    const reloader = new Reloader(cfg, (next, changed) => {
+      // Build whatever can fail first; the returned swap cannot.
+      const nextClassify = classifierFor(next); // always: the schema files may have changed on disk
+      const nextSanitize = changed.some((k) => k.startsWith('sanitize.')) ? sanitizerFor(next) : sanitize;
+      return () => {
+        classify = nextClassify;
+        sanitize = nextSanitize;
+        Object.assign(batchLimits, { maxRecords: next.batch.max_records, maxBytes: next.batch.max_bytes, lingerMs: next.batch.linger_ms });
+        log.level = next.log.level;
+      };
+    }, log);
+    status.section('reload', () => reloader.status);
 
     let stopping: Promise<void> | undefined;
     const stop = () =>
       (stopping ??= (async () => {
+        notifier?.stopping();
         // Jobs first: a job still running may be waiting for its audit record to commit.
         await jobs.stop();
         await socket.stop();
@@ -150,7 +189,7 @@ export async function startDaemon(cfg: Config, log: Logger): Promise<Daemon> {
         }
         log.info({ treeSize: store.treeSize }, 'sealog stopped: all accepted input committed and checkpointed');
       })());
-    return { stop, done, status };
+    return { stop, done, status, reload: (read) => reloader.reload(read) };
   } catch (err) {
     await releaseLock();
     throw err;
@@ -194,6 +233,37 @@ function startJobs(cfg: Config, l: Layout, store: SegmentStore, seal: SealAudit,
     jobs.add({ name: 'integrity-full', lock: 'integrity', schedule: cfg.integrity.full_schedule, run: (signal) => sweep('full', signal) });
   }
   return jobs;
+}
+
+/** Type=notify when systemd asked for it ($NOTIFY_SOCKET): READY now, then STATUS and watchdog pings. */
+function startNotifier(
+  send: ((socket: string, message: string) => void) | undefined,
+  log: Logger,
+  status: Status,
+  counts: () => { accepted: number; committed: number; pending: number; lastCommitAt: number },
+): Notifier | undefined {
+  const env = notifyEnv(process.env);
+  delete process.env.NOTIFY_SOCKET; // for this process only, not for anything it starts
+  if (!env) return undefined;
+  if (!send) {
+    log.error({ socket: env.socket }, 'NOTIFY_SOCKET is set but the native addon is not loaded: systemd will not see READY=1 (build it: npm rebuild)');
+    return undefined;
+  }
+  const notifier = new Notifier({
+    ...env,
+    statusEveryMs: 5000,
+    send,
+    progress: counts,
+    onStall: (stuck) => status.setHealth('watchdog', stuck ? 'unhealthy' : 'ok', 'records pending and nothing committed for a watchdog interval; pings withheld'),
+    status: () => {
+      const c = counts();
+      return `${status.health().level}; accepted ${c.accepted}, committed ${c.committed}, pending ${c.pending}`;
+    },
+    log,
+  });
+  status.section('systemd', () => ({ notify_socket: env.socket, watchdog_ms: env.watchdogMs ?? null, ...notifier.counts }));
+  notifier.ready();
+  return notifier;
 }
 
 /** Rebuilds spool progress from its cache and the log after it, then starts watching. */

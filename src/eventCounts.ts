@@ -25,6 +25,13 @@ export class EventCounts {
     }
   }
 
+  /** All sources together. */
+  totals(): Counts {
+    const t = { in: 0, committed: 0, rejected: 0, pending: 0 };
+    for (const c of Object.values(this.snapshot())) for (const k of ['in', 'committed', 'rejected', 'pending'] as const) t[k] += c[k];
+    return t;
+  }
+
   snapshot(): Record<string, Counts> {
     const out: Record<string, Counts> = {};
     for (const [kind, c] of this.bySource) out[kind] = { ...c, pending: c.in - c.committed - c.rejected };

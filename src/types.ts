@@ -10,6 +10,8 @@ export interface Source {
   /** A spool file's content fingerprint (SHA-256 hex). */
   fp?: string;
   line?: number;
+  /** A socket sender's pid, uid and gid as the kernel reports them (SO_PEERCRED). */
+  peer?: { pid: number; uid: number; gid: number };
 }
 
 /** Where a committed record's acknowledgement goes, if anywhere. Owned by the source. */

@@ -7,14 +7,14 @@ import { cli, harness, readRecords, verify, waitUntil } from './helpers/daemon.j
 const { fresh, start } = harness();
 
 test('every command explains itself with --help', () => {
-  for (const cmd of ['start', 'send', 'verify', 'keygen']) {
+  for (const cmd of ['start', 'send', 'verify', 'keygen', 'validate']) {
     const r = cli([cmd, '--help']);
     assert.equal(r.code, 0, cmd);
     assert.match(r.stdout, new RegExp(`^sealog ${cmd} `), cmd);
   }
   const top = cli(['--help']);
   assert.equal(top.code, 0);
-  for (const cmd of ['start', 'send', 'verify', 'keygen']) assert.match(top.stdout, new RegExp(`\\n  ${cmd} `));
+  for (const cmd of ['start', 'send', 'verify', 'keygen', 'validate']) assert.match(top.stdout, new RegExp(`\\n  ${cmd} `));
   const bad = cli(['frobnicate']);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /unknown command 'frobnicate'/);

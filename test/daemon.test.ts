@@ -24,7 +24,9 @@ test('send with acks, SIGTERM, restart, send more: one gap-free verified chain',
   const records = readRecords(t);
   assert.deepEqual(records.map((r) => r.seq), [0, 1, 2, 3, 4]);
   assert.deepEqual(records.map((r) => r.event.n), [1, 2, 3, 4, 5]);
-  assert.deepEqual(records[3]!.source, { kind: 'socket', conn: 1, line: 2 });
+  const { peer, ...where } = records[3]!.source;
+  assert.deepEqual(where, { kind: 'socket', conn: 1, line: 2 });
+  assert.equal(peer.uid, process.getuid!(), 'the sender as the kernel reports it');
   const v = verify(t, ['--strict']);
   assert.equal(v.exit, 0);
   assert.equal(v.records, 5);

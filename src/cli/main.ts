@@ -5,6 +5,7 @@ const commands: Record<string, () => Promise<{ run(argv: string[]): Promise<numb
   send: () => import('./send.js'),
   verify: () => import('./verify.js'),
   keygen: () => import('./keygen.js'),
+  validate: () => import('./validate.js'),
   status: () => import('./status.js'),
   hold: () => import('./hold.js'),
   release: () => import('./release.js'),
@@ -20,6 +21,7 @@ usage: sealog <command> [options]     (sealog <command> --help for each)
   send     send NDJSON lines to the daemon, optionally waiting for durable acks
   verify   check a log offline against a pinned public key
   keygen   create the signing and HMAC keys
+  validate check a configuration file without starting (systemd ExecStartPre)
   status   ask the running daemon how it is doing (health, counts, queues)
   hold     place a legal hold that retention must respect
   release  release a legal hold

@@ -11,7 +11,16 @@ and HMAC keys on first start. Flags override the config file; config/sealog.yaml
 documents every option. Logs are JSON lines on stderr.
 
 SIGTERM or SIGINT: stop accepting, commit everything accepted, write a final
-checkpoint, exit 0. Exit 1 on a fatal error (invalid config, fsync failure).`;
+checkpoint, exit 0. Exit 1 on a fatal error (invalid config, fsync failure).
+
+SIGHUP: read the config file again. An invalid file is refused (every problem
+logged) and the running configuration stays in force. A valid one applies
+log.level, classify.* (the schema files are read again too), batch.* and
+sanitize.* at once; any other changed setting is logged by name and takes
+effect only after a restart.
+
+Under systemd: Type=notify ($NOTIFY_SOCKET: READY, STATUS, STOPPING, WATCHDOG
+while commits progress) and socket activation ($LISTEN_FDS: the socket on fd 3).`;
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseFlags(argv, {
@@ -24,7 +33,8 @@ export async function run(argv: string[]): Promise<number> {
     console.log(help);
     return 0;
   }
-  const cfg = loadConfig(values.config, { data: values.data, socket: values.socket, spool: values.spool });
+  const overrides = { data: values.data, socket: values.socket, spool: values.spool };
+  const cfg = loadConfig(values.config, overrides);
   const log = createLogger(cfg.log.level);
   // Handlers first: a SIGTERM that comes as soon as `sealog ready` is read must stop the daemon
   // cleanly, not kill it (with no listener, the default action would).
@@ -37,6 +47,11 @@ export async function run(argv: string[]): Promise<number> {
   };
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);
+  // Installed before start too: SIGHUP's default action would end the process.
+  process.on('SIGHUP', () => {
+    if (daemon) daemon.reload(() => loadConfig(values.config, overrides));
+    else log.warn('SIGHUP before the daemon was ready: ignored');
+  });
   daemon = await startDaemon(cfg, log);
   if (stopRequested) daemon.stop().catch(() => {});
   try {

@@ -1,6 +1,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { RejectCode } from '../errors.js';
+import type { PeerCred } from '../native.js';
 import type { AckTarget, RawLine, Source } from '../types.js';
 import { listenUnix } from '../unixSocket.js';
 import type { Ingest } from './ingest.js';
@@ -12,6 +13,10 @@ export interface SocketOptions {
   maxLineBytes: number;
   /** Unread acks a client may pile up before its own reads pause. */
   ackBufferBytes: number;
+  /** The kernel's credentials of a connection's sender (SO_PEERCRED), when the native addon is loaded. */
+  peerCred?: (fd: number) => PeerCred;
+  /** A listening socket inherited from systemd (socket activation) instead of binding `path`. */
+  listenFd?: number;
 }
 
 const HANDSHAKE_PREFIX = Buffer.from('{"$sealog"');
@@ -40,14 +45,36 @@ export class SocketSource {
 
   async listen(): Promise<void> {
     const server = createServer({ allowHalfOpen: true }, (sock) => {
-      const c = new Connection(this.nextConn++, sock, this);
+      const c = new Connection(this.nextConn++, sock, this, this.peerOf(sock));
       this.conns.add(c);
       this.counts.connections++;
       sock.once('close', () => this.conns.delete(c));
     });
-    await listenUnix(server, this.opts.path, this.opts.mode);
+    if (this.opts.listenFd !== undefined) {
+      // Socket activation: systemd created, bound and owns the socket (path, mode, owner: sealog.socket).
+      const fd = this.opts.listenFd;
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen({ fd }, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+    } else await listenUnix(server, this.opts.path, this.opts.mode);
     server.on('error', (err) => this.log.error({ err }, 'socket server error'));
     this.server = server;
+  }
+
+  /** Asked once per connection, at accept: the kernel's answer, which nothing the client sends can change. */
+  private peerOf(sock: Socket): PeerCred | undefined {
+    if (!this.opts.peerCred) return undefined;
+    const fd = (sock as unknown as { _handle?: { fd?: number } })._handle?.fd;
+    try {
+      return typeof fd === 'number' && fd >= 0 ? this.opts.peerCred(fd) : undefined;
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'cannot read the sender credentials of a connection');
+      return undefined;
+    }
   }
 
   /** Stops accepting and reading; lines already framed stay in the pipeline. */
@@ -55,9 +82,10 @@ export class SocketSource {
     const server = this.server;
     this.server = undefined;
     for (const c of this.conns) c.stopReading();
-    if (server) {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    }
+    // Stop listening now, without waiting for server.close's callback: that waits for every
+    // connection to close, and a client still connected (idle, or waiting for acks that only
+    // the drain after this commits) would hold the stop forever. finish() ends them.
+    server?.close();
   }
 
   /** After the pipeline has drained: every connection gets its last acks and an end. */
@@ -110,7 +138,7 @@ class Connection implements AckTarget {
   private backlog: SplitLine[] = [];
   private fed = 0;
 
-  constructor(readonly id: number, private readonly sock: Socket, private readonly src: SocketSource) {
+  constructor(readonly id: number, private readonly sock: Socket, private readonly src: SocketSource, private readonly peer: PeerCred | undefined) {
     this.splitter = new LineSplitter(src.options.maxLineBytes);
     sock.on('data', (chunk: Buffer) => {
       if (this.stopped) return;
@@ -153,7 +181,7 @@ class Connection implements AckTarget {
   }
 
   private source(line: number): Source {
-    return { kind: 'socket', conn: this.id, line };
+    return this.peer ? { kind: 'socket', conn: this.id, line, peer: this.peer } : { kind: 'socket', conn: this.id, line };
   }
 
   private submit(raw: RawLine): void {
@@ -199,7 +227,8 @@ class Connection implements AckTarget {
   }
 
   endAfterAcks(): void {
-    if (this.sock.writable) this.sock.end();
+    // Reads are paused, so the client's own end would never be seen: close once the last acks are out.
+    if (this.sock.writable) this.sock.end(() => this.sock.destroy());
     else this.sock.destroy();
   }
 }

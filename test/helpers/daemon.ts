@@ -1,4 +1,4 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -36,12 +36,21 @@ export interface Running {
   exited: Promise<number | null>;
 }
 
-/** Starts `sealog start` with a YAML config (deep-merged over the test defaults) and waits until it is ready. */
-export async function startDaemon(t: Tmp, yaml = '', as?: { uid: number; gid: number }): Promise<Running> {
+/** How to run the daemon: as another user, with extra environment, or from another copy of the program. */
+export type StartAs = Pick<SpawnOptions, 'uid' | 'gid' | 'env'> & { bin?: string };
+
+/** Writes the test's config file (t.dir/sealog.yaml): YAML deep-merged over the test defaults. Returns its path. */
+export function writeConfig(t: Tmp, yaml = ''): string {
   const cfg = join(t.dir, 'sealog.yaml');
   const base = { data_dir: t.data, socket: { path: t.socket }, spool: { dir: join(t.dir, 'spool') }, log: { level: 'info' } };
   writeFileSync(cfg, stringifyYaml(merge(base, (parseYaml(yaml) ?? {}) as Record<string, unknown>)));
-  const proc = spawn(process.execPath, [BIN, 'start', '--config', cfg], { stdio: ['ignore', 'ignore', 'pipe'], ...as });
+  return cfg;
+}
+
+/** Starts `sealog start` with a YAML config (deep-merged over the test defaults) and waits until it is ready. */
+export async function startDaemon(t: Tmp, yaml = '', { bin = BIN, ...as }: StartAs = {}): Promise<Running> {
+  const cfg = writeConfig(t, yaml);
+  const proc = spawn(process.execPath, [bin, 'start', '--config', cfg], { stdio: ['ignore', 'ignore', 'pipe'], ...as });
   let err = '';
   proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   const exited = new Promise<number | null>((res) => proc.once('exit', (code) => res(code)));
@@ -210,7 +219,7 @@ export function harness() {
       tmps.push(t);
       return t;
     },
-    async start(t: Tmp, yaml = '', as?: { uid: number; gid: number }): Promise<Running> {
+    async start(t: Tmp, yaml = '', as?: StartAs): Promise<Running> {
       const d = await startDaemon(t, yaml, as);
       daemons.push(d);
       return d;
