@@ -34,6 +34,14 @@ const schema = {
         parallel_files: { type: 'integer', minimum: 1, maximum: 64, default: 4 },
       },
     },
+    dedupe: {
+      type: 'object', additionalProperties: false, default: {},
+      properties: {
+        enabled: { type: 'boolean', default: true },
+        window_seconds: { type: 'integer', minimum: 1, maximum: 7 * 24 * 3600, default: 600 },
+        max_entries: { type: 'integer', minimum: 1, maximum: 10_000_000, default: 100_000 },
+      },
+    },
     batch: {
       type: 'object', additionalProperties: false, default: {},
       properties: {
@@ -126,6 +134,7 @@ export interface Config {
   origin: string;
   socket: { path: string; mode: string; max_line_bytes: number; ack_buffer_bytes: number };
   spool: { dir: string; enabled: boolean; stability_ms: number; on_done: 'move' | 'delete'; duplicates: 'reject' | 'ingest'; parallel_files: number };
+  dedupe: { enabled: boolean; window_seconds: number; max_entries: number };
   batch: { max_records: number; max_bytes: number; linger_ms: number };
   fsync: { mode: 'batch' | 'interval' | 'never'; interval_ms: number };
   segment: { max_bytes: number; max_age_seconds: number };

@@ -14,6 +14,7 @@ import { SpoolProgress } from './sources/spoolProgress.js';
 import { batchStage } from './stages/batch.js';
 import { loadSchemas } from './classify/schemas.js';
 import { createClassifier } from './stages/classify.js';
+import { Deduper } from './stages/dedupe.js';
 import { compress, compressStage } from './stages/compress.js';
 import { parse } from './stages/parse.js';
 import { createRedactor } from './redact/redactor.js';
@@ -23,7 +24,7 @@ import { createSealer } from './stages/seal.js';
 import { layout, type Layout } from './store/layout.js';
 import { acquireLock } from './store/lock.js';
 import { recover, type TornTail } from './store/recovery.js';
-import { recordsFrom } from './store/scan.js';
+import { recentRecords, recordsFrom } from './store/scan.js';
 import { SegmentStore } from './store/segmentStore.js';
 import { Status } from './status.js';
 import type { Draft } from './types.js';
@@ -54,6 +55,7 @@ export async function startDaemon(cfg: Config, log: Logger): Promise<Daemon> {
     const redactor = cfg.redact.enabled ? createRedactor(cfg.redact, createPseudonymizer(hmacKey)) : undefined;
     hmacKey.fill(0);
     const recovered = await recover(l, cfg.origin, signer, cfg.limits.max_frame_bytes, log);
+    let dedupe: Deduper | undefined;
     const store = new SegmentStore(
       {
         layout: l,
@@ -62,7 +64,10 @@ export async function startDaemon(cfg: Config, log: Logger): Promise<Daemon> {
         fsync: { mode: cfg.fsync.mode, intervalMs: cfg.fsync.interval_ms },
         checkpoint: { everyRecords: cfg.checkpoint.every_records, everyMs: cfg.checkpoint.every_seconds * 1000 },
         log,
-        onCommit: deliverAcks,
+        onCommit: (records) => {
+          deliverAcks(records);
+          dedupe?.committed(records[records.length - 1]!.seq);
+        },
       },
       recovered.state,
       recovered.lastCheckpointSize,
@@ -76,9 +81,14 @@ export async function startDaemon(cfg: Config, log: Logger): Promise<Daemon> {
       await store.append(await compress({ records: [s], bytes: s.line.length }));
     }
 
+    if (cfg.dedupe.enabled) {
+      dedupe = await loadDedupe(cfg, l, store.treeSize);
+      const d = dedupe;
+      status.section('dedupe', () => ({ entries: d.entries, ...d.counts }));
+    }
     const sink = rotateSink(store, { maxBytes: cfg.segment.max_bytes, maxAgeMs: cfg.segment.max_age_seconds * 1000 });
     const classify = createClassifier({ rules: cfg.classify.rules, schemas: loadSchemas(cfg.classify.schemas_dir) });
-    const pipeline = chain([parse, sanitize, classify, seal, batchStage({ maxRecords: cfg.batch.max_records, maxBytes: cfg.batch.max_bytes, lingerMs: cfg.batch.linger_ms }), compressStage(), sink], {
+    const pipeline = chain([parse, sanitize, classify, ...(dedupe ? [dedupe.stage] : []), seal, batchStage({ maxRecords: cfg.batch.max_records, maxBytes: cfg.batch.max_bytes, lingerMs: cfg.batch.linger_ms }), compressStage(), sink], {
       writableHighWaterMark: cfg.limits.queue_items,
     });
     const ingest = new Ingest(pipeline);
@@ -120,6 +130,14 @@ export async function startDaemon(cfg: Config, log: Logger): Promise<Daemon> {
     await releaseLock();
     throw err;
   }
+}
+
+/** The dedupe window as the log's recent records leave it, so a resend after a crash is still caught. */
+async function loadDedupe(cfg: Config, l: Layout, nextSeq: number): Promise<Deduper> {
+  const windowMs = cfg.dedupe.window_seconds * 1000;
+  const d = new Deduper({ windowMs, maxEntries: cfg.dedupe.max_entries, nextSeq });
+  for await (const r of recentRecords(l, Date.now() - windowMs, cfg.limits.max_frame_bytes, '"event_id"')) d.replay(r as Parameters<Deduper['replay']>[0]);
+  return d;
 }
 
 /** Rebuilds spool progress from its cache and the log after it, then starts watching. */

@@ -18,6 +18,8 @@ export interface AckTarget {
   committed(count: number, throughLine: number, lastSeq: number): void;
   /** A rejected line's dead-letter record is durable at `seq`. */
   rejected(line: number, seq: number, code: string, reason: string): void;
+  /** Line `line` repeats an event (same event_id and content) committed earlier at `firstSeq`, which is durable. */
+  duplicate(line: number, firstSeq: number, eventId: JsonValue): void;
 }
 
 /** A framed input line, as a source hands it to `parse`. */

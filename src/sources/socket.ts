@@ -2,7 +2,7 @@ import { chmod, lstat, unlink } from 'node:fs/promises';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { ErrorCode, RejectCode, SealogError } from '../errors.js';
-import type { AckTarget, RawLine, Source } from '../types.js';
+import type { AckTarget, JsonValue, RawLine, Source } from '../types.js';
 import type { Ingest } from './ingest.js';
 import { isBlank, LineSplitter } from './lineSplitter.js';
 
@@ -150,6 +150,10 @@ class Connection implements AckTarget {
 
   rejected(line: number, seq: number, code: string, reason: string): void {
     this.ackLine(1, `${JSON.stringify({ ack: 'rejected', line, seq, code, reason })}\n`);
+  }
+
+  duplicate(line: number, firstSeq: number, eventId: JsonValue): void {
+    this.ackLine(1, `${JSON.stringify({ ack: 'duplicate', line, event_id: eventId, seq: firstSeq })}\n`);
   }
 
   private ackLine(settled: number, text: string): void {
