@@ -3,7 +3,7 @@ import { appendFileSync, existsSync, readdirSync, statSync, writeFileSync } from
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { cli, cliAsync, client, harness, readRecords, verify, waitUntil } from './helpers/daemon.js';
+import { cli, cliAsync, client, harness, readRecords, verify } from './helpers/daemon.js';
 
 const { fresh, start } = harness();
 
