@@ -14,6 +14,7 @@ export interface SocketOptions {
   ackBufferBytes: number;
 }
 
+const END_GRACE_MS = 2000;
 const HANDSHAKE_PREFIX = Buffer.from('{"$sealog"');
 
 export interface SocketCounts {
@@ -65,9 +66,9 @@ export class SocketSource {
     const server = this.server;
     this.server = undefined;
     for (const c of this.conns) c.stopReading();
-    if (server) {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    }
+    // Not waiting for 'close': it comes only once every client has gone, and a client still
+    // sending (or idle) must not hold up the drain. finish() ends the connections.
+    server?.close();
   }
 
   /** After the pipeline has drained: every connection gets its last acks and an end. */
@@ -185,7 +186,11 @@ class Connection implements AckTarget {
   }
 
   endAfterAcks(): void {
-    if (this.sock.writable) this.sock.end();
+    // Closed once the last acks are handed to the kernel (the client can still read them),
+    // or after a grace period if the client does not read them: a stop never hangs on a client.
+    const grace = setTimeout(() => this.sock.destroy(), END_GRACE_MS);
+    this.sock.once('close', () => clearTimeout(grace));
+    if (this.sock.writable) this.sock.end(() => this.sock.destroy());
     else this.sock.destroy();
   }
 }
