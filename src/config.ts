@@ -21,6 +21,7 @@ const schema = {
         mode: { type: 'string', pattern: '^0?[0-7]{3}$', default: '0660' },
         max_line_bytes: { type: 'integer', minimum: 256, maximum: 64 * 1024 * 1024, default: 1024 * 1024 },
         ack_buffer_bytes: { type: 'integer', minimum: 4096, default: 1024 * 1024 },
+        max_connections: { type: 'integer', minimum: 1, maximum: 1_000_000, default: 4096 },
       },
     },
     spool: {
@@ -132,7 +133,7 @@ const schema = {
 export interface Config {
   data_dir: string;
   origin: string;
-  socket: { path: string; mode: string; max_line_bytes: number; ack_buffer_bytes: number };
+  socket: { path: string; mode: string; max_line_bytes: number; ack_buffer_bytes: number; max_connections: number };
   spool: { dir: string; enabled: boolean; stability_ms: number; on_done: 'move' | 'delete'; duplicates: 'reject' | 'ingest'; parallel_files: number };
   dedupe: { enabled: boolean; window_seconds: number; max_entries: number };
   batch: { max_records: number; max_bytes: number; linger_ms: number };

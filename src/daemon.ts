@@ -1,4 +1,5 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { finished } from 'node:stream/promises';
 import chain from 'stream-chain';
 import { deliverAcks } from './acks.js';
@@ -27,6 +28,7 @@ import { recover, type TornTail } from './store/recovery.js';
 import { recentRecords, recordsFrom } from './store/scan.js';
 import { SegmentStore } from './store/segmentStore.js';
 import { Status } from './status.js';
+import { ErrorCode, SealogError } from './errors.js';
 import type { Draft } from './types.js';
 
 export interface Daemon {
@@ -39,6 +41,14 @@ export interface Daemon {
 }
 
 export async function startDaemon(cfg: Config, log: Logger): Promise<Daemon> {
+  try {
+    return await start(cfg, log);
+  } catch (err) {
+    throw await explainAccess(err);
+  }
+}
+
+async function start(cfg: Config, log: Logger): Promise<Daemon> {
   const l = layout(cfg.data_dir);
   for (const dir of [l.data, l.segments, l.checkpoints, cfg.spool.dir]) await mkdir(dir, { recursive: true, mode: 0o750 });
   const releaseLock = await acquireLock(l.lock);
@@ -93,7 +103,7 @@ export async function startDaemon(cfg: Config, log: Logger): Promise<Daemon> {
     });
     const ingest = new Ingest(pipeline);
     const socket = new SocketSource(
-      { path: cfg.socket.path, mode: parseInt(cfg.socket.mode, 8), maxLineBytes: cfg.socket.max_line_bytes, ackBufferBytes: cfg.socket.ack_buffer_bytes },
+      { path: cfg.socket.path, mode: parseInt(cfg.socket.mode, 8), maxLineBytes: cfg.socket.max_line_bytes, ackBufferBytes: cfg.socket.ack_buffer_bytes, maxConnections: cfg.socket.max_connections },
       ingest,
       log,
     );
@@ -130,6 +140,24 @@ export async function startDaemon(cfg: Config, log: Logger): Promise<Daemon> {
     await releaseLock();
     throw err;
   }
+}
+
+/**
+ * A directory sealog may not write to (another owner, a read-only mode or mount) is an
+ * operator's mistake, not a crash: say which path, who owns it and who sealog runs as.
+ */
+async function explainAccess(err: unknown): Promise<unknown> {
+  const e = err as NodeJS.ErrnoException;
+  if (!e.path || !(e.code === 'EACCES' || e.code === 'EPERM' || e.code === 'EROFS')) return err;
+  if (e.code === 'EROFS') return new SealogError(ErrorCode.DATA_ACCESS, `cannot write ${e.path}: it is on a read-only filesystem`, { cause: err });
+  const st = await stat(e.path).catch(() => stat(dirname(e.path!))).catch(() => undefined);
+  const owner = st ? ` (${st.isDirectory() ? 'directory' : 'file'} owned by uid ${st.uid} gid ${st.gid}, mode ${(st.mode & 0o7777).toString(8).padStart(4, '0')})` : '';
+  const me = process.getuid ? `uid ${process.getuid()} gid ${process.getgid!()}` : 'this user';
+  return new SealogError(
+    ErrorCode.DATA_ACCESS,
+    `permission denied: cannot ${e.syscall ?? 'use'} ${e.path}${owner}; sealog runs as ${me}. Run it as the owner of its data, socket and spool directories, or give that user access.`,
+    { cause: err },
+  );
 }
 
 /** The dedupe window as the log's recent records leave it, so a resend after a crash is still caught. */

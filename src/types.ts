@@ -29,6 +29,8 @@ export interface RawLine {
   ack?: AckTarget;
   /** Set when the line exceeded the size limit: `bytes` then holds only its head. */
   oversize?: { length: number; sha256: string };
+  /** The input ended before this line's newline: if it does not parse, it was cut short. */
+  unterminated?: boolean;
   /** Set when the source already knows the line must be rejected, and why. */
   rejectAs?: RejectCode;
   /** A record sealog itself writes (e.g. a spool file's completion): it skips parse and classify. */

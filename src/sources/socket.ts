@@ -12,6 +12,8 @@ export interface SocketOptions {
   maxLineBytes: number;
   /** Unread acks a client may pile up before its own reads pause. */
   ackBufferBytes: number;
+  /** Open connections at most (each holds a descriptor); more are told so and closed. */
+  maxConnections: number;
 }
 
 const END_GRACE_MS = 2000;
@@ -20,6 +22,7 @@ const HANDSHAKE_PREFIX = Buffer.from('{"$sealog"');
 export interface SocketCounts {
   connections: number;
   lines: number;
+  refused: number;
 }
 
 /**
@@ -31,13 +34,15 @@ export class SocketSource {
   private server: Server | undefined;
   private conns = new Set<Connection>();
   private nextConn = 1;
-  readonly counts: SocketCounts = { connections: 0, lines: 0 };
+  private lastRefusalLog = 0;
+  readonly counts: SocketCounts = { connections: 0, lines: 0, refused: 0 };
 
   constructor(private readonly opts: SocketOptions, private readonly ingest: Ingest, private readonly log: Logger) {}
 
   async listen(): Promise<void> {
     await removeStaleSocket(this.opts.path);
     const server = createServer({ allowHalfOpen: true }, (sock) => {
+      if (this.conns.size >= this.opts.maxConnections) return this.refuse(sock);
       const c = new Connection(this.nextConn++, sock, this);
       this.conns.add(c);
       this.counts.connections++;
@@ -76,6 +81,19 @@ export class SocketSource {
     for (const c of this.conns) c.endAfterAcks();
   }
 
+  /** One line saying why, then closed: the client learns it was not served, and the limit holds. */
+  private refuse(sock: Socket): void {
+    this.counts.refused++;
+    sock.on('error', () => {});
+    const reason = `sealog serves at most ${this.opts.maxConnections} connections at once (socket.max_connections); try again later`;
+    sock.end(`${JSON.stringify({ error: ErrorCode.TOO_MANY_CONNECTIONS, reason })}\n`, () => sock.destroy());
+    const now = Date.now();
+    if (now - this.lastRefusalLog >= 10_000) {
+      this.lastRefusalLog = now;
+      this.log.warn({ open: this.conns.size, refused: this.counts.refused }, 'connection refused: socket.max_connections reached');
+    }
+  }
+
   /** @internal */
   write(line: RawLine, conn: Connection): void {
     this.counts.lines++;
@@ -112,16 +130,25 @@ class Connection implements AckTarget {
     });
     sock.on('end', () => {
       if (this.stopped) return;
-      const last = this.splitter.end();
-      if (last) this.line(last.bytes, last.oversize);
+      this.unterminated();
       this.inputEnded = true;
       this.maybeEnd();
+    });
+    // A reset connection (a client killed with acks unread) has no 'end': its last bytes still count.
+    sock.on('close', () => {
+      if (!this.stopped) this.unterminated();
     });
     sock.on('drain', () => this.resume('acks'));
     sock.on('error', (err) => src.logger.debug({ conn: id, err: err.message }, 'client connection error'));
   }
 
-  private line(bytes: Buffer, oversize?: { length: number; sha256: string }): void {
+  /** What came after the last newline: a line like any other, marked so a cut one is named as cut. */
+  private unterminated(): void {
+    const last = this.splitter.end();
+    if (last) this.line(last.bytes, last.oversize, true);
+  }
+
+  private line(bytes: Buffer, oversize?: { length: number; sha256: string }, unterminated?: boolean): void {
     const lineNo = ++this.lineNo;
     if (!oversize && isBlank(bytes)) return; // blank lines carry no event
     if (!oversize && bytes.subarray(0, HANDSHAKE_PREFIX.length).equals(HANDSHAKE_PREFIX)) {
@@ -133,7 +160,7 @@ class Connection implements AckTarget {
       this.submit({ bytes, source: this.source(lineNo), ack: this.acks ? this : undefined, rejectAs: RejectCode.BAD_HANDSHAKE });
       return;
     }
-    this.submit({ bytes, oversize, source: this.source(lineNo), ack: this.acks ? this : undefined });
+    this.submit({ bytes, oversize, source: this.source(lineNo), ack: this.acks ? this : undefined, ...(unterminated ? { unterminated } : {}) });
   }
 
   private source(line: number): Source {
