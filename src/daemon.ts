@@ -150,8 +150,14 @@ async function explainAccess(err: unknown): Promise<unknown> {
   const e = err as NodeJS.ErrnoException;
   if (!e.path || !(e.code === 'EACCES' || e.code === 'EPERM' || e.code === 'EROFS')) return err;
   if (e.code === 'EROFS') return new SealogError(ErrorCode.DATA_ACCESS, `cannot write ${e.path}: it is on a read-only filesystem`, { cause: err });
-  const st = await stat(e.path).catch(() => stat(dirname(e.path!))).catch(() => undefined);
-  const owner = st ? ` (${st.isDirectory() ? 'directory' : 'file'} owned by uid ${st.uid} gid ${st.gid}, mode ${(st.mode & 0o7777).toString(8).padStart(4, '0')})` : '';
+  // The path itself, or (when it cannot be looked at or does not exist yet) the directory that refuses.
+  let owner = '';
+  for (const p of [e.path, dirname(e.path)]) {
+    const st = await stat(p).catch(() => undefined);
+    if (!st) continue;
+    owner = ` (${p === e.path ? 'it' : p} is owned by uid ${st.uid} gid ${st.gid}, mode ${(st.mode & 0o7777).toString(8).padStart(4, '0')})`;
+    break;
+  }
   const me = process.getuid ? `uid ${process.getuid()} gid ${process.getgid!()}` : 'this user';
   return new SealogError(
     ErrorCode.DATA_ACCESS,
