@@ -57,6 +57,33 @@ test('half a line and a disconnect: the cut line goes to the dead letter as E_TR
   assert.equal(verify(t, ['--strict']).ok, true);
 });
 
+test('half a line from a client killed with its acks unread: the cut line still reaches the dead letter', async () => {
+  const t = fresh();
+  const d = await start(t, 'batch:\n  max_records: 1\nfsync:\n  mode: never\nsocket:\n  ack_buffer_bytes: 4096\n');
+  // Reads stopped at the descriptor (onread + pause): the acks fill the kernel and then the daemon's
+  // buffer, so the daemon stops reading from it, after it has read every line and the cut one.
+  const s = connect({ path: t.socket, onread: { buffer: Buffer.alloc(4096), callback: () => true } });
+  await new Promise((r) => s.once('connect', r));
+  s.pause();
+  s.on('error', () => {});
+  const lines = Array.from({ length: 1000 }, (_, i) => `{"n":${i}}\n`).join('');
+  await new Promise((r) => s.write(`{"$sealog":{"ack":true}}\n${lines}{"cut":"he`, r));
+  const committed = (pred: (r: Record<string, any>[]) => boolean) => () => {
+    try {
+      return pred(readRecords(t));
+    } catch {
+      return false; // a frame being written right now
+    }
+  };
+  await waitUntil(committed((r) => r.length === 1000), 'every whole line to be committed');
+  // The client dies: the daemon's next ack write fails (EPIPE) before it reads the end of input.
+  s.destroy();
+  await waitUntil(committed((r) => r.some((x) => x.stream === 'rejected')), 'the cut line to be committed');
+  assert.equal(await d.stop(), 0);
+  const cut = readRecords(t).filter((r) => r.stream === 'rejected');
+  assert.deepEqual(cut.map((r) => [r.event.code, r.event.raw, r.source.line]), [['E_TRUNCATED_LINE', '{"cut":"he', 1002]]);
+});
+
 test('a thousand idle connections: a working client is still served, descriptors stay bounded, stop is clean', { timeout: 120_000 }, async () => {
   const t = fresh();
   const d = await start(t);
