@@ -60,6 +60,8 @@ export interface Draft {
   meta?: JsonObject;
   /** sealog's own record: stream, level and type are already decided. */
   system?: boolean;
+  /** JCS text of `event`, when a stage right before seal already needed it (seal reuses it). */
+  eventJcs?: string;
 }
 
 /** A sealed record: its stored line (with trailing newline) and what the store needs. */

@@ -39,8 +39,8 @@ export function dedupeKey(d: Pick<Draft, 'event' | 'redactions' | 'rejected' | '
   return typeof id === 'string' ? `s${id}` : `n${id}`;
 }
 
-function digest(event: Draft['event']): string {
-  return hash('sha256', jcsFast(event), 'base64').slice(0, 22);
+function digest(eventJcs: string): string {
+  return hash('sha256', eventJcs, 'base64').slice(0, 22);
 }
 
 /**
@@ -55,6 +55,13 @@ function digest(event: Draft['event']): string {
  */
 export class Deduper {
   private readonly seen = new Map<string, Entry>();
+  /**
+   * Keys in the order they were remembered, for expiry and the size cap. Not the Map's own
+   * order: V8 leaves a deleted Map entry as a hole until it rehashes, and every new iterator
+   * walks the holes at the front again (quadratic once the cap is reached).
+   */
+  private order: { key: string; e: Entry }[] = [];
+  private head = 0;
   private waiting: Waiting[] = [];
   private nextSeq: number;
   /** Every seq up to here is durable. */
@@ -80,7 +87,7 @@ export class Deduper {
     if (r.stream === 'rejected') return;
     const key = dedupeKey(r);
     if (key === undefined || this.seen.has(key)) return;
-    this.remember(key, { seq: r.seq, digest: digest(r.event), at: Date.parse(r.ts) }, this.now());
+    this.remember(key, { seq: r.seq, digest: digest(jcsFast(r.event)), at: Date.parse(r.ts) }, this.now());
   }
 
   /** The pipeline stage. */
@@ -88,13 +95,16 @@ export class Deduper {
     const key = dedupeKey(d);
     if (key === undefined) return this.forward(d);
     const now = this.now();
+    // Canonical, so key order does not make a different event; seal reuses the text.
+    d.eventJcs = jcsFast(d.event);
+    const dg = digest(d.eventJcs);
     const e = this.seen.get(key);
     if (e === undefined || e.at < now - this.opts.windowMs) {
       if (e) this.seen.delete(key);
-      this.remember(key, { seq: this.nextSeq, digest: digest(d.event), at: now }, now);
+      this.remember(key, { seq: this.nextSeq, digest: dg, at: now }, now);
       return this.forward(d);
     }
-    if (e.digest !== digest(d.event)) {
+    if (e.digest !== dg) {
       this.counts.conflicts++;
       return this.forward(d);
     }
@@ -134,13 +144,21 @@ export class Deduper {
     w.ack.duplicate(w.line, w.firstSeq, w.eventId);
   }
 
-  /** Oldest first: a Map keeps insertion order, so expiry and the size cap both trim from the front. */
+  /** Oldest first: expiry and the size cap both trim from the front. */
   private remember(key: string, e: Entry, now: number): void {
     this.seen.set(key, e);
+    this.order.push({ key, e });
     const cutoff = now - this.opts.windowMs;
-    for (const [k, old] of this.seen) {
-      if (this.seen.size <= this.opts.maxEntries && old.at >= cutoff) break;
-      this.seen.delete(k);
+    while (this.head < this.order.length) {
+      const old = this.order[this.head]!;
+      if (this.seen.size <= this.opts.maxEntries && old.e.at >= cutoff) break;
+      // An entry replaced since (the same id again after its window) is no longer this one.
+      if (this.seen.get(old.key) === old.e) this.seen.delete(old.key);
+      this.head++;
+    }
+    if (this.head > 1024 && this.head * 2 > this.order.length) {
+      this.order = this.order.slice(this.head);
+      this.head = 0;
     }
   }
 }
