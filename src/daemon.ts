@@ -25,7 +25,7 @@ import { createSealer } from './stages/seal.js';
 import { layout, type Layout } from './store/layout.js';
 import { acquireLock } from './store/lock.js';
 import { recover, type TornTail } from './store/recovery.js';
-import { recentRecords, recordsFrom } from './store/scan.js';
+import { recentLines, recordsFrom } from './store/scan.js';
 import { SegmentStore } from './store/segmentStore.js';
 import { Status } from './status.js';
 import { ErrorCode, SealogError } from './errors.js';
@@ -92,7 +92,7 @@ async function start(cfg: Config, log: Logger): Promise<Daemon> {
     }
 
     if (cfg.dedupe.enabled) {
-      dedupe = await loadDedupe(cfg, l, store.treeSize);
+      dedupe = await loadDedupe(cfg, l, store.treeSize, log);
       const d = dedupe;
       status.section('dedupe', () => ({ entries: d.entries, ...d.counts }));
     }
@@ -166,11 +166,22 @@ async function explainAccess(err: unknown): Promise<unknown> {
   );
 }
 
-/** The dedupe window as the log's recent records leave it, so a resend after a crash is still caught. */
-async function loadDedupe(cfg: Config, l: Layout, nextSeq: number): Promise<Deduper> {
-  const windowMs = cfg.dedupe.window_seconds * 1000;
-  const d = new Deduper({ windowMs, maxEntries: cfg.dedupe.max_entries, nextSeq });
-  for await (const r of recentRecords(l, Date.now() - windowMs, cfg.limits.max_frame_bytes, '"event_id"')) d.replay(r as Parameters<Deduper['replay']>[0]);
+/**
+ * The dedupe window as the log's recent records leave it, so a resend after a crash is
+ * still caught. Parsing is what costs: the lines that may hold an id are counted first,
+ * and only the last max_entries of them (all the window can keep) are parsed.
+ */
+async function loadDedupe(cfg: Config, l: Layout, nextSeq: number, log: Logger): Promise<Deduper> {
+  const started = Date.now();
+  const { window_seconds, max_entries } = cfg.dedupe;
+  const d = new Deduper({ windowMs: window_seconds * 1000, maxEntries: max_entries, nextSeq });
+  const since = started - window_seconds * 1000;
+  const lines = () => recentLines(l, since, cfg.limits.max_frame_bytes, '"event_id"');
+  let candidates = 0;
+  for await (const _ of lines()) candidates++;
+  let skip = candidates - max_entries;
+  for await (const line of lines()) if (skip-- <= 0) d.replay(JSON.parse(line.toString('utf8')) as Parameters<Deduper['replay']>[0]);
+  log.info({ ids: d.entries, candidates, ms: Date.now() - started }, 'dedupe window rebuilt from the log');
   return d;
 }
 

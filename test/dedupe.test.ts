@@ -86,3 +86,17 @@ test('dedupe: a spool file repeating an event sent on the socket settles that li
   const done = records.find((r) => r.type === 'sealog.spool.ingested')!;
   assert.deepEqual([done.event.lines, done.event.accepted, done.event.duplicates], [2, 1, 1]);
 });
+
+test('dedupe: the window rebuilt at start keeps the newest max_entries ids', async () => {
+  const t = fresh();
+  const cfg = 'dedupe:\n  max_entries: 2\n';
+  let d = await start(t, cfg);
+  assert.equal(cli(['send', '--socket', t.socket, '--ack'], `${ev('m1', 1)}\n{"plain":1}\n${ev('m2', 2)}\n${ev('m3', 3)}\n`).code, 0);
+  await d.kill();
+  d = await start(t, cfg);
+  assert.match(d.stderr(), /"ids":2,"candidates":3,.*dedupe window rebuilt from the log/);
+  const r = cli(['send', '--socket', t.socket, '--ack'], `${ev('m3', 3)}\n${ev('m2', 2)}\n${ev('m1', 1)}\n`);
+  assert.match(r.stderr, /committed 3 \(2 of them committed earlier/);
+  assert.equal(await d.stop(), 0);
+  assert.deepEqual(readRecords(t).filter((x) => x.event.event_id).map((x) => x.event.event_id), ['m1', 'm2', 'm3', 'm1']);
+});

@@ -15,30 +15,31 @@ export async function* recordsFrom(l: Layout, fromSeq: number, frameCap: number)
     const manifest = await readFile(join(l.segments, manifestName(n))).then(readOwnManifest, () => undefined);
     return manifest !== undefined && manifest.last_seq < fromSeq;
   };
-  for await (const r of scan(l, frameCap, skip)) if (r.seq >= fromSeq) yield r;
+  for await (const line of scan(l, frameCap, skip)) {
+    const r = JSON.parse(line.toString('utf8')) as Record<string, any>;
+    if (r.seq >= fromSeq) yield r;
+  }
 }
 
 /**
- * The records of the segments written to at or after sinceMs, in order, for
- * state that covers a recent time window. A segment last modified before then
- * holds only older records, and is not read. With `mustContain`, only lines
- * holding that text are parsed (the others cannot matter and cost the most).
+ * The record lines (unparsed) holding `mustContain`, of the segments written to at
+ * or after sinceMs, in order: for state that covers a recent time window. A segment
+ * last modified before then holds only older records, and is not read; parsing is
+ * left to the caller, which may need only the last few of them.
  */
-export async function* recentRecords(l: Layout, sinceMs: number, frameCap: number, mustContain?: string): AsyncGenerator<Record<string, any>> {
+export async function* recentLines(l: Layout, sinceMs: number, frameCap: number, mustContain: string): AsyncGenerator<Buffer> {
   const skip = async (_n: number, path: string) => (await stat(path)).mtimeMs < sinceMs;
-  yield* scan(l, frameCap, skip, mustContain === undefined ? undefined : Buffer.from(mustContain));
+  const text = Buffer.from(mustContain);
+  for await (const line of scan(l, frameCap, skip)) if (line.includes(text)) yield line;
 }
 
-async function* scan(l: Layout, frameCap: number, skip: (n: number, path: string) => Promise<boolean>, mustContain?: Buffer): AsyncGenerator<Record<string, any>> {
+async function* scan(l: Layout, frameCap: number, skip: (n: number, path: string) => Promise<boolean>): AsyncGenerator<Buffer> {
   for (const { n, name } of await listSegments(l)) {
     const path = join(l.segments, name);
     if (await skip(n, path)) continue;
     for await (const f of segmentRecords(path, frameCap)) {
       if (!('lines' in f)) throw new Error(`${name} at byte ${f.offset}: ${f.reason}`);
-      for (const line of f.lines) {
-        if (mustContain && !line.includes(mustContain)) continue;
-        yield JSON.parse(line.toString('utf8')) as Record<string, any>;
-      }
+      yield* f.lines;
     }
   }
 }
