@@ -164,3 +164,16 @@ test('a data directory sealog may not write (another owner, read-only, another u
   chmodSync(t.data, 0o777);
   await refused(/cannot open \S+\/keys\/signing.key \(\S+\/keys is owned by uid 0 gid 0, mode 0700\)/);
 });
+
+test('a socket directory sealog may not write: a clear error and exit 1', { skip: !asRoot && 'needs root to run the daemon as another uid' }, async () => {
+  const t = fresh();
+  chmodSync(t.dir, 0o777);
+  const rootOnly = `${t.dir}/run`;
+  mkdirSync(rootOnly, { mode: 0o755 });
+  const err = await start(t, `socket:\n  path: ${rootOnly}/s.sock\n`, nobody).then(
+    () => assert.fail('the daemon started'),
+    (e: Error) => e.message,
+  );
+  assert.match(err, /daemon exited \(1\) before ready/);
+  assert.match(err, /permission denied: cannot listen \S+\/run\/s.sock \(\S+\/run is owned by uid 0 gid 0, mode 0755\); sealog runs as uid 65534 .*\[E_DATA_ACCESS\]/);
+});
