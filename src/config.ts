@@ -24,6 +24,7 @@ const schema = {
         mode: { type: 'string', pattern: '^0?[0-7]{3}$', default: '0660' },
         max_line_bytes: { type: 'integer', minimum: 256, maximum: 64 * 1024 * 1024, default: 1024 * 1024 },
         ack_buffer_bytes: { type: 'integer', minimum: 4096, default: 1024 * 1024 },
+        max_connections: { type: 'integer', minimum: 1, maximum: 1_000_000, default: 4096 },
       },
     },
     control: {
@@ -42,6 +43,14 @@ const schema = {
         on_done: { enum: ['move', 'delete'], default: 'move' },
         duplicates: { enum: ['reject', 'ingest'], default: 'reject' },
         parallel_files: { type: 'integer', minimum: 1, maximum: 64, default: 4 },
+      },
+    },
+    dedupe: {
+      type: 'object', additionalProperties: false, default: {},
+      properties: {
+        enabled: { type: 'boolean', default: true },
+        window_seconds: { type: 'integer', minimum: 1, maximum: 7 * 24 * 3600, default: 600 },
+        max_entries: { type: 'integer', minimum: 1, maximum: 10_000_000, default: 100_000 },
       },
     },
     batch: {
@@ -160,9 +169,10 @@ const schema = {
 export interface Config {
   data_dir: string;
   origin: string;
-  socket: { path: string; mode: string; max_line_bytes: number; ack_buffer_bytes: number };
+  socket: { path: string; mode: string; max_line_bytes: number; ack_buffer_bytes: number; max_connections: number };
   control: { path: string; mode: string };
   spool: { dir: string; enabled: boolean; stability_ms: number; on_done: 'move' | 'delete'; duplicates: 'reject' | 'ingest'; parallel_files: number };
+  dedupe: { enabled: boolean; window_seconds: number; max_entries: number };
   batch: { max_records: number; max_bytes: number; linger_ms: number };
   fsync: { mode: 'batch' | 'interval' | 'never'; interval_ms: number };
   segment: { max_bytes: number; max_age_seconds: number };

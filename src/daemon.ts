@@ -1,4 +1,5 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import chain from 'stream-chain';
@@ -18,6 +19,7 @@ import { SpoolProgress } from './sources/spoolProgress.js';
 import { batchStage } from './stages/batch.js';
 import { loadSchemas } from './classify/schemas.js';
 import { createClassifier } from './stages/classify.js';
+import { Deduper } from './stages/dedupe.js';
 import { compress, compressStage } from './stages/compress.js';
 import { parse } from './stages/parse.js';
 import { createRedactor } from './redact/redactor.js';
@@ -31,7 +33,7 @@ import { createSealer } from './stages/seal.js';
 import { layout, type Layout } from './store/layout.js';
 import { acquireLock } from './store/lock.js';
 import { recover, type TornTail } from './store/recovery.js';
-import { recordsFrom } from './store/scan.js';
+import { recentLines, recordsFrom } from './store/scan.js';
 import { SegmentStore } from './store/segmentStore.js';
 import { Status } from './status.js';
 import { auditSealer, type SealAudit } from './jobs/auditRecord.js';
@@ -39,6 +41,7 @@ import { applyHoldRequests } from './jobs/holds.js';
 import { integritySweep } from './jobs/integrity.js';
 import { parseDuration, retentionJob } from './jobs/retention.js';
 import { Jobs } from './jobs/scheduler.js';
+import { ErrorCode, SealogError } from './errors.js';
 import type { Draft } from './types.js';
 
 export interface Daemon {
@@ -53,6 +56,14 @@ export interface Daemon {
 }
 
 export async function startDaemon(cfg: Config, log: Logger): Promise<Daemon> {
+  try {
+    return await start(cfg, log);
+  } catch (err) {
+    throw await explainAccess(err);
+  }
+}
+
+async function start(cfg: Config, log: Logger): Promise<Daemon> {
   const l = layout(cfg.data_dir);
   for (const dir of [l.data, l.segments, l.checkpoints, cfg.spool.dir]) await mkdir(dir, { recursive: true, mode: 0o750 });
   const releaseLock = await acquireLock(l.lock);
@@ -73,6 +84,7 @@ export async function startDaemon(cfg: Config, log: Logger): Promise<Daemon> {
     hmacKey.fill(0);
     const counts = new EventCounts();
     const recovered = await recover(l, cfg.origin, signer, [...(await loadRing(l)), ...(rotation ? [rotation.oldKey] : [])], cfg.limits.max_frame_bytes, log);
+    let dedupe: Deduper | undefined;
     const store = new SegmentStore(
       {
         layout: l,
@@ -84,6 +96,7 @@ export async function startDaemon(cfg: Config, log: Logger): Promise<Daemon> {
         onCommit: (records) => {
           counts.durable(records);
           deliverAcks(records);
+          dedupe?.committed(records[records.length - 1]!.seq);
         },
         onDiskFull: (problem) => status.setHealth('disk', problem ? 'unhealthy' : 'ok', problem ? `${problem}: input paused until space returns` : ''),
       },
@@ -105,12 +118,17 @@ export async function startDaemon(cfg: Config, log: Logger): Promise<Daemon> {
       log.info({ publicKey: rotation.newKey }, 'key rotation finished: the new key signs from here on');
     }
 
+    if (cfg.dedupe.enabled) {
+      dedupe = await loadDedupe(cfg, l, store.treeSize, log);
+      const d = dedupe;
+      status.section('dedupe', () => ({ entries: d.entries, ...d.counts }));
+    }
     const sink = rotateSink(store, { maxBytes: cfg.segment.max_bytes, maxAgeMs: cfg.segment.max_age_seconds * 1000 });
     const classifierFor = (c: Config) => createClassifier({ rules: c.classify.rules, schemas: loadSchemas(c.classify.schemas_dir) });
     let classify = classifierFor(cfg);
     // Reload swaps these: the stages call through the variables, and the batcher reads its limits object at each record.
     const batchLimits = { maxRecords: cfg.batch.max_records, maxBytes: cfg.batch.max_bytes, lingerMs: cfg.batch.linger_ms };
-    const pipeline = chain([parse, (d: Draft) => sanitize(d), (d: Draft) => classify(d), seal, batchStage(batchLimits), compressStage(), sink], {
+    const pipeline = chain([parse, (d: Draft) => sanitize(d), (d: Draft) => classify(d), ...(dedupe ? [dedupe.stage] : []), seal, batchStage(batchLimits), compressStage(), sink], {
       writableHighWaterMark: cfg.limits.queue_items,
     });
     const ingest = new Ingest(pipeline, counts);
@@ -124,6 +142,7 @@ export async function startDaemon(cfg: Config, log: Logger): Promise<Daemon> {
         mode: parseInt(cfg.socket.mode, 8),
         maxLineBytes: cfg.socket.max_line_bytes,
         ackBufferBytes: cfg.socket.ack_buffer_bytes,
+        maxConnections: cfg.socket.max_connections,
         peerCred: addon.native?.peerCred,
         listenFd,
       },
@@ -264,6 +283,50 @@ function startNotifier(
   status.section('systemd', () => ({ notify_socket: env.socket, watchdog_ms: env.watchdogMs ?? null, ...notifier.counts }));
   notifier.ready();
   return notifier;
+}
+
+/**
+ * A directory sealog may not write to (another owner, a read-only mode or mount) is an
+ * operator's mistake, not a crash: say which path, who owns it and who sealog runs as.
+ */
+async function explainAccess(err: unknown): Promise<unknown> {
+  const e = err as NodeJS.ErrnoException & { address?: string };
+  const path = e.path ?? e.address; // a socket that cannot be created names its path as `address`
+  if (!path || !(e.code === 'EACCES' || e.code === 'EPERM' || e.code === 'EROFS')) return err;
+  if (e.code === 'EROFS') return new SealogError(ErrorCode.DATA_ACCESS, `cannot write ${path}: it is on a read-only filesystem`, { cause: err });
+  // The path itself, or (when it cannot be looked at or does not exist yet) the directory that refuses.
+  let owner = '';
+  for (const p of [path, dirname(path)]) {
+    const st = await stat(p).catch(() => undefined);
+    if (!st) continue;
+    owner = ` (${p === path ? 'it' : p} is owned by uid ${st.uid} gid ${st.gid}, mode ${(st.mode & 0o7777).toString(8).padStart(4, '0')})`;
+    break;
+  }
+  const me = process.getuid ? `uid ${process.getuid()} gid ${process.getgid!()}` : 'this user';
+  return new SealogError(
+    ErrorCode.DATA_ACCESS,
+    `permission denied: cannot ${e.syscall ?? 'use'} ${path}${owner}; sealog runs as ${me}. Run it as the owner of its data, socket and spool directories, or give that user access.`,
+    { cause: err },
+  );
+}
+
+/**
+ * The dedupe window as the log's recent records leave it, so a resend after a crash is
+ * still caught. Parsing is what costs: the lines that may hold an id are counted first,
+ * and only the last max_entries of them (all the window can keep) are parsed.
+ */
+async function loadDedupe(cfg: Config, l: Layout, nextSeq: number, log: Logger): Promise<Deduper> {
+  const started = Date.now();
+  const { window_seconds, max_entries } = cfg.dedupe;
+  const d = new Deduper({ windowMs: window_seconds * 1000, maxEntries: max_entries, nextSeq });
+  const since = started - window_seconds * 1000;
+  const lines = () => recentLines(l, since, cfg.limits.max_frame_bytes, '"event_id"');
+  let candidates = 0;
+  for await (const _ of lines()) candidates++;
+  let skip = candidates - max_entries;
+  for await (const line of lines()) if (skip-- <= 0) d.replay(JSON.parse(line.toString('utf8')) as Parameters<Deduper['replay']>[0]);
+  log.info({ ids: d.entries, candidates, ms: Date.now() - started }, 'dedupe window rebuilt from the log');
+  return d;
 }
 
 /** Rebuilds spool progress from its cache and the log after it, then starts watching. */

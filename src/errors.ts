@@ -8,6 +8,7 @@ export const RejectCode = {
   NOT_OBJECT: 'E_NOT_OBJECT',
   BAD_HANDSHAKE: 'E_BAD_HANDSHAKE',
   SCHEMA: 'E_SCHEMA',
+  TRUNCATED_LINE: 'E_TRUNCATED_LINE',
 } as const;
 export type RejectCode = (typeof RejectCode)[keyof typeof RejectCode];
 
@@ -17,6 +18,7 @@ export const RejectReason: Record<RejectCode, string> = {
   E_INVALID_JSON: 'line is not valid JSON',
   E_NOT_OBJECT: 'JSON value is not an object',
   E_SCHEMA: 'event does not match the JSON Schema for its type',
+  E_TRUNCATED_LINE: 'the connection ended in the middle of this line (no newline) and what came is not a whole JSON value',
   E_BAD_HANDSHAKE: 'the $sealog control line is only allowed as the first line and must be {"$sealog":{"ack":true|false}}',
 };
 
@@ -65,6 +67,8 @@ export const ErrorCode = {
   KEY_EXISTS: 'E_KEY_EXISTS',
   SOCKET_IN_USE: 'E_SOCKET_IN_USE',
   DATA_LOCKED: 'E_DATA_LOCKED',
+  DATA_ACCESS: 'E_DATA_ACCESS',
+  TOO_MANY_CONNECTIONS: 'E_TOO_MANY_CONNECTIONS',
   FSYNC_FAILED: 'E_FSYNC_FAILED',
   LZ4_CAP: 'E_LZ4_CAP',
   LZ4_FRAME: 'E_LZ4_FRAME',

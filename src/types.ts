@@ -20,6 +20,8 @@ export interface AckTarget {
   committed(count: number, throughLine: number, lastSeq: number): void;
   /** A rejected line's dead-letter record is durable at `seq`. */
   rejected(line: number, seq: number, code: string, reason: string): void;
+  /** Line `line` repeats an event (same event_id and content) committed earlier at `firstSeq`, which is durable. */
+  duplicate(line: number, firstSeq: number, eventId: JsonValue): void;
 }
 
 /** A framed input line, as a source hands it to `parse`. */
@@ -29,6 +31,8 @@ export interface RawLine {
   ack?: AckTarget;
   /** Set when the line exceeded the size limit: `bytes` then holds only its head. */
   oversize?: { length: number; sha256: string };
+  /** The input ended before this line's newline: if it does not parse, it was cut short. */
+  unterminated?: boolean;
   /** Set when the source already knows the line must be rejected, and why. */
   rejectAs?: RejectCode;
   /** A record sealog itself writes (e.g. a spool file's completion): it skips parse and classify. */
@@ -58,6 +62,8 @@ export interface Draft {
   meta?: JsonObject;
   /** sealog's own record: stream, level and type are already decided. */
   system?: boolean;
+  /** JCS text of `event`, when a stage right before seal already needed it (seal reuses it). */
+  eventJcs?: string;
 }
 
 /** A sealed record: its stored line (with trailing newline) and what the store needs. */

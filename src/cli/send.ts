@@ -12,7 +12,9 @@ from standard input when none is given, to the daemon's socket (default
 --ack   wait until the daemon says every line is durable on disk. Exits 0 only
         when every line was committed; otherwise exits 1 and names each
         rejected line (file, line number, code) and how many lines were not
-        acknowledged (e.g. the daemon stopped).
+        acknowledged (e.g. the daemon stopped). A line the daemon recognizes
+        as a resend of an event it committed earlier (same event_id and
+        content) counts as committed.
 Exit 2: usage error or the socket could not be reached.`;
 
 interface Input {
@@ -40,6 +42,7 @@ export async function run(argv: string[]): Promise<number> {
   }
 
   let committed = 0;
+  let duplicates = 0;
   const rejections: string[] = [];
   const inputs: Input[] = [];
   const where = (wireLine: number) => {
@@ -54,6 +57,7 @@ export async function run(argv: string[]): Promise<number> {
       const a = JSON.parse(ackText.slice(0, nl)) as { ack: string; count?: number; line?: number; code?: string; reason?: string };
       ackText = ackText.slice(nl + 1);
       if (a.ack === 'commit') committed += a.count!;
+      else if (a.ack === 'duplicate') duplicates++;
       else if (a.ack === 'rejected') rejections.push(`${where(a.line!)}: ${a.code} ${a.reason}`);
     }
   });
@@ -101,8 +105,9 @@ export async function run(argv: string[]): Promise<number> {
   await closed;
   if (!ack) return 0;
   for (const r of rejections) console.error(`rejected ${r}`);
-  const missing = sent - committed - rejections.length;
+  const missing = sent - committed - duplicates - rejections.length;
   if (missing > 0) console.error(`${missing} of ${sent} line(s) were not acknowledged`);
-  console.error(`sent ${sent}, committed ${committed}, rejected ${rejections.length}`);
+  const earlier = duplicates ? ` (${duplicates} of them committed earlier: same event_id)` : '';
+  console.error(`sent ${sent}, committed ${committed + duplicates}${earlier}, rejected ${rejections.length}`);
   return rejections.length === 0 && missing === 0 ? 0 : 1;
 }

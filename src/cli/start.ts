@@ -11,7 +11,8 @@ and HMAC keys on first start. Flags override the config file; config/sealog.yaml
 documents every option. Logs are JSON lines on stderr.
 
 SIGTERM or SIGINT: stop accepting, commit everything accepted, write a final
-checkpoint, exit 0. Exit 1 on a fatal error (invalid config, fsync failure).
+checkpoint, exit 0. Exit 1 on a fatal error (invalid config, fsync failure,
+a data, socket or spool directory it may not write: E_DATA_ACCESS).
 
 SIGHUP: read the config file again. An invalid file is refused (every problem
 logged) and the running configuration stays in force. A valid one applies

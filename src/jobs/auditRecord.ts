@@ -16,7 +16,7 @@ export function auditSealer(ingest: Ingest): SealAudit {
         reject(new Error('the daemon is stopping: no more records'));
         return;
       }
-      const ack: AckTarget = { committed: (_n, _l, seq) => resolve(seq), rejected: (_l, seq) => resolve(seq) };
+      const ack: AckTarget = { committed: (_n, _l, seq) => resolve(seq), rejected: (_l, seq) => resolve(seq), duplicate: (_l, seq) => resolve(seq) };
       const draft: Draft = { source: { kind: 'sealog' }, event, redactions: [], stream: 'audit', level, type, system: true, meta: { classification: 'internal' }, ack };
       ingest.write({ bytes: Buffer.alloc(0), source: draft.source, system: draft });
     });

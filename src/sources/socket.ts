@@ -1,8 +1,8 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from 'pino';
-import { RejectCode } from '../errors.js';
+import { ErrorCode, RejectCode } from '../errors.js';
 import type { PeerCred } from '../native.js';
-import type { AckTarget, RawLine, Source } from '../types.js';
+import type { AckTarget, JsonValue, RawLine, Source } from '../types.js';
 import { listenUnix } from '../unixSocket.js';
 import type { Ingest } from './ingest.js';
 import { isBlank, LineSplitter, type SplitLine } from './lineSplitter.js';
@@ -13,17 +13,21 @@ export interface SocketOptions {
   maxLineBytes: number;
   /** Unread acks a client may pile up before its own reads pause. */
   ackBufferBytes: number;
+  /** Open connections at most (each holds a descriptor); more are told so and closed. */
+  maxConnections: number;
   /** The kernel's credentials of a connection's sender (SO_PEERCRED), when the native addon is loaded. */
   peerCred?: (fd: number) => PeerCred;
   /** A listening socket inherited from systemd (socket activation) instead of binding `path`. */
   listenFd?: number;
 }
 
+const END_GRACE_MS = 2000;
 const HANDSHAKE_PREFIX = Buffer.from('{"$sealog"');
 
 export interface SocketCounts {
   connections: number;
   lines: number;
+  refused: number;
 }
 
 /**
@@ -35,7 +39,8 @@ export class SocketSource {
   private server: Server | undefined;
   private conns = new Set<Connection>();
   private nextConn = 1;
-  readonly counts: SocketCounts = { connections: 0, lines: 0 };
+  private lastRefusalLog = 0;
+  readonly counts: SocketCounts = { connections: 0, lines: 0, refused: 0 };
 
   constructor(private readonly opts: SocketOptions, private readonly ingest: Ingest, private readonly log: Logger) {}
 
@@ -45,6 +50,7 @@ export class SocketSource {
 
   async listen(): Promise<void> {
     const server = createServer({ allowHalfOpen: true }, (sock) => {
+      if (this.conns.size >= this.opts.maxConnections) return this.refuse(sock);
       const c = new Connection(this.nextConn++, sock, this, this.peerOf(sock));
       this.conns.add(c);
       this.counts.connections++;
@@ -82,9 +88,8 @@ export class SocketSource {
     const server = this.server;
     this.server = undefined;
     for (const c of this.conns) c.stopReading();
-    // Stop listening now, without waiting for server.close's callback: that waits for every
-    // connection to close, and a client still connected (idle, or waiting for acks that only
-    // the drain after this commits) would hold the stop forever. finish() ends them.
+    // Not waiting for 'close': it comes only once every client has gone, and a client still
+    // sending (or idle) must not hold up the drain. finish() ends the connections.
     server?.close();
   }
 
@@ -93,11 +98,24 @@ export class SocketSource {
     for (const c of this.conns) c.endAfterAcks();
   }
 
+  /** One line saying why, then closed: the client learns it was not served, and the limit holds. */
+  private refuse(sock: Socket): void {
+    this.counts.refused++;
+    sock.on('error', () => {});
+    const reason = `sealog serves at most ${this.opts.maxConnections} connections at once (socket.max_connections); try again later`;
+    sock.end(`${JSON.stringify({ error: ErrorCode.TOO_MANY_CONNECTIONS, reason })}\n`, () => sock.destroy());
+    const now = Date.now();
+    if (now - this.lastRefusalLog >= 10_000) {
+      this.lastRefusalLog = now;
+      this.log.warn({ open: this.conns.size, refused: this.counts.refused }, 'connection refused: socket.max_connections reached');
+    }
+  }
+
   /**
    * @internal Hands lines to the pipeline until its entrance is at its mark,
    * then pauses the connection until there is room: the mark holds exactly.
    */
-  feed(lines: SplitLine[], from: number, submit: (l: SplitLine) => void, conn: Connection): number {
+  feed<L>(lines: L[], from: number, submit: (l: L) => void, conn: Connection): number {
     let i = from;
     while (i < lines.length) {
       if (this.ingest.full) {
@@ -135,7 +153,7 @@ class Connection implements AckTarget {
   private stopped = false;
   private pausedFor = new Set<string>();
   /** Lines framed from what was read but not yet handed on, while the pipeline is full. */
-  private backlog: SplitLine[] = [];
+  private backlog: (SplitLine & { unterminated?: boolean })[] = [];
   private fed = 0;
 
   constructor(readonly id: number, private readonly sock: Socket, private readonly src: SocketSource, private readonly peer: PeerCred | undefined) {
@@ -147,9 +165,14 @@ class Connection implements AckTarget {
     });
     sock.on('end', () => {
       if (this.stopped) return;
-      const last = this.splitter.end();
-      if (last) this.backlog.push(last); // after whatever still waits for room
+      this.unterminated();
       this.inputEnded = true;
+      this.feed();
+    });
+    // A reset connection (a client killed with acks unread) has no 'end': its last bytes still count.
+    sock.on('close', () => {
+      if (this.stopped) return;
+      this.unterminated();
       this.feed();
     });
     sock.on('drain', () => this.resume('acks'));
@@ -157,7 +180,7 @@ class Connection implements AckTarget {
   }
 
   private feed(): void {
-    this.fed = this.src.feed(this.backlog, this.fed, (l) => this.line(l.bytes, l.oversize), this);
+    this.fed = this.src.feed(this.backlog, this.fed, (l) => this.line(l.bytes, l.oversize, l.unterminated), this);
     if (this.fed === this.backlog.length) {
       this.backlog = [];
       this.fed = 0;
@@ -165,7 +188,13 @@ class Connection implements AckTarget {
     this.maybeEnd();
   }
 
-  private line(bytes: Buffer, oversize?: { length: number; sha256: string }): void {
+  /** What came after the last newline: a line like any other, queued behind what waits for room, marked so a cut one is named as cut. */
+  private unterminated(): void {
+    const last = this.splitter.end();
+    if (last) this.backlog.push({ ...last, unterminated: true });
+  }
+
+  private line(bytes: Buffer, oversize?: { length: number; sha256: string }, unterminated?: boolean): void {
     const lineNo = ++this.lineNo;
     if (!oversize && isBlank(bytes)) return; // blank lines carry no event
     if (!oversize && bytes.subarray(0, HANDSHAKE_PREFIX.length).equals(HANDSHAKE_PREFIX)) {
@@ -177,7 +206,7 @@ class Connection implements AckTarget {
       this.submit({ bytes, source: this.source(lineNo), ack: this.acks ? this : undefined, rejectAs: RejectCode.BAD_HANDSHAKE });
       return;
     }
-    this.submit({ bytes, oversize, source: this.source(lineNo), ack: this.acks ? this : undefined });
+    this.submit({ bytes, oversize, source: this.source(lineNo), ack: this.acks ? this : undefined, ...(unterminated ? { unterminated } : {}) });
   }
 
   private source(line: number): Source {
@@ -195,6 +224,10 @@ class Connection implements AckTarget {
 
   rejected(line: number, seq: number, code: string, reason: string): void {
     this.ackLine(1, `${JSON.stringify({ ack: 'rejected', line, seq, code, reason })}\n`);
+  }
+
+  duplicate(line: number, firstSeq: number, eventId: JsonValue): void {
+    this.ackLine(1, `${JSON.stringify({ ack: 'duplicate', line, event_id: eventId, seq: firstSeq })}\n`);
   }
 
   private ackLine(settled: number, text: string): void {
@@ -227,7 +260,10 @@ class Connection implements AckTarget {
   }
 
   endAfterAcks(): void {
-    // Reads are paused, so the client's own end would never be seen: close once the last acks are out.
+    // Closed once the last acks are handed to the kernel (the client can still read them),
+    // or after a grace period if the client does not read them: a stop never hangs on a client.
+    const grace = setTimeout(() => this.sock.destroy(), END_GRACE_MS);
+    this.sock.once('close', () => clearTimeout(grace));
     if (this.sock.writable) this.sock.end(() => this.sock.destroy());
     else this.sock.destroy();
   }

@@ -278,7 +278,7 @@ export class SpoolSource {
   /** @internal writes sealog's own record about a file; `then` runs once it is durable. */
   record(draft: Draft, then: (seq: number) => void): void {
     if (this.ingest.closed) return; // shutting down: the next start sees the file again and finishes it
-    const ack: AckTarget = { committed: (_n, _l, seq) => then(seq), rejected: (_l, seq) => then(seq) };
+    const ack: AckTarget = { committed: (_n, _l, seq) => then(seq), rejected: (_l, seq) => then(seq), duplicate: (_l, seq) => then(seq) };
     this.ingest.write({ bytes: Buffer.alloc(0), source: draft.source, system: { ...draft, ack } });
   }
 

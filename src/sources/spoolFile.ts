@@ -15,6 +15,7 @@ export class FileIngest implements AckTarget {
   private problem: [string, string] | undefined;
   private accepted = 0;
   private rejectedCount = 0;
+  private duplicates = 0;
 
   constructor(
     private readonly src: SpoolSource,
@@ -44,6 +45,12 @@ export class FileIngest implements AckTarget {
     this.settle(1, line, seq);
   }
 
+  /** A line repeating an event committed earlier (same event_id): settled, not sealed again. */
+  duplicate(line: number, firstSeq: number): void {
+    this.duplicates++;
+    this.settle(1, line, firstSeq);
+  }
+
   private settle(n: number, line: number, seq: number): void {
     this.outstanding -= n;
     const progress = this.src.spoolProgress;
@@ -64,7 +71,7 @@ export class FileIngest implements AckTarget {
     this.ended = false; // once
     const facts: JsonObject = {
       file: this.name, fp: this.fp, bytes: this.size, lines: this.lineNo,
-      accepted: this.accepted, rejected: this.rejectedCount, resumed_after_line: this.resumeAfter,
+      accepted: this.accepted, rejected: this.rejectedCount, duplicates: this.duplicates, resumed_after_line: this.resumeAfter,
     };
     const progress = this.src.spoolProgress;
     if (this.problem) {

@@ -56,10 +56,13 @@ export class SpoolProgress {
       this.lineCommitted(r.source.fp, r.source.line);
     } else if (r.type === 'sealog.spool.failed' && typeof r.event?.fp === 'string') {
       this.committed.delete(r.event.fp);
-    } else if (r.type === 'sealog.spool.ingested' && typeof r.event?.fp === 'string' && !this.done.has(r.event.fp)) {
+    } else if (r.type === 'sealog.spool.ingested' && typeof r.event?.fp === 'string') {
+      // Also when the done file has it already: the cache may be older than the done entry,
+      // and a file left both in progress and done would be ingested a second time.
+      this.committed.delete(r.event.fp);
+      if (this.done.has(r.event.fp)) return undefined;
       const d = { fp: r.event.fp, name: String(r.event.file), seq: r.seq };
       this.done.set(d.fp, d);
-      this.committed.delete(d.fp);
       return d; // the caller appends it to the done file
     }
     return undefined;

@@ -17,11 +17,14 @@ export function parse(raw: RawLine): Draft {
   const { bytes, source, ack } = raw;
   if (raw.rejectAs) return reject(raw, raw.rejectAs, RejectReason[raw.rejectAs]);
   if (raw.oversize) return reject(raw, RejectCode.LINE_TOO_LONG, `${RejectReason.E_LINE_TOO_LONG} (${raw.oversize.length} bytes)`);
-  if (!isUtf8(bytes)) return reject(raw, RejectCode.INVALID_UTF8, RejectReason.E_INVALID_UTF8);
+  // A line the sender never finished is named as such, not as bad JSON or a cut character.
+  const cut = () => reject(raw, RejectCode.TRUNCATED_LINE, RejectReason.E_TRUNCATED_LINE);
+  if (!isUtf8(bytes)) return raw.unterminated ? cut() : reject(raw, RejectCode.INVALID_UTF8, RejectReason.E_INVALID_UTF8);
   let value: unknown;
   try {
     value = JSON.parse(bytes.toString('utf8'));
   } catch (err) {
+    if (raw.unterminated) return cut();
     return reject(raw, RejectCode.INVALID_JSON, `${RejectReason.E_INVALID_JSON}: ${(err as Error).message.replace(INPUT_ECHO, '')}`);
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {

@@ -21,7 +21,7 @@ export function createSealer(head: ChainHead, now: () => string): (draft: Draft)
   let prev = head.prev;
   return (d) => {
     const text =
-      `{"event":${jcsFast(d.event)},"level":${JSON.stringify(d.level ?? 'info')},"meta":${d.meta ? jcsFast(d.meta) : '{}'},"prev":"${prev}",` +
+      `{"event":${d.eventJcs ?? jcsFast(d.event)},"level":${JSON.stringify(d.level ?? 'info')},"meta":${d.meta ? jcsFast(d.meta) : '{}'},"prev":"${prev}",` +
       `"redactions":${d.redactions.length ? jcsFast(d.redactions) : '[]'},"seq":${seq},"source":${jcsFast(d.source)},` +
       `"stream":${JSON.stringify(d.stream ?? 'application')},"ts":"${now()}","type":${JSON.stringify(d.type ?? 'event')}}`;
     const textBytes = Buffer.byteLength(text, 'utf8');

@@ -140,3 +140,13 @@ test('rotate closes a segment before it would overflow, or when it is too old, n
   assert.equal(needsRotation(p, { bytes: 900, openedAt: 0 }, 200, 1), true);
   assert.equal(needsRotation(p, { bytes: 10, openedAt: 0 }, 10, 60_000), true);
 });
+
+test('parse names a last line the input ended in the middle of as cut, and keeps a whole one', () => {
+  const cut = parse({ ...raw('{"a":"hal'), unterminated: true });
+  assert.equal(cut.rejected?.code, RejectCode.TRUNCATED_LINE);
+  assert.equal(cut.event.raw, '{"a":"hal');
+  // Cut inside a multi-byte character: still a cut line, not invalid UTF-8.
+  assert.equal(parse({ ...raw(Buffer.from('{"a":"\u00e9"}').subarray(0, 7)), unterminated: true }).rejected?.code, RejectCode.TRUNCATED_LINE);
+  assert.deepEqual(parse({ ...raw('{"a":1}'), unterminated: true }).event, { a: 1 });
+  assert.equal(parse({ ...raw('[1,2]'), unterminated: true }).rejected?.code, RejectCode.NOT_OBJECT);
+});

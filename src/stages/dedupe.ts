@@ -1,0 +1,164 @@
+import { hash } from 'node:crypto';
+import { none } from 'stream-chain';
+import { jcsFast } from '../crypto/canonical.js';
+import type { AckTarget, Draft, JsonValue } from '../types.js';
+
+export interface DedupeOptions {
+  windowMs: number;
+  maxEntries: number;
+  /** The seq the next record sealed after this stage gets. */
+  nextSeq: number;
+  /** Duplicate acks waiting for a commit before dedupe stops taking input (backpressure). */
+  maxWaiting?: number;
+  now?: () => number;
+}
+
+interface Entry {
+  seq: number;
+  /** Digest of the sanitized event: the same id on a different event is not a resend. */
+  digest: string;
+  at: number;
+}
+
+interface Waiting {
+  ack: AckTarget;
+  line: number;
+  firstSeq: number;
+  eventId: JsonValue;
+  /** The last seq forwarded before this duplicate: its ack waits until that one is durable. */
+  after: number;
+}
+
+/** The dedupe key of an event, or undefined when it has none we can trust (missing, not a string/number, redacted). */
+export function dedupeKey(d: Pick<Draft, 'event' | 'redactions' | 'rejected' | 'system' | 'source'>): string | undefined {
+  if (d.rejected || d.system || d.source.kind === 'sealog') return undefined;
+  const id = d.event.event_id;
+  if (typeof id === 'string' ? id.length === 0 : typeof id !== 'number') return undefined;
+  // A redacted id stands for many values: it identifies nothing.
+  if (d.redactions.some((r) => r.path === 'event.event_id')) return undefined;
+  return typeof id === 'string' ? `s${id}` : `n${id}`;
+}
+
+function digest(eventJcs: string): string {
+  return hash('sha256', eventJcs, 'base64').slice(0, 22);
+}
+
+/**
+ * dedupe: an event whose `event_id` was already committed (or is on its way to
+ * be) within the window, with the same content, is a client's resend after a
+ * lost ack: it is not sealed again, and its sender gets a `duplicate` ack naming
+ * the first one's seq once that one is durable. The same id on a different event
+ * is a different event and is kept. Memory is bounded by maxEntries.
+ *
+ * It must sit right before seal: every draft it passes on is sealed, one seq
+ * each, in order, so it knows the seq each first occurrence gets.
+ */
+export class Deduper {
+  private readonly seen = new Map<string, Entry>();
+  /**
+   * Keys in the order they were remembered, for expiry and the size cap. Not the Map's own
+   * order: V8 leaves a deleted Map entry as a hole until it rehashes, and every new iterator
+   * walks the holes at the front again (quadratic once the cap is reached).
+   */
+  private order: { key: string; e: Entry }[] = [];
+  private head = 0;
+  private waiting: Waiting[] = [];
+  private nextSeq: number;
+  /** Every seq up to here is durable. */
+  private durable: number;
+  private resumeInput: (() => void) | undefined;
+  private readonly maxWaiting: number;
+  private readonly now: () => number;
+  readonly counts = { duplicates: 0, conflicts: 0 };
+
+  constructor(private readonly opts: DedupeOptions) {
+    this.nextSeq = opts.nextSeq;
+    this.durable = opts.nextSeq - 1;
+    this.maxWaiting = opts.maxWaiting ?? 4096;
+    this.now = opts.now ?? Date.now;
+  }
+
+  get entries(): number {
+    return this.seen.size;
+  }
+
+  /** At start: a committed record from the log tail, oldest first. */
+  replay(r: { seq: number; ts: string; stream?: string; source: Draft['source']; event: Draft['event']; redactions: Draft['redactions'] }): void {
+    if (r.stream === 'rejected') return;
+    const key = dedupeKey(r);
+    if (key === undefined || this.seen.has(key)) return;
+    this.remember(key, { seq: r.seq, digest: digest(jcsFast(r.event)), at: Date.parse(r.ts) }, this.now());
+  }
+
+  /** The pipeline stage. */
+  readonly stage = (d: Draft): Draft | typeof none | Promise<typeof none> => {
+    const key = dedupeKey(d);
+    if (key === undefined) return this.forward(d);
+    const now = this.now();
+    // Canonical, so key order does not make a different event; seal reuses the text.
+    d.eventJcs = jcsFast(d.event);
+    const dg = digest(d.eventJcs);
+    const e = this.seen.get(key);
+    if (e === undefined || e.at < now - this.opts.windowMs) {
+      if (e) this.seen.delete(key);
+      this.remember(key, { seq: this.nextSeq, digest: dg, at: now }, now);
+      return this.forward(d);
+    }
+    if (e.digest !== dg) {
+      this.counts.conflicts++;
+      return this.forward(d);
+    }
+    this.counts.duplicates++;
+    if (!d.ack) return none;
+    const w: Waiting = { ack: d.ack, line: d.source.line ?? 0, firstSeq: e.seq, eventId: d.event.event_id!, after: this.nextSeq - 1 };
+    // Everything passed on before this line (its sender's earlier lines, the first occurrence)
+    // is durable at `after`: then the ack keeps the sender's order and promises nothing early.
+    if (w.after <= this.durable) {
+      this.tell(w);
+      return none;
+    }
+    this.waiting.push(w);
+    if (this.waiting.length < this.maxWaiting) return none;
+    return new Promise((resolve) => (this.resumeInput = () => resolve(none)));
+  };
+
+  /** Records through `seq` are durable: acks of duplicates waiting for them go out. */
+  committed(seq: number): void {
+    if (seq <= this.durable) return;
+    this.durable = seq;
+    let i = 0;
+    while (i < this.waiting.length && this.waiting[i]!.after <= seq) this.tell(this.waiting[i++]!);
+    if (i === 0) return;
+    this.waiting = this.waiting.slice(i);
+    const resume = this.resumeInput;
+    this.resumeInput = undefined;
+    resume?.();
+  }
+
+  private forward(d: Draft): Draft {
+    this.nextSeq++;
+    return d;
+  }
+
+  private tell(w: Waiting): void {
+    w.ack.duplicate(w.line, w.firstSeq, w.eventId);
+  }
+
+  /** Oldest first: expiry and the size cap both trim from the front. */
+  private remember(key: string, e: Entry, now: number): void {
+    this.seen.set(key, e);
+    this.order.push({ key, e });
+    const cutoff = now - this.opts.windowMs;
+    while (this.head < this.order.length) {
+      const old = this.order[this.head]!;
+      if (this.seen.size <= this.opts.maxEntries && old.e.at >= cutoff) break;
+      // An entry replaced since (the same id again after its window) is no longer this one.
+      if (this.seen.get(old.key) === old.e) this.seen.delete(old.key);
+      this.head++;
+    }
+    if (this.head > 1024 && this.head * 2 > this.order.length) {
+      this.order = this.order.slice(this.head);
+      this.head = 0;
+    }
+  }
+}
