@@ -144,6 +144,7 @@ const schema = {
           additionalProperties: { type: 'string', pattern: DURATION },
         },
         archive_dir: { type: 'string', default: '' },
+        max_total_bytes: { type: 'integer', minimum: 0, default: 0 },
       },
     },
     requests: {
@@ -181,7 +182,7 @@ export interface Config {
   redact: RedactConfig;
   classify: { rules: RuleConfig[]; schemas_dir: string };
   limits: { max_frame_bytes: number; queue_items: number };
-  retention: { enabled: boolean; schedule: string; streams: Record<string, string>; archive_dir: string };
+  retention: { enabled: boolean; schedule: string; streams: Record<string, string>; archive_dir: string; max_total_bytes: number };
   requests: { schedule: string };
   integrity: { enabled: boolean; schedule: string; full_schedule: string; sample_segments: number };
   log: { level: string };

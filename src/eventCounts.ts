@@ -4,7 +4,9 @@ export interface Counts {
   in: number;
   committed: number;
   rejected: number;
-  /** Taken in, not yet durable either way. */
+  /** Resends of an event already committed (dedupe): settled without a record of their own. */
+  duplicates: number;
+  /** Taken in, not yet settled any of those ways. */
   pending: number;
 }
 
@@ -14,6 +16,10 @@ export class EventCounts {
 
   received(kind: string): void {
     this.of(kind).in++;
+  }
+
+  duplicate(kind: string): void {
+    this.of(kind).duplicates++;
   }
 
   /** Called with each durable batch. */
@@ -27,20 +33,20 @@ export class EventCounts {
 
   /** All sources together. */
   totals(): Counts {
-    const t = { in: 0, committed: 0, rejected: 0, pending: 0 };
-    for (const c of Object.values(this.snapshot())) for (const k of ['in', 'committed', 'rejected', 'pending'] as const) t[k] += c[k];
+    const t = { in: 0, committed: 0, rejected: 0, duplicates: 0, pending: 0 };
+    for (const c of Object.values(this.snapshot())) for (const k of ['in', 'committed', 'rejected', 'duplicates', 'pending'] as const) t[k] += c[k];
     return t;
   }
 
   snapshot(): Record<string, Counts> {
     const out: Record<string, Counts> = {};
-    for (const [kind, c] of this.bySource) out[kind] = { ...c, pending: c.in - c.committed - c.rejected };
+    for (const [kind, c] of this.bySource) out[kind] = { ...c, pending: c.in - c.committed - c.rejected - c.duplicates };
     return out;
   }
 
   private of(kind: string): Counts {
     let c = this.bySource.get(kind);
-    if (!c) this.bySource.set(kind, (c = { in: 0, committed: 0, rejected: 0, pending: 0 }));
+    if (!c) this.bySource.set(kind, (c = { in: 0, committed: 0, rejected: 0, duplicates: 0, pending: 0 }));
     return c;
   }
 }

@@ -15,6 +15,9 @@ test('dedupe: the same event_id twice on one connection is committed once; the r
   await c.send([ev('a', 1), '{"plain":1}', ev('a', 1), '{"plain":1}', ev('a', 2)]);
   await c.waitFor(() => c.acks.some((a) => a.ack === 'duplicate') && c.committed === 4, 'acks');
   await c.end();
+  // An absorbed resend is settled, not pending: the watchdog must not think the pipeline is stuck.
+  const st = cli(['status', '--control', t.socket.replace(/\.sock$/, '.ctl'), '--json']);
+  assert.deepEqual(JSON.parse(st.stdout).events.socket, { in: 5, committed: 4, rejected: 0, duplicates: 1, pending: 0 });
   assert.equal(await d.stop(), 0);
   const records = readRecords(t);
   assert.deepEqual(records.map((r) => [r.seq, r.event.event_id ?? null, r.event.n ?? null]), [

@@ -183,3 +183,21 @@ test('a legal hold keeps covered segments past retention until it is released; b
   assert.equal(verify(t, ['--strict']).exit, 0);
   assert.deepEqual(JSON.parse(cli(['holds', '--data', t.data, '--json']).stdout).active, []);
 });
+
+test('a disk budget is reported (status degraded), never met by removing records still inside their period', async () => {
+  const t = h.fresh();
+  const d = await h.start(t, config().replace('streams: { application: 2s, audit: 1h }, enabled: true', 'streams: { application: 1h, audit: 1h }, enabled: true, max_total_bytes: 1000'));
+  await send(t, 60);
+  const control = t.socket.replace(/\.sock$/, '.ctl');
+  let report: { health: { level: string; conditions: { component: string; reason: string }[] } } | undefined;
+  await waitUntil(() => {
+    const r = cli(['status', '--control', control, '--json']);
+    report = JSON.parse(r.stdout);
+    return report!.health.conditions.some((c) => c.component === 'retention');
+  }, 'retention to report the budget', 30_000);
+  assert.equal(report!.health.level, 'degraded');
+  assert.match(report!.health.conditions.find((c) => c.component === 'retention')!.reason, /over retention\.max_total_bytes 1000/);
+  assert.equal(await d.stop(), 0);
+  assert.equal(readRecords(t).filter((r) => r.type === REMOVED).length, 0, 'nothing removed');
+  assert.equal(verify(t, ['--strict']).exit, 0);
+});

@@ -34,7 +34,7 @@ test('sealog status answers over the control socket: health, counts per source, 
   const { code, report } = await status(t);
   assert.equal(code, 0);
   assert.equal(report.health.level, 'ok');
-  assert.deepEqual(report.events.socket, { in: 4, committed: 3, rejected: 1, pending: 0 });
+  assert.deepEqual(report.events.socket, { in: 4, committed: 3, rejected: 1, duplicates: 0, pending: 0 });
   assert.equal(report.log.tree_size, 4);
   assert.equal(report.daemon.pid, d.pid);
   assert.ok(Date.parse(report.log.last_commit) > 0);
@@ -44,7 +44,7 @@ test('sealog status answers over the control socket: health, counts per source, 
   const table = cli(['status', '--control', controlOf(t)]);
   assert.equal(table.code, 0, table.stderr);
   assert.match(table.stdout, /^health {6}OK$/m);
-  assert.match(table.stdout, /socket +4 +3 +1 +0/);
+  assert.match(table.stdout, /socket +4 +3 +1 +0 +0/);
 
   // A request that is not a command gets an error answer, not a hang or a crash.
   const answer = await new Promise<string>((res) => {

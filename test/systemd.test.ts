@@ -45,6 +45,8 @@ test('socket activation: systemd-socket-activate binds, the daemon takes fd 3, a
     await c.send(['{"n":1}', '{"n":2}']);
     await c.waitFor(() => c.committed === 2, 'commits');
     await c.end();
+    // Input flows as soon as fd 3 is taken; the ready line comes once the rest (spool, control, jobs) is up.
+    await waitUntil(() => err.includes('sealog ready'), 'the ready line');
     assert.match(err, /"socket":"fd 3 from systemd".*sealog ready/);
     assert.equal(existsSync(t.socket), false, 'socket.path was not bound');
   } finally {

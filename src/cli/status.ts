@@ -8,7 +8,7 @@ export const help = `sealog status [--config FILE | --control PATH] [--json]
 
 Asks the running daemon, over its control socket (not the data socket), how it
 is doing: health (ok, degraded or unhealthy, and why), uptime, events taken in,
-committed, rejected and pending per source, the current segment, the last
+committed, rejected, absorbed as duplicates and pending per source, the current segment, the last
 commit and checkpoint, and what each pipeline stage holds against its mark.
   --config FILE   the daemon's config, to find its control socket
                   (default: the embedded defaults, ./var/sealog.ctl)
@@ -23,7 +23,7 @@ interface Report {
   events?: Record<string, Counts>;
   log?: { tree_size: number; segment: { n: number; bytes: number } | null; last_commit: string | null; last_checkpoint: string | null; checkpoint_size: number };
   queues?: { stage: string; items: number; mark: number }[];
-  connections?: { open: number; total: number };
+  connections?: { open: number; total: number; refused: number };
   [section: string]: unknown;
 }
 
@@ -63,11 +63,11 @@ function table(r: Report): string {
   }
   if (r.events) {
     const rows = Object.entries(r.events);
-    out.push(`events      ${'source'.padEnd(8)}${['in', 'committed', 'rejected', 'pending'].map((h) => h.padStart(11)).join('')}`);
-    for (const [kind, c] of rows) out.push(`            ${kind.padEnd(8)}${[c.in, c.committed, c.rejected, c.pending].map((n) => String(n).padStart(11)).join('')}`);
+    out.push(`events      ${'source'.padEnd(8)}${['in', 'committed', 'rejected', 'duplicates', 'pending'].map((h) => h.padStart(11)).join('')}`);
+    for (const [kind, c] of rows) out.push(`            ${kind.padEnd(8)}${[c.in, c.committed, c.rejected, c.duplicates, c.pending].map((n) => String(n).padStart(11)).join('')}`);
   }
   if (r.queues) out.push(`queues      ${r.queues.map((q) => `${q.stage} ${q.items}/${q.mark}`).join(', ')}`);
-  if (r.connections) out.push(`connections ${r.connections.open} open, ${r.connections.total} since start`);
+  if (r.connections) out.push(`connections ${r.connections.open} open, ${r.connections.total} since start, ${r.connections.refused} refused (socket.max_connections)`);
   const known = new Set(['health', 'daemon', 'log', 'events', 'queues', 'connections']);
   for (const [name, value] of Object.entries(r)) if (!known.has(name)) out.push(`${name.padEnd(12)}${JSON.stringify(value)}`);
   return out.join('\n');

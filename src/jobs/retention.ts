@@ -23,6 +23,10 @@ export interface RetentionOptions {
   /** Active legal holds, after pending requests are sealed and applied. */
   holds(): Promise<Hold[]>;
   seal: SealAudit;
+  /** Bytes the segments may take (0: no budget); over it, each run reports `overBudget`. */
+  maxTotalBytes: number;
+  /** Called after each run: a reason when the segments take more than the budget, else undefined. */
+  overBudget(reason: string | undefined): void;
   log: Logger;
 }
 
@@ -47,7 +51,7 @@ export function parseDuration(text: string): number {
  * A crash anywhere leaves the segment in place, still expired: the next run does it
  * again (a crash after 2 seals a second, identical removal record, which verify accepts).
  */
-export function retentionJob(o: RetentionOptions): (signal: AbortSignal) => Promise<{ removed: number[]; held: { segment: number; holds: string[] }[] }> {
+export function retentionJob(o: RetentionOptions): (signal: AbortSignal) => Promise<{ removed: number[]; held: { segment: number; holds: string[] }[]; total_bytes: number }> {
   // When the last record of a closed segment expires never changes: computed once per segment.
   const expiry = new Map<number, number>();
   const shortest = Math.min(...Object.values(o.streams));
@@ -100,8 +104,19 @@ export function retentionJob(o: RetentionOptions): (signal: AbortSignal) => Prom
       removed.push(n);
       o.log.info({ segment: n, first_seq: m.first_seq, last_seq: m.last_seq, seq, archive: o.archiveDir || undefined }, 'segment removed by retention');
     }
-    return { removed, held };
+    const total = await segmentBytes(l);
+    const over = o.maxTotalBytes > 0 && total > o.maxTotalBytes;
+    const reason = over ? `segments take ${total} bytes, over retention.max_total_bytes ${o.maxTotalBytes}; nothing inside its retention period is removed to meet it` : undefined;
+    if (reason) o.log.warn({ total_bytes: total, max_total_bytes: o.maxTotalBytes }, 'segments over their disk budget');
+    o.overBudget(reason);
+    return { removed, held, total_bytes: total };
   };
+}
+
+async function segmentBytes(l: Layout): Promise<number> {
+  let total = 0;
+  for (const { name } of await listSegments(l)) total += (await stat(join(l.segments, name)).catch(() => undefined))?.size ?? 0;
+  return total;
 }
 
 /** The latest moment any record of the segment is still inside its stream's retention. */

@@ -64,8 +64,10 @@ export class Notifier {
   }
 
   private tick(): void {
+    // The watchdog first: a stall it finds changes the health this tick's STATUS reports.
+    const ping = !!this.opts.watchdogMs && this.watchdog();
     const status = `STATUS=${this.opts.status()}`;
-    this.send(this.opts.watchdogMs && this.watchdog() ? `WATCHDOG=1\n${status}` : status);
+    this.send(ping ? `WATCHDOG=1\n${status}` : status);
   }
 
   private watchdog(): boolean {

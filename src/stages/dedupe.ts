@@ -11,6 +11,8 @@ export interface DedupeOptions {
   /** Duplicate acks waiting for a commit before dedupe stops taking input (backpressure). */
   maxWaiting?: number;
   now?: () => number;
+  /** Told of each resend absorbed, by source kind (the daemon's counts: it will never be committed). */
+  onDuplicate?: (kind: string) => void;
 }
 
 interface Entry {
@@ -109,6 +111,7 @@ export class Deduper {
       return this.forward(d);
     }
     this.counts.duplicates++;
+    this.opts.onDuplicate?.(d.source.kind);
     if (!d.ack) return none;
     const w: Waiting = { ack: d.ack, line: d.source.line ?? 0, firstSeq: e.seq, eventId: d.event.event_id!, after: this.nextSeq - 1 };
     // Everything passed on before this line (its sender's earlier lines, the first occurrence)

@@ -32,5 +32,7 @@ test('event counts: in, committed, rejected and pending per source kind', () => 
   c.received('spool');
   const rec = (kind: string, rejected = false) => ({ source: { kind }, ...(rejected ? { rejected: { code: 'E', reason: '' } } : {}) }) as unknown as Sealed;
   c.durable([rec('socket'), rec('socket'), rec('socket', true)]);
-  assert.deepEqual(c.snapshot(), { socket: { in: 5, committed: 2, rejected: 1, pending: 2 }, spool: { in: 1, committed: 0, rejected: 0, pending: 1 } });
+  c.duplicate('socket');
+  assert.deepEqual(c.snapshot(), { socket: { in: 5, committed: 2, rejected: 1, duplicates: 1, pending: 1 }, spool: { in: 1, committed: 0, rejected: 0, duplicates: 0, pending: 1 } });
+  assert.deepEqual(c.totals(), { in: 6, committed: 2, rejected: 1, duplicates: 1, pending: 2 });
 });
