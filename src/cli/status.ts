@@ -68,7 +68,20 @@ function table(r: Report): string {
   }
   if (r.queues) out.push(`queues      ${r.queues.map((q) => `${q.stage} ${q.items}/${q.mark}`).join(', ')}`);
   if (r.connections) out.push(`connections ${r.connections.open} open, ${r.connections.total} since start, ${r.connections.refused} refused (socket.max_connections)`);
+  // The other parts' sections (jobs, dedupe, reload, systemd, ...): one line each, or one per entry.
   const known = new Set(['health', 'daemon', 'log', 'events', 'queues', 'connections']);
-  for (const [name, value] of Object.entries(r)) if (!known.has(name)) out.push(`${name.padEnd(12)}${JSON.stringify(value)}`);
+  for (const [name, value] of Object.entries(r)) {
+    if (known.has(name)) continue;
+    const label = name.replaceAll('_', ' ');
+    const entries = isObject(value) ? Object.entries(value) : [];
+    if (entries.length && entries.every(([, v]) => isObject(v))) {
+      out.push(label);
+      for (const [k, v] of entries) out.push(`  ${k.padEnd(15)} ${inline(v)}`);
+    } else out.push(`${label}${' '.repeat(Math.max(1, 12 - label.length))}${inline(value)}`);
+  }
   return out.join('\n');
 }
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const inline = (v: unknown): string =>
+  isObject(v) ? Object.entries(v).map(([k, x]) => `${k.replaceAll('_', ' ')} ${typeof x === 'object' && x !== null ? JSON.stringify(x) : String(x)}`).join(', ') : typeof v === 'string' ? v : JSON.stringify(v);
