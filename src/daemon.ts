@@ -404,6 +404,7 @@ function reportStatus(status: Status, d: { cfg: Config; counts: EventCounts; sto
     started: iso(startedAt),
     uptime_s: Math.round((Date.now() - startedAt) / 1000),
     rss_bytes: process.memoryUsage.rss(),
+    memory: (({ heapUsed, heapTotal, external, arrayBuffers }) => ({ heap_used: heapUsed, heap_total: heapTotal, external, array_buffers: arrayBuffers }))(process.memoryUsage()),
     origin: d.cfg.origin,
     data_dir: d.cfg.data_dir,
     socket: d.cfg.socket.path,

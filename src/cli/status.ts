@@ -19,7 +19,7 @@ Exit 0 healthy; 1 degraded or unhealthy; 2 no answer or usage error.`;
 
 interface Report {
   health: { level: HealthLevel; conditions: Condition[] };
-  daemon?: { pid: number; uptime_s: number; rss_bytes: number; origin: string; data_dir: string; socket: string };
+  daemon?: { pid: number; uptime_s: number; rss_bytes: number; memory: { heap_used: number; external: number }; origin: string; data_dir: string; socket: string };
   events?: Record<string, Counts>;
   log?: { tree_size: number; segment: { n: number; bytes: number } | null; last_commit: string | null; last_checkpoint: string | null; checkpoint_size: number };
   queues?: { stage: string; items: number; mark: number }[];
@@ -54,7 +54,7 @@ function table(r: Report): string {
   for (const c of r.health.conditions) out.push(`            ${c.level} ${c.component}: ${c.reason} (since ${c.since})`);
   if (r.daemon) {
     const d = r.daemon;
-    out.push(`daemon      pid ${d.pid}, up ${d.uptime_s} s, rss ${mib(d.rss_bytes)}, origin ${d.origin}`);
+    out.push(`daemon      pid ${d.pid}, up ${d.uptime_s} s, rss ${mib(d.rss_bytes)} (heap ${mib(d.memory.heap_used)}, buffers ${mib(d.memory.external)}), origin ${d.origin}`);
   }
   if (r.log) {
     const l = r.log;

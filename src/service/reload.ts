@@ -65,8 +65,9 @@ export class Reloader {
       // What needs a restart keeps its old value: the config in force is the old one with the live settings swapped in.
       this.current = mergeLive(this.current, next, applied);
       outcome = { at, ok: true, applied, needsRestart };
-      this.log.info({ applied }, applied.length ? 'configuration reloaded' : 'configuration reloaded: no setting that applies at run time changed');
       for (const name of needsRestart) this.log.warn({ setting: name }, `configuration: ${name} changed; it takes effect only after a restart`);
+      // Last, so that whoever waits for this line has seen the warnings before it.
+      this.log.info({ applied }, applied.length ? 'configuration reloaded' : 'configuration reloaded: no setting that applies at run time changed');
     } catch (err) {
       outcome = { at, ok: false, applied: [], needsRestart: [], error: (err as Error).message };
       this.log.error({ error: outcome.error }, 'configuration reload refused; the running configuration stays in force');
