@@ -27,7 +27,7 @@ async function runOnce(v, parts, N) {
   const d = await startSealog(v.config);
   const sampler = sampleProcess(d.child.pid);
   try {
-    const { t0, replies } = await sendAll(d.socketPath, parts, true, sampler);
+    const { t0, replies } = await sendAll(d.socketPath, { parts }, true, sampler);
     const wallSec = (performance.now() - t0) / 1000;
     const committed = replies.reduce((a, r) => a + r.committed, 0);
     const exit = await stopProcess(d.child, 120_000);
