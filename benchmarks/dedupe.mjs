@@ -63,7 +63,11 @@ function startTime(dir, cfg) {
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function main() {
-  const { values } = parseArgs({ options: { events: { type: 'string', default: '200000' }, runs: { type: 'string', default: '3' } } });
+  const { values } = parseArgs({ options: { events: { type: 'string', default: '200000' }, runs: { type: 'string', default: '3' }, help: { type: 'boolean', short: 'h' } } });
+  if (values.help) {
+    console.log('usage: node --expose-gc benchmarks/dedupe.mjs [--events N] [--runs R]\n  the dedupe stage\'s cost per event (with and without an event_id), per remembered id, and at start over a log of N records');
+    return;
+  }
   const events = Number(values.events);
   const runs = Number(values.runs);
   sealCost(50_000, true, true); // warm up
