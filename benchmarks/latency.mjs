@@ -12,7 +12,7 @@
 import { makeBuffer } from './lib/events.mjs';
 import { isMain, machine, machineLine } from './lib/machine.mjs';
 import { COMMON_USAGE, parseOptions } from './lib/options.mjs';
-import { cleanupAll, connectUnix, removeTempDir, sampleProcess, startSealog, stopProcess } from './lib/proc.mjs';
+import { runMain, connectUnix, removeTempDir, sampleProcess, startSealog, stopProcess } from './lib/proc.mjs';
 import { fmtNum, markdownTable, percentileSorted, stat, textTable } from './lib/stats.mjs';
 import { SEALOG_BATCH, daemonProblems } from './lib/systems.mjs';
 
@@ -215,7 +215,7 @@ export function latencyOptions(o) {
 }
 
 if (isMain(import.meta.url)) {
-  try {
+  await runMain(async () => {
     const o = parseOptions(process.argv.slice(2), { loads: { type: 'string' }, seconds: { type: 'string' }, 'linger-ms': { type: 'string' } });
     if (o.help) {
       console.log(`usage: node benchmarks/latency.mjs [options]\n${COMMON_USAGE}\n  --loads a,b,c offered events/s (default ${DEFAULT_LOADS.join(',')})\n  --seconds S   measured seconds per load (default 10; --quick 1.5)\n  --linger-ms M sealog batch.linger_ms (default ${SEALOG_BATCH.linger_ms}, the daemon's default)`);
@@ -223,12 +223,7 @@ if (isMain(import.meta.url)) {
       const lingerMs = o['linger-ms'] === undefined ? undefined : Number(o['linger-ms']);
       const res = await runLatency(latencyOptions({ ...o, loads: o.loads?.split(',').map(Number), seconds: o.seconds && Number(o.seconds), lingerMs }));
       printLatency(res);
-      process.exitCode = Object.values(res.summary).every((s) => s.allChecksOk) ? 0 : 1;
+      return Object.values(res.summary).every((s) => s.allChecksOk) ? 0 : 1;
     }
-  } catch (err) {
-    console.error(err);
-    process.exitCode = 1;
-  } finally {
-    cleanupAll();
-  }
+  });
 }

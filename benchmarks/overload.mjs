@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { makeBuffer } from './lib/events.mjs';
 import { isMain, machine, machineLine } from './lib/machine.mjs';
 import { COMMON_USAGE, parseOptions } from './lib/options.mjs';
-import { cleanupAll, countNewlines, headLines, makeTempDir, removeTempDir, splitLines } from './lib/proc.mjs';
+import { runMain, countNewlines, headLines, makeTempDir, removeTempDir, splitLines } from './lib/proc.mjs';
 import { fmtNum, fmtRatio, fmtStat, markdownTable, stat, textTable } from './lib/stats.mjs';
 import { writeFileSync } from 'node:fs';
 import { SEALOG_BATCH, runCopier, runSealog } from './lib/systems.mjs';
@@ -91,18 +91,13 @@ export const overloadMarkdown = (res) => [markdownTable(overloadRows(res)), '', 
 export const printOverload = (res, log = console.log) => log('\n' + textTable(overloadRows(res)) + '\n' + OVERLOAD_NOTES.join('\n'));
 
 if (isMain(import.meta.url)) {
-  try {
+  await runMain(async () => {
     const o = parseOptions(process.argv.slice(2), { seconds: { type: 'string' } });
     if (o.help) console.log(`usage: node benchmarks/overload.mjs [options]\n${COMMON_USAGE}\n  --seconds S   how long each client sends flat out (default 60; --quick 3)\n  (--events is the input here: default 2,000,000; --quick 20,000)`);
     else {
       const res = await runOverload({ ...o, seconds: o.seconds && Number(o.seconds), overloadEvents: process.argv.includes('--events') ? o.events : undefined });
       printOverload(res);
-      process.exitCode = Object.values(res.summary).every((m) => m.allChecksOk) ? 0 : 1;
+      return Object.values(res.summary).every((m) => m.allChecksOk) ? 0 : 1;
     }
-  } catch (err) {
-    console.error(err);
-    process.exitCode = 1;
-  } finally {
-    cleanupAll();
-  }
+  });
 }

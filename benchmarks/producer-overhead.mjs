@@ -21,7 +21,7 @@ import { createHash } from 'node:crypto';
 import { makeEventObjects, mulberry32 } from './lib/events.mjs';
 import { isMain, machine, machineLine } from './lib/machine.mjs';
 import { COMMON_USAGE, parseOptions } from './lib/options.mjs';
-import { cleanupAll, connectUnix, readProcStats, removeTempDir, startCopier, startSealog, stopProcess } from './lib/proc.mjs';
+import { runMain, connectUnix, readProcStats, removeTempDir, startCopier, startSealog, stopProcess } from './lib/proc.mjs';
 import { fmtNum, markdownTable, stat, textTable } from './lib/stats.mjs';
 import { SEALOG_BATCH, daemonProblems } from './lib/systems.mjs';
 
@@ -288,18 +288,13 @@ export const producerMarkdown = (res) => [markdownTable(producerRows(res)), '', 
 export const printProducer = (res, log = console.log) => log('\n' + textTable(producerRows(res)) + '\n' + PRODUCER_NOTES.join('\n'));
 
 if (isMain(import.meta.url)) {
-  try {
+  await runMain(async () => {
     const o = parseOptions(process.argv.slice(2), { rounds: { type: 'string' }, 'block-steps': { type: 'string' } });
     if (o.help) console.log(`usage: node benchmarks/producer-overhead.mjs [options]\n${COMMON_USAGE}\n  --rounds K        rounds of one block per mode (default max(48, 16 x runs); --quick 4)\n  --block-steps S   steps per block (default 50; --quick 25)`);
     else {
       const res = await runProducerOverhead({ ...o, rounds: o.rounds && Number(o.rounds), blockSteps: o['block-steps'] && Number(o['block-steps']) });
       printProducer(res);
-      process.exitCode = res.summary.check === 'ok' ? 0 : 1;
+      return res.summary.check === 'ok' ? 0 : 1;
     }
-  } catch (err) {
-    console.error(err);
-    process.exitCode = 1;
-  } finally {
-    cleanupAll();
-  }
+  });
 }

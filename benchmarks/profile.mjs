@@ -10,7 +10,7 @@ import { join, relative } from 'node:path';
 import { makeBuffer } from './lib/events.mjs';
 import { isMain, machine, machineLine } from './lib/machine.mjs';
 import { COMMON_USAGE, parseOptions } from './lib/options.mjs';
-import { ROOT, cleanupAll, countNewlines, headLines, makeTempDir, removeTempDir, splitLines } from './lib/proc.mjs';
+import { ROOT, runMain, countNewlines, headLines, makeTempDir, removeTempDir, splitLines } from './lib/proc.mjs';
 import { fmtNum, markdownTable, textTable } from './lib/stats.mjs';
 import { SEALOG_BATCH, runSealog } from './lib/systems.mjs';
 
@@ -115,18 +115,13 @@ export const profileMarkdown = (res) => [markdownTable(profileRows(res)), '', ma
 export const printProfile = (res, log = console.log) => log('\n' + textTable(profileRows(res)) + '\n\n' + textTable(profileFnRows(res)));
 
 if (isMain(import.meta.url)) {
-  try {
+  await runMain(async () => {
     const o = parseOptions(process.argv.slice(2));
     if (o.help) console.log(`usage: node benchmarks/profile.mjs [options]\n${COMMON_USAGE}\n  (--events is the profiled run's size here: default 300,000; --quick 20,000)`);
     else {
       const res = await runProfile({ ...o, profileEvents: process.argv.includes('--events') ? o.events : undefined });
       printProfile(res);
-      process.exitCode = res.run.check === 'ok' ? 0 : 1;
+      return res.run.check === 'ok' ? 0 : 1;
     }
-  } catch (err) {
-    console.error(err);
-    process.exitCode = 1;
-  } finally {
-    cleanupAll();
-  }
+  });
 }

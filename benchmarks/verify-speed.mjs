@@ -12,7 +12,7 @@ import { countSegmentRecords, segmentFiles } from './lib/check.mjs';
 import { makeBuffer } from './lib/events.mjs';
 import { isMain, machine, machineLine, toolVersion } from './lib/machine.mjs';
 import { COMMON_USAGE, parseOptions } from './lib/options.mjs';
-import { cleanupAll, makeTempDir, removeTempDir, runCommand, runSealogCli, splitLines } from './lib/proc.mjs';
+import { runMain, makeTempDir, removeTempDir, runCommand, runSealogCli, splitLines } from './lib/proc.mjs';
 import { fmtNum, fmtRatio, fmtStat, markdownTable, stat, textTable } from './lib/stats.mjs';
 import { runSealog } from './lib/systems.mjs';
 
@@ -144,18 +144,13 @@ export const verifyMarkdown = (res) => [markdownTable(verifyRows(res)), '', VERI
 export const printVerify = (res, log = console.log) => log('\n' + textTable(verifyRows(res)) + '\n' + VERIFY_NOTES.join('\n'));
 
 if (isMain(import.meta.url)) {
-  try {
+  await runMain(async () => {
     const o = parseOptions(process.argv.slice(2));
     if (o.help) console.log(`usage: node benchmarks/verify-speed.mjs [options]\n${COMMON_USAGE}`);
     else {
       const res = await runVerifySpeed({ ...o, events: process.argv.includes('--events') || o.quick ? o.events : 200_000 });
       printVerify(res);
-      process.exitCode = VERIFY_TOOLS.every((t) => res.summary[t.key].allChecksOk) ? 0 : 1;
+      return VERIFY_TOOLS.every((t) => res.summary[t.key].allChecksOk) ? 0 : 1;
     }
-  } catch (err) {
-    console.error(err);
-    process.exitCode = 1;
-  } finally {
-    cleanupAll();
-  }
+  });
 }

@@ -1,5 +1,5 @@
 import { mkdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
-import { syncDir, writeFileDurable } from '../store/fsutil.js';
+import { syncPath, writeFileDurable } from '../store/fsutil.js';
 import { signNote } from './note.js';
 import { ErrorCode, SealogError } from '../errors.js';
 import type { Layout } from '../store/layout.js';
@@ -121,9 +121,9 @@ export async function finishRotation(l: Layout, p: PendingRotation): Promise<voi
   await writeFileDurable(l.keyRing, `${ring.join('\n')}\n`, 0o600);
   if (await stat(l.nextKey).then(() => true, () => false)) await rename(l.nextKey, l.signingKey);
   if (await stat(l.nextPub).then(() => true, () => false)) await rename(l.nextPub, l.publicKey);
-  await syncDir(l.keys);
+  await syncPath(l.keys);
   await unlink(l.transitionNote);
-  await syncDir(l.keys);
+  await syncPath(l.keys);
 }
 
 function coSign(text: string, signers: Signer[]): string {

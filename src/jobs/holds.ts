@@ -6,7 +6,7 @@ import type { Logger } from '../log.js';
 import { writeFileDurable } from '../store/fsutil.js';
 import type { Layout } from '../store/layout.js';
 import type { JsonObject } from '../types.js';
-import type { SealAudit } from './auditRecord.js';
+import type { SealAudit } from '../sources/ingest.js';
 
 /**
  * Legal holds. A hold covers the records that match every criterion it names; a

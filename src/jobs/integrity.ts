@@ -6,7 +6,7 @@ import type { Status } from '../status.js';
 import { writeFileDurable } from '../store/fsutil.js';
 import { listSegments, manifestName, type Layout } from '../store/layout.js';
 import type { Finding, Verdict } from '../verify/verifier.js';
-import type { SealAudit } from './auditRecord.js';
+import type { SealAudit } from '../sources/ingest.js';
 import type { VerifyRequest } from './verifyWorker.js';
 
 export interface IntegrityOptions {

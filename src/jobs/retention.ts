@@ -2,12 +2,12 @@ import { copyFile, mkdir, readFile, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sha256Hex } from '../crypto/hash.js';
 import type { Logger } from '../log.js';
-import { moveDurable, syncDir, writeFileDurable } from '../store/fsutil.js';
+import { moveDurable, syncPath, writeFileDurable } from '../store/fsutil.js';
 import { layout, listCheckpoints, listSegments, manifestName, segmentName, type Layout } from '../store/layout.js';
 import { readOwnManifest } from '../store/manifest.js';
 import { segmentRecords } from '../store/records.js';
 import { REMOVAL_TYPE } from '../verify/verifier.js';
-import type { SealAudit } from './auditRecord.js';
+import type { SealAudit } from '../sources/ingest.js';
 import { holdCovers, type Hold } from './holds.js';
 
 export interface RetentionOptions {
@@ -172,6 +172,6 @@ async function dispose(l: Layout, n: number, path: string, manifestFile: string,
     await unlink(path);
     await unlink(manifestFile);
   }
-  await syncDir(l.checkpoints);
-  await syncDir(l.segments);
+  await syncPath(l.checkpoints);
+  await syncPath(l.segments);
 }

@@ -1,4 +1,5 @@
 import type { Logger } from '../log.js';
+import type { Status } from '../status.js';
 
 /** How far the pipeline has got: records accepted but not yet durable, and when a commit last happened. */
 export interface Progress {
@@ -102,4 +103,35 @@ export class Notifier {
       this.sendFailed = true;
     }
   }
+}
+
+/** Type=notify when systemd asked for it ($NOTIFY_SOCKET): READY now, then STATUS and watchdog pings. */
+export function startNotifier(
+  send: ((socket: string, message: string) => void) | undefined,
+  log: Logger,
+  status: Status,
+  counts: () => { accepted: number; committed: number; pending: number; lastCommitAt: number },
+): Notifier | undefined {
+  const env = notifyEnv(process.env);
+  delete process.env.NOTIFY_SOCKET; // for this process only, not for anything it starts
+  if (!env) return undefined;
+  if (!send) {
+    log.error({ socket: env.socket }, 'NOTIFY_SOCKET is set but the native addon is not loaded: systemd will not see READY=1 (build it: npm rebuild)');
+    return undefined;
+  }
+  const notifier = new Notifier({
+    ...env,
+    statusEveryMs: 5000,
+    send,
+    progress: counts,
+    onStall: (stuck) => status.setHealth('watchdog', stuck ? 'unhealthy' : 'ok', 'records pending and nothing committed for a watchdog interval; pings withheld'),
+    status: () => {
+      const c = counts();
+      return `${status.health().level}; accepted ${c.accepted}, committed ${c.committed}, pending ${c.pending}`;
+    },
+    log,
+  });
+  status.section('systemd', () => ({ notify_socket: env.socket, watchdog_ms: env.watchdogMs ?? null, ...notifier.counts }));
+  notifier.ready();
+  return notifier;
 }

@@ -1,6 +1,9 @@
 import type { Writable } from 'node:stream';
 import type { EventCounts } from '../eventCounts.js';
-import type { RawLine } from '../types.js';
+import type { AckTarget, Draft, JsonObject, RawLine } from '../types.js';
+
+/** Seals one of sealog's own audit records; resolves with its seq once it is durable. */
+export type SealAudit = (type: string, event: JsonObject, level?: 'info' | 'warn' | 'error') => Promise<number>;
 
 /**
  * The pipeline's entrance as sources see it: write returns false when the
@@ -29,6 +32,23 @@ export class Ingest {
   get full(): boolean {
     return this.input.writableNeedDrain;
   }
+
+  /**
+   * sealog's own record (a spool file's fate, a removal, a hold, a sweep): through the
+   * same pipeline as every event, so it is chained, batched and committed in order, and
+   * resolved only once durable. Rejects once ingest is closed (the daemon is stopping).
+   */
+  readonly audit: SealAudit = (type, event, level = 'info') =>
+    new Promise<number>((resolve, reject) => {
+      if (this.ended) {
+        reject(new Error('the daemon is stopping: no more records'));
+        return;
+      }
+      const done = (_l: number, seq: number) => resolve(seq);
+      const ack: AckTarget = { committed: (_n, l, seq) => done(l, seq), rejected: done, duplicate: done };
+      const draft: Draft = { source: { kind: 'sealog' }, event, redactions: [], stream: 'audit', level, type, system: true, meta: { classification: 'internal' }, ack };
+      this.write({ bytes: Buffer.alloc(0), source: draft.source, system: draft });
+    });
 
   whenReady(resume: () => void): void {
     this.waiting.push(resume);

@@ -3,11 +3,11 @@ import { lstat, mkdir, open, readdir, rename, stat, unlink, type FileHandle } fr
 import { basename, join, resolve } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import type { Logger } from 'pino';
-import { syncDir } from '../store/fsutil.js';
-import type { AckTarget, Draft, JsonObject } from '../types.js';
+import { syncPath } from '../store/fsutil.js';
+import type { JsonObject } from '../types.js';
 import type { Ingest } from './ingest.js';
 import { LineSplitter } from './lineSplitter.js';
-import { FileIngest, fingerprint, spoolRecord } from './spoolFile.js';
+import { FileIngest, fingerprint } from './spoolFile.js';
 import type { SpoolProgress } from './spoolProgress.js';
 
 export interface SpoolOptions {
@@ -275,11 +275,12 @@ export class SpoolSource {
     this.ingest.write(raw);
   }
 
-  /** @internal writes sealog's own record about a file; `then` runs once it is durable. */
-  record(draft: Draft, then: (seq: number) => void): void {
-    if (this.ingest.closed) return; // shutting down: the next start sees the file again and finishes it
-    const ack: AckTarget = { committed: (_n, _l, seq) => then(seq), rejected: (_l, seq) => then(seq), duplicate: (_l, seq) => then(seq) };
-    this.ingest.write({ bytes: Buffer.alloc(0), source: draft.source, system: { ...draft, ack } });
+  /**
+   * @internal writes sealog's own record about a file; `then` runs once it is durable. When
+   * the daemon is already stopping, nothing: the next start sees the file again and finishes it.
+   */
+  record(type: string, level: 'info' | 'warn', event: JsonObject, then: (seq: number) => void): void {
+    this.ingest.audit(type, event, level).then(then, () => {});
   }
 
   /** @internal */
@@ -298,7 +299,7 @@ export class SpoolSource {
     this.files.set(name, status);
     const type = code === SpoolCode.DUPLICATE ? 'sealog.spool.duplicate' : 'sealog.spool.failed';
     this.log.warn({ file: name, code, reason }, 'spool file rejected');
-    this.record(spoolRecord(type, 'warn', { file: name, ...(fp ? { fp } : {}), code, reason, ...extra }), () => {
+    this.record(type, 'warn', { file: name, ...(fp ? { fp } : {}), code, reason, ...extra }, () => {
       void this.finish(name, status, 'rejected');
     });
   }
@@ -309,7 +310,7 @@ export class SpoolSource {
     try {
       if (outcome === 'done' && this.opts.onDone === 'delete') await unlink(from);
       else await rename(from, join(outcome === 'done' ? this.doneDir : this.rejectedDir, name));
-      await syncDir(this.opts.dir);
+      await syncPath(this.opts.dir);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.log.error({ file: name, err }, 'could not move a finished spool file');
     }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
-import type { AckTarget, Draft, JsonObject } from '../types.js';
+import type { AckTarget, JsonObject } from '../types.js';
 import { isBlank } from './lineSplitter.js';
 import type { FileStatus, SpoolSource } from './spool.js';
 
@@ -76,13 +76,13 @@ export class FileIngest implements AckTarget {
     const progress = this.src.spoolProgress;
     if (this.problem) {
       const [code, reason] = this.problem;
-      this.src.record(spoolRecord('sealog.spool.failed', 'warn', { ...facts, code, reason }), () => {
+      this.src.record('sealog.spool.failed', 'warn', { ...facts, code, reason }, () => {
         progress.forget(this.fp);
         void this.src.finish(this.name, this.status, 'rejected');
       });
       return;
     }
-    this.src.record(spoolRecord('sealog.spool.ingested', 'info', facts), (seq) => {
+    this.src.record('sealog.spool.ingested', 'info', facts, (seq) => {
       const done = progress.markDone({ fp: this.fp, name: this.name, seq });
       progress.advance(seq);
       void done.then(
@@ -92,10 +92,6 @@ export class FileIngest implements AckTarget {
       );
     });
   }
-}
-
-export function spoolRecord(type: string, level: string, event: JsonObject): Draft {
-  return { source: { kind: 'sealog' }, event, redactions: [], stream: 'audit', level, type, system: true, meta: { classification: 'internal' } };
 }
 
 /** SHA-256 of the file's first `size` bytes, read in bounded chunks; undefined if it got shorter. */

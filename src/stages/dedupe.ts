@@ -1,6 +1,10 @@
 import { hash } from 'node:crypto';
 import { none } from 'stream-chain';
 import { jcsFast } from '../crypto/canonical.js';
+import type { Config } from '../config.js';
+import type { Logger } from '../log.js';
+import type { Layout } from '../store/layout.js';
+import { recentLines } from '../store/scan.js';
 import type { AckTarget, Draft, JsonValue } from '../types.js';
 
 export interface DedupeOptions {
@@ -164,4 +168,30 @@ export class Deduper {
       this.head = 0;
     }
   }
+}
+
+/**
+ * The dedupe window as the log's recent records leave it, so a resend after a crash is
+ * still caught. Parsing is what costs: the lines that may hold an id are counted first,
+ * and only the last max_entries of them (all the window can keep) are parsed.
+ */
+export async function loadDedupe(cfg: Config, l: Layout, nextSeq: number, onDuplicate: (kind: string) => void, onPartial: (why: string) => void, log: Logger): Promise<Deduper> {
+  const started = Date.now();
+  const { window_seconds, max_entries } = cfg.dedupe;
+  const d = new Deduper({ windowMs: window_seconds * 1000, maxEntries: max_entries, nextSeq, onDuplicate });
+  const since = started - window_seconds * 1000;
+  const lines = () => recentLines(l, since, cfg.limits.max_frame_bytes, '"event_id"');
+  let candidates = 0;
+  try {
+    for await (const _ of lines()) candidates++;
+    let skip = candidates - max_entries;
+    for await (const line of lines()) if (skip-- <= 0) d.replay(JSON.parse(line.toString('utf8')) as Parameters<Deduper['replay']>[0]);
+  } catch (err) {
+    // Damage in an old segment is the integrity sweep's and verify's to report; it must not stop
+    // ingest. A window rebuilt short can only let a resend through twice, visibly, never lose one.
+    log.error({ err: (err as Error).message, ids: d.entries }, 'dedupe window rebuilt only in part: a segment within it does not decode (run sealog verify)');
+    onPartial((err as Error).message);
+  }
+  log.info({ ids: d.entries, candidates, ms: Date.now() - started }, 'dedupe window rebuilt from the log');
+  return d;
 }

@@ -2,9 +2,9 @@ import { copyFile, open, rename, rm, unlink, type FileHandle } from 'node:fs/pro
 import { dirname } from 'node:path';
 import { ErrorCode, SealogError } from '../errors.js';
 
-/** fsync a directory so a created or renamed entry survives a crash. */
-export async function syncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
+/** fsync a file, or a directory so that a created or renamed entry survives a crash. */
+export async function syncPath(path: string): Promise<void> {
+  const fh = await open(path, 'r');
   try {
     await fh.sync();
   } finally {
@@ -33,7 +33,7 @@ export async function writeFileDurable(path: string, data: string | Buffer, mode
     await fh.close();
   }
   await rename(tmp, path);
-  await syncDir(dirname(path)).catch(fatalSync);
+  await syncPath(dirname(path)).catch(fatalSync);
 }
 
 /** A write refused for lack of space (or quota): worth waiting for, unlike an I/O error. */
@@ -62,13 +62,8 @@ export async function moveDurable(from: string, to: string): Promise<void> {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
     await copyFile(from, to);
-    const fh = await open(to, 'r+');
-    try {
-      await fh.sync().catch(fatalSync);
-    } finally {
-      await fh.close();
-    }
+    await syncPath(to).catch(fatalSync);
     await unlink(from);
   }
-  await syncDir(dirname(to)).catch(fatalSync);
+  await syncPath(dirname(to)).catch(fatalSync);
 }

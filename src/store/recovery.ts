@@ -1,4 +1,4 @@
-import { mkdir, open, readFile, truncate, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, truncate, unlink, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { Logger } from 'pino';
 import { ZERO_HASH_HEX, sha256Hex } from '../crypto/hash.js';
@@ -6,7 +6,7 @@ import { parseVerifierKey, type Signer } from '../crypto/keys.js';
 import { CompactTree } from '../crypto/merkle.js';
 import { SealogError } from '../errors.js';
 import { signCheckpoint } from './checkpoint.js';
-import { fatalSync, syncDir, writeFileDurable } from './fsutil.js';
+import { fatalSync, syncPath, writeFileDurable } from './fsutil.js';
 import { checkpointName, listCheckpoints, listRemoved, listSegments, manifestName, type Layout } from './layout.js';
 import { openManifest, signManifest, type Manifest } from './manifest.js';
 import { openLine } from './recordLine.js';
@@ -98,7 +98,7 @@ export async function recover(l: Layout, origin: string, signer: Signer, ring: s
     if (tree.size === firstSeq && newest) {
       // Created but never written: reuse its number rather than leave an empty segment.
       await unlink(path);
-      await syncDir(l.segments);
+      await syncPath(l.segments);
       nextSegment = n;
       continue;
     }
@@ -126,12 +126,7 @@ async function cutTail(l: Layout, n: number, path: string, offset: number, reaso
   const savedAs = join(l.recovery, `${String(n).padStart(10, '0')}-${offset}.torn`);
   await writeFile(savedAs, cut, { mode: 0o640 });
   await truncate(path, offset);
-  const fh = await open(path, 'r+');
-  try {
-    await fh.sync().catch(fatalSync);
-  } finally {
-    await fh.close();
-  }
+  await syncPath(path).catch(fatalSync);
   const t = { segment: n, offset, bytes: cut.length, sha256: sha256Hex(cut), reason, savedAs: `recovery/${basename(savedAs)}` };
   log.warn(t, 'cut a torn tail left by a crash');
   return t;

@@ -7,7 +7,7 @@ import type { Signer } from '../crypto/keys.js';
 import { CompactTree } from '../crypto/merkle.js';
 import type { Frame, Sealed } from '../types.js';
 import { signCheckpoint } from './checkpoint.js';
-import { fatalSync, isNoSpace, syncDir, writeAll, writeFileDurable } from './fsutil.js';
+import { fatalSync, isNoSpace, syncPath, writeAll, writeFileDurable } from './fsutil.js';
 import { checkpointName, manifestName, segmentName, type Layout } from './layout.js';
 import { signManifest, type Manifest } from './manifest.js';
 
@@ -151,7 +151,7 @@ export class SegmentStore {
     const n = this.state.nextSegment++;
     const path = join(this.opts.layout.segments, segmentName(n));
     const fh = await this.whenSpace(`segment ${n}`, () => open(path, 'wx', 0o640), () => unlink(path).catch(() => {}));
-    await syncDir(this.opts.layout.segments).catch(fatalSync);
+    await syncPath(this.opts.layout.segments).catch(fatalSync);
     this.seg = { n, fh, bytes: 0, openedAt: Date.now(), firstSeq, prev: this.state.lastHash, sha: createHash('sha256') };
     this.opts.log.info({ segment: n }, 'segment opened');
     return this.seg;

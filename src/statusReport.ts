@@ -1,0 +1,44 @@
+import type { Duplex } from 'node:stream';
+import type { Config } from './config.js';
+import type { EventCounts } from './eventCounts.js';
+import type { SocketSource } from './sources/socket.js';
+import type { Status } from './status.js';
+import type { SegmentStore } from './store/segmentStore.js';
+
+const STAGES = ['parse→seal', 'batch', 'compress', 'rotate'];
+/** The daemon's sections of `sealog status`: who it is, what it took in and made durable, where the log stands, what is queued. */
+export function reportStatus(status: Status, d: { cfg: Config; counts: EventCounts; store: SegmentStore; socket: SocketSource; pipeline: { streams: unknown[] } }): void {
+  const startedAt = Date.now();
+  const iso = (ms: number) => (ms ? new Date(ms).toISOString() : null);
+  status.section('daemon', () => ({
+    pid: process.pid,
+    started: iso(startedAt),
+    uptime_s: Math.round((Date.now() - startedAt) / 1000),
+    rss_bytes: process.memoryUsage.rss(),
+    memory: (({ heapUsed, heapTotal, external, arrayBuffers }) => ({ heap_used: heapUsed, heap_total: heapTotal, external, array_buffers: arrayBuffers }))(process.memoryUsage()),
+    origin: d.cfg.origin,
+    data_dir: d.cfg.data_dir,
+    socket: d.cfg.socket.path,
+  }));
+  status.section('events', () => d.counts.snapshot());
+  status.section('log', () => {
+    const p = d.store.progress;
+    const seg = d.store.segment;
+    return {
+      tree_size: d.store.treeSize,
+      segment: seg ? { n: seg.n, bytes: seg.bytes, opened: iso(seg.openedAt) } : null,
+      last_commit: iso(p.lastCommitAt),
+      last_checkpoint: iso(p.lastCheckpointAt),
+      checkpoint_size: p.checkpointSize,
+    };
+  });
+  // Items buffered in each pipeline stream against its high-water marks: bounded memory, visible.
+  status.section('queues', () =>
+    (d.pipeline.streams as Duplex[]).map((s, i) => ({
+      stage: d.pipeline.streams.length === STAGES.length ? STAGES[i] : String(i),
+      items: (s.writableLength ?? 0) + (s.readableLength ?? 0),
+      mark: (s.writableHighWaterMark ?? 0) + (s.readableHighWaterMark ?? 0),
+    })),
+  );
+  status.section('connections', () => ({ open: d.socket.openConnections, total: d.socket.counts.connections, refused: d.socket.counts.refused }));
+}
