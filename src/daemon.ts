@@ -2,17 +2,14 @@ import { mkdir } from 'node:fs/promises';
 import { finished } from 'node:stream/promises';
 import chain from 'stream-chain';
 import { deliverAcks } from './acks.js';
-import { loadSchemas } from './classify/schemas.js';
 import { createClock } from './clock.js';
 import type { Config } from './config.js';
 import { ControlServer } from './control.js';
 import { finishRotation, keysExist, loadHmacKey, loadRing, loadSigner, pendingRotation, writeKeys } from './crypto/keyFiles.js';
-import { createPseudonymizer } from './crypto/pseudonym.js';
 import { EventCounts } from './eventCounts.js';
 import { startJobs, transitionRecord } from './jobs/startJobs.js';
 import type { Logger } from './log.js';
 import { loadNative } from './native.js';
-import { createRedactor } from './redact/redactor.js';
 import { takeActivatedFd } from './service/activation.js';
 import { startNotifier } from './service/notify.js';
 import { Reloader, type ReloadOutcome } from './service/reload.js';
@@ -21,12 +18,11 @@ import { SocketSource } from './sources/socket.js';
 import { SpoolSource } from './sources/spool.js';
 import { SpoolProgress } from './sources/spoolProgress.js';
 import { batchStage } from './stages/batch.js';
-import { createClassifier } from './stages/classify.js';
 import { compress, compressStage } from './stages/compress.js';
 import { loadDedupe, type Deduper } from './stages/dedupe.js';
-import { parse } from './stages/parse.js';
+import { classifierFor, prepare } from './stages/prepare.js';
+import { PrepareStage } from './stages/prepareStage.js';
 import { rotateSink } from './stages/rotate.js';
-import { createSanitizer } from './stages/sanitize.js';
 import { createSealer } from './stages/seal.js';
 import { Status } from './status.js';
 import { reportStatus } from './statusReport.js';
@@ -71,11 +67,17 @@ async function start(cfg: Config, log: Logger): Promise<Daemon> {
     // signs from the start (recovery included), and the transition is the first record.
     const rotation = await pendingRotation(l);
     const signer = rotation ? rotation.next : await loadSigner(l);
-    // Refuses a missing or malformed keys/hmac.key; the key goes into the pseudonymizer only, never to a log.
-    // Every pattern and field rule is compiled here, once.
+    // Refuses a missing or malformed keys/hmac.key; the key goes into the pseudonymizer only (in the
+    // front's worker), never to a log. Every pattern, field rule and schema is compiled there, once.
     const hmacKey = await loadHmacKey(l);
-    const redactor = cfg.redact.enabled ? createRedactor(cfg.redact, createPseudonymizer(hmacKey)) : undefined;
+    const front = new PrepareStage(cfg, hmacKey);
     hmacKey.fill(0);
+    try {
+      await front.ready;
+    } catch (err) {
+      front.destroy();
+      throw err;
+    }
     const counts = new EventCounts();
     const recovered = await recover(l, cfg.origin, signer, [...(await loadRing(l)), ...(rotation ? [rotation.oldKey] : [])], cfg.limits.max_frame_bytes, log);
     let dedupe: Deduper | undefined;
@@ -98,12 +100,10 @@ async function start(cfg: Config, log: Logger): Promise<Daemon> {
       recovered.lastCheckpointSize,
     );
     const seal = createSealer({ nextSeq: recovered.state.tree.size, prev: recovered.state.lastHash }, createClock());
-    const sanitizerFor = (c: Config) => createSanitizer({ maxDepth: c.sanitize.max_depth, maxStringChars: c.sanitize.max_string_chars, maxItems: c.sanitize.max_items }, redactor);
-    let sanitize = sanitizerFor(cfg);
 
     // The daemon's own audit records (a cut torn tail) are sealed and committed before any input.
     for (const draft of [...recovered.torn.map(tornRecord), ...(rotation ? [transitionRecord(rotation)] : [])]) {
-      const s = seal(draft);
+      const s = seal(prepare(draft, false));
       counts.received('sealog');
       await store.append(await compress({ records: [s], bytes: s.line.length }));
     }
@@ -118,11 +118,9 @@ async function start(cfg: Config, log: Logger): Promise<Daemon> {
       status.section('dedupe', () => ({ entries: d.entries, ...d.counts }));
     }
     const sink = rotateSink(store, { maxBytes: cfg.segment.max_bytes, maxAgeMs: cfg.segment.max_age_seconds * 1000 });
-    const classifierFor = (c: Config) => createClassifier({ rules: c.classify.rules, schemas: loadSchemas(c.classify.schemas_dir) });
-    let classify = classifierFor(cfg);
-    // Reload swaps these: the stages call through the variables, and the batcher reads its limits object at each record.
+    // Reload changes these in place: the batcher reads its limits object at each record.
     const batchLimits = { maxRecords: cfg.batch.max_records, maxBytes: cfg.batch.max_bytes, lingerMs: cfg.batch.linger_ms };
-    const pipeline = chain([parse, (d: Draft) => sanitize(d), (d: Draft) => classify(d), ...(dedupe ? [dedupe.stage] : []), seal, batchStage(batchLimits), compressStage(), sink], {
+    const pipeline = chain([front, ...(dedupe ? [dedupe.stage] : []), seal, batchStage(batchLimits), compressStage(), sink], {
       writableHighWaterMark: cfg.limits.queue_items,
     });
     const ingest = new Ingest(pipeline, counts);
@@ -162,7 +160,7 @@ async function start(cfg: Config, log: Logger): Promise<Daemon> {
       await socket.stop();
       throw err;
     }
-    reportStatus(status, { cfg, counts, store, socket, pipeline });
+    reportStatus(status, { cfg, counts, store, socket, pipeline, dedupe: dedupe !== undefined });
     const jobs = startJobs(cfg, l, store, ingest.audit, status, log);
     log.info({ socket: listenFd === undefined ? cfg.socket.path : `fd ${listenFd} from systemd`, data: cfg.data_dir, origin: cfg.origin, nextSeq: recovered.state.tree.size }, 'sealog ready');
 
@@ -170,13 +168,13 @@ async function start(cfg: Config, log: Logger): Promise<Daemon> {
       const t = counts.totals();
       return { accepted: t.in, committed: t.committed + t.rejected, pending: t.pending, lastCommitAt: store.progress.lastCommitAt };
     });
-    const reloader = new Reloader(cfg, (next, changed) => {
-      // Build whatever can fail first; the returned swap cannot.
-      const nextClassify = classifierFor(next); // always: the schema files may have changed on disk
-      const nextSanitize = changed.some((k) => k.startsWith('sanitize.')) ? sanitizerFor(next) : sanitize;
+    const reloader = new Reloader(cfg, (next) => {
+      // Compiled here first so that a bad rule or schema refuses the reload; the worker then builds its own.
+      classifierFor(next);
       return () => {
-        classify = nextClassify;
-        sanitize = nextSanitize;
+        void front.reload(next).then((error) => {
+          if (error) log.error({ error }, 'configuration reload: the pipeline front could not take the new rules; the old ones stay in force');
+        });
         Object.assign(batchLimits, { maxRecords: next.batch.max_records, maxBytes: next.batch.max_bytes, lingerMs: next.batch.linger_ms });
         log.level = next.log.level;
       };

@@ -62,8 +62,26 @@ export interface Draft {
   meta?: JsonObject;
   /** sealog's own record: stream, level and type are already decided. */
   system?: boolean;
-  /** JCS text of `event`, when a stage right before seal already needed it (seal reuses it). */
-  eventJcs?: string;
+}
+
+/**
+ * A draft serialized for sealing: what dedupe and seal need, as text. The front of
+ * the pipeline (parse, sanitize, classify) makes it in a worker thread; only strings
+ * cross back, never the event object.
+ */
+export interface Prepared {
+  source: Source;
+  ack?: AckTarget;
+  rejected?: { code: string; reason: string };
+  /** RFC 8785 (JCS) text of the event, its meta and its redactions list. */
+  eventJcs: string;
+  metaJcs: string;
+  redactionsJcs: string;
+  stream: string;
+  level: string;
+  type: string;
+  /** Set when dedupe is on and the event carries an `event_id` it can trust. */
+  dedupe?: { key: string; digest: string };
 }
 
 /** A sealed record: its stored line (with trailing newline) and what the store needs. */

@@ -1,11 +1,11 @@
-import { hash } from 'node:crypto';
 import { none } from 'stream-chain';
 import { jcsFast } from '../crypto/canonical.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { Layout } from '../store/layout.js';
 import { recentLines } from '../store/scan.js';
-import type { AckTarget, Draft, JsonValue } from '../types.js';
+import type { AckTarget, Draft, JsonValue, Prepared } from '../types.js';
+import { dedupeKey, eventDigest, eventIdOf } from './prepare.js';
 
 export interface DedupeOptions {
   windowMs: number;
@@ -33,20 +33,6 @@ interface Waiting {
   eventId: JsonValue;
   /** The last seq forwarded before this duplicate: its ack waits until that one is durable. */
   after: number;
-}
-
-/** The dedupe key of an event, or undefined when it has none we can trust (missing, not a string/number, redacted). */
-export function dedupeKey(d: Pick<Draft, 'event' | 'redactions' | 'rejected' | 'system' | 'source'>): string | undefined {
-  if (d.rejected || d.system || d.source.kind === 'sealog') return undefined;
-  const id = d.event.event_id;
-  if (typeof id === 'string' ? id.length === 0 : typeof id !== 'number') return undefined;
-  // A redacted id stands for many values: it identifies nothing.
-  if (d.redactions.some((r) => r.path === 'event.event_id')) return undefined;
-  return typeof id === 'string' ? `s${id}` : `n${id}`;
-}
-
-function digest(eventJcs: string): string {
-  return hash('sha256', eventJcs, 'base64').slice(0, 22);
 }
 
 /**
@@ -93,17 +79,15 @@ export class Deduper {
     if (r.stream === 'rejected') return;
     const key = dedupeKey(r);
     if (key === undefined || this.seen.has(key)) return;
-    this.remember(key, { seq: r.seq, digest: digest(jcsFast(r.event)), at: Date.parse(r.ts) }, this.now());
+    this.remember(key, { seq: r.seq, digest: eventDigest(jcsFast(r.event)), at: Date.parse(r.ts) }, this.now());
   }
 
   /** The pipeline stage. */
-  readonly stage = (d: Draft): Draft | typeof none | Promise<typeof none> => {
-    const key = dedupeKey(d);
-    if (key === undefined) return this.forward(d);
+  readonly stage = (d: Prepared): Prepared | typeof none | Promise<typeof none> => {
+    if (d.dedupe === undefined) return this.forward(d);
+    // The digest is of the canonical text, so key order does not make a different event.
+    const { key, digest: dg } = d.dedupe;
     const now = this.now();
-    // Canonical, so key order does not make a different event; seal reuses the text.
-    d.eventJcs = jcsFast(d.event);
-    const dg = digest(d.eventJcs);
     const e = this.seen.get(key);
     if (e === undefined || e.at < now - this.opts.windowMs) {
       if (e) this.seen.delete(key);
@@ -117,7 +101,7 @@ export class Deduper {
     this.counts.duplicates++;
     this.opts.onDuplicate?.(d.source.kind);
     if (!d.ack) return none;
-    const w: Waiting = { ack: d.ack, line: d.source.line ?? 0, firstSeq: e.seq, eventId: d.event.event_id!, after: this.nextSeq - 1 };
+    const w: Waiting = { ack: d.ack, line: d.source.line ?? 0, firstSeq: e.seq, eventId: eventIdOf(key), after: this.nextSeq - 1 };
     // Everything passed on before this line (its sender's earlier lines, the first occurrence)
     // is durable at `after`: then the ack keeps the sender's order and promises nothing early.
     if (w.after <= this.durable) {
@@ -142,7 +126,7 @@ export class Deduper {
     resume?.();
   }
 
-  private forward(d: Draft): Draft {
+  private forward(d: Prepared): Prepared {
     this.nextSeq++;
     return d;
   }
