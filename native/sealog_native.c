@@ -2,10 +2,17 @@
 //   peerCred(fd)            -> { pid, uid, gid } of the peer of a connected Unix socket (SO_PEERCRED)
 //   notify(path, message)   -> sends one datagram on an AF_UNIX SOCK_DGRAM socket (sd_notify);
 //                              a path starting with '@' is in the abstract namespace.
+//   sha256Into(out, a[, b[, c]]) -> writes SHA-256 of a, b, c end to end into out's first 32 bytes. OpenSSL's
+//                              own SHA-256 (the copy inside Node), called directly: node:crypto spends
+//                              ~4 µs a call fetching the digest by name, ten times the hashing itself
+//                              for a 600-byte record.
 // Plain N-API (ABI-stable), no other dependency. Errors are thrown as JS errors with errno's text.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <node_api.h>
+// The low-level SHA-256 calls are deprecated in OpenSSL 3 in favour of EVP, whose per-call fetch is the cost avoided here.
+#define OPENSSL_SUPPRESS_DEPRECATED
+#include <openssl/sha.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -94,10 +101,36 @@ static napi_value notify(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+static napi_value sha256_into(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  void *out;
+  size_t outLen;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2 ||
+      napi_get_typedarray_info(env, argv[0], NULL, &outLen, &out, NULL, NULL) != napi_ok || outLen < SHA256_DIGEST_LENGTH) {
+    napi_throw_type_error(env, NULL, "sha256Into(out, a[, b[, c]]): out must be a Uint8Array of at least 32 bytes");
+    return NULL;
+  }
+  SHA256_CTX ctx;
+  SHA256_Init(&ctx);
+  for (size_t i = 1; i < argc; i++) {
+    void *data;
+    size_t len;
+    if (napi_get_typedarray_info(env, argv[i], NULL, &len, &data, NULL, NULL) != napi_ok) {
+      napi_throw_type_error(env, NULL, "sha256Into: every input must be a Buffer or Uint8Array");
+      return NULL;
+    }
+    SHA256_Update(&ctx, data, len);
+  }
+  SHA256_Final(out, &ctx);
+  return NULL;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     {"peerCred", NULL, peer_cred, NULL, NULL, NULL, napi_enumerable, NULL},
     {"notify", NULL, notify, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"sha256Into", NULL, sha256_into, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -8,12 +8,14 @@ export interface PeerCred {
   gid: number;
 }
 
-/** What native/sealog_native.c provides: the two things Node has no API for. */
+/** What native/sealog_native.c provides: what Node has no API for, or none fast enough. */
 export interface Native {
   /** SO_PEERCRED of a connected Unix socket's fd. Throws on error. */
   peerCred(fd: number): PeerCred;
   /** One datagram to an AF_UNIX SOCK_DGRAM socket ('@' = abstract namespace), as sd_notify sends. Throws on error. */
   notify(path: string, message: string): void;
+  /** SHA-256 of a, b, c end to end, written into out's first 32 bytes (OpenSSL's, without node:crypto's per-call cost). */
+  sha256Into(out: Uint8Array, a: Uint8Array, b?: Uint8Array, c?: Uint8Array): void;
 }
 
 export type NativeLoad = { native: Native; error?: undefined } | { native?: undefined; error: string };
@@ -24,7 +26,10 @@ export const ADDON_PATH = join(resolve(import.meta.dirname, '../..'), 'build/Rel
 /** Loads the addon; when it is missing or will not load, says why instead of throwing. */
 export function loadNative(path = ADDON_PATH): NativeLoad {
   try {
-    return { native: createRequire(import.meta.url)(path) as Native };
+    const native = createRequire(import.meta.url)(path) as Native;
+    // An addon built from an older checkout lacks what was added since: rebuild it (npm rebuild).
+    for (const fn of ['peerCred', 'notify', 'sha256Into'] as const) if (typeof native[fn] !== 'function') throw new Error(`it has no ${fn}(); rebuild it`);
+    return { native };
   } catch (err) {
     return { error: `cannot load ${path}: ${(err as Error).message.split('\n')[0]}` };
   }

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { test } from 'node:test';
-import { leafHash, nodeHash } from '../../src/crypto/hash.js';
+import { leafHash, nodeHash, sha256 } from '../../src/crypto/hash.js';
+import { loadNative } from '../../src/native.js';
 import { generateKeys, parseSignerKey, parseVerifierKey } from '../../src/crypto/keys.js';
 import { CompactTree } from '../../src/crypto/merkle.js';
 import { noteSignedBy, parseNote, signNote } from '../../src/crypto/note.js';
@@ -64,4 +65,18 @@ test('a note with two signatures verifies for either key', () => {
   assert.equal(note.signatures.length, 2);
   assert.ok(noteSignedBy(note, parseVerifierKey(a.verifierKey)));
   assert.ok(noteSignedBy(note, parseVerifierKey(b.verifierKey)));
+});
+
+test('sha256, leafHash and nodeHash (native addon when built) equal node:crypto, and no digest is overwritten later', () => {
+  assert.equal(loadNative().error, undefined, 'the addon is built by npm ci');
+  const kept: [Buffer, string][] = [];
+  // More digests than one slab holds: a slab is never reused while its digests live.
+  for (let i = 0; i < 1000; i++) {
+    const data = Buffer.from(`record ${i} `.repeat(i % 40));
+    kept.push([sha256(data), createHash('sha256').update(data).digest('hex')]);
+    kept.push([leafHash(data), createHash('sha256').update(Buffer.from([0])).update(data).digest('hex')]);
+    const l = kept[kept.length - 1]![0];
+    kept.push([nodeHash(l, l), createHash('sha256').update(Buffer.from([1])).update(l).update(l).digest('hex')]);
+  }
+  for (const [got, want] of kept) assert.equal(got.toString('hex'), want);
 });
