@@ -20,7 +20,7 @@ import { SpoolProgress } from './sources/spoolProgress.js';
 import { batchStage } from './stages/batch.js';
 import { compress, compressStage } from './stages/compress.js';
 import { loadDedupe, type Deduper } from './stages/dedupe.js';
-import { classifierFor, prepare } from './stages/prepare.js';
+import { prepare } from './stages/prepare.js';
 import { PrepareStage } from './stages/prepareStage.js';
 import { rotateSink } from './stages/rotate.js';
 import { createSealer } from './stages/seal.js';
@@ -70,8 +70,12 @@ async function start(cfg: Config, log: Logger): Promise<Daemon> {
     // Refuses a missing or malformed keys/hmac.key; the key goes into the pseudonymizer only (in the
     // front's worker), never to a log. Every pattern, field rule and schema is compiled there, once.
     const hmacKey = await loadHmacKey(l);
-    const front = new PrepareStage(cfg, hmacKey);
-    hmacKey.fill(0);
+    let front: PrepareStage;
+    try {
+      front = new PrepareStage(cfg, hmacKey);
+    } finally {
+      hmacKey.fill(0);
+    }
     try {
       await front.ready;
     } catch (err) {
@@ -169,12 +173,10 @@ async function start(cfg: Config, log: Logger): Promise<Daemon> {
       return { accepted: t.in, committed: t.committed + t.rejected, pending: t.pending, lastCommitAt: store.progress.lastCommitAt };
     });
     const reloader = new Reloader(cfg, (next) => {
-      // Compiled here first so that a bad rule or schema refuses the reload; the worker then builds its own.
-      classifierFor(next);
+      // Builds first (a bad rule or schema refuses the reload); the swap cannot fail.
+      const swapFront = front.reload(next, (error) => log.error({ error }, 'configuration reload: the prepare worker could not take the new rules and keeps the old ones; restart sealog'));
       return () => {
-        void front.reload(next).then((error) => {
-          if (error) log.error({ error }, 'configuration reload: the pipeline front could not take the new rules; the old ones stay in force');
-        });
+        swapFront();
         Object.assign(batchLimits, { maxRecords: next.batch.max_records, maxBytes: next.batch.max_bytes, lingerMs: next.batch.linger_ms });
         log.level = next.log.level;
       };

@@ -55,8 +55,8 @@ export function classifierFor(c: Config): ReturnType<typeof createClassifier> {
 export interface Front {
   /** parse → sanitize → classify → prepare, for one input line or one of sealog's own records. */
   run(raw: RawLine): Prepared;
-  /** A reloaded config: classify (schemas are read again) and sanitize limits. Throws and changes nothing on a bad one. */
-  reload(cfg: Config): void;
+  /** Builds what a reloaded config needs (classify's rules and schemas, sanitize's limits); throws on a bad one. The returned swap cannot fail. */
+  reload(cfg: Config): () => void;
 }
 
 /**
@@ -73,8 +73,11 @@ export function createFront(cfg: Config, hmacKey: Buffer): Front {
     run: (raw) => prepare(classify(sanitize(parse(raw))), withDedupe),
     reload(next) {
       const c = classifierFor(next);
-      sanitize = sanitizerFor(next);
-      classify = c;
+      const s = sanitizerFor(next);
+      return () => {
+        classify = c;
+        sanitize = s;
+      };
     },
   };
 }

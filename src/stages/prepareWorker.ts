@@ -24,7 +24,7 @@ try {
 port.on('message', (m: ChunkMessage | { reload: Config }) => {
   if ('reload' in m) {
     try {
-      front.reload(m.reload);
+      front.reload(m.reload)();
       port.postMessage({ reloaded: true });
     } catch (err) {
       port.postMessage({ reloaded: false, error: (err as Error).message });
