@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // 6. Where sealog's time goes: one throughput run (fsync per batch, 4 clients)
-// with the daemon under `node --cpu-prof`, the V8 CPU profile of its main
-// thread summarized by self time: per source file of sealog, per npm package,
-// per Node subsystem, GC, and the hottest functions.
+// with the daemon under `node --cpu-prof`. V8 writes one CPU profile per
+// thread: the main thread (seal, batch, compress, writes) and the prepare
+// worker (parse, sanitize, classify, serialize). Each is summarized by self
+// time: per source file of sealog, per npm package, per Node subsystem, GC, and
+// the hottest functions.
 //
 // usage: node benchmarks/profile.mjs [--events N] [--quick]
 import { readdirSync, readFileSync } from 'node:fs';
@@ -71,7 +73,7 @@ export function summarizeProfile(profile) {
 
 export const PROFILE_METHOD = (p, env) => [
   `run       one sealog throughput run as in section 1: ${fmtNum(p.events)} events, ${p.clients} clients, fsync per batch, batch max_records ${SEALOG_BATCH.max_records}, linger_ms ${SEALOG_BATCH.linger_ms}`,
-  `profile   node --cpu-prof (V8 sampling profiler, ${p.intervalUs} µs interval) on the daemon's main thread, start-up to exit; self time, idle excluded`,
+  `profile   node --cpu-prof (V8 sampling profiler, ${p.intervalUs} µs interval), one profile per thread of the daemon, start-up to exit; self time, idle excluded`,
   `buckets   sealog source files (src/...ts), npm packages, Node subsystems, GC, and V8/native time no JS function owns`,
   `machine   ${machineLine(env)}`,
 ];
@@ -89,30 +91,36 @@ export async function runProfile(o, { input, log = console.log } = {}) {
     const r = await runSealog({ N, input, parts: splitLines(input, o.clients) }, {
       fsync: 'batch', verify: false, nodeArgs: ['--cpu-prof', '--cpu-prof-dir', profDir, `--cpu-prof-interval`, String(intervalUs)],
     });
-    const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
-    if (!file) throw new Error('the daemon wrote no .cpuprofile');
-    const summary = summarizeProfile(JSON.parse(readFileSync(join(profDir, file), 'utf8')));
-    log(`  ${fmtNum(N / r.wallSec)} events/s under the profiler, ${r.check}; ${(summary.busyMs / 1000).toFixed(1)} s busy, ${(summary.idleMs / 1000).toFixed(1)} s idle`);
-    return { date: new Date().toISOString(), params, machine: env, method: PROFILE_METHOD(params, env), run: { eventsPerSec: N / r.wallSec, wallSec: r.wallSec, cpuSec: r.cpuSec, check: r.check }, summary };
+    // Node names them CPU.<date>.<time>.<pid>.<threadId>.<n>.cpuprofile; thread 0 is the main thread.
+    const files = readdirSync(profDir).filter((f) => f.endsWith('.cpuprofile'));
+    if (files.length === 0) throw new Error('the daemon wrote no .cpuprofile');
+    const threads = files
+      .map((f) => ({ threadId: Number(f.split('.').at(-3)), summary: summarizeProfile(JSON.parse(readFileSync(join(profDir, f), 'utf8'))) }))
+      .sort((a, b) => a.threadId - b.threadId)
+      .map((t) => ({ name: t.threadId === 0 ? 'main thread' : `worker thread ${t.threadId} (prepare)`, summary: t.summary }));
+    const busy = threads.map((t) => `${t.name} ${(t.summary.busyMs / 1000).toFixed(1)} s busy`).join(', ');
+    log(`  ${fmtNum(N / r.wallSec)} events/s under the profiler, ${r.check}; ${busy}`);
+    return { date: new Date().toISOString(), params, machine: env, method: PROFILE_METHOD(params, env), run: { eventsPerSec: N / r.wallSec, wallSec: r.wallSec, cpuSec: r.cpuSec, check: r.check }, threads };
   } finally {
     removeTempDir(profDir);
   }
 }
 
-export function profileRows(res, limit = 14) {
-  const rows = [['where (self time)', 'share of busy CPU', 'ms']];
-  for (const b of res.summary.buckets.slice(0, limit)) rows.push([b.name, `${b.pct.toFixed(1)}%`, fmtNum(b.ms)]);
+function profileRows(t, limit = 14) {
+  const rows = [[`${t.name}: where (self time)`, 'share of its busy CPU', 'ms']];
+  for (const b of t.summary.buckets.slice(0, limit)) rows.push([b.name, `${b.pct.toFixed(1)}%`, fmtNum(b.ms)]);
   return rows;
 }
 
-export function profileFnRows(res, limit = 12) {
-  const rows = [['hottest functions (self time)', 'share of busy CPU', 'ms']];
-  for (const f of res.summary.functions.slice(0, limit)) rows.push([f.name, `${f.pct.toFixed(1)}%`, fmtNum(f.ms)]);
+function profileFnRows(t, limit = 12) {
+  const rows = [[`${t.name}: hottest functions (self time)`, 'share of its busy CPU', 'ms']];
+  for (const f of t.summary.functions.slice(0, limit)) rows.push([f.name, `${f.pct.toFixed(1)}%`, fmtNum(f.ms)]);
   return rows;
 }
 
-export const profileMarkdown = (res) => [markdownTable(profileRows(res)), '', markdownTable(profileFnRows(res))].join('\n');
-export const printProfile = (res, log = console.log) => log('\n' + textTable(profileRows(res)) + '\n\n' + textTable(profileFnRows(res)));
+const perThread = (res, table) => res.threads.flatMap((t) => [table(profileRows(t)), '', table(profileFnRows(t)), '']).join('\n').trimEnd();
+export const profileMarkdown = (res) => perThread(res, markdownTable);
+export const printProfile = (res, log = console.log) => log('\n' + perThread(res, textTable));
 
 if (isMain(import.meta.url)) {
   await runMain(async () => {
