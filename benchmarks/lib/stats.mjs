@@ -12,18 +12,6 @@ export function stat(xs) {
   return v.length ? { median: median(v), min: Math.min(...v), max: Math.max(...v), n: v.length } : undefined;
 }
 
-/**
- * Exact percentile of an ascending-sorted numeric array (nearest rank: the
- * smallest sample with at least p% of samples at or below it). Exact, not a
- * histogram estimate: every sample is kept.
- */
-export function percentileSorted(sorted, p) {
-  if (!sorted.length) return undefined;
-  if (p >= 100) return sorted[sorted.length - 1];
-  const rank = Math.ceil((p / 100) * sorted.length);
-  return sorted[Math.max(0, rank - 1)];
-}
-
 /** "1,234 (1,100-1,300)" from a stat; a single value (or min = max) prints alone. */
 export function fmtStat(s, digits = 0, scale = 1) {
   if (!s) return 'n/a';
