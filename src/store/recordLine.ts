@@ -49,43 +49,48 @@ export function openLine(line: Buffer): OpenedLine | string {
   return { seq: seq as number, prev, hash: sha256(body), claimed: m[1]!, canonical, record };
 }
 
-export interface CheckedLine {
-  seq: number;
-  prev: string;
-  claimed: string;
-  canonical: boolean;
-  /** The top-level type as written (escapes not decoded): enough to spot sealog's own records. */
-  type: string | undefined;
-  /** The parsed record, when the slow path parsed it anyway. */
-  record?: Record<string, unknown>;
-}
+/** Where sealedLine found the top-level values of the line it last passed. */
+export const spans: TopSpans = { seqStart: -1, seqEnd: -1, prevStart: -1, prevEnd: -1, typeStart: -1, typeEnd: -1 };
 
-const top: TopSpans = { seqStart: -1, seqEnd: -1, prevStart: -1, prevEnd: -1, typeStart: -1, typeEnd: -1 };
+const HASH_KEY = Buffer.from(',"hash":"');
+const HEX = Buffer.from('0123456789abcdef');
 
 /**
- * openLine's verdict without parsing or re-serializing the record when the bytes
- * show it is canonical (the common case): the hash goes into `out`, straight from
- * the line's bytes. Anything the byte scan is unsure of goes through openLine, so
- * every error and every "not canonical" is the reference library's.
+ * openLine's fast path, on the bytes alone (no string, no parse, no re-serializing):
+ * the record's seq when the line is certainly a canonical record with a valid prev
+ * whose hash member is its leaf hash, which goes into `out`. -1 means not sure:
+ * openLine then says what the line is, so every error is the reference library's.
  */
-export function checkLine(line: Buffer, out: Uint8Array): CheckedLine | string {
+export function sealedLine(line: Buffer, out: Uint8Array): number {
   const bodyEnd = line.length - SUFFIX_LEN;
-  if (bodyEnd > 0 && scanCanonicalBody(line, bodyEnd, top) && top.seqStart >= 0 && top.prevEnd - top.prevStart === 66) {
-    const m = SUFFIX.exec(line.toString('latin1', bodyEnd));
-    const seqLen = top.seqEnd - top.seqStart;
-    const prev = line.toString('latin1', top.prevStart + 1, top.prevEnd - 1);
-    // A canonical integer of up to 15 digits is a safe one; a minus sign or a fraction is not a seq.
-    if (m && seqLen <= 15 && line[top.seqStart]! >= 0x30 && line[top.seqStart]! <= 0x39 && HEX64.test(prev)) {
-      const seq = Number(line.toString('latin1', top.seqStart, top.seqEnd));
-      if (Number.isSafeInteger(seq)) {
-        leafHashInto(out, line.subarray(0, bodyEnd), BRACE);
-        const type = top.typeStart >= 0 && line[top.typeStart] === 0x22 ? line.toString('utf8', top.typeStart + 1, top.typeEnd - 1) : undefined;
-        return { seq, prev, claimed: m[1]!, canonical: true, type };
-      }
-    }
+  if (bodyEnd <= 0 || line.compare(HASH_KEY, 0, HASH_KEY.length, bodyEnd, bodyEnd + HASH_KEY.length) !== 0) return -1;
+  if (line[line.length - 2] !== 0x22 || line[line.length - 1] !== 0x7d) return -1;
+  if (!scanCanonicalBody(line, bodyEnd, spans) || spans.seqStart < 0 || spans.prevEnd - spans.prevStart !== 66 || !isHex64(line, spans.prevStart + 1)) return -1;
+  // A canonical integer of up to 15 digits is a safe one; a minus sign or a fraction is not a seq.
+  let seq = 0;
+  if (spans.seqEnd - spans.seqStart > 15) return -1;
+  for (let i = spans.seqStart; i < spans.seqEnd; i++) {
+    const d = line[i]! - 0x30;
+    if (d < 0 || d > 9) return -1;
+    seq = seq * 10 + d;
   }
-  const r = openLine(line);
-  if (typeof r === 'string') return r;
-  out.set(r.hash);
-  return { seq: r.seq, prev: r.prev, claimed: r.claimed, canonical: r.canonical, type: typeof r.record.type === 'string' ? r.record.type : undefined, record: r.record };
+  leafHashInto(out, line.subarray(0, bodyEnd), BRACE);
+  return hexEquals(line, bodyEnd + HASH_KEY.length, out, 0) ? seq : -1;
+}
+
+/** buf[at..at+64) is the lowercase hex of bytes[from..from+32). */
+export function hexEquals(buf: Buffer, at: number, bytes: Uint8Array, from: number): boolean {
+  for (let k = 0; k < 32; k++) {
+    const b = bytes[from + k]!;
+    if (buf[at + 2 * k] !== HEX[b >> 4] || buf[at + 2 * k + 1] !== HEX[b & 15]) return false;
+  }
+  return true;
+}
+
+function isHex64(buf: Buffer, at: number): boolean {
+  for (let i = at; i < at + 64; i++) {
+    const c = buf[i]!;
+    if (!((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66))) return false;
+  }
+  return true;
 }
