@@ -22,10 +22,10 @@ signed checkpoint from the files alone, trusting only what you pin:
   --strict          records after the newest checkpoint (an unsealed tail) fail
                     instead of warn. A clean shutdown leaves none.
   --json            one JSON verdict on stdout, no progress.
-  --threads N       threads that decode and hash frames (default: one per CPU,
-                    os.availableParallelism()); the chain, the Merkle tree and
-                    the checkpoints stay in log order, so the verdict is the same
-                    for any N. --threads 1 does it all on one thread.
+  --threads N       threads that decode and hash frames, this one included
+                    (default: one per CPU, os.availableParallelism()); the chain,
+                    the Merkle tree and the checkpoints stay in log order, so the
+                    verdict is the same for any N. --threads 1 uses one thread.
 
 A key rotation is sealed in the log (sealog rotate-key): give the ring both keys
 (DIR/keys/ring.pub lists every key the log used); a checkpoint or manifest

@@ -49,6 +49,11 @@ export class FramePool {
     });
   }
 
+  /** Every thread has its share of frames in flight. */
+  full(): boolean {
+    return this.threads.every((t) => t.pending.size >= IN_FLIGHT_PER_THREAD);
+  }
+
   check(raw: Buffer, maxDecoded: number, frameCap: number): Promise<FrameCheck> {
     if (this.broken) return Promise.reject(this.broken);
     const t = this.threads.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
@@ -67,14 +72,17 @@ export class FramePool {
 }
 
 /**
- * The frames of a segment, checked (by the pool's threads, or here without one)
- * and handed back in file order; a fault in the framing comes last and ends it.
+ * The frames of a segment, checked and handed back in file order; a fault in the
+ * framing comes last and ends it. A frame goes to a pool thread with room for it,
+ * else it is checked here: the calling thread is one of the threads that check
+ * (its own share of the work, the tree and the reading, is light), so N threads
+ * are this one and a pool of N-1.
  */
 export async function* checkedFrames(path: string, frameCap: number, pool: FramePool | undefined): AsyncGenerator<CheckedFrame> {
   const fh = await open(path, 'r');
   try {
     const { size } = await fh.stat();
-    const queue: { offset: number; raw: Buffer; check: Promise<FrameCheck> }[] = [];
+    const queue: { offset: number; raw: Buffer; check: FrameCheck | Promise<FrameCheck> }[] = [];
     for await (const f of readFrames(fh, size, frameCap)) {
       if (!('raw' in f)) {
         for (const q of queue.splice(0)) yield { offset: q.offset, raw: q.raw, check: await q.check };
@@ -85,10 +93,14 @@ export async function* checkedFrames(path: string, frameCap: number, pool: Frame
         yield { offset: f.offset, raw: f.raw, check: checkFrame(f.raw, f.maxDecoded, frameCap) };
         continue;
       }
-      const check = pool.check(f.raw, f.maxDecoded, frameCap);
-      check.catch(() => {}); // awaited in order below; a verdict reached earlier may leave it unawaited
+      let check: FrameCheck | Promise<FrameCheck>;
+      if (pool.full()) check = checkFrame(f.raw, f.maxDecoded, frameCap);
+      else {
+        check = pool.check(f.raw, f.maxDecoded, frameCap);
+        check.catch(() => {}); // awaited in order below; a verdict reached earlier may leave it unawaited
+      }
       queue.push({ offset: f.offset, raw: f.raw, check });
-      if (queue.length >= pool.inFlight) {
+      if (queue.length > pool.inFlight) {
         const q = queue.shift()!;
         yield { offset: q.offset, raw: q.raw, check: await q.check };
       }

@@ -31,7 +31,7 @@ export interface VerifyOptions {
   extraCheckpoint?: { name: string; data: Buffer };
   strict: boolean;
   frameCap: number;
-  /** Threads that check frames beside this one; 1 checks them here (the integrity sweep, so it never competes with ingest). */
+  /** Threads that check frames, this one included; 1 checks them all here (the integrity sweep, so it never competes with ingest). */
   threads?: number;
   /**
    * A live log checked in part (the integrity sweep): only segments for which `check` is
@@ -103,7 +103,8 @@ export async function verifyLog(o: VerifyOptions): Promise<Verdict> {
   const signed: { size: number; signer: Verifier; file: string; what: string }[] = [];
   let records = 0;
   let extraSize: number | undefined;
-  const pool = (o.threads ?? 1) > 1 ? new FramePool(o.threads!) : undefined;
+  // This thread checks frames too (pipeline.ts): N threads are it and N-1 in the pool.
+  const pool = (o.threads ?? 1) > 1 ? new FramePool(o.threads! - 1) : undefined;
   if (!o.keyPinned) warnings.push({ code: VerifyCode.KEY_NOT_PINNED, message: 'no --key given: signatures were checked against the key found in the data directory, which an attacker could have replaced' });
   try {
     // 1. Checkpoints: signature under the pinned key, origin, name matches size.
