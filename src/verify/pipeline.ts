@@ -16,8 +16,9 @@ export interface FrameDone {
 
 export type CheckedFrame = { offset: number; raw: Buffer; check: FrameCheck } | { offset: number; reason: string };
 
-// Frames in flight per thread: two keeps each thread busy while the main thread
-// takes in the other's result, and bounds memory to 2 x threads frames.
+// Frames in flight per worker: two keep it busy while the main thread takes in the
+// other's result. Memory is bounded by that: at most 2 x workers + 1 raw frames held,
+// and one frame decoded per thread at a time.
 const IN_FLIGHT_PER_THREAD = 2;
 
 /** Worker threads that check frames (frames.ts), each job answered by the thread it went to. */
