@@ -4,8 +4,9 @@
  * JSON.stringify writes them (in well-formed UTF-8), numbers as ECMAScript prints
  * them. It never says "not canonical": `false` only means "not sure" (a \u escape, a
  * non-ASCII key, a duplicate, anything odd), and the caller then asks the reference
- * library (jcs). So it may pass over a line the library would pass, never the other
- * way. It exists because parsing a record and serializing it again costs 10x more.
+ * library (jcs). So it may leave to the library a line the library passes; it never
+ * passes one the library would not. It exists because parsing a record and
+ * serializing it again costs several times more (3 µs + 3 µs against ~1 µs a record).
  */
 
 /** Byte spans [start, end) of the top-level values the verifier needs; -1 when absent. */

@@ -32,7 +32,7 @@ export interface FrameCheck {
   corrupt?: string;
 }
 
-export const NOT_CANONICAL_MESSAGE = 'record line is not the canonical (RFC 8785) form of its contents';
+const NOT_CANONICAL_MESSAGE = 'record line is not the canonical (RFC 8785) form of its contents';
 export const CHAIN_MESSAGE = 'prev does not match the hash of the record before';
 export const seqMessage = (found: number, expected: number) =>
   `found seq ${found} where seq ${expected} belongs (record ${found < expected ? 'duplicated or reordered' : 'deleted or reordered'})`;
