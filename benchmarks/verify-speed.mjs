@@ -3,10 +3,11 @@
 // MB/s of uncompressed records, next to sha256sum and `lz4 -dc` over the same
 // bytes (sha256sum over the decoded records, lz4 -dc decoding the segments).
 //
-// usage: node benchmarks/verify-speed.mjs [--events N] [--runs R] [--quick]
+// usage: node benchmarks/verify-speed.mjs [--events N] [--runs R] [--threads T] [--quick]
 // Standalone it first ingests N events with sealog (fsync per batch) to have
 // segments; run-all.mjs passes the segments of throughput run 1 instead.
 import { openSync, closeSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { countSegmentRecords, segmentFiles } from './lib/check.mjs';
 import { makeBuffer } from './lib/events.mjs';
@@ -24,13 +25,13 @@ export const VERIFY_TOOLS = [
 
 export const VERIFY_METHOD = (p, env) => [
   `data      the segments of ${p.source}: ${fmtNum(p.records)} records in ${p.segments} segment(s), ${(p.compressedBytes / 1e6).toFixed(1)} MB compressed, ${(p.recordBytes / 1e6).toFixed(1)} MB of record lines uncompressed`,
-  `tools     sealog verify (every hash, the chain, the Merkle root at every checkpoint, signatures; node start-up included); ${p.sha256sum ?? 'sha256sum'}; ${p.lz4 ?? 'lz4'}`,
+  `tools     sealog verify --threads ${p.threads} (every hash, the chain, the Merkle root at every checkpoint, signatures; node start-up included); ${p.sha256sum ?? 'sha256sum'}; ${p.lz4 ?? 'lz4'}`,
   `MB/s      10^6 bytes of uncompressed record lines / wall time, for all three; files in the page cache (just written)`,
   `runs      ${p.runs}, the three tools interleaved within each run`,
   `machine   ${machineLine(env)}`,
 ];
 
-/** o: { runs, events, seed, quick }. dataDir: segments to verify (else made here). */
+/** o: { runs, events, seed, quick, threads? (sealog verify --threads; default one per CPU) }. dataDir: segments to verify (else made here). */
 export async function runVerifySpeed(o, { dataDir, source = 'throughput run 1 (sealog, fsync per batch)', log = console.log } = {}) {
   const env = machine();
   let ownDir;
@@ -56,8 +57,9 @@ export async function runVerifySpeed(o, { dataDir, source = 'throughput run 1 (s
     if (dec.code !== 0) throw new Error(`lz4 -dc: ${dec.stderr}`);
     const recordBytes = statSync(records).size;
     const rec = await countSegmentRecords(dataDir);
+    const threads = o.threads ?? availableParallelism();
     const params = {
-      source, runs: o.runs, records: rec.lines, segments: segs.length, compressedBytes: statSync(all).size, recordBytes,
+      source, runs: o.runs, threads, records: rec.lines, segments: segs.length, compressedBytes: statSync(all).size, recordBytes,
       sha256sum: toolVersion('sha256sum'), lz4: toolVersion('lz4', ['--version']) ?? toolVersion('lz4', ['-V']),
     };
     log(['4. verify speed', ...VERIFY_METHOD(params, env).map((l) => '  ' + l)].join('\n'));
@@ -65,7 +67,7 @@ export async function runVerifySpeed(o, { dataDir, source = 'throughput run 1 (s
     const pub = join(dataDir, 'keys', 'signing.pub');
     const cmds = {
       'sealog-verify': async () => {
-        const r = await runSealogCli(['verify', '--data', dataDir, '--key', pub, '--json'], 1_800_000);
+        const r = await runSealogCli(['verify', '--data', dataDir, '--key', pub, '--json', '--threads', String(threads)], 1_800_000);
         let v;
         try {
           v = JSON.parse(r.stdout);
@@ -145,10 +147,12 @@ export const printVerify = (res, log = console.log) => log('\n' + textTable(veri
 
 if (isMain(import.meta.url)) {
   await runMain(async () => {
-    const o = parseOptions(process.argv.slice(2));
-    if (o.help) console.log(`usage: node benchmarks/verify-speed.mjs [options]\n${COMMON_USAGE}`);
+    const o = parseOptions(process.argv.slice(2), { threads: { type: 'string' } });
+    const threads = o.threads === undefined ? undefined : Number(o.threads);
+    if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1)) throw new Error(`--threads must be a positive integer, not ${o.threads}`);
+    if (o.help) console.log(`usage: node benchmarks/verify-speed.mjs [options]\n${COMMON_USAGE}\n  --threads T   sealog verify --threads T (default: one per CPU, os.availableParallelism())`);
     else {
-      const res = await runVerifySpeed({ ...o, events: process.argv.includes('--events') || o.quick ? o.events : 200_000 });
+      const res = await runVerifySpeed({ ...o, threads, events: process.argv.includes('--events') || o.quick ? o.events : 200_000 });
       printVerify(res);
       return VERIFY_TOOLS.every((t) => res.summary[t.key].allChecksOk) ? 0 : 1;
     }

@@ -21,6 +21,12 @@ test('every command explains itself with --help', () => {
   const badFlag = cli(['verify', '--nope']);
   assert.equal(badFlag.code, 2);
   assert.match(badFlag.stderr, /Unknown option '--nope'/);
+  assert.match(cli(['verify', '--help']).stdout, /--threads N/);
+  for (const n of ['0', '-1', '1.5', 'two']) {
+    const badThreads = cli(['verify', `--threads=${n}`]);
+    assert.equal(badThreads.code, 2, `--threads ${n}`);
+    assert.match(badThreads.stderr, /--threads must be an integer/);
+  }
 });
 
 test('send --ack over several files names each rejected line by file and line, and exits 1', async () => {

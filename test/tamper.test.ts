@@ -184,9 +184,16 @@ const segmentOf = (seq: number) => segments().find((s) => seq >= s.firstSeq && s
 
 // ---------------------------------------------------------------- verify and expectations
 
-/** `sealog verify --json` on a copy, the key pinned to the fixture's own public key unless given. */
+/**
+ * `sealog verify --json` on a copy, the key pinned to the fixture's own public key unless
+ * given; run on one thread and on three (frames checked out of order, in flight together),
+ * which must reach the very same verdict.
+ */
 function check(c: Tmp, extra: string[] = [], key = fx.log.pub): VerdictJson & { exit: number | null } {
-  return verify({ ...c, pub: key }, extra);
+  const one = verify({ ...c, pub: key }, [...extra, '--threads', '1']);
+  const three = verify({ ...c, pub: key }, [...extra, '--threads', '3']);
+  assert.deepEqual(three, one, 'the verdict with --threads 3 is the verdict with --threads 1');
+  return one;
 }
 
 const codes = (v: VerdictJson) => v.warnings.map((w) => w.code);

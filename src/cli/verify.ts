@@ -1,11 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { parseVerifierKey } from '../crypto/keys.js';
 import { ErrorCode, SealogError } from '../errors.js';
 import { layout } from '../store/layout.js';
 import { verifyLog, type Finding, type Verdict } from '../verify/verifier.js';
 import { parseFlags } from './args.js';
 
-export const help = `sealog verify [--data DIR] [--key PUB] [--origin ORIGIN] [--checkpoint FILE] [--strict] [--json]
+export const help = `sealog verify [--data DIR] [--key PUB] [--origin ORIGIN] [--checkpoint FILE] [--strict] [--json] [--threads N]
 
 Re-derives every record hash, the hash chain and the Merkle root at every
 signed checkpoint from the files alone, trusting only what you pin:
@@ -21,6 +22,10 @@ signed checkpoint from the files alone, trusting only what you pin:
   --strict          records after the newest checkpoint (an unsealed tail) fail
                     instead of warn. A clean shutdown leaves none.
   --json            one JSON verdict on stdout, no progress.
+  --threads N       threads that decode and hash frames, this one included
+                    (default: one per CPU, os.availableParallelism()); the chain,
+                    the Merkle tree and the checkpoints stay in log order, so the
+                    verdict is the same for any N. --threads 1 uses one thread.
 
 A key rotation is sealed in the log (sealog rotate-key): give the ring both keys
 (DIR/keys/ring.pub lists every key the log used); a checkpoint or manifest
@@ -41,11 +46,14 @@ export async function run(argv: string[]): Promise<number> {
     checkpoint: { type: 'string' },
     strict: { type: 'boolean' },
     json: { type: 'boolean' },
+    threads: { type: 'string' },
   });
   if (values.help) {
     console.log(help);
     return 0;
   }
+  const threads = values.threads === undefined ? availableParallelism() : Number(values.threads);
+  if (!Number.isInteger(threads) || threads < 1 || threads > 256) throw new SealogError(ErrorCode.USAGE, `--threads must be an integer from 1 to 256, not ${values.threads}`);
   const data = values.data ?? './var/data';
   if (!existsSync(data)) throw new SealogError(ErrorCode.USAGE, `no data directory at ${data}`);
   const keys = keyRing(values.key?.length ? values.key : [layout(data).publicKey]);
@@ -59,6 +67,7 @@ export async function run(argv: string[]): Promise<number> {
     extraCheckpoint: values.checkpoint ? { name: values.checkpoint, data: readFileSync(values.checkpoint) } : undefined,
     strict: values.strict ?? false,
     frameCap: 1024 * 1024 * 1024,
+    threads,
     onProgress: tty
       ? (p) => process.stderr.write(`\rverifying segment ${p.segment}/${p.segments}: ${p.records} records, ${(p.bytes / 1e6).toFixed(1)} MB`)
       : undefined,

@@ -1,4 +1,4 @@
-import { hash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import { loadNative } from '../native.js';
 
 const LEAF = Buffer.from([0x00]);
@@ -33,6 +33,12 @@ export function sha256(data: Buffer): Buffer {
 export function leafHash(data: Buffer | string): Buffer {
   const d = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
   return into ? digest(LEAF, d) : sha256(Buffer.concat([LEAF, d]));
+}
+
+/** RFC 9162 leaf hash of body ‖ tail, written into out[0..32): no concatenated copy of the record. */
+export function leafHashInto(out: Uint8Array, body: Uint8Array, tail: Uint8Array): void {
+  if (into) into(out, LEAF, body, tail);
+  else out.set(createHash('sha256').update(LEAF).update(body).update(tail).digest());
 }
 
 /** RFC 9162 interior node hash: SHA-256(0x01 ‖ left ‖ right). */

@@ -24,6 +24,11 @@ export class CompactTree {
     this.size++;
   }
 
+  /** Appends leaves[from..to) of packed 32-byte leaf hashes (a verify thread's result), without copying them. */
+  appendRange(leaves: Uint8Array, from: number, to: number): void {
+    for (let i = from; i < to; i++) this.append(Buffer.from(leaves.buffer, leaves.byteOffset + i * 32, 32));
+  }
+
   /** MTH of all leaves so far; the empty tree's root is SHA-256 of nothing. */
   root(): Buffer {
     if (this.size === 0) return createHash('sha256').digest();

@@ -34,6 +34,7 @@ try {
     origin: req.origin,
     strict: false,
     frameCap: req.frameCap,
+    threads: 1, // this thread alone: the sweep must never take more than a core from ingest
     partial: { check: (n) => !check || check.has(n), throughSegment: req.throughSegment },
   });
   parentPort!.postMessage({ verdict });

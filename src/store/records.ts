@@ -26,16 +26,10 @@ export async function* segmentRecords(path: string, frameCap: number): AsyncGene
         yield f;
         return;
       }
-      let decoded: Buffer;
-      try {
-        decoded = decodeFrame(f.raw, f.maxDecoded, frameCap);
-      } catch (err) {
+      const decoded = decodeRecords(f.raw, f.maxDecoded, frameCap);
+      if (!Buffer.isBuffer(decoded)) {
         // The last frame of a file failing to decode is what a torn write looks like.
-        yield { offset: f.offset, reason: `LZ4 frame does not decode: ${(err as Error).message}`, incomplete: f.offset + f.raw.length === size };
-        return;
-      }
-      if (decoded.length === 0 || decoded[decoded.length - 1] !== 0x0a) {
-        yield { offset: f.offset, reason: 'frame does not end with a whole record line', incomplete: false };
+        yield { offset: f.offset, reason: decoded.reason, incomplete: decoded.undecodable && f.offset + f.raw.length === size };
         return;
       }
       yield { offset: f.offset, length: f.raw.length, lines: splitLines(decoded) };
@@ -43,6 +37,18 @@ export async function* segmentRecords(path: string, frameCap: number): AsyncGene
   } finally {
     await fh.close();
   }
+}
+
+/** A frame's record bytes, whole "\n"-terminated lines, or why not. */
+export function decodeRecords(raw: Buffer, maxDecoded: number, frameCap: number): Buffer | { reason: string; undecodable: boolean } {
+  let decoded: Buffer;
+  try {
+    decoded = decodeFrame(raw, maxDecoded, frameCap);
+  } catch (err) {
+    return { reason: `LZ4 frame does not decode: ${(err as Error).message}`, undecodable: true };
+  }
+  if (decoded.length === 0 || decoded[decoded.length - 1] !== 0x0a) return { reason: 'frame does not end with a whole record line', undecodable: false };
+  return decoded;
 }
 
 function splitLines(buf: Buffer): Buffer[] {

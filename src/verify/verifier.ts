@@ -9,8 +9,8 @@ import { VerifyCode } from '../errors.js';
 import { openCheckpoint, type Checkpoint } from '../store/checkpoint.js';
 import { layout, listCheckpoints, listRemoved, listSegments, manifestName, segmentName } from '../store/layout.js';
 import { openManifest, type Manifest } from '../store/manifest.js';
-import { openLine } from '../store/recordLine.js';
-import { segmentRecords } from '../store/records.js';
+import { CHAIN_MESSAGE, REMOVAL_TYPE, TRANSITION_TYPE, seqMessage } from './frames.js';
+import { checkedFrames, FramePool } from './pipeline.js';
 
 export interface Finding {
   code: string;
@@ -31,6 +31,8 @@ export interface VerifyOptions {
   extraCheckpoint?: { name: string; data: Buffer };
   strict: boolean;
   frameCap: number;
+  /** Threads that check frames, this one included; 1 checks them all here (the integrity sweep, so it never competes with ingest). */
+  threads?: number;
   /**
    * A live log checked in part (the integrity sweep): only segments for which `check` is
    * true are read; the others are crossed through their signed manifests. Segments after
@@ -74,10 +76,7 @@ export interface RemovedSegment {
   record_seq?: number;
 }
 
-/** sealog's own record saying retention removed a segment (DESIGN §3, README "Retention"). */
-export const REMOVAL_TYPE = 'sealog.retention.removed';
-/** sealog's own record of a key rotation: the old key retires at its seq. */
-export const TRANSITION_TYPE = 'sealog.key.transition';
+export { REMOVAL_TYPE, TRANSITION_TYPE };
 
 class Failed extends Error {
   constructor(readonly finding: Finding) {
@@ -104,6 +103,8 @@ export async function verifyLog(o: VerifyOptions): Promise<Verdict> {
   const signed: { size: number; signer: Verifier; file: string; what: string }[] = [];
   let records = 0;
   let extraSize: number | undefined;
+  // This thread checks frames too (pipeline.ts): N threads are it and N-1 in the pool.
+  const pool = (o.threads ?? 1) > 1 ? new FramePool(o.threads! - 1) : undefined;
   if (!o.keyPinned) warnings.push({ code: VerifyCode.KEY_NOT_PINNED, message: 'no --key given: signatures were checked against the key found in the data directory, which an attacker could have replaced' });
   try {
     // 1. Checkpoints: signature under the pinned key, origin, name matches size.
@@ -134,6 +135,7 @@ export async function verifyLog(o: VerifyOptions): Promise<Verdict> {
     v.origin = origin;
     if (!o.origin) warnings.push({ code: VerifyCode.ORIGIN_NOT_PINNED, message: `no --origin given: took ${JSON.stringify(origin ?? '(none)')} from the checkpoints` });
     const newest = Math.max(0, ...checkpoints.keys());
+    const cpSizes = [...checkpoints.keys()].sort((a, b) => a - b);
 
     // 2. Segments in order: frames, records, chain, roots at checkpoints. A segment removed by
     // retention is crossed through its kept signed manifest (its tombstone), which must continue
@@ -194,35 +196,44 @@ export async function verifyLog(o: VerifyOptions): Promise<Verdict> {
       const firstSeq = tree.size;
       const fileSha = createHash('sha256');
       let end = 0;
-      for await (const f of segmentRecords(path, o.frameCap)) {
-        if (!('lines' in f)) {
-          fail({ code: VerifyCode.FRAME_CORRUPT, message: f.reason, seq: tree.size, segment: name, offset: f.offset });
-          break;
+      for await (const f of checkedFrames(path, o.frameCap, pool)) {
+        if (!('check' in f)) fail({ code: VerifyCode.FRAME_CORRUPT, message: f.reason, seq: tree.size, segment: name, offset: f.offset });
+        const { offset, raw, check: c } = f as Extract<typeof f, { check: unknown }>;
+        if (c.corrupt !== undefined) fail({ code: VerifyCode.FRAME_CORRUPT, message: c.corrupt, seq: tree.size, segment: name, offset });
+        fileSha.update(raw);
+        end = offset + raw.length;
+        // The frame's own checks ran on a thread; what needs the log so far runs here, in log order.
+        if (c.count > 0) {
+          const at = { seq: tree.size, segment: name, offset };
+          if (c.firstSeq !== tree.size) fail({ code: VerifyCode.SEQ_MISMATCH, message: seqMessage(c.firstSeq, tree.size), ...at });
+          if (c.firstPrev !== lastHash) fail({ code: VerifyCode.CHAIN_BROKEN, message: CHAIN_MESSAGE, ...at });
         }
-        end = f.offset + f.length;
-        for (const line of f.lines) {
-          const at = { seq: tree.size, segment: name, offset: f.offset };
-          const r = openLine(line);
-          if (typeof r === 'string') fail({ code: VerifyCode.RECORD_MALFORMED, message: r, ...at });
-          const rec = r as Exclude<typeof r, string>;
-          if (!rec.canonical) fail({ code: VerifyCode.NOT_CANONICAL, message: 'record line is not the canonical (RFC 8785) form of its contents', ...at });
-          if (rec.hash.toString('hex') !== rec.claimed) fail({ code: VerifyCode.HASH_MISMATCH, message: `record hash does not match its contents (seq field says ${rec.seq})`, ...at });
-          if (rec.seq !== tree.size) {
-            fail({ code: VerifyCode.SEQ_MISMATCH, message: `found seq ${rec.seq} where seq ${tree.size} belongs (record ${rec.seq < tree.size ? 'duplicated or reordered' : 'deleted or reordered'})`, ...at });
+        const base = bytes;
+        let own = 0;
+        for (let i = 0; i < c.count; ) {
+          // Feed the tree in runs, stopping after each of sealog's own records and at each checkpoint.
+          let j = c.count;
+          if (own < c.own.length) j = Math.min(j, c.own[own]!.index + 1);
+          const cpAt = nextCheckpoint(cpSizes, tree.size);
+          if (cpAt !== undefined) j = Math.min(j, i + cpAt - tree.size);
+          tree.appendRange(c.leaves, i, j);
+          records += j - i;
+          bytes = base + c.lineEnds[j - 1]!;
+          i = j;
+          const at = { seq: tree.size - 1, segment: name, offset };
+          if (own < c.own.length && c.own[own]!.index === j - 1) {
+            const record = c.own[own++]!.record;
+            noteRemoval(record, removals);
+            const bad = noteTransition(record, v.keyTransitions);
+            if (bad) fail({ code: VerifyCode.KEY_TRANSITION_INVALID, message: bad, ...at });
           }
-          if (rec.prev !== lastHash) fail({ code: VerifyCode.CHAIN_BROKEN, message: 'prev does not match the hash of the record before', ...at });
-          tree.append(rec.hash);
-          lastHash = rec.claimed;
-          bytes += line.length + 1;
-          records++;
-          noteRemoval(rec.record, removals);
-          const bad = noteTransition(rec.record, v.keyTransitions);
-          if (bad) fail({ code: VerifyCode.KEY_TRANSITION_INVALID, message: bad, ...at });
           const cp = checkpoints.get(tree.size);
           if (cp && !cp.cp.root.equals(tree.root())) {
             fail({ code: VerifyCode.ROOT_MISMATCH, message: `Merkle root of the first ${tree.size} records differs from the signed checkpoint`, ...at, file: cp.file });
           }
         }
+        if (c.count > 0) lastHash = c.lastHash;
+        if (c.stop) fail({ code: c.stop.code, message: c.stop.message, seq: tree.size, segment: name, offset });
       }
       const manifestPath = join(l.segments, manifestName(n));
       const mdata = await readFile(manifestPath).catch(() => undefined);
@@ -231,8 +242,6 @@ export async function verifyLog(o: VerifyOptions): Promise<Verdict> {
         if ('error' in opened) fail({ code: opened.signature ? VerifyCode.MANIFEST_SIGNATURE : VerifyCode.MANIFEST_INVALID, message: opened.error, file: manifestPath, segment: name });
         const m = (opened as { manifest: Manifest }).manifest;
         signed.push({ size: m.tree_size, signer: (opened as { signer: Verifier }).signer, file: manifestPath, what: 'manifest' });
-        // Cheap to re-read a closed segment's bytes for the file hash; records were already checked.
-        fileSha.update(await readFile(path));
         const derived = { segment: n, first_seq: firstSeq, last_seq: tree.size - 1, tree_size: tree.size, last_hash: lastHash, root: tree.root().toString('base64'), bytes: (await stat(path)).size, sha256: fileSha.digest('hex') };
         const diff = (Object.keys(derived) as (keyof typeof derived)[]).filter((k) => derived[k] !== m[k]);
         if (diff.length && !manifestProblem) {
@@ -280,8 +289,22 @@ export async function verifyLog(o: VerifyOptions): Promise<Verdict> {
     v.failure = err.finding;
     v.records = records;
     v.bytes = bytes;
+  } finally {
+    await pool?.close();
   }
   return v;
+}
+
+/** The smallest checkpoint size above `size`, if any. */
+function nextCheckpoint(sizes: number[], size: number): number | undefined {
+  let lo = 0;
+  let hi = sizes.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sizes[mid]! <= size) lo = mid + 1;
+    else hi = mid;
+  }
+  return sizes[lo];
 }
 
 /**

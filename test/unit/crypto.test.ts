@@ -31,6 +31,20 @@ test('the compact tree root equals RFC 9162 MTH for every size up to 70', () => 
   assert.deepEqual(resumed.root(), t.root());
 });
 
+test('appendRange over packed leaf hashes (a verify thread result) builds the same tree, run by run', () => {
+  const leaves = Array.from({ length: 70 }, (_, i) => Buffer.from(leafHash(`leaf ${i}`)));
+  // Packed at a non-zero offset of a larger buffer, as a view into a transferred one can be.
+  const backing = new Uint8Array(8 + 70 * 32);
+  const packed = backing.subarray(8);
+  leaves.forEach((l, i) => packed.set(l, i * 32));
+  const t = new CompactTree();
+  for (const [from, to] of [[0, 5], [5, 6], [6, 6], [6, 37], [37, 64], [64, 70]] as const) {
+    t.appendRange(packed, from, to);
+    assert.equal(t.size, to);
+    assert.deepEqual(t.root(), mth(leaves.slice(0, to)), `after leaves ${from}..${to}`);
+  }
+});
+
 test('keys round-trip in signed-note form with the C2SP key id', () => {
   const k = generateKeys('sealog/test');
   const signer = parseSignerKey(k.signerKey);
