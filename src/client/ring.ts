@@ -1,0 +1,43 @@
+// The ring buffer between a producer's main thread and the client's worker: one
+// SharedArrayBuffer, a 64-byte header of Int32 slots, then the NDJSON bytes.
+// One writer (the main thread) and one reader (the worker). Positions are byte
+// counters that wrap at 2^32; the capacity is a power of two, so `pos & mask`
+// is the offset and `(w - r) | 0` the bytes in use.
+
+/** Bytes written by the main thread (counter). */
+export const W = 0;
+/** Bytes the worker has released: acknowledged by the daemon, or reported as not committed (counter). */
+export const R = 1;
+/** 1 while the worker waits on W for new bytes: only then does the main thread notify. */
+export const WORKER_SLEEPING = 2;
+/** 1 while the main thread blocks on R (onFull 'block'). */
+export const MAIN_WAITING = 3;
+/** Events the worker has settled (acknowledged or reported); read by the main thread only when exiting. */
+export const SETTLED = 4;
+/** Bytes the worker has handed to the socket (counter); read by the main thread only for counts. */
+export const SENT = 5;
+export const HEADER_BYTES = 64;
+
+export const MIN_RING_BYTES = 1 << 12;
+export const MAX_RING_BYTES = 1 << 30;
+
+/** The capacity a requested size gets: the next power of two within the bounds. */
+export function ringCapacity(bytes: number): number {
+  const b = Math.min(MAX_RING_BYTES, Math.max(MIN_RING_BYTES, Math.floor(bytes)));
+  return 2 ** Math.ceil(Math.log2(b));
+}
+
+export interface RingViews {
+  ctrl: Int32Array;
+  data: Buffer;
+  mask: number;
+  capacity: number;
+}
+
+export function ringViews(sab: SharedArrayBuffer): RingViews {
+  const capacity = sab.byteLength - HEADER_BYTES;
+  return { ctrl: new Int32Array(sab, 0, HEADER_BYTES / 4), data: Buffer.from(sab, HEADER_BYTES, capacity), mask: capacity - 1, capacity };
+}
+
+/** Bytes in use between counters r and w. */
+export const used = (w: number, r: number): number => (w - r) >>> 0;
