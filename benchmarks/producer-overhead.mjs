@@ -217,7 +217,7 @@ export const PRODUCER_METHOD = (p, env) => [
 
 /** Modes of a round; every one but 'without' handles each event. */
 export const PRODUCER_MODES = ['without', 'stringify', 'sealog', 'sealog-raw', 'null'];
-const CLIENT_LINGER_MS = 5;
+const CLIENT_LINGER_MS = 20; // the client's default
 const MODE_NAMES = {
   stringify: 'JSON.stringify only (floor)',
   sealog: 'sealog/client',

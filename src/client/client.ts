@@ -13,7 +13,7 @@ export interface ClientOptions {
   onFull?: OnFull;
   /** Size of the ring between this thread and the worker (default 8 MiB, rounded up to a power of two). Unacknowledged events stay in it. */
   ringBytes?: number;
-  /** How long the worker lets events gather before a write (default 5 ms; a flush does not wait for it). */
+  /** How long the worker lets events gather before a write (default 20 ms; a flush does not wait for it). Each write costs the worker a wake-up. */
   lingerMs?: number;
   /** Add `event_id: "<uuid>:<n>"` to object events that have none, so a resend after a reconnect is deduplicated (default true). */
   eventIds?: boolean;
@@ -55,6 +55,8 @@ export class SealogClient {
 
   private constructor(private readonly worker: Worker, sab: SharedArrayBuffer, private readonly onFull: OnFull, eventIds: boolean) {
     ({ ctrl: this.ctrl, data: this.data, mask: this.mask, capacity: this.capacity } = ringViews(sab));
+    // Touch every page now, not one page fault per 4 KiB of events on the first lap.
+    this.data.fill(0);
     this.idPrefix = eventIds ? `{"event_id":"${randomUUID()}:` : undefined;
     worker.on('message', (m: ToMain) => {
       if (m.type === 'flushed') this.pending.get(m.id)?.(m.failures);
@@ -68,7 +70,7 @@ export class SealogClient {
   static async connect(opts: ClientOptions): Promise<SealogClient> {
     const capacity = ringCapacity(opts.ringBytes ?? 8 << 20);
     const sab = new SharedArrayBuffer(HEADER_BYTES + capacity);
-    const cfg: WorkerConfig = { sab, socket: opts.socket, eventIds: opts.eventIds ?? true, lingerMs: opts.lingerMs ?? 5, reconnectMs: opts.reconnectMs ?? 10_000 };
+    const cfg: WorkerConfig = { sab, socket: opts.socket, eventIds: opts.eventIds ?? true, lingerMs: opts.lingerMs ?? 20, reconnectMs: opts.reconnectMs ?? 10_000 };
     const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: cfg });
     const first = await new Promise<ToMain>((resolve, reject) => {
       worker.once('message', resolve);
