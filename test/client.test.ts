@@ -125,6 +125,21 @@ test('daemon gone for good: flush() rejects with E_CONNECTION_LOST for the event
   await c.close(); // nothing left to flush: what was lost has been reported
 });
 
+test('a daemon that refuses the connection (too many connections) is given up on after reconnectMs, not retried forever', async () => {
+  const t = fresh();
+  const d = await start(t, 'socket:\n  max_connections: 1\n');
+  const first = await SealogClient.connect({ socket: t.socket });
+  const second = await SealogClient.connect({ socket: t.socket, reconnectMs: 500 }); // accepted, told E_TOO_MANY_CONNECTIONS, closed
+  second.send(event('r', 0));
+  const err = await rejection(second.flush());
+  assert.deepEqual(err.failures.map((f) => [f.code, f.count]), [[ClientCode.CONNECTION_LOST, 1]]);
+  first.send(event('r', 1));
+  await first.close();
+  await second.close();
+  await stopAndVerify(t, d);
+  assertExactlyOnce(t, 'r', [1]);
+});
+
 test('without event ids, what was in flight at a lost connection is reported, not resent', async () => {
   const t = fresh();
   let d = await start(t);

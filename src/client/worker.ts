@@ -26,6 +26,8 @@ interface Failure {
 
 let sock: Socket | undefined;
 let reconnecting = false;
+/** When the daemon last stopped serving us: cleared by an ack, or by having nothing unacknowledged. */
+let downSince: number | undefined;
 let closing = false;
 /** Byte counters: sent on the current connection up to `sent`; released up to `released`. */
 let sent = 0;
@@ -116,6 +118,7 @@ function answerFlushes(): void {
 }
 
 function onAck(line: string): void {
+  downSince = undefined;
   const a = JSON.parse(line) as { ack?: string; count?: number; line?: number; code?: string; reason?: string; error?: string };
   if (a.ack === 'commit') release(skipLines(released, a.count!), a.count!);
   else if (a.ack === 'duplicate') release(skipLines(released, 1), 1); // its first copy is durable: committed
@@ -177,18 +180,22 @@ function attach(s: Socket): void {
 async function reconnect(): Promise<void> {
   if (reconnecting || closing) return;
   reconnecting = true;
-  const until = Date.now() + cfg.reconnectMs;
+  // Measured from the first loss, so a daemon that accepts and then drops (or refuses: too many connections) is given up on too.
+  downSince ??= Date.now();
+  const until = downSince + cfg.reconnectMs;
   while (!closing) {
+    await new Promise((r) => setTimeout(r, RETRY_MS));
+    if (Date.now() >= until) {
+      fail(Atomics.load(ctrl, W), ClientCode.CONNECTION_LOST, `sealog did not serve a connection for ${cfg.reconnectMs} ms; these events were not committed`);
+      sent = released;
+      downSince = undefined;
+      break;
+    }
     try {
       attach(await open());
       break;
     } catch {
-      if (Date.now() >= until) {
-        fail(Atomics.load(ctrl, W), ClientCode.CONNECTION_LOST, `sealog did not accept a connection for ${cfg.reconnectMs} ms; these events were not committed`);
-        sent = released;
-        break;
-      }
-      await new Promise((r) => setTimeout(r, RETRY_MS));
+      // not there yet: try again
     }
   }
   reconnecting = false;
@@ -224,6 +231,7 @@ async function pump(): Promise<void> {
       continue;
     }
     if (!sock && !reconnecting && w !== released) void reconnect();
+    if (sock && w === released) downSince = undefined;
     // Asleep until the main thread writes (it notifies only while WORKER_SLEEPING is 1), or a socket event or message kicks.
     const woken = kicked();
     Atomics.store(ctrl, WORKER_SLEEPING, 1);
