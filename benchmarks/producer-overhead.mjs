@@ -314,8 +314,12 @@ export async function runProducerOverhead(o, { log = console.log } = {}) {
 const signedPct = (x) => `${x >= 0 ? '+' : ''}${x.toFixed(2)}%`;
 const spread = (st) => (st ? `${signedPct(st.median)} (${st.min.toFixed(0)} to ${st.max.toFixed(0)})` : 'n/a');
 
+/** Results files from before sealog/client have other modes (sealog was the raw sink): not rendered as these. */
+export const hasClientModes = (res) => PRODUCER_MODES.every((m) => m === 'without' || res.summary[m]?.mainCpuOverheadPct !== undefined);
+
 export function producerRows(res) {
   const p = res.params;
+  if (!hasClientModes(res)) return [['events sent to'], ['(results from before sealog/client: run the producer section again)']];
   const rows = [['events sent to', 'workflow', 'events/s', 'wall overhead', 'per round: median (range)', 'main-thread CPU overhead', 'per round: median (range)', 'process CPU overhead', 'in-band', 'in-band µs/event', 'daemon CPU µs/event', 'check']];
   for (const mode of PRODUCER_MODES.slice(1)) {
     const m = res.summary[mode];
