@@ -42,7 +42,7 @@ let writable = true;
 let kick: () => void = () => {};
 let urgent = false;
 
-/** The global index of the next line break at or after counter `pos`, wrap-aware. */
+/** The counter just past the `lines`-th line break from counter `pos`, wrap-aware. */
 function skipLines(pos: number, lines: number): number {
   let off = pos & mask;
   let moved = 0;
