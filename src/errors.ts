@@ -74,3 +74,21 @@ export const ErrorCode = {
   LZ4_FRAME: 'E_LZ4_FRAME',
   USAGE: 'E_USAGE',
 } as const;
+
+// The Node client's (sealog/client) errors, thrown or rejected to the producer.
+export const ClientCode = {
+  /** flush(): some events sent so far are not (or not known to be) in the log; the error says which and why. */
+  NOT_COMMITTED: 'E_NOT_COMMITTED',
+  /** send() with onFull 'error': the ring buffer has no room for the event. */
+  RING_FULL: 'E_RING_FULL',
+  /** send(): one event is larger than the whole ring buffer. */
+  EVENT_TOO_LARGE: 'E_EVENT_TOO_LARGE',
+  /** connect(): the daemon's socket does not answer. */
+  CONNECT: 'E_CONNECT',
+  /** send() or flush() after close(). */
+  CLOSED: 'E_CLIENT_CLOSED',
+  /** Not a rejection by the daemon: the connection ended before these events were acknowledged. */
+  CONNECTION_LOST: 'E_CONNECTION_LOST',
+  /** Not a rejection by the daemon: send() with onFull 'drop' found the ring full. */
+  DROPPED: 'E_DROPPED',
+} as const;
