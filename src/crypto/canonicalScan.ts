@@ -19,6 +19,8 @@ export interface TopSpans {
   typeEnd: number;
 }
 
+export const noSpans = (): TopSpans => ({ seqStart: -1, seqEnd: -1, prevStart: -1, prevEnd: -1, typeStart: -1, typeEnd: -1 });
+
 // Deeper than sanitize ever lets through; the library decides beyond it (and guards its own stack).
 const MAX_DEPTH = 64;
 const QUOTE = 0x22;

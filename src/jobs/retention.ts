@@ -6,7 +6,7 @@ import { moveDurable, syncPath, writeFileDurable } from '../store/fsutil.js';
 import { layout, listCheckpoints, listSegments, manifestName, segmentName, type Layout } from '../store/layout.js';
 import { readOwnManifest } from '../store/manifest.js';
 import { segmentRecords } from '../store/records.js';
-import { REMOVAL_TYPE } from '../verify/verifier.js';
+import { REMOVAL_TYPE } from '../verify/frames.js';
 import type { SealAudit } from '../sources/ingest.js';
 import { holdCovers, type Hold } from './holds.js';
 

@@ -6,7 +6,7 @@ import type { Status } from '../status.js';
 import type { Layout } from '../store/layout.js';
 import type { SegmentStore } from '../store/segmentStore.js';
 import type { Draft } from '../types.js';
-import { TRANSITION_TYPE } from '../verify/verifier.js';
+import { TRANSITION_TYPE } from '../verify/frames.js';
 import { applyHoldRequests } from './holds.js';
 import { integritySweep } from './integrity.js';
 import { parseDuration, retentionJob } from './retention.js';

@@ -49,19 +49,17 @@ export function openLine(line: Buffer): OpenedLine | string {
   return { seq: seq as number, prev, hash: sha256(body), claimed: m[1]!, canonical, record };
 }
 
-/** Where sealedLine found the top-level values of the line it last passed. */
-export const spans: TopSpans = { seqStart: -1, seqEnd: -1, prevStart: -1, prevEnd: -1, typeStart: -1, typeEnd: -1 };
-
 const HASH_KEY = Buffer.from(',"hash":"');
 const HEX = Buffer.from('0123456789abcdef');
 
 /**
  * openLine's fast path, on the bytes alone (no string, no parse, no re-serializing):
  * the record's seq when the line is certainly a canonical record with a valid prev
- * whose hash member is its leaf hash, which goes into `out`. -1 means not sure:
- * openLine then says what the line is, so every error is the reference library's.
+ * whose hash member is its leaf hash, which goes into `out`, and where its top-level
+ * seq, prev and type are into `spans`. -1 means not sure: openLine then says what
+ * the line is, so every error is the reference library's.
  */
-export function sealedLine(line: Buffer, out: Uint8Array): number {
+export function sealedLine(line: Buffer, out: Uint8Array, spans: TopSpans): number {
   const bodyEnd = line.length - SUFFIX_LEN;
   if (bodyEnd <= 0 || line[line.length - 2] !== 0x22 || line[line.length - 1] !== 0x7d) return -1;
   for (let i = 0; i < HASH_KEY.length; i++) if (line[bodyEnd + i] !== HASH_KEY[i]) return -1;

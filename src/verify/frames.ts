@@ -1,5 +1,6 @@
 import { VerifyCode } from '../errors.js';
-import { hexEquals, openLine, sealedLine, spans } from '../store/recordLine.js';
+import { noSpans } from '../crypto/canonicalScan.js';
+import { hexEquals, openLine, sealedLine } from '../store/recordLine.js';
 import { decodeRecords } from '../store/records.js';
 
 /** sealog's own record saying retention removed a segment (DESIGN §3, README "Retention"). */
@@ -51,13 +52,14 @@ export function checkFrame(raw: Buffer, maxDecoded: number, frameCap: number): F
   const leaves = new Uint8Array(lines * 32);
   const lineEnds = new Uint32Array(lines);
   const hex = Buffer.from(leaves.buffer);
+  const spans = noSpans();
   let start = 0;
   let n = 0;
   for (; n < lines; n++) {
     const end = decoded.indexOf(0x0a, start);
     const line = decoded.subarray(start, end);
     const leaf = leaves.subarray(n * 32, n * 32 + 32);
-    const seq = sealedLine(line, leaf);
+    const seq = sealedLine(line, leaf, spans);
     let type: string | undefined;
     let record: Record<string, unknown> | undefined;
     if (seq >= 0 && (n === 0 || (seq === result.firstSeq + n && hexEquals(line, spans.prevStart + 1, leaves, (n - 1) * 32)))) {

@@ -76,8 +76,6 @@ export interface RemovedSegment {
   record_seq?: number;
 }
 
-export { REMOVAL_TYPE, TRANSITION_TYPE };
-
 class Failed extends Error {
   constructor(readonly finding: Finding) {
     super(finding.message);
