@@ -16,6 +16,8 @@ const commands: Record<string, () => Promise<{ run(argv: string[]): Promise<numb
   'check-proof': () => import('./checkProof.js'),
   tiles: () => import('./tiles.js'),
   index: () => import('./index.js'),
+  signer: () => import('./signer.js'),
+  sign: () => import('./sign.js'),
 };
 
 const usage = `sealog: a tamper-evident, append-only, compressed audit trail for NDJSON event streams
@@ -36,7 +38,10 @@ usage: sealog <command> [options]     (sealog <command> --help for each)
   prove    print an inclusion or consistency proof bundle
   check-proof  check a proof bundle offline against a pinned key
   tiles    write the trail as C2SP tlog-tiles
-  index    rebuild the query index (a cache)`;
+  index    rebuild the query index (a cache)
+  signer   add a person's passphrase-protected signing key and register it (signer add|list)
+  sign     sign records electronically (21 CFR Part 11): the daemon seals the signature
+  report   a compliance report (part11, annex11, alcoa, hipaa, soc2, gdpr), HTML or JSON`;
 
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
