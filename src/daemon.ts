@@ -7,6 +7,8 @@ import type { Config } from './config.js';
 import { ControlServer } from './control.js';
 import { finishRotation, keysExist, loadHmacKey, loadRing, loadSigner, pendingRotation, writeKeys } from './crypto/keyFiles.js';
 import { EventCounts } from './eventCounts.js';
+import { Metrics } from './http/metrics.js';
+import { HttpService } from './http/service.js';
 import { startJobs, transitionRecord } from './jobs/startJobs.js';
 import type { Logger } from './log.js';
 import { loadNative } from './native.js';
@@ -83,6 +85,7 @@ async function start(cfg: Config, log: Logger): Promise<Daemon> {
       throw err;
     }
     const counts = new EventCounts();
+    const metrics = new Metrics();
     const recovered = await recover(l, cfg.origin, signer, [...(await loadRing(l)), ...(rotation ? [rotation.oldKey] : [])], cfg.limits.max_frame_bytes, log);
     let dedupe: Deduper | undefined;
     const store = new SegmentStore(
@@ -98,6 +101,7 @@ async function start(cfg: Config, log: Logger): Promise<Daemon> {
           deliverAcks(records);
           dedupe?.committed(records[records.length - 1]!.seq);
         },
+        observe: metrics.observe,
         onDiskFull: (problem) => status.setHealth('disk', problem ? 'unhealthy' : 'ok', problem ? `${problem}: input paused until space returns` : ''),
       },
       recovered.state,
@@ -166,6 +170,14 @@ async function start(cfg: Config, log: Logger): Promise<Daemon> {
     }
     reportStatus(status, { cfg, counts, store, socket, pipeline, dedupe: dedupe !== undefined });
     const jobs = startJobs(cfg, l, store, ingest.audit, status, log);
+    metrics.attach({ counts, status, treeSize: () => store.treeSize, progress: () => store.progress, segment: () => store.segment });
+    const http = cfg.http.enabled
+      ? await HttpService.start({
+          cfg, layout: l, status, counts, metrics, ingest, log,
+          logState: () => ({ treeSize: store.treeSize, ...store.progress }),
+          runJob: (name) => jobs.runNow(name),
+        })
+      : undefined;
     log.info({ socket: listenFd === undefined ? cfg.socket.path : `fd ${listenFd} from systemd`, data: cfg.data_dir, origin: cfg.origin, nextSeq: recovered.state.tree.size }, 'sealog ready');
 
     const notifier = startNotifier(addon.native?.notify, log, status, () => {
@@ -189,12 +201,14 @@ async function start(cfg: Config, log: Logger): Promise<Daemon> {
         notifier?.stopping();
         // Jobs first: a job still running may be waiting for its audit record to commit.
         await jobs.stop();
+        await http?.beginStop();
         await socket.stop();
         await spool?.stop();
         ingest.end();
         await control.stop();
         try {
           await done;
+          await http?.finish();
           await spool?.saveProgress(true);
         } finally {
           socket.finish();

@@ -11,6 +11,7 @@ const commands: Record<string, () => Promise<{ run(argv: string[]): Promise<numb
   release: () => import('./release.js'),
   holds: () => import('./holds.js'),
   'rotate-key': () => import('./rotateKey.js'),
+  token: () => import('./token.js'),
 };
 
 const usage = `sealog: a tamper-evident, append-only, compressed audit trail for NDJSON event streams
@@ -26,7 +27,8 @@ usage: sealog <command> [options]     (sealog <command> --help for each)
   hold     place a legal hold that retention must respect
   release  release a legal hold
   holds    list legal holds, active and requested
-  rotate-key  create a new signing key; the daemon seals the transition and signs with it`;
+  rotate-key  create a new signing key; the daemon seals the transition and signs with it
+  token    create, list or revoke bearer tokens for the HTTP API and dashboard`;
 
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
