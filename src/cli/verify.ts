@@ -94,7 +94,7 @@ async function pinnedSigners(path: string) {
 }
 
 /** Each --key is a key or a file of keys, one per line (blank lines and # comments skipped). */
-function keyRing(args: string[]) {
+export function keyRing(args: string[]) {
   const texts = args.flatMap((a) => (existsSync(a) ? readFileSync(a, 'utf8').split('\n') : [a])).map((t) => t.trim()).filter((t) => t && !t.startsWith('#'));
   if (!texts.length) throw new SealogError(ErrorCode.USAGE, 'no public key given');
   return texts.map(parseVerifierKey);
