@@ -1,4 +1,4 @@
-import { SealogError } from '../errors.js';
+import { ErrorCode, SealogError } from '../errors.js';
 
 const commands: Record<string, () => Promise<{ run(argv: string[]): Promise<number>; help: string }>> = {
   start: () => import('./start.js'),
@@ -11,6 +11,7 @@ const commands: Record<string, () => Promise<{ run(argv: string[]): Promise<numb
   release: () => import('./release.js'),
   holds: () => import('./holds.js'),
   'rotate-key': () => import('./rotateKey.js'),
+  collect: () => import('./collect.js'),
 };
 
 const usage = `sealog: a tamper-evident, append-only, compressed audit trail for NDJSON event streams
@@ -26,7 +27,8 @@ usage: sealog <command> [options]     (sealog <command> --help for each)
   hold     place a legal hold that retention must respect
   release  release a legal hold
   holds    list legal holds, active and requested
-  rotate-key  create a new signing key; the daemon seals the transition and signs with it`;
+  rotate-key  create a new signing key; the daemon seals the transition and signs with it
+  collect  gather many hosts' trails from NATS JetStream into PostgreSQL, verified per origin`;
 
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
@@ -44,7 +46,7 @@ async function main(argv: string[]): Promise<number> {
   } catch (err) {
     const code = err instanceof SealogError ? ` [${err.code}]` : '';
     console.error(`sealog ${cmd}: ${(err as Error).message}${code}`);
-    return cmd === 'verify' || !(err instanceof SealogError) ? 2 : 1;
+    return cmd === 'verify' || !(err instanceof SealogError) || err.code === ErrorCode.USAGE ? 2 : 1;
   }
 }
 

@@ -36,7 +36,12 @@ Segments removed by retention are crossed through their kept signed manifests
 reported as removed, not as damage. A segment missing any other way fails.
 
 Exit 0 intact; 1 integrity failure (the first broken seq, segment, byte offset
-and what broke); 2 usage or I/O error.`;
+and what broke); 2 usage or I/O error.
+
+sealog verify --postgres URL --origin ORIGIN --key PUB [--strict] [--json]
+checks one origin's chain and checkpoints as stored in PostgreSQL by sealog
+collect or a postgres sink (docs/collect.md): a row edited, deleted or added
+in the database fails, naming origin and seq.`;
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseFlags(argv, {
@@ -47,11 +52,13 @@ export async function run(argv: string[]): Promise<number> {
     strict: { type: 'boolean' },
     json: { type: 'boolean' },
     threads: { type: 'string' },
+    postgres: { type: 'string' },
   });
   if (values.help) {
     console.log(help);
     return 0;
   }
+  if (values.postgres) return (await import('./verifyPostgres.js')).runPostgres(values);
   const threads = values.threads === undefined ? availableParallelism() : Number(values.threads);
   if (!Number.isInteger(threads) || threads < 1 || threads > 256) throw new SealogError(ErrorCode.USAGE, `--threads must be an integer from 1 to 256, not ${values.threads}`);
   const data = values.data ?? './var/data';
@@ -79,7 +86,7 @@ export async function run(argv: string[]): Promise<number> {
 }
 
 /** Each --key is a key or a file of keys, one per line (blank lines and # comments skipped). */
-function keyRing(args: string[]) {
+export function keyRing(args: string[]) {
   const texts = args.flatMap((a) => (existsSync(a) ? readFileSync(a, 'utf8').split('\n') : [a])).map((t) => t.trim()).filter((t) => t && !t.startsWith('#'));
   if (!texts.length) throw new SealogError(ErrorCode.USAGE, 'no public key given');
   return texts.map(parseVerifierKey);
