@@ -13,6 +13,7 @@ import { loadNative } from './native.js';
 import { takeActivatedFd } from './service/activation.js';
 import { startNotifier } from './service/notify.js';
 import { Reloader, type ReloadOutcome } from './service/reload.js';
+import { signatureHandler } from './sign/sealSignature.js';
 import { Ingest } from './sources/ingest.js';
 import { SocketSource } from './sources/socket.js';
 import { SpoolSource } from './sources/spool.js';
@@ -159,7 +160,12 @@ async function start(cfg: Config, log: Logger): Promise<Daemon> {
       await socket.stop();
       throw err;
     }
-    const control = new ControlServer(cfg.control.path, parseInt(cfg.control.mode, 8), status, log);
+    const control = new ControlServer(
+      cfg.control.path,
+      parseInt(cfg.control.mode, 8),
+      { status: () => status.report(), sign: signatureHandler(l, cfg.limits.max_frame_bytes, ingest.audit) },
+      log,
+    );
     try {
       await control.listen();
     } catch (err) {

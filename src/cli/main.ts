@@ -12,6 +12,8 @@ const commands: Record<string, () => Promise<{ run(argv: string[]): Promise<numb
   holds: () => import('./holds.js'),
   'rotate-key': () => import('./rotateKey.js'),
   collect: () => import('./collect.js'),
+  signer: () => import('./signer.js'),
+  sign: () => import('./sign.js'),
 };
 
 const usage = `sealog: a tamper-evident, append-only, compressed audit trail for NDJSON event streams
@@ -28,6 +30,9 @@ usage: sealog <command> [options]     (sealog <command> --help for each)
   release  release a legal hold
   holds    list legal holds, active and requested
   rotate-key  create a new signing key; the daemon seals the transition and signs with it
+  signer   add a person's passphrase-protected signing key and register it (signer add|list)
+  sign     sign records electronically (21 CFR Part 11): the daemon seals the signature
+  report   a compliance report (part11, annex11, alcoa, hipaa, soc2, gdpr), HTML or JSON
   collect  gather many hosts' trails from NATS JetStream into PostgreSQL, verified per origin`;
 
 async function main(argv: string[]): Promise<number> {
