@@ -25,6 +25,7 @@ import { prepare } from './stages/prepare.js';
 import { PrepareStage } from './stages/prepareStage.js';
 import { rotateSink } from './stages/rotate.js';
 import { createSealer } from './stages/seal.js';
+import { startSinks, type Sinks } from './sinks/startSinks.js';
 import { Status } from './status.js';
 import { reportStatus } from './statusReport.js';
 import { explainAccess } from './store/access.js';
@@ -86,6 +87,7 @@ async function start(cfg: Config, log: Logger): Promise<Daemon> {
     const counts = new EventCounts();
     const recovered = await recover(l, cfg.origin, signer, [...(await loadRing(l)), ...(rotation ? [rotation.oldKey] : [])], cfg.limits.max_frame_bytes, log);
     let dedupe: Deduper | undefined;
+    let sinks: Sinks | undefined;
     const store = new SegmentStore(
       {
         layout: l,
@@ -98,6 +100,7 @@ async function start(cfg: Config, log: Logger): Promise<Daemon> {
           counts.durable(records);
           deliverAcks(records);
           dedupe?.committed(records[records.length - 1]!.seq);
+          sinks?.wake();
         },
         onDiskFull: (problem) => status.setHealth('disk', problem ? 'unhealthy' : 'ok', problem ? `${problem}: input paused until space returns` : ''),
       },
@@ -171,6 +174,15 @@ async function start(cfg: Config, log: Logger): Promise<Daemon> {
       throw err;
     }
     reportStatus(status, { cfg, counts, store, socket, pipeline, dedupe: dedupe !== undefined });
+    // Sinks read the committed log beside the pipeline, never in it (DESIGN §11).
+    try {
+      sinks = await startSinks(cfg, l, () => store.progress.durableThrough, status, log);
+    } catch (err) {
+      await control.stop();
+      await spool?.stop();
+      await socket.stop();
+      throw err;
+    }
     const jobs = startJobs(cfg, l, store, ingest.audit, status, log);
     log.info({ socket: listenFd === undefined ? cfg.socket.path : `fd ${listenFd} from systemd`, data: cfg.data_dir, origin: cfg.origin, nextSeq: recovered.state.tree.size }, 'sealog ready');
 
@@ -202,6 +214,7 @@ async function start(cfg: Config, log: Logger): Promise<Daemon> {
         try {
           await done;
           await spool?.saveProgress(true);
+          await sinks?.stop();
         } finally {
           socket.finish();
           await releaseLock();

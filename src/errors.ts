@@ -79,6 +79,12 @@ export const ErrorCode = {
   LZ4_CAP: 'E_LZ4_CAP',
   LZ4_FRAME: 'E_LZ4_FRAME',
   USAGE: 'E_USAGE',
+  /** A reader (query, prove, tiles) found a record or frame that fails its own check; the message names seq, segment and offset. */
+  INTEGRITY: 'E_INTEGRITY',
+  /** prove: the seq is past the newest checkpoint. */
+  NOT_SEALED: 'E_NOT_SEALED',
+  /** tiles: a record longer than a tlog-tiles entry may be (65535 bytes). */
+  TILE_ENTRY_TOO_LARGE: 'E_TILE_ENTRY_TOO_LARGE',
 } as const;
 
 // Electronic signatures (sealog signer add, sealog sign; DESIGN §13).

@@ -44,12 +44,16 @@ export const seqMessage = (found: number, expected: number) =>
 
 /** Checks the records of one raw LZ4 frame (the part of verify that runs on any thread). */
 export function checkFrame(raw: Buffer, maxDecoded: number, frameCap: number): FrameCheck {
-  const result: FrameCheck = { count: 0, leaves: new Uint8Array(0), lineEnds: new Uint32Array(0), firstSeq: -1, firstPrev: '', lastHash: '', own: [] };
   const decoded = decodeRecords(raw, maxDecoded, frameCap);
-  if (!Buffer.isBuffer(decoded)) {
-    result.corrupt = decoded.reason;
-    return result;
-  }
+  if (!Buffer.isBuffer(decoded)) return { ...emptyCheck(), corrupt: decoded.reason };
+  return checkDecoded(decoded);
+}
+
+const emptyCheck = (): FrameCheck => ({ count: 0, leaves: new Uint8Array(0), lineEnds: new Uint32Array(0), firstSeq: -1, firstPrev: '', lastHash: '', own: [] });
+
+/** checkFrame on a frame already decoded into whole "\n"-terminated lines (a reader that keeps the lines). */
+export function checkDecoded(decoded: Buffer): FrameCheck {
+  const result = emptyCheck();
   let lines = 0;
   for (let i = decoded.indexOf(0x0a); i !== -1; i = decoded.indexOf(0x0a, i + 1)) lines++;
   // Own (not pooled) memory, so a worker can transfer it instead of copying.
