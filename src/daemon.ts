@@ -15,6 +15,7 @@ import { loadNative } from './native.js';
 import { takeActivatedFd } from './service/activation.js';
 import { startNotifier } from './service/notify.js';
 import { Reloader, type ReloadOutcome } from './service/reload.js';
+import { signatureHandler } from './sign/sealSignature.js';
 import { Ingest } from './sources/ingest.js';
 import { SocketSource } from './sources/socket.js';
 import { SpoolSource } from './sources/spool.js';
@@ -26,6 +27,7 @@ import { prepare } from './stages/prepare.js';
 import { PrepareStage } from './stages/prepareStage.js';
 import { rotateSink } from './stages/rotate.js';
 import { createSealer } from './stages/seal.js';
+import { startSinks, type Sinks } from './sinks/startSinks.js';
 import { Status } from './status.js';
 import { reportStatus } from './statusReport.js';
 import { explainAccess } from './store/access.js';
@@ -88,6 +90,7 @@ async function start(cfg: Config, log: Logger): Promise<Daemon> {
     const metrics = new Metrics();
     const recovered = await recover(l, cfg.origin, signer, [...(await loadRing(l)), ...(rotation ? [rotation.oldKey] : [])], cfg.limits.max_frame_bytes, log);
     let dedupe: Deduper | undefined;
+    let sinks: Sinks | undefined;
     const store = new SegmentStore(
       {
         layout: l,
@@ -100,6 +103,7 @@ async function start(cfg: Config, log: Logger): Promise<Daemon> {
           counts.durable(records);
           deliverAcks(records);
           dedupe?.committed(records[records.length - 1]!.seq);
+          sinks?.wake();
         },
         observe: metrics.observe,
         onDiskFull: (problem) => status.setHealth('disk', problem ? 'unhealthy' : 'ok', problem ? `${problem}: input paused until space returns` : ''),
@@ -160,7 +164,12 @@ async function start(cfg: Config, log: Logger): Promise<Daemon> {
       await socket.stop();
       throw err;
     }
-    const control = new ControlServer(cfg.control.path, parseInt(cfg.control.mode, 8), status, log);
+    const control = new ControlServer(
+      cfg.control.path,
+      parseInt(cfg.control.mode, 8),
+      { status: () => status.report(), sign: signatureHandler(l, cfg.limits.max_frame_bytes, ingest.audit) },
+      log,
+    );
     try {
       await control.listen();
     } catch (err) {
@@ -169,6 +178,15 @@ async function start(cfg: Config, log: Logger): Promise<Daemon> {
       throw err;
     }
     reportStatus(status, { cfg, counts, store, socket, pipeline, dedupe: dedupe !== undefined });
+    // Sinks read the committed log beside the pipeline, never in it (DESIGN §11).
+    try {
+      sinks = await startSinks(cfg, l, () => store.progress.durableThrough, status, log);
+    } catch (err) {
+      await control.stop();
+      await spool?.stop();
+      await socket.stop();
+      throw err;
+    }
     const jobs = startJobs(cfg, l, store, ingest.audit, status, log);
     metrics.attach({ counts, status, treeSize: () => store.treeSize, progress: () => store.progress, segment: () => store.segment });
     const http = cfg.http.enabled
@@ -210,6 +228,7 @@ async function start(cfg: Config, log: Logger): Promise<Daemon> {
           await done;
           await http?.finish();
           await spool?.saveProgress(true);
+          await sinks?.stop();
         } finally {
           socket.finish();
           await releaseLock();
