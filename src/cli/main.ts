@@ -19,6 +19,7 @@ const commands: Record<string, () => Promise<{ run(argv: string[]): Promise<numb
   collect: () => import('./collect.js'),
   signer: () => import('./signer.js'),
   sign: () => import('./sign.js'),
+  report: () => import('./report.js'),
 };
 
 const usage = `sealog: a tamper-evident, append-only, compressed audit trail for NDJSON event streams
