@@ -138,6 +138,10 @@ test('[URS-ALC-030] report --from/--to counts only the period (from <= ts < to) 
   assert.ok(before.json.counts.records > 40 && after.json.counts.records >= 26);
   assert.equal(before.json.counts.records + after.json.counts.records, records.length);
   assert.deepEqual(after.json.period, { from: split, to: null });
+  // The same period through sealog query: the same records, stream by stream.
+  const queried = (extra: string[]) => cli(['query', '--data', t.data, '--since', split, '--format', 'jsonl', ...extra]).stdout.split('\n').filter(Boolean).length;
+  assert.equal(queried([]), after.json.counts.records);
+  for (const [stream, n] of Object.entries(after.json.counts.by_stream as Record<string, number>)) assert.equal(queried(['--stream', stream]), n, `query --stream ${stream}`);
   const whole = await report(t, ['--standard', 'alcoa', '--gap', '1']);
   assert.equal(whole.json.coverage.gaps.length, 1, JSON.stringify(whole.json.coverage));
   assert.equal(whole.json.coverage.gaps[0].after_seq, before.json.coverage.last.seq);
@@ -165,6 +169,7 @@ test('[URS-P11-010] [URS-ALC-050] report on a log with a tampered segment: integ
     const { code, json } = await report({ ...c, pub: join(c.data, 'keys/signing.pub') }, ['--standard', standard]);
     assert.equal(code, 1, `${standard}: exit 1 when integrity failed`);
     assert.equal(json.integrity.verdict, 'failed');
+    assert.equal(json.reading.complete, false, 'the counts say they stop at the damage');
     assert.match(json.integrity.failure.code, /^V_/);
     for (const id of affected[standard]!) assert.equal(clause(json, id).status, 'not_met', `${standard} ${id}`);
     assert.ok(json.summary.not_met >= affected[standard]!.length);

@@ -6,7 +6,7 @@ import { buildReport } from '../report/build.js';
 import { renderHtml } from '../report/html.js';
 import { STANDARDS, type Standard } from '../report/model.js';
 import { checkReportNote, signReport } from '../report/note.js';
-import { parseReportTime } from '../report/period.js';
+import { parseTime } from '../read/filter.js';
 import { loadRegistry } from '../sign/registry.js';
 import { layout } from '../store/layout.js';
 import { parseFlags } from './args.js';
@@ -26,9 +26,10 @@ where), electronic signatures, and each clause of the standard with its status
 evidence (training, written policies) is said plainly, never marked met.
   --standard S          part11 (21 CFR Part 11), annex11 (EU GMP Annex 11), alcoa
                         (ALCOA+), hipaa (45 CFR 164.312), soc2, gdpr
-  --from T, --to T      the period, on the records' receive time (from <= ts < to):
-                        RFC 3339 (2026-11-23T10:00:00Z) or a date (2026-11-23);
-                        default the whole log
+  --from T, --to T      the period, on the records' receive time (from <= ts < to),
+                        as sealog query --since/--until: RFC 3339
+                        (2026-11-23T10:00:00Z), a date (2026-11-23) or relative
+                        (15m, 2h, 7d); default the whole log
   --format F            json (for programs) or html (one self-contained file that
                         prints on A4); default html when --out ends in .html, else json
   --out FILE            write the report there (default standard output)
@@ -83,8 +84,8 @@ export async function run(argv: string[]): Promise<number> {
   const report = await buildReport({
     data,
     standard,
-    from: values.from === undefined ? undefined : parseReportTime(values.from, '--from'),
-    to: values.to === undefined ? undefined : parseReportTime(values.to, '--to'),
+    from: values.from === undefined ? undefined : parseTime(values.from, Date.now(), '--from'),
+    to: values.to === undefined ? undefined : parseTime(values.to, Date.now(), '--to'),
     keys: values.key?.length ? keyRing(values.key).map((k) => k.text) : undefined,
     subject: values.subject,
     signers: values.signers === undefined ? undefined : await loadRegistry(values.signers),

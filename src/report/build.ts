@@ -12,6 +12,7 @@ import { catalogues } from './clauses/index.js';
 import { FactsCollector } from './facts.js';
 import type { ClauseStatus, Evidence, IntegritySummary, ReportJson, Standard } from './model.js';
 import { STANDARDS } from './model.js';
+import type { Finding } from '../read/trail.js';
 import { periodRecords } from './period.js';
 import { subjectPseudonym, SubjectCollector } from './subject.js';
 
@@ -31,6 +32,8 @@ export interface ReportOptions {
   frameCap?: number;
   threads?: number;
   now?: () => Date;
+  /** What a reader should tell its user but is no failure (an index ignored and rebuilt); default stderr. */
+  onWarning?(message: string): void;
 }
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -52,7 +55,9 @@ export async function buildReport(o: ReportOptions): Promise<ReportJson> {
   const facts = new FactsCollector(o.gapSeconds ?? 3600);
   const pseudonym = o.subject ? await subjectPseudonym(l, o.subject) : undefined;
   const subject = pseudonym ? new SubjectCollector(pseudonym) : undefined;
-  for await (const { record, line } of periodRecords(o.data, { from: o.from, to: o.to, frameCap })) {
+  let stopped: Finding | undefined;
+  const reading = periodRecords(o.data, { from: o.from, to: o.to, frameCap, onStop: (f) => (stopped = f), onWarning: o.onWarning });
+  for await (const { record, line } of reading) {
     facts.add(record);
     subject?.add(record, line);
   }
@@ -74,6 +79,7 @@ export async function buildReport(o: ReportOptions): Promise<ReportJson> {
     peer_credentials: f.peer_credentials,
     signatures: verdict.signatures.filter((s) => inPeriod.has(s.seq)).map((s) => ({ ...s, ts: inPeriod.get(s.seq)! })),
     ...(subject && { subject: subject.finish(o.subject!.slice(0, o.subject!.indexOf(':'))) }),
+    reading: stopped ? { complete: false, stopped_at: { ...stopped } } : { complete: true },
     generated: { at: (o.now?.() ?? new Date()).toISOString(), sealog_version: VERSION, node: process.version },
   };
   const catalogue = catalogues[o.standard];

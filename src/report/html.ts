@@ -41,7 +41,7 @@ export function renderHtml(r: ReportJson): string {
 <p class="sub">origin ${esc(r.log.origin)} · generated ${esc(r.generated.at)} by sealog ${esc(r.generated.sealog_version)} (${esc(r.generated.node)})</p></header>`,
     `<div class="verdict ${i.verdict}"><b>Integrity: ${i.verdict === 'intact' ? 'INTACT' : 'FAILED'}</b> (scope: ${esc(i.scope)}) — ${i.records_checked} records and ${i.segments_checked} segment(s) checked; tree size ${i.tree_size}; sealed through ${i.sealed_through}; key ${i.key_pinned ? 'pinned' : 'NOT pinned'}; origin ${i.origin_pinned ? 'pinned' : 'not pinned'}${
       i.failure ? `<br>${esc(i.failure.code)}: ${esc(i.failure.message)}${i.failure.seq !== undefined ? ` (seq ${i.failure.seq})` : ''}` : ''
-    }</div>`,
+    }${r.reading.complete ? '' : `<br>The counts below stop at the damage: ${esc(r.reading.stopped_at.code)} at seq ${esc(r.reading.stopped_at.seq)}, segment ${esc(r.reading.stopped_at.segment)}.`}</div>`,
     `<p class="covers">This report covers the checkpoint of tree size <b>${r.log.checkpoint?.tree_size ?? 'none'}</b>, root <code>${esc(r.log.checkpoint?.root ?? '-')}</code>.</p>`,
     section('summary', 'Summary', table(['met', 'partial', 'not met', 'not applicable', 'records in period', 'rejected', 'signatures'], [[r.summary.met, r.summary.partial, r.summary.not_met, r.summary.not_applicable, r.counts.records, r.counts.rejected.total, r.signatures.length]])),
     section('clauses', 'Clauses', `<table class="clauses"><thead><tr><th>clause</th><th>requirement</th><th>status</th><th>evidence</th></tr></thead><tbody>${clauses}</tbody></table>`),

@@ -61,6 +61,8 @@ export interface ReportJson {
   /** Electronic signatures sealed in the period, each checked by the verifier. */
   signatures: (CheckedSignature & { ts: string })[];
   subject?: SubjectAccess;
+  /** Whether every record of the period could be read and checked; damage stops the count where it is. */
+  reading: { complete: true } | { complete: false; stopped_at: { code: string; message: string; seq?: number; segment: string; offset: number } };
   summary: Record<ClauseStatus, number>;
   generated: { at: string; sealog_version: string; node: string };
 }

@@ -1,7 +1,5 @@
 import { loadHmacKey } from '../crypto/keyFiles.js';
-import { createPseudonymizer } from '../crypto/pseudonym.js';
-import { ErrorCode, SealogError } from '../errors.js';
-import { KINDS } from '../redact/kinds.js';
+import { pseudonymFor } from '../read/filter.js';
 import type { Layout } from '../store/layout.js';
 import type { SubjectAccess } from './model.js';
 
@@ -9,12 +7,9 @@ const MAX_SEQS = 10_000;
 
 /** The HMAC pseudonym of `KIND:VALUE` under the log's key: what the trail holds instead of the value. */
 export async function subjectPseudonym(l: Layout, spec: string): Promise<string> {
-  const m = /^([a-z0-9_]+):(.+)$/s.exec(spec);
-  const info = m && Object.hasOwn(KINDS, m[1]!) ? (KINDS[m[1] as keyof typeof KINDS] as { normalize?: (v: string) => string }) : undefined;
-  if (!m || !info) throw new SealogError(ErrorCode.USAGE, `--subject must be KIND:VALUE with KIND one of ${Object.keys(KINDS).join(', ')}`);
   const key = await loadHmacKey(l);
   try {
-    return createPseudonymizer(key)(`pii:${m[1]}`, info.normalize ? info.normalize(m[2]!) : m[2]!);
+    return pseudonymFor(spec, key);
   } finally {
     key.fill(0);
   }
