@@ -118,3 +118,28 @@ export const ClientCode = {
   /** Not a rejection by the daemon: send() with onFull 'drop' found the ring full. */
   DROPPED: 'E_DROPPED',
 } as const;
+
+// The HTTP API's errors: every error response is {"error":{"code":"E_…","message":"…"}} with one of these.
+export const HttpCode = {
+  BAD_REQUEST: 'E_HTTP_BAD_REQUEST',
+  BAD_JSON: 'E_HTTP_BAD_JSON',
+  BODY_TOO_LARGE: 'E_HTTP_BODY_TOO_LARGE',
+  UNSUPPORTED_MEDIA_TYPE: 'E_HTTP_UNSUPPORTED_MEDIA_TYPE',
+  UNAUTHORIZED: 'E_HTTP_UNAUTHORIZED',
+  FORBIDDEN: 'E_HTTP_FORBIDDEN',
+  NOT_FOUND: 'E_HTTP_NOT_FOUND',
+  METHOD_NOT_ALLOWED: 'E_HTTP_METHOD_NOT_ALLOWED',
+  TIMEOUT: 'E_HTTP_TIMEOUT',
+  /** The pipeline is full or too many ingest requests are open: try again after Retry-After. */
+  BUSY: 'E_HTTP_BUSY',
+  STOPPING: 'E_HTTP_STOPPING',
+  NOT_READY: 'E_HTTP_NOT_READY',
+  NOT_IMPLEMENTED: 'E_HTTP_NOT_IMPLEMENTED',
+  /** The record or proof asked for could not be checked against the log (hash, chain or tree). */
+  INTEGRITY: 'E_HTTP_INTEGRITY',
+  INTERNAL: 'E_HTTP_INTERNAL',
+  /** A listen address without TLS that is not loopback, and http.allow_plaintext_remote is off. */
+  PLAINTEXT_REMOTE: 'E_HTTP_PLAINTEXT_REMOTE',
+  TOKEN_UNKNOWN: 'E_TOKEN_UNKNOWN',
+} as const;
+export type HttpCode = (typeof HttpCode)[keyof typeof HttpCode];

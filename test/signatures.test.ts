@@ -73,6 +73,9 @@ test('[URS-P11-090] [URS-P11-110] sign: a passphrase-protected signer key, the s
   assert.equal(sig.event.meaning, 'approval');
   assert.equal(sig.event.reason, 'batch record reviewed');
   assert.deepEqual(sig.event.records, [1, 2].map((seq) => ({ seq, hash: records[seq]!.hash })));
+  const listed = cli(['query', '--data', s.t.data, '--type', 'sealog.signature', '--format', 'jsonl']);
+  assert.equal(listed.code, 0, listed.stderr);
+  assert.deepEqual(listed.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l).seq), [s.sigSeq], 'sealog query --type sealog.signature lists it');
   const v = verify(s.t);
   assert.equal(v.exit, 0, JSON.stringify(v));
   const checked = (v as unknown as { signatures: { seq: number; signer: string; meaning: string }[] }).signatures;

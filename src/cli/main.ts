@@ -16,8 +16,11 @@ const commands: Record<string, () => Promise<{ run(argv: string[]): Promise<numb
   'check-proof': () => import('./checkProof.js'),
   tiles: () => import('./tiles.js'),
   index: () => import('./index.js'),
+  collect: () => import('./collect.js'),
   signer: () => import('./signer.js'),
   sign: () => import('./sign.js'),
+  report: () => import('./report.js'),
+  token: () => import('./token.js'),
 };
 
 const usage = `sealog: a tamper-evident, append-only, compressed audit trail for NDJSON event streams
@@ -41,7 +44,9 @@ usage: sealog <command> [options]     (sealog <command> --help for each)
   index    rebuild the query index (a cache)
   signer   add a person's passphrase-protected signing key and register it (signer add|list)
   sign     sign records electronically (21 CFR Part 11): the daemon seals the signature
-  report   a compliance report (part11, annex11, alcoa, hipaa, soc2, gdpr), HTML or JSON`;
+  report   a compliance report (part11, annex11, alcoa, hipaa, soc2, gdpr), HTML or JSON
+  collect  gather many hosts' trails from NATS JetStream into PostgreSQL, verified per origin
+  token    create, list or revoke bearer tokens for the HTTP API and dashboard`;
 
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;

@@ -43,7 +43,12 @@ Segments removed by retention are crossed through their kept signed manifests
 reported as removed, not as damage. A segment missing any other way fails.
 
 Exit 0 intact; 1 integrity failure (the first broken seq, segment, byte offset
-and what broke); 2 usage or I/O error.`;
+and what broke); 2 usage or I/O error.
+
+sealog verify --postgres URL --origin ORIGIN --key PUB [--strict] [--json]
+checks one origin's chain and checkpoints as stored in PostgreSQL by sealog
+collect or a postgres sink (docs/collect.md): a row edited, deleted or added
+in the database fails, naming origin and seq.`;
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseFlags(argv, {
@@ -54,12 +59,14 @@ export async function run(argv: string[]): Promise<number> {
     strict: { type: 'boolean' },
     json: { type: 'boolean' },
     threads: { type: 'string' },
+    postgres: { type: 'string' },
     signers: { type: 'string' },
   });
   if (values.help) {
     console.log(help);
     return 0;
   }
+  if (values.postgres) return (await import('./verifyPostgres.js')).runPostgres(values);
   const threads = values.threads === undefined ? availableParallelism() : Number(values.threads);
   if (!Number.isInteger(threads) || threads < 1 || threads > 256) throw new SealogError(ErrorCode.USAGE, `--threads must be an integer from 1 to 256, not ${values.threads}`);
   const data = values.data ?? './var/data';
