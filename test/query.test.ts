@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { cpSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
@@ -43,7 +44,8 @@ before(async () => {
   lines = lz4Lines(t.data);
   records = lines.map((l) => JSON.parse(l));
   hmacKey = parseHmacKey(readFileSync(join(t.data, 'keys/hmac.key'), 'utf8'));
-  assert.equal(records.length, N);
+  // sealog's own records (an integrity sweep falling due) may sit among them.
+  assert.equal(records.filter((r) => r.source.kind === 'socket').length, N);
   assert.ok(readdirSync(join(t.data, 'segments')).filter((f) => f.endsWith('.seg.lz4')).length >= 5, 'several segments');
 });
 
@@ -212,6 +214,14 @@ test('a record edited on disk (its hash no longer matches): exit 1 naming seq, s
   assert.deepEqual(printed, Array.from({ length: victim.seq }, (_, i) => i), 'every record before it, checked, and nothing from it on');
   // A query whose frames do not include it still answers.
   assert.equal(cli(['query', '--data', copy.data, '--seq', '0..10', '--format', 'jsonl']).code, 0);
+  // Re-sealed with a fresh hash of its own: the record checks, the next one's prev does not.
+  const body = `${text[k]!.slice(0, -75)}}`;
+  text[k] = `${body.slice(0, -1)},"hash":"${createHash('sha256').update(Buffer.concat([Buffer.from([0]), Buffer.from(body)])).digest('hex')}"}`;
+  writeFileSync(path, compressFrameSync(Buffer.from(text.join('\n'))));
+  const chain = cli(['query', '--data', copy.data, '--format', 'jsonl']);
+  assert.equal(chain.code, 1);
+  assert.match(chain.stderr, new RegExp(`V_CHAIN_BROKEN: [^]* seq ${victim.seq + 1}, segment ${seg}`));
+  assert.equal(chain.stdout.trim().split('\n').length, victim.seq + 1, 'the re-sealed record itself checks');
 });
 
 test('--follow prints records as they commit, in order, none missed across segment rotations', async () => {
@@ -233,8 +243,10 @@ test('--follow prints records as they commit, in order, none missed across segme
     const total = 30 + 400;
     await c.waitFor(() => out.split('\n').length > total, 'every record followed', 30000);
     const seen = out.trim().split('\n');
-    assert.deepEqual(seen.map((l) => JSON.parse(l).seq), Array.from({ length: total }, (_, i) => i));
-    assert.deepEqual(seen, lz4Lines(live.data).slice(0, total), 'the stored lines, byte for byte');
+    // (An integrity sweep falling due may add a record of sealog's own.)
+    assert.deepEqual(seen.map((l) => JSON.parse(l).seq), Array.from({ length: seen.length }, (_, i) => i));
+    assert.equal(seen.filter((l) => JSON.parse(l).source.kind === 'socket').length, total);
+    assert.deepEqual(seen, lz4Lines(live.data).slice(0, seen.length), 'the stored lines, byte for byte');
     assert.ok(readdirSync(join(live.data, 'segments')).filter((f) => f.endsWith('.seg.lz4')).length >= 5, 'it rotated while following');
   } finally {
     child.kill('SIGTERM');
