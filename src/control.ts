@@ -13,6 +13,7 @@ const IDLE_MS = 5000;
  */
 export class ControlServer {
   private server: Server | undefined;
+  private readonly commands = new Map<string, (request: Record<string, unknown>) => Promise<unknown>>();
 
   constructor(private readonly path: string, private readonly mode: number, private readonly status: Status, private readonly log: Logger) {}
 
@@ -26,12 +27,22 @@ export class ControlServer {
         const nl = buf.indexOf('\n');
         if (nl < 0 && buf.length <= MAX_REQUEST_BYTES) return;
         sock.removeAllListeners('data');
-        sock.end(`${JSON.stringify(this.answer(nl < 0 ? undefined : buf.slice(0, nl)))}\n`);
+        // A command may take a while (a job run): the idle timeout covers only the request.
+        sock.setTimeout(0);
+        this.answer(nl < 0 ? undefined : buf.slice(0, nl)).then(
+          (a) => sock.end(`${JSON.stringify(a)}\n`),
+          (err: Error) => sock.end(`${JSON.stringify({ error: err.message })}\n`),
+        );
       });
     });
     await listenUnix(server, this.path, this.mode);
     server.on('error', (err) => this.log.error({ err }, 'control socket error'));
     this.server = server;
+  }
+
+  /** A command the daemon's parts answer (the status report is built in). */
+  handle(cmd: string, answer: (request: Record<string, unknown>) => Promise<unknown>): void {
+    this.commands.set(cmd, answer);
   }
 
   async stop(): Promise<void> {
@@ -40,15 +51,17 @@ export class ControlServer {
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
-  private answer(line: string | undefined): unknown {
-    let req: { cmd?: unknown };
+  private async answer(line: string | undefined): Promise<unknown> {
+    let req: Record<string, unknown>;
     try {
-      req = line === undefined ? {} : (JSON.parse(line) as { cmd?: unknown });
+      req = line === undefined ? {} : (JSON.parse(line) as Record<string, unknown>);
     } catch {
       return { error: 'the request is not a JSON line' };
     }
     if (req?.cmd === 'status') return this.status.report();
-    return { error: `unknown command ${JSON.stringify(req?.cmd)}; known: status` };
+    const command = typeof req?.cmd === 'string' ? this.commands.get(req.cmd) : undefined;
+    if (command) return command(req);
+    return { error: `unknown command ${JSON.stringify(req?.cmd)}; known: ${['status', ...this.commands.keys()].join(', ')}` };
   }
 }
 

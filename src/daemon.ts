@@ -83,7 +83,7 @@ async function start(cfg: Config, log: Logger): Promise<Daemon> {
       throw err;
     }
     const counts = new EventCounts();
-    const recovered = await recover(l, cfg.origin, signer, [...(await loadRing(l)), ...(rotation ? [rotation.oldKey] : [])], cfg.limits.max_frame_bytes, log);
+    const recovered = await recover(l, cfg.origin, signer, [...(await loadRing(l)).keys, ...(rotation ? [rotation.oldKey] : [])], cfg.limits.max_frame_bytes, log);
     let dedupe: Deduper | undefined;
     const store = new SegmentStore(
       {
@@ -106,13 +106,15 @@ async function start(cfg: Config, log: Logger): Promise<Daemon> {
     const seal = createSealer({ nextSeq: recovered.state.tree.size, prev: recovered.state.lastHash }, createClock());
 
     // The daemon's own audit records (a cut torn tail) are sealed and committed before any input.
+    let transitionSeq = -1;
     for (const draft of [...recovered.torn.map(tornRecord), ...(rotation ? [transitionRecord(rotation)] : [])]) {
       const s = seal(prepare(draft, false));
+      transitionSeq = s.seq;
       counts.received('sealog');
       await store.append(await compress({ records: [s], bytes: s.line.length }));
     }
     if (rotation) {
-      await finishRotation(l, rotation);
+      await finishRotation(l, rotation, cfg.origin, transitionSeq);
       log.info({ publicKey: rotation.newKey }, 'key rotation finished: the new key signs from here on');
     }
 
@@ -165,7 +167,7 @@ async function start(cfg: Config, log: Logger): Promise<Daemon> {
       throw err;
     }
     reportStatus(status, { cfg, counts, store, socket, pipeline, dedupe: dedupe !== undefined });
-    const jobs = startJobs(cfg, l, store, ingest.audit, status, log);
+    const jobs = startJobs(cfg, l, store, ingest.audit, status, log, control);
     log.info({ socket: listenFd === undefined ? cfg.socket.path : `fd ${listenFd} from systemd`, data: cfg.data_dir, origin: cfg.origin, nextSeq: recovered.state.tree.size }, 'sealog ready');
 
     const notifier = startNotifier(addon.native?.notify, log, status, () => {

@@ -48,6 +48,12 @@ export const VerifyCode = {
   UNSEALED_TAIL: 'V_UNSEALED_TAIL',
   KEY_NOT_PINNED: 'V_KEY_NOT_PINNED',
   ORIGIN_NOT_PINNED: 'V_ORIGIN_NOT_PINNED',
+  /** A file the log is made of is a symlink, FIFO, device or directory (safeRead.ts). */
+  NOT_REGULAR_FILE: 'V_NOT_REGULAR_FILE',
+  /** A checkpoint or manifest larger than any signed note sealog writes. */
+  FILE_TOO_LARGE: 'V_FILE_TOO_LARGE',
+  /** A frame whose blocks could decode to more than the per-frame cap (verify --max-frame-mb). */
+  FRAME_TOO_LARGE: 'V_FRAME_TOO_LARGE',
 } as const;
 export type VerifyCode = (typeof VerifyCode)[keyof typeof VerifyCode];
 
@@ -73,6 +79,16 @@ export const ErrorCode = {
   LZ4_CAP: 'E_LZ4_CAP',
   LZ4_FRAME: 'E_LZ4_FRAME',
   USAGE: 'E_USAGE',
+  /** verify: the directory holds no segments, tombstones or checkpoints (an empty or wrong directory). */
+  NOT_A_LOG: 'E_NOT_A_LOG',
+  /** status, hold, release: no daemon answers on the control socket. */
+  NO_ANSWER: 'E_NO_ANSWER',
+  /** hold/release: an id already in use, or no such hold. */
+  HOLD_REFUSED: 'E_HOLD_REFUSED',
+  /** A file opened for reading is not a regular file (a symlink inside the data directory, a FIFO, a device). */
+  NOT_REGULAR_FILE: 'E_NOT_REGULAR_FILE',
+  /** A small file (a signed note, a key) larger than its kind can be. */
+  FILE_TOO_LARGE: 'E_FILE_TOO_LARGE',
 } as const;
 
 // The Node client's (sealog/client) errors, thrown or rejected to the producer.

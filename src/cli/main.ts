@@ -1,4 +1,4 @@
-import { SealogError } from '../errors.js';
+import { ErrorCode, SealogError } from '../errors.js';
 
 const commands: Record<string, () => Promise<{ run(argv: string[]): Promise<number>; help: string }>> = {
   start: () => import('./start.js'),
@@ -44,7 +44,8 @@ async function main(argv: string[]): Promise<number> {
   } catch (err) {
     const code = err instanceof SealogError ? ` [${err.code}]` : '';
     console.error(`sealog ${cmd}: ${(err as Error).message}${code}`);
-    return cmd === 'verify' || !(err instanceof SealogError) ? 2 : 1;
+    // 2: usage, or (verify) anything that kept it from reaching a verdict; 1: the command's own failure.
+    return cmd === 'verify' || !(err instanceof SealogError) || err.code === ErrorCode.USAGE ? 2 : 1;
   }
 }
 

@@ -36,6 +36,7 @@ export class Jobs {
   private readonly running = new Map<string, Promise<void>>();
   private readonly figures: Record<string, JobFigures> = {};
   private readonly abort = new AbortController();
+  private readonly jobs = new Map<string, Job>();
 
   constructor(private readonly log: Logger, private readonly status: Status) {
     status.section('jobs', () => structuredClone(this.figures));
@@ -43,6 +44,7 @@ export class Jobs {
 
   add(job: Job): void {
     if (!cron.validate(job.schedule)) throw new Error(`job ${job.name}: invalid cron expression ${JSON.stringify(job.schedule)}`);
+    this.jobs.set(job.name, job);
     this.figures[job.name] = { schedule: job.schedule, runs: 0, skipped: 0, failed: 0, running: false };
     const logger = {
       info: (m: string) => this.log.debug({ job: job.name }, m),
@@ -87,6 +89,14 @@ export class Jobs {
     })();
     this.running.set(lock, run);
     return run;
+  }
+
+  /** Runs the job now, once whatever holds its lock has finished (a request the CLI waits on). */
+  async runNow(name: string): Promise<void> {
+    const job = this.jobs.get(name);
+    if (!job) throw new Error(`no job named ${name}`);
+    for (let busy; (busy = this.running.get(job.lock ?? job.name)); ) await busy;
+    await this.tick(job);
   }
 
   async stop(): Promise<void> {
