@@ -1,10 +1,13 @@
 import { connect, createServer, type Server } from 'node:net';
 import type { Logger } from 'pino';
-import type { Status } from './status.js';
 import { listenUnix } from './unixSocket.js';
 
-const MAX_REQUEST_BYTES = 4096;
+// A signature request names up to 1000 records (~100 KB); nothing else comes near.
+const MAX_REQUEST_BYTES = 256 * 1024;
 const IDLE_MS = 5000;
+
+/** One control command: the request object in, the answer out (sealog's own records resolve once durable). */
+export type ControlHandler = (request: Record<string, unknown>) => unknown;
 
 /**
  * The control socket: one JSON request line in, one JSON answer line out, then
@@ -13,9 +16,13 @@ const IDLE_MS = 5000;
  */
 export class ControlServer {
   private server: Server | undefined;
-  private readonly commands = new Map<string, (request: Record<string, unknown>) => Promise<unknown>>();
 
-  constructor(private readonly path: string, private readonly mode: number, private readonly status: Status, private readonly log: Logger) {}
+  constructor(private readonly path: string, private readonly mode: number, private readonly handlers: Record<string, ControlHandler>, private readonly log: Logger) {}
+
+  /** A command registered once its part is running (the jobs' 'requests'). */
+  handle(cmd: string, handler: ControlHandler): void {
+    this.handlers[cmd] = handler;
+  }
 
   async listen(): Promise<void> {
     const server = createServer((sock) => {
@@ -27,22 +34,13 @@ export class ControlServer {
         const nl = buf.indexOf('\n');
         if (nl < 0 && buf.length <= MAX_REQUEST_BYTES) return;
         sock.removeAllListeners('data');
-        // A command may take a while (a job run): the idle timeout covers only the request.
-        sock.setTimeout(0);
-        this.answer(nl < 0 ? undefined : buf.slice(0, nl)).then(
-          (a) => sock.end(`${JSON.stringify(a)}\n`),
-          (err: Error) => sock.end(`${JSON.stringify({ error: err.message })}\n`),
-        );
+        sock.setTimeout(0); // the request is in; a signature's answer waits for its commit
+        void this.answer(nl < 0 ? undefined : buf.slice(0, nl)).then((a) => sock.end(`${JSON.stringify(a)}\n`));
       });
     });
     await listenUnix(server, this.path, this.mode);
     server.on('error', (err) => this.log.error({ err }, 'control socket error'));
     this.server = server;
-  }
-
-  /** A command the daemon's parts answer (the status report is built in). */
-  handle(cmd: string, answer: (request: Record<string, unknown>) => Promise<unknown>): void {
-    this.commands.set(cmd, answer);
   }
 
   async stop(): Promise<void> {
@@ -58,10 +56,15 @@ export class ControlServer {
     } catch {
       return { error: 'the request is not a JSON line' };
     }
-    if (req?.cmd === 'status') return this.status.report();
-    const command = typeof req?.cmd === 'string' ? this.commands.get(req.cmd) : undefined;
-    if (command) return command(req);
-    return { error: `unknown command ${JSON.stringify(req?.cmd)}; known: ${['status', ...this.commands.keys()].join(', ')}` };
+    const cmd = req?.cmd;
+    const handler = typeof cmd === 'string' && Object.hasOwn(this.handlers, cmd) ? this.handlers[cmd]! : undefined;
+    if (!handler) return { error: `unknown command ${JSON.stringify(cmd)}; known: ${Object.keys(this.handlers).join(', ')}` };
+    try {
+      return await handler(req);
+    } catch (err) {
+      this.log.error({ err, cmd }, 'control command failed');
+      return { error: `${cmd} failed: ${(err as Error).message}` };
+    }
   }
 }
 

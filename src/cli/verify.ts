@@ -1,13 +1,14 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { availableParallelism, totalmem } from 'node:os';
-import { openRing, parseRing, type KeyRing } from '../crypto/keyRing.js';
+import { openRing, parseRing, type KeyRing, type OpenedRing } from '../crypto/keyRing.js';
 import { ErrorCode, SealogError } from '../errors.js';
 import { layout } from '../store/layout.js';
 import { NOTE_MAX_BYTES, readCapped } from '../store/safeRead.js';
+import { loadRegistry } from '../sign/registry.js';
 import { verifyLog, type Finding, type Verdict } from '../verify/verifier.js';
 import { parseFlags } from './args.js';
 
-export const help = `sealog verify [--data DIR] [--key PUB] [--origin ORIGIN] [--checkpoint FILE] [--strict] [--json]
+export const help = `sealog verify [--data DIR] [--key PUB] [--origin ORIGIN] [--checkpoint FILE] [--signers FILE] [--strict] [--json]
               [--threads N] [--max-frame-mb N]
 
 Re-derives every record hash, the hash chain and the Merkle root at every
@@ -23,6 +24,12 @@ signed checkpoint from the files alone, trusting only what you pin:
   --checkpoint FILE a checkpoint saved earlier (e.g. by a witness): the log must
                     contain it, which catches a rollback that also removed the
                     newest checkpoints.
+  --signers FILE    the registered electronic signers (keys/signers.pub form) every
+                    sealog.signature record is checked against; without it,
+                    DIR/keys/signers.pub, and the verdict says so. A signature by
+                    an unregistered signer, one that does not verify, or one whose
+                    records are not in the log with the signed hashes fails
+                    (V_SIGNATURE_INVALID, naming the signer and seq).
   --strict          records after the newest checkpoint (an unsealed tail) fail
                     instead of warn. A clean shutdown leaves none.
   --json            one JSON verdict on stdout, no progress.
@@ -52,7 +59,12 @@ sealog data directory (exit 2); records with no signed checkpoint at all fail
 symlink, FIFO or device fails (V_NOT_REGULAR_FILE); nothing is followed.
 
 Exit 0 intact; 1 integrity failure (the first broken seq, segment, byte offset
-and what broke); 2 usage or I/O error.`;
+and what broke); 2 usage or I/O error.
+
+sealog verify --postgres URL --origin ORIGIN --key PUB [--strict] [--json]
+checks one origin's chain and checkpoints as stored in PostgreSQL by sealog
+collect or a postgres sink (docs/collect.md): a row edited, deleted or added
+in the database fails, naming origin and seq.`;
 
 const MiB = 1024 * 1024;
 
@@ -66,11 +78,14 @@ export async function run(argv: string[]): Promise<number> {
     json: { type: 'boolean' },
     threads: { type: 'string' },
     'max-frame-mb': { type: 'string' },
+    postgres: { type: 'string' },
+    signers: { type: 'string' },
   });
   if (values.help) {
     console.log(help);
     return 0;
   }
+  if (values.postgres) return (await import('./verifyPostgres.js')).runPostgres(values);
   const capMb = Number(values['max-frame-mb'] ?? 64);
   if (!Number.isInteger(capMb) || capMb < 1 || capMb > 1024) throw new SealogError(ErrorCode.USAGE, `--max-frame-mb must be an integer from 1 to 1024, not ${values['max-frame-mb']}`);
   const frameCap = capMb * MiB;
@@ -78,7 +93,7 @@ export async function run(argv: string[]): Promise<number> {
   if (!Number.isInteger(threads) || threads < 1 || threads > 256) throw new SealogError(ErrorCode.USAGE, `--threads must be an integer from 1 to 256, not ${values.threads}`);
   const data = values.data ?? './var/data';
   if (!existsSync(data)) throw new SealogError(ErrorCode.USAGE, `no data directory at ${data}`);
-  const ring = await keyRing(values.key?.length ? values.key : [await ownRing(data)]);
+  const ring = openKeyArgs(values.key?.length ? values.key : [ownRing(data)]);
   const tty = !values.json && process.stderr.isTTY;
   const started = Date.now();
   const verdict = await verifyLog({
@@ -91,6 +106,7 @@ export async function run(argv: string[]): Promise<number> {
     strict: values.strict ?? false,
     frameCap,
     threads,
+    signers: values.signers === undefined ? undefined : await pinnedSigners(values.signers),
     onProgress: tty
       ? (p) => process.stderr.write(`\rverifying segment ${p.segment}/${p.segments}: ${p.records} records, ${(p.bytes / 1e6).toFixed(1)} MB`)
       : undefined,
@@ -106,8 +122,14 @@ function defaultThreads(frameCap: number): number {
   return Math.max(1, Math.min(availableParallelism(), Math.floor(totalmem() / 4 / (3 * frameCap + 32 * MiB))));
 }
 
+/** A registry the caller names must exist (an empty one is a file with no signers). */
+async function pinnedSigners(path: string) {
+  if (!existsSync(path)) throw new SealogError(ErrorCode.USAGE, `--signers ${path}: no such file`);
+  return loadRegistry(path);
+}
+
 /** Without --key: the data directory's own ring (ring.pub after a rotation, else signing.pub). */
-async function ownRing(data: string): Promise<string> {
+function ownRing(data: string): string {
   const l = layout(data);
   for (const f of [l.keyRing, l.publicKey]) if (existsSync(f)) return f;
   throw new SealogError(ErrorCode.KEY_MISSING, `no public key in ${l.keys} (ring.pub or signing.pub): give the key you trust with --key`);
@@ -116,17 +138,28 @@ async function ownRing(data: string): Promise<string> {
 const KEY_TEXT = /^[^+\s]+\+[0-9a-f]{8}\+/;
 
 /** Each --key is a key or a ring file (keyRing.ts: keys one per line, and signed retirements). */
-async function keyRing(args: string[]) {
+export function openKeyArgs(args: string[]): OpenedRing {
   const ring: KeyRing = { keys: [], retirements: [] };
   for (const a of args) {
     let part: KeyRing;
-    if (existsSync(a)) part = parseRing((await readCapped(a, MiB, true)).toString('utf8'), a);
+    if (existsSync(a)) part = parseRing(readKeyFile(a), a);
     else if (KEY_TEXT.test(a)) part = parseRing(a, '--key');
     else throw new SealogError(ErrorCode.KEY_MISSING, `--key ${a}: no such file (and not a key in signed-note form <name>+<id>+<base64>)`);
     for (const k of part.keys) if (!ring.keys.includes(k)) ring.keys.push(k);
     ring.retirements.push(...part.retirements);
   }
   return openRing(ring, args.join(', '));
+}
+
+/** The keys alone, for what checks single notes (check-proof, report, verify --postgres). */
+export const keyRing = (args: string[]) => openKeyArgs(args).verifiers;
+
+/** A key file the caller names (a link is fine), but a regular file of key size, never a FIFO or device. */
+function readKeyFile(path: string): string {
+  const st = statSync(path);
+  if (!st.isFile()) throw new SealogError(ErrorCode.NOT_REGULAR_FILE, `--key ${path} is not a regular file`);
+  if (st.size > MiB) throw new SealogError(ErrorCode.FILE_TOO_LARGE, `--key ${path} is larger than any key ring (${st.size} bytes)`);
+  return readFileSync(path, 'utf8');
 }
 
 function render(v: Verdict, ms: number): string {
@@ -157,6 +190,7 @@ function render(v: Verdict, ms: number): string {
     );
   }
   if (v.failure) lines.push(`  failure    ${v.failure.code}: ${v.failure.message}`, `             at ${where(v.failure)}`);
+  for (const s of v.signatures) lines.push(`  signature  seq ${s.seq}: ${s.signer} (${s.meaning}, ${s.signed_at}) over ${s.records.length} record(s)`);
   for (const w of v.warnings) lines.push(`  warning    ${w.code}: ${w.message}`);
   return lines.join('\n');
 }

@@ -1,3 +1,4 @@
+import { retentionFloor } from '../sinks/cursor.js';
 import type { Config } from '../config.js';
 import { finishRotation, loadRing, pendingRotation, type PendingRotation } from '../crypto/keyFiles.js';
 import type { Logger } from '../log.js';
@@ -33,8 +34,14 @@ export function startJobs(cfg: Config, l: Layout, store: SegmentStore, seal: Sea
   };
   jobs.add({ name: 'requests', lock: 'retention', schedule: cfg.requests.schedule, run: requests });
   control.handle('requests', async (req) => {
-    await jobs.runNow('requests');
-    const o = typeof req.request === 'string' ? outcomes.get(req.request) : undefined;
+    const file = typeof req.request === 'string' ? req.request : '';
+    // A run in progress may have listed the requests before this one came: wait it out, run again
+    // (a few times at most: a stopping daemon runs nothing).
+    for (let i = 0; i < 5 && !outcomes.has(file); i++) {
+      await jobs.idle('requests');
+      await jobs.runNow('requests');
+    }
+    const o = outcomes.get(file);
     return o ?? { error: `request ${JSON.stringify(req.request)} was not found among the requests the daemon applied` };
   });
   if (cfg.retention.enabled) {
@@ -49,6 +56,7 @@ export function startJobs(cfg: Config, l: Layout, store: SegmentStore, seal: Sea
       seal,
       maxTotalBytes: cfg.retention.max_total_bytes,
       overBudget: (reason) => status.setHealth('retention', reason ? 'degraded' : 'ok', reason),
+      sinkFloor: () => retentionFloor(l.data, cfg.sinks.filter((s) => s.hold_retention).map((s) => s.name)),
       log,
     });
     jobs.add({ name: 'retention', lock: 'retention', schedule: cfg.retention.schedule, run });
