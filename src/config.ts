@@ -5,6 +5,7 @@ import cron from 'node-cron';
 import { parse as parseYaml } from 'yaml';
 import { compileRules, type RuleConfig } from './classify/rules.js';
 import { ErrorCode, SealogError } from './errors.js';
+import { checkHttpConfig } from './http/listen.js';
 import type { RedactConfig } from './redact/redactor.js';
 import { redactSchema } from './redact/schema.js';
 
@@ -160,6 +161,23 @@ const schema = {
         sample_segments: { type: 'integer', minimum: 0, maximum: 1_000_000, default: 2 },
       },
     },
+    http: {
+      type: 'object', additionalProperties: false, default: {},
+      properties: {
+        enabled: { type: 'boolean', default: true },
+        listen: { type: 'string', pattern: '^(\\[[0-9a-fA-F:.]+\\]|[^:\\s]+):[0-9]{1,5}$', default: '127.0.0.1:8470' },
+        tls: {
+          type: 'object', additionalProperties: false, default: {},
+          properties: { cert: { type: 'string', default: '' }, key: { type: 'string', default: '' } },
+        },
+        allow_plaintext_remote: { type: 'boolean', default: false },
+        max_body_bytes: { type: 'integer', minimum: 1024, maximum: 256 * 1024 * 1024, default: 8 * 1024 * 1024 },
+        request_timeout_ms: { type: 'integer', minimum: 100, maximum: 3_600_000, default: 30_000 },
+        idle_timeout_ms: { type: 'integer', minimum: 100, maximum: 3_600_000, default: 30_000 },
+        max_ingest_requests: { type: 'integer', minimum: 1, maximum: 10_000, default: 64 },
+        access_log_flush_ms: { type: 'integer', minimum: 10, maximum: 600_000, default: 5000 },
+      },
+    },
     // DESIGN §11: each sink reads the committed log by its cursor data/sinks/<name>.cursor.
     sinks: {
       type: 'array', default: [], maxItems: 16,
@@ -205,6 +223,17 @@ export interface Config {
   retention: { enabled: boolean; schedule: string; streams: Record<string, string>; archive_dir: string; max_total_bytes: number };
   requests: { schedule: string };
   integrity: { enabled: boolean; schedule: string; full_schedule: string; sample_segments: number };
+  http: {
+    enabled: boolean;
+    listen: string;
+    tls: { cert: string; key: string };
+    allow_plaintext_remote: boolean;
+    max_body_bytes: number;
+    request_timeout_ms: number;
+    idle_timeout_ms: number;
+    max_ingest_requests: number;
+    access_log_flush_ms: number;
+  };
   sinks: SinkConfig[];
   log: { level: string };
 }
@@ -278,6 +307,8 @@ export function loadConfig(file: string | undefined, overrides: Overrides = {}):
   if (badCron.length) {
     throw new SealogError(ErrorCode.CONFIG_INVALID, `invalid configuration${file ? ` in ${file}` : ''}:\n${badCron.map(([k, v]) => `  - ${k}: ${JSON.stringify(v)} is not a cron expression`).join('\n')}`);
   }
+  const httpErrors = checkHttpConfig(cfg.http);
+  if (httpErrors.length) throw new SealogError(ErrorCode.CONFIG_INVALID, `invalid configuration${file ? ` in ${file}` : ''}:\n${httpErrors.map((e) => `  - ${e}`).join('\n')}`);
   return deepFreeze(cfg) as Config;
 }
 

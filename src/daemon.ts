@@ -7,6 +7,8 @@ import type { Config } from './config.js';
 import { ControlServer } from './control.js';
 import { finishRotation, keysExist, loadHmacKey, loadRing, loadSigner, pendingRotation, writeKeys } from './crypto/keyFiles.js';
 import { EventCounts } from './eventCounts.js';
+import { Metrics } from './http/metrics.js';
+import { HttpService } from './http/service.js';
 import { startJobs, transitionRecord } from './jobs/startJobs.js';
 import type { Logger } from './log.js';
 import { loadNative } from './native.js';
@@ -85,7 +87,8 @@ async function start(cfg: Config, log: Logger): Promise<Daemon> {
       throw err;
     }
     const counts = new EventCounts();
-    const recovered = await recover(l, cfg.origin, signer, [...(await loadRing(l)), ...(rotation ? [rotation.oldKey] : [])], cfg.limits.max_frame_bytes, log);
+    const metrics = new Metrics();
+    const recovered = await recover(l, cfg.origin, signer, [...(await loadRing(l)).keys, ...(rotation ? [rotation.oldKey] : [])], cfg.limits.max_frame_bytes, log);
     let dedupe: Deduper | undefined;
     let sinks: Sinks | undefined;
     const store = new SegmentStore(
@@ -102,6 +105,7 @@ async function start(cfg: Config, log: Logger): Promise<Daemon> {
           dedupe?.committed(records[records.length - 1]!.seq);
           sinks?.wake();
         },
+        observe: metrics.observe,
         onDiskFull: (problem) => status.setHealth('disk', problem ? 'unhealthy' : 'ok', problem ? `${problem}: input paused until space returns` : ''),
       },
       recovered.state,
@@ -110,13 +114,15 @@ async function start(cfg: Config, log: Logger): Promise<Daemon> {
     const seal = createSealer({ nextSeq: recovered.state.tree.size, prev: recovered.state.lastHash }, createClock());
 
     // The daemon's own audit records (a cut torn tail) are sealed and committed before any input.
+    let transitionSeq = -1;
     for (const draft of [...recovered.torn.map(tornRecord), ...(rotation ? [transitionRecord(rotation)] : [])]) {
       const s = seal(prepare(draft, false));
+      transitionSeq = s.seq;
       counts.received('sealog');
       await store.append(await compress({ records: [s], bytes: s.line.length }));
     }
     if (rotation) {
-      await finishRotation(l, rotation);
+      await finishRotation(l, rotation, cfg.origin, transitionSeq);
       log.info({ publicKey: rotation.newKey }, 'key rotation finished: the new key signs from here on');
     }
 
@@ -183,7 +189,15 @@ async function start(cfg: Config, log: Logger): Promise<Daemon> {
       await socket.stop();
       throw err;
     }
-    const jobs = startJobs(cfg, l, store, ingest.audit, status, log);
+    const jobs = startJobs(cfg, l, store, ingest.audit, status, log, control);
+    metrics.attach({ counts, status, treeSize: () => store.treeSize, progress: () => store.progress, segment: () => store.segment });
+    const http = cfg.http.enabled
+      ? await HttpService.start({
+          cfg, layout: l, status, counts, metrics, ingest, log,
+          logState: () => ({ treeSize: store.treeSize, ...store.progress }),
+          runJob: (name) => jobs.runNow(name),
+        })
+      : undefined;
     log.info({ socket: listenFd === undefined ? cfg.socket.path : `fd ${listenFd} from systemd`, data: cfg.data_dir, origin: cfg.origin, nextSeq: recovered.state.tree.size }, 'sealog ready');
 
     const notifier = startNotifier(addon.native?.notify, log, status, () => {
@@ -207,12 +221,14 @@ async function start(cfg: Config, log: Logger): Promise<Daemon> {
         notifier?.stopping();
         // Jobs first: a job still running may be waiting for its audit record to commit.
         await jobs.stop();
+        await http?.beginStop();
         await socket.stop();
         await spool?.stop();
         ingest.end();
         await control.stop();
         try {
           await done;
+          await http?.finish();
           await spool?.saveProgress(true);
           await sinks?.stop();
         } finally {

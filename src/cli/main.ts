@@ -20,6 +20,7 @@ const commands: Record<string, () => Promise<{ run(argv: string[]): Promise<numb
   signer: () => import('./signer.js'),
   sign: () => import('./sign.js'),
   report: () => import('./report.js'),
+  token: () => import('./token.js'),
 };
 
 const usage = `sealog: a tamper-evident, append-only, compressed audit trail for NDJSON event streams
@@ -44,7 +45,8 @@ usage: sealog <command> [options]     (sealog <command> --help for each)
   signer   add a person's passphrase-protected signing key and register it (signer add|list)
   sign     sign records electronically (21 CFR Part 11): the daemon seals the signature
   report   a compliance report (part11, annex11, alcoa, hipaa, soc2, gdpr), HTML or JSON
-  collect  gather many hosts' trails from NATS JetStream into PostgreSQL, verified per origin`;
+  collect  gather many hosts' trails from NATS JetStream into PostgreSQL, verified per origin
+  token    create, list or revoke bearer tokens for the HTTP API and dashboard`;
 
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;

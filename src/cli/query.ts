@@ -48,7 +48,12 @@ Progress goes to stderr when it is a terminal.
 
 Exit 0 (also when nothing matches); 1 a record read fails its hash or chain
 check (naming seq, segment and byte offset; nothing unchecked is printed);
-2 usage or I/O error.`;
+2 usage or I/O error.
+
+sealog query --postgres URL [--origin O] [filters] [--format F] [--limit N] [--reverse]
+searches what sealog collect (or a postgres sink) gathered, across origins or one
+(docs/collect.md): the same filters, as SQL over the stored lines and the event
+JSONB column. --pseudonym needs --hmac-key of the host that wrote the records.`;
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseFlags(argv, {
@@ -68,11 +73,15 @@ export async function run(argv: string[]): Promise<number> {
     reverse: { type: 'boolean' },
     follow: { type: 'boolean' },
     'with-proof': { type: 'boolean' },
+    postgres: { type: 'string' },
+    origin: { type: 'string' },
   });
   if (values.help) {
     console.log(help);
     return 0;
   }
+  if (values.postgres) return (await import('./queryPostgres.js')).runPostgres(values);
+  if (values.origin) throw new SealogError(ErrorCode.USAGE, '--origin applies to --postgres');
   const usage = (m: string) => new SealogError(ErrorCode.USAGE, m);
   const data = values.data ?? './var/data';
   if (!existsSync(data)) throw usage(`no data directory at ${data}`);
