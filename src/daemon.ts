@@ -88,7 +88,7 @@ async function start(cfg: Config, log: Logger): Promise<Daemon> {
     }
     const counts = new EventCounts();
     const metrics = new Metrics();
-    const recovered = await recover(l, cfg.origin, signer, [...(await loadRing(l)), ...(rotation ? [rotation.oldKey] : [])], cfg.limits.max_frame_bytes, log);
+    const recovered = await recover(l, cfg.origin, signer, [...(await loadRing(l)).keys, ...(rotation ? [rotation.oldKey] : [])], cfg.limits.max_frame_bytes, log);
     let dedupe: Deduper | undefined;
     let sinks: Sinks | undefined;
     const store = new SegmentStore(
@@ -114,13 +114,15 @@ async function start(cfg: Config, log: Logger): Promise<Daemon> {
     const seal = createSealer({ nextSeq: recovered.state.tree.size, prev: recovered.state.lastHash }, createClock());
 
     // The daemon's own audit records (a cut torn tail) are sealed and committed before any input.
+    let transitionSeq = -1;
     for (const draft of [...recovered.torn.map(tornRecord), ...(rotation ? [transitionRecord(rotation)] : [])]) {
       const s = seal(prepare(draft, false));
+      transitionSeq = s.seq;
       counts.received('sealog');
       await store.append(await compress({ records: [s], bytes: s.line.length }));
     }
     if (rotation) {
-      await finishRotation(l, rotation);
+      await finishRotation(l, rotation, cfg.origin, transitionSeq);
       log.info({ publicKey: rotation.newKey }, 'key rotation finished: the new key signs from here on');
     }
 
@@ -187,7 +189,7 @@ async function start(cfg: Config, log: Logger): Promise<Daemon> {
       await socket.stop();
       throw err;
     }
-    const jobs = startJobs(cfg, l, store, ingest.audit, status, log);
+    const jobs = startJobs(cfg, l, store, ingest.audit, status, log, control);
     metrics.attach({ counts, status, treeSize: () => store.treeSize, progress: () => store.progress, segment: () => store.segment });
     const http = cfg.http.enabled
       ? await HttpService.start({

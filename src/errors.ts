@@ -48,6 +48,12 @@ export const VerifyCode = {
   UNSEALED_TAIL: 'V_UNSEALED_TAIL',
   KEY_NOT_PINNED: 'V_KEY_NOT_PINNED',
   ORIGIN_NOT_PINNED: 'V_ORIGIN_NOT_PINNED',
+  /** A file the log is made of is a symlink, FIFO, device or directory (safeRead.ts). */
+  NOT_REGULAR_FILE: 'V_NOT_REGULAR_FILE',
+  /** A checkpoint or manifest larger than any signed note sealog writes. */
+  FILE_TOO_LARGE: 'V_FILE_TOO_LARGE',
+  /** A frame whose blocks could decode to more than the per-frame cap (verify --max-frame-mb). */
+  FRAME_TOO_LARGE: 'V_FRAME_TOO_LARGE',
   /** An electronic signature record (sealog.signature) fails: unregistered signer, bad signature, or signed records that are not in the log with those hashes. */
   SIGNATURE_INVALID: 'V_SIGNATURE_INVALID',
   /** A signed record lies in a segment retention removed: the signature is checked, the record no longer can be. */
@@ -79,6 +85,16 @@ export const ErrorCode = {
   LZ4_CAP: 'E_LZ4_CAP',
   LZ4_FRAME: 'E_LZ4_FRAME',
   USAGE: 'E_USAGE',
+  /** verify: the directory holds no segments, tombstones or checkpoints (an empty or wrong directory). */
+  NOT_A_LOG: 'E_NOT_A_LOG',
+  /** status, hold, release: no daemon answers on the control socket. */
+  NO_ANSWER: 'E_NO_ANSWER',
+  /** hold/release: an id already in use, or no such hold. */
+  HOLD_REFUSED: 'E_HOLD_REFUSED',
+  /** A file opened for reading is not a regular file (a symlink inside the data directory, a FIFO, a device). */
+  NOT_REGULAR_FILE: 'E_NOT_REGULAR_FILE',
+  /** A small file (a signed note, a key) larger than its kind can be. */
+  FILE_TOO_LARGE: 'E_FILE_TOO_LARGE',
   /** A reader (query, prove, tiles) found a record or frame that fails its own check; the message names seq, segment and offset. */
   INTEGRITY: 'E_INTEGRITY',
   /** prove: the seq is past the newest checkpoint. */
