@@ -175,7 +175,7 @@ function* matchFrame(trail: Trail, seg: SegmentInfo, f: FrameRef, meta: IndexedF
   for (let j = reverse ? lines.length - 1 : 0; reverse ? j >= 0 : j < lines.length; j += reverse ? -1 : 1) {
     const seq = firstSeq + j;
     const line = lines[j]!;
-    if (seq < st.seqFrom || seq > st.seqTo || !cf.test(line)) continue;
+    if (seq < st.seqFrom || seq > st.seqTo || !cf.test(line, seq)) continue;
     const prev = j > 0 ? claimedHash(lines[j - 1]!) : !reverse && prevFrame ? prevFrame.lastClaimed : undefined;
     const hash = trail.checkLine(seg, f, line, seq, prev);
     st.progress.matched++;
