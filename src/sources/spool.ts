@@ -3,6 +3,7 @@ import { lstat, mkdir, open, readdir, rename, stat, unlink, type FileHandle } fr
 import { basename, join, resolve } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import type { Logger } from 'pino';
+import { SpoolCode } from '../errors.js';
 import { syncPath } from '../store/fsutil.js';
 import type { JsonObject } from '../types.js';
 import type { Ingest } from './ingest.js';
@@ -21,18 +22,6 @@ export interface SpoolOptions {
   /** The seq through which every record is durable and applied to the progress (the store's). */
   durableThrough(): number;
 }
-
-// What can go wrong with a dropped file; each becomes a sealed `sealog.spool.failed`
-// (or, for a duplicate, `sealog.spool.duplicate`) record, and the file moves to rejected/.
-export const SpoolCode = {
-  SYMLINK: 'E_SPOOL_SYMLINK',
-  UNREADABLE: 'E_SPOOL_UNREADABLE',
-  NOT_FILE: 'E_SPOOL_NOT_FILE',
-  TRUNCATED: 'E_SPOOL_TRUNCATED',
-  CHANGED: 'E_SPOOL_CHANGED',
-  VANISHED: 'E_SPOOL_VANISHED',
-  DUPLICATE: 'E_SPOOL_DUPLICATE',
-} as const;
 
 const READY = /\.jsonl$/;
 const TMP = /\.jsonl\.tmp$/;

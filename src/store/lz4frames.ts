@@ -1,5 +1,6 @@
 import { decompressFrameSync } from 'lz4-napi';
 import type { FileHandle } from 'node:fs/promises';
+import { ErrorCode, SealogError } from '../errors.js';
 
 // We walk the LZ4 frame format (lz4 Frame_format.md) ourselves only to find frame
 // boundaries and to bound each frame's decoded size before decoding it: an
@@ -43,8 +44,12 @@ export function scanFrame(buf: Buffer): FrameScan {
 
 /** Decodes one whole frame, refusing any whose declared blocks could exceed `cap` bytes. */
 export function decodeFrame(frame: Buffer, maxDecoded: number, cap: number): Buffer {
-  if (maxDecoded > cap) throw new Error(`LZ4 frame may decode to ${maxDecoded} bytes, over the ${cap}-byte cap`);
-  return decompressFrameSync(frame);
+  if (maxDecoded > cap) throw new SealogError(ErrorCode.LZ4_CAP, `LZ4 frame may decode to ${maxDecoded} bytes, over the ${cap}-byte cap`);
+  try {
+    return decompressFrameSync(frame);
+  } catch (err) {
+    throw new SealogError(ErrorCode.LZ4_FRAME, (err as Error).message, { cause: err });
+  }
 }
 
 export interface FrameAt {

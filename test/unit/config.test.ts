@@ -42,7 +42,7 @@ test('an invalid config is refused with every error listed', () => {
       return true;
     });
     writeFileSync(f, 'a: [unclosed');
-    assert.throws(() => loadConfig(f), /not valid YAML/);
+    assert.throws(() => loadConfig(f), { code: 'E_CONFIG_INVALID' });
   } finally {
     rmSync(dir, { recursive: true });
   }
