@@ -7,9 +7,10 @@ import type { Config } from './config.js';
 import { ControlServer } from './control.js';
 import { finishRotation, keysExist, loadHmacKey, loadRing, loadSigner, pendingRotation, writeKeys } from './crypto/keyFiles.js';
 import { EventCounts } from './eventCounts.js';
-import { startJobs, transitionRecord } from './jobs/startJobs.js';
+import { startJobs } from './jobs/startJobs.js';
 import type { Logger } from './log.js';
 import { loadNative } from './native.js';
+import { keyTransitionEvent, OwnType, tornTailEvent } from './ownRecords.js';
 import { takeActivatedFd } from './service/activation.js';
 import { startNotifier } from './service/notify.js';
 import { Reloader, type ReloadOutcome } from './service/reload.js';
@@ -18,9 +19,8 @@ import { SocketSource } from './sources/socket.js';
 import { SpoolSource } from './sources/spool.js';
 import { SpoolProgress } from './sources/spoolProgress.js';
 import { batchStage } from './stages/batch.js';
-import { compress, compressStage } from './stages/compress.js';
+import { compressStage } from './stages/compress.js';
 import { loadDedupe, type Deduper } from './stages/dedupe.js';
-import { prepare } from './stages/prepare.js';
 import { PrepareStage } from './stages/prepareStage.js';
 import { rotateSink } from './stages/rotate.js';
 import { createSealer } from './stages/seal.js';
@@ -29,10 +29,9 @@ import { reportStatus } from './statusReport.js';
 import { explainAccess } from './store/access.js';
 import { layout, type Layout } from './store/layout.js';
 import { acquireLock } from './store/lock.js';
-import { recover, type TornTail } from './store/recovery.js';
+import { recover } from './store/recovery.js';
 import { recordsFrom } from './store/scan.js';
 import { SegmentStore } from './store/segmentStore.js';
-import type { Draft } from './types.js';
 
 export interface Daemon {
   /** Stop accepting, drain and commit everything accepted, final checkpoint. */
@@ -105,17 +104,6 @@ async function start(cfg: Config, log: Logger): Promise<Daemon> {
     );
     const seal = createSealer({ nextSeq: recovered.state.tree.size, prev: recovered.state.lastHash }, createClock());
 
-    // The daemon's own audit records (a cut torn tail) are sealed and committed before any input.
-    for (const draft of [...recovered.torn.map(tornRecord), ...(rotation ? [transitionRecord(rotation)] : [])]) {
-      const s = seal(prepare(draft, false));
-      counts.received('sealog');
-      await store.append(await compress({ records: [s], bytes: s.line.length }));
-    }
-    if (rotation) {
-      await finishRotation(l, rotation);
-      log.info({ publicKey: rotation.newKey }, 'key rotation finished: the new key signs from here on');
-    }
-
     if (cfg.dedupe.enabled) {
       dedupe = await loadDedupe(cfg, l, store.treeSize, (kind) => counts.duplicate(kind), (why) => status.setHealth('dedupe', 'degraded', `window rebuilt only in part at start: ${why}`), log);
       const d = dedupe;
@@ -128,6 +116,17 @@ async function start(cfg: Config, log: Logger): Promise<Daemon> {
       writableHighWaterMark: cfg.limits.queue_items,
     });
     const ingest = new Ingest(pipeline, counts);
+    const done = Promise.all([finished(sink), finished(pipeline, { readable: false })]).then(() => {});
+    done.catch(() => {}); // observed by the caller through `done`
+
+    // The daemon's own records from start-up (a cut torn tail, a key transition) are committed before any input.
+    const sealNow = (seal: Promise<number>) => Promise.race([seal, done.then(() => Promise.reject(new Error('the pipeline ended at start')))]);
+    for (const t of recovered.torn) await sealNow(ingest.audit(OwnType.RECOVERY, tornTailEvent(t), 'warn'));
+    if (rotation) {
+      await sealNow(ingest.audit(OwnType.KEY_TRANSITION, keyTransitionEvent(rotation)));
+      await finishRotation(l, rotation);
+      log.info({ publicKey: rotation.newKey }, 'key rotation finished: the new key signs from here on');
+    }
     const addon = loadNative();
     if (addon.error) log.warn({ reason: addon.error }, 'native addon unavailable: socket records carry no sender pid/uid/gid and systemd notification is off');
     status.section('peer_credentials', () => (addon.native ? 'kernel (SO_PEERCRED)' : `unavailable: ${addon.error}`));
@@ -145,8 +144,6 @@ async function start(cfg: Config, log: Logger): Promise<Daemon> {
       ingest,
       log,
     );
-    const done = Promise.all([finished(sink), finished(pipeline, { readable: false })]).then(() => {});
-    done.catch(() => {}); // observed by the caller through `done`
     // The socket first: it is what refuses to start beside a live daemon, before anything else runs.
     await socket.listen();
     let spool: SpoolSource | undefined;
@@ -226,15 +223,4 @@ async function startSpool(cfg: Config, l: Layout, ingest: Ingest, durableThrough
   );
   await spool.start();
   return spool;
-}
-
-function tornRecord(t: TornTail): Draft {
-  return {
-    source: { kind: 'sealog' },
-    event: { action: 'recovery.torn_tail_cut', segment: t.segment, offset: t.offset, bytes: t.bytes, sha256: t.sha256, reason: t.reason, saved_as: t.savedAs },
-    redactions: [],
-    stream: 'audit',
-    level: 'warn',
-    type: 'sealog.recovery',
-  };
 }

@@ -2,11 +2,9 @@ import { VerifyCode } from '../errors.js';
 import { noSpans } from '../crypto/canonicalScan.js';
 import { hexEquals, openLine, sealedLine } from '../store/recordLine.js';
 import { decodeRecords } from '../store/records.js';
+import { OwnType } from '../ownRecords.js';
 
-/** sealog's own record saying retention removed a segment (DESIGN §3, README "Retention"). */
-export const REMOVAL_TYPE = 'sealog.retention.removed';
-/** sealog's own record of a key rotation: the old key retires at its seq. */
-export const TRANSITION_TYPE = 'sealog.key.transition';
+const { RETENTION_REMOVED, KEY_TRANSITION } = OwnType;
 
 /**
  * One frame's records checked on their own: everything that needs no state from
@@ -69,7 +67,7 @@ export function checkFrame(raw: Buffer, maxDecoded: number, frameCap: number): F
       }
       // Only sealog's own records are parsed: their type is one of two lengths.
       const typeLen = spans.typeEnd - spans.typeStart - 2;
-      if (typeLen === REMOVAL_TYPE.length || typeLen === TRANSITION_TYPE.length) type = line.toString('latin1', spans.typeStart + 1, spans.typeEnd - 1);
+      if (typeLen === RETENTION_REMOVED.length || typeLen === KEY_TRANSITION.length) type = line.toString('latin1', spans.typeStart + 1, spans.typeEnd - 1);
     } else {
       // Not sure, or something is wrong: the reference path names it.
       const stop = (code: string, message: string) => (result.stop = { index: n, code, message });
@@ -100,7 +98,7 @@ export function checkFrame(raw: Buffer, maxDecoded: number, frameCap: number): F
       type = typeof r.record.type === 'string' ? r.record.type : undefined;
       record = r.record;
     }
-    if (type === REMOVAL_TYPE || type === TRANSITION_TYPE) {
+    if (type === RETENTION_REMOVED || type === KEY_TRANSITION) {
       result.own.push({ index: n, record: record ?? (JSON.parse(line.toString('utf8')) as Record<string, unknown>) });
     }
     start = end + 1;
