@@ -3,10 +3,11 @@ import { hostname } from 'node:os';
 import { Ajv } from 'ajv';
 import cron from 'node-cron';
 import { parse as parseYaml } from 'yaml';
-import { compileRules, type RuleConfig } from './classify/rules.js';
+import { compileRules } from './classify/rules.js';
 import { ErrorCode, SealogError } from './errors.js';
 import type { RedactConfig } from './redact/redactor.js';
 import { redactSchema } from './redact/schema.js';
+import type { FromSchema } from './schemaType.js';
 
 const DURATION = '^[1-9][0-9]*[smhd]$';
 
@@ -167,26 +168,11 @@ const schema = {
   },
 } as const;
 
-export interface Config {
-  data_dir: string;
-  origin: string;
-  socket: { path: string; mode: string; max_line_bytes: number; ack_buffer_bytes: number; max_connections: number };
-  control: { path: string; mode: string };
-  spool: { dir: string; enabled: boolean; stability_ms: number; on_done: 'move' | 'delete'; duplicates: 'reject' | 'ingest'; parallel_files: number };
-  dedupe: { enabled: boolean; window_seconds: number; max_entries: number };
-  batch: { max_records: number; max_bytes: number; linger_ms: number };
-  fsync: { mode: 'batch' | 'interval' | 'never'; interval_ms: number };
-  segment: { max_bytes: number; max_age_seconds: number };
-  checkpoint: { every_records: number; every_seconds: number };
-  sanitize: { max_depth: number; max_string_chars: number; max_items: number };
-  redact: RedactConfig;
-  classify: { rules: RuleConfig[]; schemas_dir: string };
-  limits: { max_frame_bytes: number; queue_items: number };
-  retention: { enabled: boolean; schedule: string; streams: Record<string, string>; archive_dir: string; max_total_bytes: number };
-  requests: { schedule: string };
-  integrity: { enabled: boolean; schedule: string; full_schedule: string; sample_segments: number };
-  log: { level: string };
-}
+/**
+ * The loaded config's type, derived from the schema above (defaults filled in), so the two
+ * cannot drift. The redact section is the redact module's own schema and type (RedactConfig).
+ */
+export type Config = Omit<FromSchema<typeof schema>, 'redact'> & { redact: RedactConfig };
 
 export interface Overrides {
   data?: string;
