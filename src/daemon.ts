@@ -21,7 +21,7 @@ import { SpoolProgress } from './sources/spoolProgress.js';
 import { batchStage } from './stages/batch.js';
 import { compressStage } from './stages/compress.js';
 import { loadDedupe, type Deduper } from './stages/dedupe.js';
-import { PrepareStage } from './stages/prepareStage.js';
+import { FrontStage } from './front/stage.js';
 import { rotateSink } from './stages/rotate.js';
 import { createSealer } from './stages/seal.js';
 import { Status } from './status.js';
@@ -69,9 +69,9 @@ async function start(cfg: Config, log: Logger): Promise<Daemon> {
     // Refuses a missing or malformed keys/hmac.key; the key goes into the pseudonymizer only (in the
     // front's worker), never to a log. Every pattern, field rule and schema is compiled there, once.
     const hmacKey = await loadHmacKey(l);
-    let front: PrepareStage;
+    let front: FrontStage;
     try {
-      front = new PrepareStage(cfg, hmacKey);
+      front = new FrontStage(cfg, hmacKey);
     } finally {
       hmacKey.fill(0);
     }
@@ -171,7 +171,7 @@ async function start(cfg: Config, log: Logger): Promise<Daemon> {
     });
     const reloader = new Reloader(cfg, (next) => {
       // Builds first (a bad rule or schema refuses the reload); the swap cannot fail.
-      const swapFront = front.reload(next, (error) => log.error({ error }, 'configuration reload: the prepare worker could not take the new rules and keeps the old ones; restart sealog'));
+      const swapFront = front.reload(next, (error) => log.error({ error }, 'configuration reload: the front worker could not take the new rules and keeps the old ones; restart sealog'));
       return () => {
         swapFront();
         Object.assign(batchLimits, { maxRecords: next.batch.max_records, maxBytes: next.batch.max_bytes, lingerMs: next.batch.linger_ms });
