@@ -1,37 +1,18 @@
 import { mkdir } from 'node:fs/promises';
-import { finished } from 'node:stream/promises';
-import chain from 'stream-chain';
-import { deliverAcks } from './acks.js';
-import { createClock } from './clock.js';
 import type { Config } from './config.js';
-import { ControlServer } from './control.js';
-import { finishRotation, keysExist, loadHmacKey, loadRing, loadSigner, pendingRotation, writeKeys } from './crypto/keyFiles.js';
-import { EventCounts } from './eventCounts.js';
+import { keysExist, loadSigner, pendingRotation, writeKeys } from './crypto/keyFiles.js';
+import { startInputs, type Inputs } from './daemon/inputs.js';
+import { buildPipeline, sealStartRecords, type Pipeline } from './daemon/pipeline.js';
 import { startJobs } from './jobs/startJobs.js';
+import type { Jobs } from './jobs/scheduler.js';
 import type { Logger } from './log.js';
-import { loadNative } from './native.js';
-import { keyTransitionEvent, OwnType, tornTailEvent } from './ownRecords.js';
-import { takeActivatedFd } from './service/activation.js';
 import { startNotifier } from './service/notify.js';
 import { Reloader, type ReloadOutcome } from './service/reload.js';
-import { Ingest } from './sources/ingest.js';
-import { SocketSource } from './sources/socket.js';
-import { SpoolSource } from './sources/spool.js';
-import { SpoolProgress } from './sources/spoolProgress.js';
-import { batchStage } from './stages/batch.js';
-import { compressStage } from './stages/compress.js';
-import { loadDedupe, type Deduper } from './stages/dedupe.js';
-import { FrontStage } from './front/stage.js';
-import { rotateSink } from './stages/rotate.js';
-import { createSealer } from './stages/seal.js';
 import { Status } from './status.js';
 import { reportStatus } from './statusReport.js';
 import { explainAccess } from './store/access.js';
-import { layout, type Layout } from './store/layout.js';
+import { layout } from './store/layout.js';
 import { acquireLock } from './store/lock.js';
-import { recover } from './store/recovery.js';
-import { recordsFrom } from './store/scan.js';
-import { SegmentStore } from './store/segmentStore.js';
 
 export interface Daemon {
   /** Stop accepting, drain and commit everything accepted, final checkpoint. */
@@ -52,6 +33,7 @@ export async function startDaemon(cfg: Config, log: Logger): Promise<Daemon> {
   }
 }
 
+/** The order of start-up: keys, the write path (and sealog's own start-up records), inputs, jobs. */
 async function start(cfg: Config, log: Logger): Promise<Daemon> {
   const l = layout(cfg.data_dir);
   for (const dir of [l.data, l.segments, l.checkpoints, cfg.spool.dir]) await mkdir(dir, { recursive: true, mode: 0o750 });
@@ -65,162 +47,59 @@ async function start(cfg: Config, log: Logger): Promise<Daemon> {
     // A rotation prepared by `sealog rotate-key` while the daemon was stopped: the new key
     // signs from the start (recovery included), and the transition is the first record.
     const rotation = await pendingRotation(l);
-    const signer = rotation ? rotation.next : await loadSigner(l);
-    // Refuses a missing or malformed keys/hmac.key; the key goes into the pseudonymizer only (in the
-    // front's worker), never to a log. Every pattern, field rule and schema is compiled there, once.
-    const hmacKey = await loadHmacKey(l);
-    let front: FrontStage;
+    const p = await buildPipeline(cfg, l, rotation ? rotation.next : await loadSigner(l), rotation, status, log);
+    let inputs: Inputs;
     try {
-      front = new FrontStage(cfg, hmacKey);
-    } finally {
-      hmacKey.fill(0);
-    }
-    try {
-      await front.ready;
+      await sealStartRecords(p, l, rotation, log);
+      inputs = await startInputs(cfg, l, p, status, log);
     } catch (err) {
-      front.destroy();
+      p.front.destroy();
       throw err;
     }
-    const counts = new EventCounts();
-    const recovered = await recover(l, cfg.origin, signer, [...(await loadRing(l)), ...(rotation ? [rotation.oldKey] : [])], cfg.limits.max_frame_bytes, log);
-    let dedupe: Deduper | undefined;
-    const store = new SegmentStore(
-      {
-        layout: l,
-        origin: cfg.origin,
-        signer,
-        fsync: { mode: cfg.fsync.mode, intervalMs: cfg.fsync.interval_ms },
-        checkpoint: { everyRecords: cfg.checkpoint.every_records, everyMs: cfg.checkpoint.every_seconds * 1000 },
-        log,
-        onCommit: (records) => {
-          counts.durable(records);
-          deliverAcks(records);
-          dedupe?.committed(records[records.length - 1]!.seq);
-        },
-        onDiskFull: (problem) => status.setHealth('disk', problem ? 'unhealthy' : 'ok', problem ? `${problem}: input paused until space returns` : ''),
-      },
-      recovered.state,
-      recovered.lastCheckpointSize,
-    );
-    const seal = createSealer({ nextSeq: recovered.state.tree.size, prev: recovered.state.lastHash }, createClock());
-
-    if (cfg.dedupe.enabled) {
-      dedupe = await loadDedupe(cfg, l, store.treeSize, (kind) => counts.duplicate(kind), (why) => status.setHealth('dedupe', 'degraded', `window rebuilt only in part at start: ${why}`), log);
-      const d = dedupe;
-      status.section('dedupe', () => ({ entries: d.entries, ...d.counts }));
-    }
-    const sink = rotateSink(store, { maxBytes: cfg.segment.max_bytes, maxAgeMs: cfg.segment.max_age_seconds * 1000 });
-    // Reload changes these in place: the batcher reads its limits object at each record.
-    const batchLimits = { maxRecords: cfg.batch.max_records, maxBytes: cfg.batch.max_bytes, lingerMs: cfg.batch.linger_ms };
-    const pipeline = chain([front, ...(dedupe ? [dedupe.stage] : []), seal, batchStage(batchLimits), compressStage(), sink], {
-      writableHighWaterMark: cfg.limits.queue_items,
-    });
-    const ingest = new Ingest(pipeline, counts);
-    const done = Promise.all([finished(sink), finished(pipeline, { readable: false })]).then(() => {});
-    done.catch(() => {}); // observed by the caller through `done`
-
-    // The daemon's own records from start-up (a cut torn tail, a key transition) are committed before any input.
-    const sealNow = (seal: Promise<number>) => Promise.race([seal, done.then(() => Promise.reject(new Error('the pipeline ended at start')))]);
-    for (const t of recovered.torn) await sealNow(ingest.audit(OwnType.RECOVERY, tornTailEvent(t), 'warn'));
-    if (rotation) {
-      await sealNow(ingest.audit(OwnType.KEY_TRANSITION, keyTransitionEvent(rotation)));
-      await finishRotation(l, rotation);
-      log.info({ publicKey: rotation.newKey }, 'key rotation finished: the new key signs from here on');
-    }
-    const addon = loadNative();
-    if (addon.error) log.warn({ reason: addon.error }, 'native addon unavailable: socket records carry no sender pid/uid/gid and systemd notification is off');
-    status.section('peer_credentials', () => (addon.native ? 'kernel (SO_PEERCRED)' : `unavailable: ${addon.error}`));
-    const listenFd = takeActivatedFd(process.env);
-    const socket = new SocketSource(
-      {
-        path: cfg.socket.path,
-        mode: parseInt(cfg.socket.mode, 8),
-        maxLineBytes: cfg.socket.max_line_bytes,
-        ackBufferBytes: cfg.socket.ack_buffer_bytes,
-        maxConnections: cfg.socket.max_connections,
-        peerCred: addon.native?.peerCred,
-        listenFd,
-      },
-      ingest,
-      log,
-    );
-    // The socket first: it is what refuses to start beside a live daemon, before anything else runs.
-    await socket.listen();
-    let spool: SpoolSource | undefined;
-    try {
-      if (cfg.spool.enabled) spool = await startSpool(cfg, l, ingest, () => store.progress.durableThrough, log);
-    } catch (err) {
-      await socket.stop();
-      throw err;
-    }
-    const control = new ControlServer(cfg.control.path, parseInt(cfg.control.mode, 8), status, log);
-    try {
-      await control.listen();
-    } catch (err) {
-      await spool?.stop();
-      await socket.stop();
-      throw err;
-    }
-    reportStatus(status, { cfg, counts, store, socket, pipeline, dedupe: dedupe !== undefined });
-    const jobs = startJobs(cfg, l, store, ingest.audit, status, log);
-    log.info({ socket: listenFd === undefined ? cfg.socket.path : `fd ${listenFd} from systemd`, data: cfg.data_dir, origin: cfg.origin, nextSeq: recovered.state.tree.size }, 'sealog ready');
-
-    const notifier = startNotifier(addon.native?.notify, log, status, () => {
-      const t = counts.totals();
-      return { accepted: t.in, committed: t.committed + t.rejected, pending: t.pending, lastCommitAt: store.progress.lastCommitAt };
-    });
-    const reloader = new Reloader(cfg, (next) => {
-      // Builds first (a bad rule or schema refuses the reload); the swap cannot fail.
-      const swapFront = front.reload(next, (error) => log.error({ error }, 'configuration reload: the front worker could not take the new rules and keeps the old ones; restart sealog'));
-      return () => {
-        swapFront();
-        Object.assign(batchLimits, { maxRecords: next.batch.max_records, maxBytes: next.batch.max_bytes, lingerMs: next.batch.linger_ms });
-        log.level = next.log.level;
-      };
-    }, log);
-    status.section('reload', () => reloader.status);
-
-    let stopping: Promise<void> | undefined;
-    const stop = () =>
-      (stopping ??= (async () => {
-        notifier?.stopping();
-        // Jobs first: a job still running may be waiting for its audit record to commit.
-        await jobs.stop();
-        await socket.stop();
-        await spool?.stop();
-        ingest.end();
-        await control.stop();
-        try {
-          await done;
-          await spool?.saveProgress(true);
-        } finally {
-          socket.finish();
-          await releaseLock();
-        }
-        log.info({ treeSize: store.treeSize }, 'sealog stopped: all accepted input committed and checkpointed');
-      })());
-    return { stop, done, status, reload: (read) => reloader.reload(read) };
+    reportStatus(status, { cfg, counts: p.counts, store: p.store, socket: inputs.socket, pipeline: p.stream, dedupe: p.dedupe !== undefined });
+    const jobs = startJobs(cfg, l, p.store, p.ingest.audit, status, log);
+    log.info({ socket: inputs.listening, data: cfg.data_dir, origin: cfg.origin, nextSeq: p.store.treeSize }, 'sealog ready');
+    return running(cfg, p, inputs, jobs, status, releaseLock, log);
   } catch (err) {
     await releaseLock();
     throw err;
   }
 }
 
-/** Rebuilds spool progress from its cache and the log after it, then starts watching. */
-async function startSpool(cfg: Config, l: Layout, ingest: Ingest, durableThrough: () => number, log: Logger): Promise<SpoolSource> {
-  const progress = new SpoolProgress(l.spoolState, l.spoolDone);
-  await progress.load();
-  for await (const r of recordsFrom(l, progress.throughSeq + 1, cfg.limits.max_frame_bytes)) {
-    const done = progress.replay(r as { seq: number });
-    if (done) await progress.markDone(done);
-    progress.advance(r.seq);
+/** The started daemon: systemd notification, SIGHUP reload, and the ordered stop. */
+function running(cfg: Config, p: Pipeline, inputs: Inputs, jobs: Jobs, status: Status, releaseLock: () => Promise<void>, log: Logger): Daemon {
+  const notifier = startNotifier(inputs.addon.native?.notify, log, status, () => {
+    const t = p.counts.totals();
+    return { accepted: t.in, committed: t.committed + t.rejected, pending: t.pending, lastCommitAt: p.store.progress.lastCommitAt };
+  });
+  const reloader = new Reloader(cfg, p.reload, log);
+  status.section('reload', () => reloader.status);
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      notifier?.stopping();
+      await stopInOrder(p, inputs, jobs, releaseLock);
+      log.info({ treeSize: p.store.treeSize }, 'sealog stopped: all accepted input committed and checkpointed');
+    })());
+  return { stop, done: p.done, status, reload: (read) => reloader.reload(read) };
+}
+
+/**
+ * The ordered stop: stop taking work, drain what was taken, then finish what waits on
+ * the drain. Nothing accepted is dropped; the lock goes last, whatever happens.
+ */
+async function stopInOrder(p: Pipeline, inputs: Inputs, jobs: Jobs, releaseLock: () => Promise<void>): Promise<void> {
+  // Jobs first: a job still running may be waiting for its audit record to commit.
+  await jobs.stop();
+  await inputs.socket.stop();
+  await inputs.spool?.stop();
+  p.ingest.end();
+  await inputs.control.stop();
+  try {
+    await p.done;
+    await inputs.spool?.saveProgress(true);
+  } finally {
+    inputs.socket.finish();
+    await releaseLock();
   }
-  const spool = new SpoolSource(
-    { dir: cfg.spool.dir, stabilityMs: cfg.spool.stability_ms, onDone: cfg.spool.on_done, duplicates: cfg.spool.duplicates, maxLineBytes: cfg.socket.max_line_bytes, parallelFiles: cfg.spool.parallel_files, durableThrough },
-    ingest,
-    progress,
-    log,
-  );
-  await spool.start();
-  return spool;
 }
