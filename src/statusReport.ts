@@ -36,14 +36,16 @@ export function reportStatus(status: Status, d: { cfg: Config; counts: EventCoun
   });
   // Items buffered in each pipeline stream against its high-water marks: bounded memory, visible.
   const names = STAGES.map((n) => (n === 'seal' && d.dedupe ? 'dedupe→seal' : n));
-  status.section('queues', () =>
-    (d.pipeline.streams as (Duplex & Partial<FrontStage>)[]).map((s, i) => ({
-      stage: names[i] ?? String(i),
-      // The front also counts the lines at its worker.
-      items: s.items ?? (s.writableLength ?? 0) + (s.readableLength ?? 0),
-      // A transform stops taking input only once its output is at the mark: one item may be past it.
-      mark: s.mark ?? (s.writableHighWaterMark ?? 0) + (s.readableHighWaterMark ?? 0) + 1,
-    })),
-  );
+  status.section('queues', () => queueDepths(d.pipeline.streams).map((q, i) => ({ stage: names[i] ?? String(i), ...q })));
   status.section('connections', () => ({ open: d.socket.openConnections, total: d.socket.counts.connections, refused: d.socket.counts.refused }));
+}
+
+/** Items buffered in each of the pipeline's streams, and the mark each stays within. */
+export function queueDepths(streams: unknown[]): { items: number; mark: number }[] {
+  return (streams as (Duplex & Partial<FrontStage>)[]).map((s) => ({
+    // The front also counts the lines at its worker.
+    items: s.items ?? (s.writableLength ?? 0) + (s.readableLength ?? 0),
+    // A transform stops taking input only once its output is at the mark: one item may be past it.
+    mark: s.mark ?? (s.writableHighWaterMark ?? 0) + (s.readableHighWaterMark ?? 0) + 1,
+  }));
 }

@@ -1,3 +1,4 @@
+import type { Duplex, Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import chain from 'stream-chain';
 import { deliverAcks } from '../acks.js';
@@ -20,7 +21,7 @@ import type { Status } from '../status.js';
 import type { Layout } from '../store/layout.js';
 import { recover, type TornTail } from '../store/recovery.js';
 import { SegmentStore } from '../store/segmentStore.js';
-import type { Sealed } from '../types.js';
+import type { Sealed, Serialized } from '../types.js';
 
 /** The write path, built and running, with no input yet. */
 export interface Pipeline {
@@ -83,10 +84,7 @@ export async function buildPipeline(cfg: Config, l: Layout, signer: Signer, rota
     const sink = rotateSink(store, { maxBytes: cfg.segment.max_bytes, maxAgeMs: cfg.segment.max_age_seconds * 1000 });
     // Reload changes these in place: the batcher reads its limits object at each record.
     const batchLimits: BatchLimits = { maxRecords: cfg.batch.max_records, maxBytes: cfg.batch.max_bytes, lingerMs: cfg.batch.linger_ms };
-    // The whole flow, in one place.
-    const stream = chain([front, ...(dedupe ? [dedupe.stage] : []), seal, batchStage(batchLimits), compressStage(), sink], {
-      writableHighWaterMark: cfg.limits.queue_items,
-    });
+    const stream = assemble({ front, dedupe, seal, batchLimits, sink }, cfg.limits.queue_items);
     const done = Promise.all([finished(sink), finished(stream, { readable: false })]).then(() => {});
     done.catch(() => {}); // observed by the caller through `done`
     const reload: Prepare = (next) => {
@@ -104,6 +102,12 @@ export async function buildPipeline(cfg: Config, l: Layout, signer: Signer, rota
     front.destroy();
     throw err;
   }
+}
+
+/** The stages in the order records take them, as one backpressured stream; `queueItems` is the mark at its entrance. */
+export function assemble(s: { front: Duplex; dedupe?: Deduper; seal: (p: Serialized) => Sealed; batchLimits: BatchLimits; sink: Writable }, queueItems: number): ReturnType<typeof chain> {
+  // The whole flow, in one place.
+  return chain([s.front, ...(s.dedupe ? [s.dedupe.stage] : []), s.seal, batchStage(s.batchLimits), compressStage(), s.sink], { writableHighWaterMark: queueItems });
 }
 
 /**
