@@ -110,8 +110,9 @@ test("the front's output keeps the input order across its inline and worker path
   for (let burst = 0; burst < 120; burst++) {
     const size = next() < 0.6 ? 1 + Math.floor(next() * 20) : 100 + Math.floor(next() * 500);
     for (let k = 0; k < size; k++) if (!front.write(lineFor(n++))) await new Promise((r) => front.once('drain', r));
-    if (next() < 0.5) await new Promise((r) => setImmediate(r));
-    else if (next() < 0.5) await new Promise((r) => setTimeout(r, 3));
+    const pause = next();
+    if (pause < 0.5) await new Promise((r) => setImmediate(r));
+    else if (pause < 0.75) await new Promise((r) => setTimeout(r, 3));
   }
   front.end();
   await reading;
