@@ -138,6 +138,7 @@ async function startFront(cfg: Config, l: Layout): Promise<FrontStage> {
  */
 export async function sealStartRecords(p: Pipeline, l: Layout, rotation: PendingRotation | undefined, log: Logger): Promise<void> {
   const ended = p.done.then(() => Promise.reject(new Error('the pipeline ended at start')));
+  ended.catch(() => {}); // only raced against below; the daemon observes p.done itself
   const sealNow = (seal: Promise<number>) => Promise.race([seal, ended]);
   for (const t of p.torn) await sealNow(p.ingest.audit(OwnType.RECOVERY, tornTailEvent(t), 'warn'));
   if (rotation) {
