@@ -3,11 +3,14 @@ import type { Config } from './config.js';
 import { keysExist, loadSigner, pendingRotation, writeKeys } from './crypto/keyFiles.js';
 import { startInputs, type Inputs } from './daemon/inputs.js';
 import { buildPipeline, sealStartRecords, type Pipeline } from './daemon/pipeline.js';
+import { Metrics } from './http/metrics.js';
+import { HttpService } from './http/service.js';
 import { startJobs } from './jobs/startJobs.js';
 import type { Jobs } from './jobs/scheduler.js';
 import type { Logger } from './log.js';
 import { startNotifier } from './service/notify.js';
 import { Reloader, type ReloadOutcome } from './service/reload.js';
+import { startSinks, type Sinks } from './sinks/startSinks.js';
 import { Status } from './status.js';
 import { reportStatus } from './statusReport.js';
 import { explainAccess } from './store/access.js';
@@ -33,7 +36,17 @@ export async function startDaemon(cfg: Config, log: Logger): Promise<Daemon> {
   }
 }
 
-/** The order of start-up: keys, the write path (and sealog's own start-up records), inputs, jobs. */
+/** What runs beside the pipeline once the inputs are up: each is started in `start` and stopped in `stopInOrder`. */
+interface Services {
+  inputs: Inputs;
+  /** Readers of the committed log (DESIGN §11): started after the store, stopped after the pipeline drains. */
+  sinks: Sinks;
+  jobs: Jobs;
+  /** The HTTP API (DESIGN §12), when enabled: after the control socket; stopped in two steps around the drain. */
+  http: HttpService | undefined;
+}
+
+/** The order of start-up: keys, the write path (and sealog's own start-up records), inputs, sinks, jobs, HTTP. */
 async function start(cfg: Config, log: Logger): Promise<Daemon> {
   const l = layout(cfg.data_dir);
   for (const dir of [l.data, l.segments, l.checkpoints, cfg.spool.dir]) await mkdir(dir, { recursive: true, mode: 0o750 });
@@ -47,19 +60,44 @@ async function start(cfg: Config, log: Logger): Promise<Daemon> {
     // A rotation prepared by `sealog rotate-key` while the daemon was stopped: the new key
     // signs from the start (recovery included), and the transition is the first record.
     const rotation = await pendingRotation(l);
-    const p = await buildPipeline(cfg, l, rotation ? rotation.next : await loadSigner(l), rotation, status, log);
+    const metrics = new Metrics();
+    const p = await buildPipeline(cfg, l, rotation ? rotation.next : await loadSigner(l), rotation, status, log, metrics.observe);
     let inputs: Inputs;
     try {
-      await sealStartRecords(p, l, rotation, log);
+      await sealStartRecords(p, cfg, l, rotation, log);
       inputs = await startInputs(cfg, l, p, status, log);
     } catch (err) {
       p.front.destroy();
       throw err;
     }
     reportStatus(status, { cfg, counts: p.counts, store: p.store, socket: inputs.socket, pipeline: p.stream, dedupe: p.dedupe !== undefined });
-    const jobs = startJobs(cfg, l, p.store, p.ingest.audit, status, log);
+    let sinks: Sinks;
+    try {
+      sinks = await startSinks(cfg, l, () => p.store.progress.durableThrough, status, log);
+    } catch (err) {
+      await inputs.control.stop();
+      await inputs.spool?.stop();
+      await inputs.socket.stop();
+      throw err;
+    }
+    p.onCommit(() => sinks.wake());
+    const jobs = startJobs(cfg, l, p.store, p.ingest.audit, status, log, inputs.control);
+    metrics.attach({ counts: p.counts, status, treeSize: () => p.store.treeSize, progress: () => p.store.progress, segment: () => p.store.segment });
+    const http = cfg.http.enabled
+      ? await HttpService.start({
+          cfg,
+          layout: l,
+          status,
+          counts: p.counts,
+          metrics,
+          ingest: p.ingest,
+          log,
+          logState: () => ({ treeSize: p.store.treeSize, ...p.store.progress }),
+          runJob: (name) => jobs.runNow(name),
+        })
+      : undefined;
     log.info({ socket: inputs.listening, data: cfg.data_dir, origin: cfg.origin, nextSeq: p.store.treeSize }, 'sealog ready');
-    return running(cfg, p, inputs, jobs, status, releaseLock, log);
+    return running(cfg, p, { inputs, sinks, jobs, http }, status, releaseLock, log);
   } catch (err) {
     await releaseLock();
     throw err;
@@ -67,8 +105,8 @@ async function start(cfg: Config, log: Logger): Promise<Daemon> {
 }
 
 /** The started daemon: systemd notification, SIGHUP reload, and the ordered stop. */
-function running(cfg: Config, p: Pipeline, inputs: Inputs, jobs: Jobs, status: Status, releaseLock: () => Promise<void>, log: Logger): Daemon {
-  const notifier = startNotifier(inputs.addon.native?.notify, log, status, () => {
+function running(cfg: Config, p: Pipeline, s: Services, status: Status, releaseLock: () => Promise<void>, log: Logger): Daemon {
+  const notifier = startNotifier(s.inputs.addon.native?.notify, log, status, () => {
     const t = p.counts.totals();
     return { accepted: t.in, committed: t.committed + t.rejected, pending: t.pending, lastCommitAt: p.store.progress.lastCommitAt };
   });
@@ -78,7 +116,7 @@ function running(cfg: Config, p: Pipeline, inputs: Inputs, jobs: Jobs, status: S
   const stop = () =>
     (stopping ??= (async () => {
       notifier?.stopping();
-      await stopInOrder(p, inputs, jobs, releaseLock);
+      await stopInOrder(p, s, releaseLock);
       log.info({ treeSize: p.store.treeSize }, 'sealog stopped: all accepted input committed and checkpointed');
     })());
   return { stop, done: p.done, status, reload: (read) => reloader.reload(read) };
@@ -88,16 +126,22 @@ function running(cfg: Config, p: Pipeline, inputs: Inputs, jobs: Jobs, status: S
  * The ordered stop: stop taking work, drain what was taken, then finish what waits on
  * the drain. Nothing accepted is dropped; the lock goes last, whatever happens.
  */
-async function stopInOrder(p: Pipeline, inputs: Inputs, jobs: Jobs, releaseLock: () => Promise<void>): Promise<void> {
+async function stopInOrder(p: Pipeline, { inputs, sinks, jobs, http }: Services, releaseLock: () => Promise<void>): Promise<void> {
   // Jobs first: a job still running may be waiting for its audit record to commit.
   await jobs.stop();
+  // Stop taking work: new HTTP requests get 503 (those writing finish), then the sources.
+  await http?.beginStop();
   await inputs.socket.stop();
   await inputs.spool?.stop();
   p.ingest.end();
   await inputs.control.stop();
   try {
+    // Drain: everything accepted is committed and checkpointed.
     await p.done;
+    // Finish what waits on the drain: HTTP answers, spool progress, the sinks' last records.
+    await http?.finish();
     await inputs.spool?.saveProgress(true);
+    await sinks.stop();
   } finally {
     inputs.socket.finish();
     await releaseLock();

@@ -3,7 +3,8 @@ import type { TornTail } from './store/recovery.js';
 import type { AckTarget, Draft, JsonObject } from './types.js';
 
 // sealog's own records: what the daemon itself writes into the log (a cut torn tail,
-// a key transition, a retention removal, a hold, a sweep, a spool file's fate). Their
+// a key transition, a retention removal, a hold, a sweep, a spool file's fate, a signature,
+// the HTTP access log). Their
 // type names are defined here, once, and imported by the writer and the verifier alike;
 // every one is built by ownDraft and takes one path into the log: Ingest.audit, the
 // same pipeline as every event, resolved once durable.
@@ -22,6 +23,10 @@ export const OwnType = {
   SPOOL_INGESTED: 'sealog.spool.ingested',
   SPOOL_FAILED: 'sealog.spool.failed',
   SPOOL_DUPLICATE: 'sealog.spool.duplicate',
+  /** An electronic signature over named records (DESIGN §13); the verifier checks each. */
+  SIGNATURE: 'sealog.signature',
+  /** A batch of the HTTP API's access log. */
+  HTTP_ACCESS: 'sealog.http.access',
 } as const;
 export type OwnType = (typeof OwnType)[keyof typeof OwnType];
 

@@ -4,7 +4,8 @@ import type { RejectCode } from './errors.js';
 
 /** Where an event came from; lands in the record as `source`. */
 export interface Source {
-  kind: 'socket' | 'spool' | 'sealog';
+  kind: 'socket' | 'spool' | 'sealog' | 'http' | 'otlp';
+  /** Socket: the connection's number; HTTP: the request's number in this run. */
   conn?: number;
   file?: string;
   /** A spool file's content fingerprint (SHA-256 hex). */
@@ -12,6 +13,8 @@ export interface Source {
   line?: number;
   /** A socket sender's pid, uid and gid as the kernel reports them (SO_PEERCRED). */
   peer?: { pid: number; uid: number; gid: number };
+  /** HTTP: the name of the bearer token that sent it (who, for ALCOA+ attributability). */
+  token?: string;
 }
 
 /** Where a committed record's acknowledgement goes, if anywhere. Owned by the source. */

@@ -89,7 +89,7 @@ test('the sweep job sets integrity unhealthy with the exact finding, and a passi
   const sealed: { type: string; event: JsonObject; level?: string }[] = [];
   const sweep = integritySweep({
     layout: layout(damaged.data),
-    keys: async () => [readFileSync(damaged.pub, 'utf8').trim()],
+    ring: async () => ({ keys: [readFileSync(damaged.pub, 'utf8').trim()], retirements: [] }),
     origin: readFileSync(join(damaged.data, 'checkpoints', readdirSync(join(damaged.data, 'checkpoints'))[0]!), 'utf8').split('\n')[0]!,
     frameCap: 64 << 20,
     sampleSegments: 1,

@@ -3,6 +3,7 @@ import { ControlServer } from '../control.js';
 import type { Logger } from '../log.js';
 import { loadNative, type NativeLoad } from '../native.js';
 import { takeActivatedFd } from '../service/activation.js';
+import { signatureHandler } from '../sign/sealSignature.js';
 import type { Ingest } from '../sources/ingest.js';
 import { SocketSource } from '../sources/socket.js';
 import { SpoolSource } from '../sources/spool.js';
@@ -53,7 +54,9 @@ export async function startInputs(cfg: Config, l: Layout, p: Pipeline, status: S
     await socket.stop();
     throw err;
   }
-  const control = new ControlServer(cfg.control.path, parseInt(cfg.control.mode, 8), status, log);
+  // Commands a handler serves on the control socket; jobs add theirs (holds, rotation requests).
+  const handlers = { status: () => status.report(), sign: signatureHandler(l, cfg.limits.max_frame_bytes, p.ingest.audit) };
+  const control = new ControlServer(cfg.control.path, parseInt(cfg.control.mode, 8), handlers, log);
   try {
     await control.listen();
   } catch (err) {

@@ -20,7 +20,7 @@ import { createSealer } from '../stages/seal.js';
 import type { Status } from '../status.js';
 import type { Layout } from '../store/layout.js';
 import { recover, type TornTail } from '../store/recovery.js';
-import { SegmentStore } from '../store/segmentStore.js';
+import { SegmentStore, type StoreOptions } from '../store/segmentStore.js';
 import type { Sealed, Serialized } from '../types.js';
 
 /** The write path, built and running, with no input yet. */
@@ -48,11 +48,11 @@ export interface Pipeline {
  * store under it continuing the chain where recovery left it. `signer` signs from the
  * first checkpoint on (a pending rotation's new key).
  */
-export async function buildPipeline(cfg: Config, l: Layout, signer: Signer, rotation: PendingRotation | undefined, status: Status, log: Logger): Promise<Pipeline> {
+export async function buildPipeline(cfg: Config, l: Layout, signer: Signer, rotation: PendingRotation | undefined, status: Status, log: Logger, observe?: StoreOptions['observe']): Promise<Pipeline> {
   const front = await startFront(cfg, l);
   try {
     const counts = new EventCounts();
-    const recovered = await recover(l, cfg.origin, signer, [...(await loadRing(l)), ...(rotation ? [rotation.oldKey] : [])], cfg.limits.max_frame_bytes, log);
+    const recovered = await recover(l, cfg.origin, signer, [...(await loadRing(l)).keys, ...(rotation ? [rotation.oldKey] : [])], cfg.limits.max_frame_bytes, log);
     let dedupe: Deduper | undefined;
     const listeners: ((records: Sealed[]) => void)[] = [];
     const onCommit = (records: Sealed[]) => {
@@ -70,6 +70,7 @@ export async function buildPipeline(cfg: Config, l: Layout, signer: Signer, rota
         checkpoint: { everyRecords: cfg.checkpoint.every_records, everyMs: cfg.checkpoint.every_seconds * 1000 },
         log,
         onCommit,
+        observe,
         onDiskFull: (problem) => status.setHealth('disk', problem ? 'unhealthy' : 'ok', problem ? `${problem}: input paused until space returns` : ''),
       },
       recovered.state,
@@ -136,14 +137,14 @@ async function startFront(cfg: Config, l: Layout): Promise<FrontStage> {
  * sealog's own records from start-up (a cut torn tail, a key transition), committed before
  * any input, through the same path as every own record; then a pending rotation is finished.
  */
-export async function sealStartRecords(p: Pipeline, l: Layout, rotation: PendingRotation | undefined, log: Logger): Promise<void> {
+export async function sealStartRecords(p: Pipeline, cfg: Config, l: Layout, rotation: PendingRotation | undefined, log: Logger): Promise<void> {
   const ended = p.done.then(() => Promise.reject(new Error('the pipeline ended at start')));
   ended.catch(() => {}); // only raced against below; the daemon observes p.done itself
   const sealNow = (seal: Promise<number>) => Promise.race([seal, ended]);
   for (const t of p.torn) await sealNow(p.ingest.audit(OwnType.RECOVERY, tornTailEvent(t), 'warn'));
   if (rotation) {
-    await sealNow(p.ingest.audit(OwnType.KEY_TRANSITION, keyTransitionEvent(rotation)));
-    await finishRotation(l, rotation);
+    const seq = await sealNow(p.ingest.audit(OwnType.KEY_TRANSITION, keyTransitionEvent(rotation)));
+    await finishRotation(l, rotation, cfg.origin, seq);
     log.info({ publicKey: rotation.newKey }, 'key rotation finished: the new key signs from here on');
   }
 }

@@ -50,5 +50,6 @@ export function sourceJcs(s: Source): string {
   t += `"kind":${JSON.stringify(s.kind)},`;
   if (s.line !== undefined) t += `"line":${s.line},`;
   if (s.peer !== undefined) t += `"peer":{"gid":${s.peer.gid},"pid":${s.peer.pid},"uid":${s.peer.uid}},`;
+  if (s.token !== undefined) t += `"token":${JSON.stringify(s.token)},`;
   return `${t.slice(0, -1)}}`;
 }

@@ -21,10 +21,18 @@ test('every coded error is in the registry once, in the E_/V_ form', () => {
   for (const code of Object.values(errors.RejectCode)) assert.ok(errors.RejectReason[code], `${code} has a reason`);
 });
 
-test('no source file outside src/errors.ts spells out a code', () => {
-  const root = join(import.meta.dirname, '..', '..', '..', 'src');
-  const files = (readdirSync(root, { recursive: true }) as string[]).filter((f) => f.endsWith('.ts') && f !== 'errors.ts');
-  const literal = /['"`]([EV]_[A-Z][A-Z0-9_]+)['"`]/g;
-  const found = files.flatMap((f) => [...readFileSync(join(root, f), 'utf8').matchAll(literal)].map((m) => `${f}: ${m[1]}`));
+const root = join(import.meta.dirname, '..', '..', '..', 'src');
+const sources = (readdirSync(root, { recursive: true }) as string[]).filter((f) => f.endsWith('.ts') && f !== 'errors.ts').map((f) => [f, readFileSync(join(root, f), 'utf8')] as const);
+
+test('no source file outside src/errors.ts spells out a code as a string of its own', () => {
+  const literal = /'([EV]_[A-Z][A-Z0-9_]+)'/g;
+  const found = sources.flatMap(([f, text]) => [...text.matchAll(literal)].map((m) => `${f}: ${m[1]}`));
   assert.deepEqual(found, []);
+});
+
+test('every code that help texts and comments name is in the registry', () => {
+  const known = new Set(registries.flatMap(([, codes]) => Object.values(codes)));
+  const named = /\b([EV]_[A-Z][A-Z0-9]+(?:_[A-Z0-9]+)*)\b/g;
+  const unknown = sources.flatMap(([f, text]) => [...text.matchAll(named)].filter((m) => !known.has(m[1]!)).map((m) => `${f}: ${m[1]}`));
+  assert.deepEqual(unknown, []);
 });
