@@ -1,5 +1,6 @@
 import type { Config } from '../config.js';
 import { ErrorCode, SealogError } from '../errors.js';
+import { configRegex } from '../redact/configRegex.js';
 import type { Draft, JsonObject, JsonValue } from '../types.js';
 import { at, compilePath } from './fields.js';
 
@@ -41,7 +42,7 @@ function compileCondition(key: string, cond: RuleConfig['match'][string], rule: 
   if (typeof cond === 'string') {
     let re: RegExp;
     try {
-      re = new RegExp(cond);
+      re = configRegex(cond);
     } catch (err) {
       throw new SealogError(ErrorCode.CONFIG_INVALID, `classify ${rule}: ${key}: ${(err as Error).message}`);
     }
