@@ -10,6 +10,7 @@ import { jcs } from '../src/crypto/canonical.js';
 import { parseHmacKey } from '../src/crypto/pseudonym.js';
 import { emptyFilter, pseudonymFor, type Filter } from '../src/read/filter.js';
 import { query } from '../src/read/query.js';
+import { decodeIndex, encodeIndex, type SegmentIndex } from '../src/read/segmentIndex.js';
 import { openTrail } from '../src/read/trail.js';
 import { BIN, cli, client, harness, type Tmp } from './helpers/daemon.js';
 
@@ -192,6 +193,32 @@ test('index deleted, truncated or with flipped bytes: the same results, a warnin
   assert.equal(again.stderr, '', 'rebuilt: no warning the second time');
   assert.equal(cli(['index', 'rebuild', '--data', t.data]).code, 0);
   assert.equal(cli(flags).stdout, baseline.stdout, 'after index rebuild');
+});
+
+test('a well-formed index that lies about its segment (frames shifted, seqs off) is dropped, and the answers stay the same', async () => {
+  const flags = ['query', '--data', t.data, '--format', 'jsonl', '--text', 'word5 '];
+  const baseline = cli(flags).stdout;
+  const trail = openTrail(t.data, { onWarning: () => {} });
+  const [, seg] = await trail.segments();
+  const path = join(t.data, 'index', seg!.name.replace('.seg.lz4', '.idx'));
+  const original = readFileSync(path);
+  const ix = decodeIndex(original, seg!);
+  assert.ok(typeof ix !== 'string' && ix.frames.length > 2);
+  const lie = (change: (f: SegmentIndex['frames']) => void) => {
+    const copy = decodeIndex(original, seg!) as SegmentIndex;
+    change(copy.frames);
+    writeFileSync(path, encodeIndex(copy));
+    const r = cli(flags);
+    assert.equal(r.stdout, baseline);
+    assert.match(r.stderr, /does not match the segment/);
+  };
+  lie((f) => (f[1]!.first += 1)); // other seqs
+  lie((f) => {
+    // frame 1 said to start a few bytes in: it no longer decodes there
+    f[1]!.offset += 4;
+    f[1]!.length -= 4;
+    f[0]!.length += 4;
+  });
 });
 
 test('a record edited on disk (its hash no longer matches): exit 1 naming seq, segment and offset, and it is never printed', () => {

@@ -82,23 +82,26 @@ export async function* query(trail: Trail, opts: QueryOptions): AsyncGenerator<T
       continue;
     }
     const idx = seg.open ? undefined : await index?.get(seg);
-    const scan = (ix: SegmentIndex | undefined) => scanSegment(trail, seg, ix, state);
-    let fromThis = 0;
+    let lastSeq: number | undefined;
     try {
-      for await (const r of scan(idx)) {
-        fromThis++;
+      for await (const r of scanSegment(trail, seg, idx, state)) {
+        lastSeq = r.seq;
         yield r;
         if (++matched >= limit) return;
       }
     } catch (err) {
-      // An index that disagrees with its segment is a damaged cache, not damaged data: drop it and read the segment itself.
-      if (!idx || fromThis > 0 || !(err instanceof StaleIndex || err instanceof TrailError)) throw err;
+      // An index that disagrees with its segment (its frames elsewhere, or other seqs) is a damaged
+      // cache, not damaged data: drop it and read the segment itself, from where this scan got to.
+      if (!idx || !(err instanceof StaleIndex || (err instanceof TrailError && err.finding.code === VerifyCode.FRAME_CORRUPT))) throw err;
       await index!.discard(seg, err.message);
-      state.last = undefined;
-      for await (const r of scan(undefined)) {
+      const rest: ScanState = { ...state, last: undefined };
+      if (lastSeq !== undefined && reverse) rest.seqTo = lastSeq - 1;
+      else if (lastSeq !== undefined) rest.seqFrom = lastSeq + 1;
+      for await (const r of scanSegment(trail, seg, undefined, rest)) {
         yield r;
         if (++matched >= limit) return;
       }
+      state.last = rest.last;
     }
   }
 }
