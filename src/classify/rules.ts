@@ -1,4 +1,5 @@
 import { ErrorCode, SealogError } from '../errors.js';
+import { configRegex } from '../redact/configRegex.js';
 import type { Draft, JsonObject, JsonValue } from '../types.js';
 import { at, compilePath } from './fields.js';
 
@@ -43,7 +44,7 @@ function compileCondition(key: string, cond: RuleConfig['match'][string], rule: 
   if (typeof cond === 'string') {
     let re: RegExp;
     try {
-      re = new RegExp(cond);
+      re = configRegex(cond);
     } catch (err) {
       throw new SealogError(ErrorCode.CONFIG_INVALID, `classify ${rule}: ${key}: ${(err as Error).message}`);
     }
