@@ -18,7 +18,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { eventSource, makeBuffer } from './lib/events.mjs';
+import { makeBuffer, mulberry32 } from './lib/events.mjs';
 import { machine, machineLine } from './lib/machine.mjs';
 import { cleanupAll, connectUnix, runSealogCli, sendBuffer, startSealog, stopProcess } from './lib/proc.mjs';
 
@@ -56,12 +56,12 @@ try {
   if (!existsSync(join(data, 'segments'))) {
     log(`generating ${N.toLocaleString('en-US')} records in ${data} …`);
     const { writeLog } = await import(join(ROOT, 'dist/test/helpers/writeLog.js'));
-    const next = eventSource(42);
+    const rnd = mulberry32(42);
+    const TYPES = ['PlanningEvent', 'AgentRequestEvent', 'ValidationEvent', 'GAMPCategorizationEvent', 'tool_start', 'tool_end'];
     await writeLog(data, N, (i) => {
-      const e = next();
-      e.correlation_id = `run-${runOf(i).toString(16).padStart(8, '0')}`;
-      const type = e.event_type ?? e.hook_type ?? 'log';
-      return { event: e, type, level: String(e.level ?? e.levelname ?? 'info').toLowerCase(), stream: /Validation|GAMP/.test(type) ? 'audit' : 'application' };
+      const type = TYPES[Math.floor(rnd() * TYPES.length)];
+      const e = { event_type: type, correlation_id: `run-${runOf(i).toString(16).padStart(8, '0')}`, agent_id: `agent-${Math.floor(rnd() * 12)}`, step: i % 100, confidence_score: Math.round(rnd() * 1000) / 1000, message: `step ${i % 100} of run ${runOf(i)}: ${rnd().toString(36).slice(2)}` };
+      return { event: e, type, level: rnd() < 0.05 ? 'warn' : 'info', stream: /Validation|GAMP/.test(type) ? 'audit' : 'application' };
     }, { batch: 2000, segmentBytes: 128 << 20, checkpointEvery: 100_000 });
     const ix = await runSealogCli(['index', 'rebuild', '--data', data], 3_600_000);
     if (ix.code !== 0) throw new Error(`index rebuild: ${ix.stderr}`);
