@@ -11,7 +11,8 @@ import { openCheckpoint, type Checkpoint } from '../store/checkpoint.js';
 import { layout, listCheckpoints, listRemoved, listSegments, manifestName, segmentName } from '../store/layout.js';
 import { openManifest, type Manifest } from '../store/manifest.js';
 import { NOTE_MAX_BYTES, readCapped } from '../store/safeRead.js';
-import { CHAIN_MESSAGE, REMOVAL_TYPE, TRANSITION_TYPE, seqMessage } from './frames.js';
+import { OwnType } from '../ownRecords.js';
+import { CHAIN_MESSAGE, seqMessage } from './frames.js';
 import { checkedFrames, FramePool } from './pipeline.js';
 import type { RegisteredSigner } from '../sign/registry.js';
 import { checkSignatures, noteSignature, type CheckedSignature, type FoundSignature } from './signatures.js';
@@ -337,7 +338,7 @@ function nextCheckpoint(sizes: number[], size: number): number | undefined {
  * two keys it names, signed by both. Returns why not, or '' (also for other records).
  */
 function noteTransition(r: Record<string, any>, out: Verdict['keyTransitions']): string {
-  if (r.type !== TRANSITION_TYPE || r.source?.kind !== 'sealog' || r.stream !== 'audit') return '';
+  if (r.type !== OwnType.KEY_TRANSITION || r.source?.kind !== 'sealog' || r.stream !== 'audit') return '';
   const e = r.event as { old_key?: unknown; new_key?: unknown; note?: unknown };
   if (typeof e.old_key !== 'string' || typeof e.new_key !== 'string' || typeof e.note !== 'string') return 'key transition record lacks old_key, new_key or note';
   let oldKey: Verifier, newKey: Verifier;
@@ -393,7 +394,7 @@ function checkRetired(limits: RetiredLimit[], signed: { size: number; signer: Ve
 
 /** Collects sealog's own removal records; a producer cannot write one (its records' source is never sealog). */
 function noteRemoval(r: Record<string, any>, removals: Map<number, { seq: number; manifestSha: string }>): void {
-  if (r.type !== REMOVAL_TYPE || r.source?.kind !== 'sealog' || r.stream !== 'audit') return;
+  if (r.type !== OwnType.RETENTION_REMOVED || r.source?.kind !== 'sealog' || r.stream !== 'audit') return;
   const e = r.event as { segment?: unknown; manifest_sha256?: unknown };
   // A crash between sealing and deleting can seal the same removal twice; the first one counts.
   if (Number.isInteger(e.segment) && typeof e.manifest_sha256 === 'string' && !removals.has(e.segment as number)) {
