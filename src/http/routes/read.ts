@@ -51,6 +51,9 @@ function asHttp(err: unknown): unknown {
 /** The trail through the API: records (search, one with its proof), the checkpoint and the C2SP tiles, on src/read. */
 export function registerReadRoutes(app: FastifyInstance, ctx: HttpContext, trail: Trail): void {
   const gate = new ReadGate(ctx.cfg.http.max_concurrent_reads, ctx.cfg.http.max_read_queue);
+  // Proofs and hash tiles share the trail's cache of tree hashes, which is not safe to grow from two
+  // requests at once while the log grows (a proof then fails to reach the signed root): one at a time.
+  const treeGate = new ReadGate(1, ctx.cfg.http.max_read_queue);
   ctx.status.section('http_reads', () => gate.figures);
   const filterOf = async (q: Record<string, unknown>): Promise<Filter> => {
     const params: Record<string, string | string[] | undefined> = {};
@@ -120,7 +123,7 @@ export function registerReadRoutes(app: FastifyInstance, ctx: HttpContext, trail
   }, (req) => gate.run(async () => {
     const seq = (req.params as { seq: number }).seq;
     try {
-      const b = await inclusionBundle(trail, seq);
+      const b = await treeGate.run(() => inclusionBundle(trail, seq));
       return { record: JSON.parse(b.record) as object, line: b.record, proof: b };
     } catch (err) {
       if (!(err instanceof SealogError) || err.code !== ErrorCode.NOT_SEALED) throw asHttp(err);
@@ -157,7 +160,7 @@ export function registerReadRoutes(app: FastifyInstance, ctx: HttpContext, trail
     const have = cp ? tileWidth(cp.size, ref.level, ref.n) : 0;
     if (ref.width > have) throw new HttpError(404, HttpCode.NOT_FOUND, `the newest checkpoint (tree size ${cp?.size ?? 0}) has ${have ? `only ${have} entries in this tile` : 'no such tile'}`);
     try {
-      const bytes = ref.level === 'entries' ? await entryBundle(trail, ref.n, ref.width) : await tileBytes(trail, ref.level, ref.n, ref.width);
+      const bytes = ref.level === 'entries' ? await entryBundle(trail, ref.n, ref.width) : await treeGate.run(() => tileBytes(trail, ref.level as number, ref.n, ref.width));
       // A full tile never changes; a partial one at a given width never changes either, but is superseded soon.
       return reply.header('Cache-Control', ref.width === 256 ? IMMUTABLE : 'public, max-age=60').type('application/octet-stream').send(bytes);
     } catch (err) {
