@@ -159,6 +159,7 @@ const schema = {
         schedule: { type: 'string', default: '0 */10 * * * *' },
         full_schedule: { type: 'string', default: '0 0 4 * * 0' },
         sample_segments: { type: 'integer', minimum: 0, maximum: 1_000_000, default: 2 },
+        at_start: { enum: ['refuse', 'unhealthy'], default: 'refuse' },
       },
     },
     http: {
@@ -222,7 +223,7 @@ export interface Config {
   limits: { max_frame_bytes: number; queue_items: number };
   retention: { enabled: boolean; schedule: string; streams: Record<string, string>; archive_dir: string; max_total_bytes: number };
   requests: { schedule: string };
-  integrity: { enabled: boolean; schedule: string; full_schedule: string; sample_segments: number };
+  integrity: { enabled: boolean; schedule: string; full_schedule: string; sample_segments: number; at_start: 'refuse' | 'unhealthy' };
   http: {
     enabled: boolean;
     listen: string;

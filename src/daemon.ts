@@ -10,6 +10,7 @@ import { EventCounts } from './eventCounts.js';
 import { Metrics } from './http/metrics.js';
 import { HttpService } from './http/service.js';
 import { startJobs, transitionRecord } from './jobs/startJobs.js';
+import { checkLogAtStart, startCheckRecord } from './jobs/startCheck.js';
 import type { Logger } from './log.js';
 import { loadNative } from './native.js';
 import { takeActivatedFd } from './service/activation.js';
@@ -88,6 +89,7 @@ async function start(cfg: Config, log: Logger): Promise<Daemon> {
     }
     const counts = new EventCounts();
     const metrics = new Metrics();
+    const atStart = await checkLogAtStart(cfg, l, rotation?.newKey, status, log);
     const recovered = await recover(l, cfg.origin, signer, [...(await loadRing(l)).keys, ...(rotation ? [rotation.oldKey] : [])], cfg.limits.max_frame_bytes, log);
     let dedupe: Deduper | undefined;
     let sinks: Sinks | undefined;
@@ -115,7 +117,7 @@ async function start(cfg: Config, log: Logger): Promise<Daemon> {
 
     // The daemon's own audit records (a cut torn tail) are sealed and committed before any input.
     let transitionSeq = -1;
-    for (const draft of [...recovered.torn.map(tornRecord), ...(rotation ? [transitionRecord(rotation)] : [])]) {
+    for (const draft of [...recovered.torn.map(tornRecord), ...(atStart?.failure ? [startCheckRecord(atStart)] : []), ...(rotation ? [transitionRecord(rotation)] : [])]) {
       const s = seal(prepare(draft, false));
       transitionSeq = s.seq;
       counts.received('sealog');
