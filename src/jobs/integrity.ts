@@ -3,11 +3,11 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { KeyRing } from '../crypto/keyRing.js';
 import type { Logger } from '../log.js';
+import { OwnType, type SealOwn } from '../ownRecords.js';
 import type { Status } from '../status.js';
 import { writeFileDurable } from '../store/fsutil.js';
 import { listSegments, manifestName, type Layout } from '../store/layout.js';
 import type { Finding, Verdict } from '../verify/verifier.js';
-import type { SealAudit } from '../sources/ingest.js';
 import type { VerifyRequest } from './verifyWorker.js';
 
 export interface IntegrityOptions {
@@ -19,7 +19,7 @@ export interface IntegrityOptions {
   /** Old segments re-read by each incremental sweep, in rotation. */
   sampleSegments: number;
   openSegment(): number | undefined;
-  seal: SealAudit;
+  seal: SealOwn;
   status: Status;
   log: Logger;
 }
@@ -42,8 +42,6 @@ export interface SweepResult {
   ms: number;
   failure?: Finding;
 }
-
-export const SWEEP_TYPE = 'sealog.integrity.sweep';
 
 /**
  * The sweep worker's V8 heap. Records are checked a frame at a time (their bytes live outside
@@ -102,11 +100,11 @@ export function integritySweep(o: IntegrityOptions): (mode: 'incremental' | 'ful
       const finding = describeFinding(v.failure);
       o.status.setHealth('integrity', 'unhealthy', finding);
       o.log.error({ finding: v.failure, mode }, `integrity sweep found damage: ${finding}`);
-      await o.seal(SWEEP_TYPE, { ...event, failure: { ...v.failure } }, 'error');
+      await o.seal(OwnType.INTEGRITY_SWEEP, { ...event, failure: { ...v.failure } }, 'error');
       // The state stays where it was: the next incremental sweep reads the same segments again.
       return result;
     }
-    await o.seal(SWEEP_TYPE, event);
+    await o.seal(OwnType.INTEGRITY_SWEEP, event);
     if (mode === 'full') o.status.setHealth('integrity', 'ok');
     await writeState(o.layout, { through_segment: Math.max(through, state.through_segment), sample_cursor: sampleCursor });
     return result;

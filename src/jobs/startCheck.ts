@@ -5,9 +5,9 @@ import { ErrorCode, SealogError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Status } from '../status.js';
 import type { Layout } from '../store/layout.js';
-import type { Draft } from '../types.js';
+import type { JsonObject } from '../types.js';
 import type { Finding } from '../verify/verifier.js';
-import { closedSegments, describeFinding, loadState, runVerifier, SWEEP_TYPE, writeState } from './integrity.js';
+import { closedSegments, describeFinding, loadState, runVerifier, writeState } from './integrity.js';
 
 export interface StartCheck {
   ok: boolean;
@@ -63,16 +63,9 @@ export async function checkLogAtStart(cfg: Config, l: Layout, pendingKey: string
 }
 
 /** A failed start check (integrity.at_start: unhealthy), sealed like a failed sweep; a passing one is only logged. */
-export function startCheckRecord(c: StartCheck): Draft {
+export function startCheckEvent(c: StartCheck): JsonObject {
   return {
-    source: { kind: 'sealog' },
-    event: {
-      action: 'integrity.sweep', mode: 'start', ok: c.ok, segments_checked: c.segments.length, first_segment: c.segments[0] ?? null,
-      last_segment: c.segments[c.segments.length - 1] ?? null, records: c.records, ms: c.ms, ...(c.failure && { failure: { ...c.failure } }),
-    },
-    redactions: [],
-    stream: 'audit',
-    level: c.ok ? 'info' : 'error',
-    type: SWEEP_TYPE,
+    action: 'integrity.sweep', mode: 'start', ok: c.ok, segments_checked: c.segments.length, first_segment: c.segments[0] ?? null,
+    last_segment: c.segments[c.segments.length - 1] ?? null, records: c.records, ms: c.ms, ...(c.failure && { failure: { ...c.failure } }),
   };
 }

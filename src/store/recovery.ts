@@ -47,7 +47,7 @@ export async function recover(l: Layout, origin: string, signer: Signer, ring: s
     const data = await readCapped(path, NOTE_MAX_BYTES).catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? undefined : Promise.reject(err)));
     if (!data) continue;
     const opened = openManifest(data, verifier);
-    if ('error' in opened) throw new SealogError('E_RECOVERY', `${path}: ${opened.error}; refusing to append to a log whose state cannot be trusted`);
+    if ('error' in opened) throw new SealogError(ErrorCode.RECOVERY, `${path}: ${opened.error}; refusing to append to a log whose state cannot be trusted`);
     const m = opened.manifest;
     tree = new CompactTree(m.tree_size, m.peaks.map((p) => Buffer.from(p, 'hex')));
     lastHash = m.last_hash;
@@ -62,7 +62,7 @@ export async function recover(l: Layout, origin: string, signer: Signer, ring: s
   if (tomb && (firstOpen === 0 || tomb.n > segments[firstOpen - 1]!.n)) {
     const path = join(l.removed, tomb.name);
     const opened = openManifest(await readCapped(path, NOTE_MAX_BYTES), verifier);
-    if ('error' in opened) throw new SealogError('E_RECOVERY', `${path}: ${opened.error}; refusing to append to a log whose state cannot be trusted`);
+    if ('error' in opened) throw new SealogError(ErrorCode.RECOVERY, `${path}: ${opened.error}; refusing to append to a log whose state cannot be trusted`);
     const m = opened.manifest;
     if (m.tree_size > tree.size) {
       tree = new CompactTree(m.tree_size, m.peaks.map((p) => Buffer.from(p, 'hex')));
@@ -95,7 +95,7 @@ export async function recover(l: Layout, origin: string, signer: Signer, ring: s
         for (const line of f.lines) {
           const r = openLine(line);
           const bad = typeof r === 'string' ? r : r.claimed !== r.hash.toString('hex') ? 'hash mismatch' : r.seq !== tree.size ? `seq ${r.seq}, expected ${tree.size}` : r.prev !== lastHash ? 'prev does not chain' : '';
-          if (bad) throw new SealogError('E_RECOVERY', `${path} at byte ${f.offset}: ${bad}; the log is damaged, run sealog verify`);
+          if (bad) throw new SealogError(ErrorCode.RECOVERY, `${path} at byte ${f.offset}: ${bad}; the log is damaged, run sealog verify`);
           const ok = r as Exclude<typeof r, string>;
           tree.append(ok.hash);
           atNewest();
@@ -103,7 +103,7 @@ export async function recover(l: Layout, origin: string, signer: Signer, ring: s
         }
         continue;
       }
-      if (!newest) throw new SealogError('E_RECOVERY', `${path} at byte ${f.offset}: ${f.reason}; only the newest segment may have a torn tail`);
+      if (!newest) throw new SealogError(ErrorCode.RECOVERY, `${path} at byte ${f.offset}: ${f.reason}; only the newest segment may have a torn tail`);
       torn.push(await cutTail(l, n, path, f.offset, f.reason, log));
     }
     if (tree.size === firstSeq && newest) {

@@ -2,7 +2,7 @@ import type { OpenedRing } from '../crypto/keyRing.js';
 import { parseVerifierKey, type Verifier } from '../crypto/keys.js';
 import { noteSignedBy, parseNote } from '../crypto/note.js';
 import { VerifyCode } from '../errors.js';
-import { TRANSITION_TYPE } from './frames.js';
+import { OwnType } from '../ownRecords.js';
 import type { Finding } from './verifier.js';
 
 // Key rotations as verify sees them: the transition records sealed in the log, the
@@ -28,7 +28,7 @@ export interface SignedFile {
  * two keys it names, signed by both. Returns why not, or '' (also for other records).
  */
 export function noteTransition(r: Record<string, any>, out: KeyTransition[]): string {
-  if (r.type !== TRANSITION_TYPE || r.source?.kind !== 'sealog' || r.stream !== 'audit') return '';
+  if (r.type !== OwnType.KEY_TRANSITION || r.source?.kind !== 'sealog' || r.stream !== 'audit') return '';
   const e = r.event as { old_key?: unknown; new_key?: unknown; note?: unknown };
   if (typeof e.old_key !== 'string' || typeof e.new_key !== 'string' || typeof e.note !== 'string') return 'key transition record lacks old_key, new_key or note';
   let oldKey: Verifier, newKey: Verifier;

@@ -10,7 +10,8 @@ import { openCheckpoint, type Checkpoint } from '../store/checkpoint.js';
 import { layout, listCheckpoints, listRemoved, listSegments, manifestName, segmentName } from '../store/layout.js';
 import { openManifest, type Manifest } from '../store/manifest.js';
 import { NOTE_MAX_BYTES, readCapped } from '../store/safeRead.js';
-import { CHAIN_MESSAGE, REMOVAL_TYPE, seqMessage } from './frames.js';
+import { OwnType } from '../ownRecords.js';
+import { CHAIN_MESSAGE, seqMessage } from './frames.js';
 import { checkedFrames, FramePool } from './pipeline.js';
 import { noteTransition, retiredLimits, retiredSignature, type KeyTransition, type SignedFile } from './keyTransitions.js';
 import type { RegisteredSigner } from '../sign/registry.js';
@@ -335,7 +336,7 @@ function nextCheckpoint(sizes: number[], size: number): number | undefined {
 
 /** Collects sealog's own removal records; a producer cannot write one (its records' source is never sealog). */
 function noteRemoval(r: Record<string, any>, removals: Map<number, { seq: number; manifestSha: string }>): void {
-  if (r.type !== REMOVAL_TYPE || r.source?.kind !== 'sealog' || r.stream !== 'audit') return;
+  if (r.type !== OwnType.RETENTION_REMOVED || r.source?.kind !== 'sealog' || r.stream !== 'audit') return;
   const e = r.event as { segment?: unknown; manifest_sha256?: unknown };
   // A crash between sealing and deleting can seal the same removal twice; the first one counts.
   if (Number.isInteger(e.segment) && typeof e.manifest_sha256 === 'string' && !removals.has(e.segment as number)) {
