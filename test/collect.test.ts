@@ -14,7 +14,7 @@ after(async () => {
 
 async function send(t: Tmp, from: number, n: number, tag: string): Promise<void> {
   const c = await client(t.socket);
-  const lines = Array.from({ length: n }, (_, i) => JSON.stringify({ event_type: 'AgentRequestEvent', correlation_id: `${tag}-${(from + i) % 7}`, n: from + i, host: tag }));
+  const lines = Array.from({ length: n }, (_, i) => JSON.stringify({ event_type: 'AgentRequestEvent', correlation_id: `${tag}-${(from + i) % 7}`, n: from + i, host: tag, note: 'tab\there back\\slash\nnew line é 😀 "q"' }));
   await c.send(lines);
   await c.waitFor(() => c.committed >= n, `${n} commits on ${tag}`);
   await c.end();
