@@ -44,7 +44,6 @@ export class SinkRunner {
 
   async start(): Promise<void> {
     this.cursor = await loadCursor(this.o.cursorFile);
-    this.o.status.section(`sink:${this.o.name}`, () => this.report());
     this.loop = this.run();
   }
 

@@ -102,7 +102,7 @@ export async function startCollect(args: string[]): Promise<Running> {
 }
 
 /** A TCP proxy to a local port whose connections a test can cut at once (a network fault). */
-export async function tcpProxy(port: number): Promise<{ url: string; cut(): void; close(): Promise<void> }> {
+export async function tcpProxy(port: number, listenPort = 0): Promise<{ url: string; cut(): void; close(): Promise<void> }> {
   const socks = new Set<Socket>();
   const server = createServer((down) => {
     const up = netConnect(port, '127.0.0.1');
@@ -117,7 +117,7 @@ export async function tcpProxy(port: number): Promise<{ url: string; cut(): void
     down.on('error', end).on('close', end);
     up.on('error', end).on('close', end);
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  await new Promise<void>((r) => server.listen(listenPort, '127.0.0.1', r));
   return {
     url: `nats://127.0.0.1:${(server.address() as AddressInfo).port}`,
     cut: () => socks.forEach((s) => s.destroy()),

@@ -21,7 +21,7 @@ test('levels are normalized from pino numbers, syslog severities and names, Pyth
   for (const [v, want] of cases) assert.equal(normalizeLevel(v as never), want, String(v));
 });
 
-test('every field shape of DESIGN §6 classifies as expected out of the box', () => {
+test('[URS-ALC-010] every field shape of DESIGN §6 classifies as expected out of the box', () => {
   const classify = createClassifier({ rules: [] });
   const events = readFileSync(join(FIXTURES, 'event-shapes.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
   const expected = JSON.parse(readFileSync(join(FIXTURES, 'event-shapes.expected.json'), 'utf8'));
