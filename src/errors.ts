@@ -82,13 +82,19 @@ export const ErrorCode = {
   DATA_ACCESS: 'E_DATA_ACCESS',
   TOO_MANY_CONNECTIONS: 'E_TOO_MANY_CONNECTIONS',
   FSYNC_FAILED: 'E_FSYNC_FAILED',
+  /** An LZ4 frame whose declared blocks could decode past the frame cap: refused before decoding. */
   LZ4_CAP: 'E_LZ4_CAP',
+  /** An LZ4 frame that does not decode. */
   LZ4_FRAME: 'E_LZ4_FRAME',
+  /** At start, the log's state cannot be trusted (a damaged segment or checkpoint): sealog refuses to append. */
+  RECOVERY: 'E_RECOVERY',
   USAGE: 'E_USAGE',
   /** verify: the directory holds no segments, tombstones or checkpoints (an empty or wrong directory). */
   NOT_A_LOG: 'E_NOT_A_LOG',
   /** status, hold, release: no daemon answers on the control socket. */
   NO_ANSWER: 'E_NO_ANSWER',
+  /** start: the log fails verification (integrity.at_start: refuse), or a signed checkpoint covers records that are gone. */
+  LOG_DAMAGED: 'E_LOG_DAMAGED',
   /** hold/release: an id already in use, or no such hold. */
   HOLD_REFUSED: 'E_HOLD_REFUSED',
   /** A file opened for reading is not a regular file (a symlink inside the data directory, a FIFO, a device). */
@@ -115,6 +121,20 @@ export const SignCode = {
   SIGNED_RECORD: 'E_SIGNED_RECORD',
   /** The signature request is malformed (fields, meaning, too many records). */
   REQUEST_INVALID: 'E_SIGN_REQUEST',
+  /** The daemon refused the signature without saying which of the above. */
+  REFUSED: 'E_SIGN',
+} as const;
+
+// What can go wrong with a dropped spool file; each becomes a sealed `sealog.spool.failed`
+// (or, for a duplicate, `sealog.spool.duplicate`) record, and the file moves to rejected/.
+export const SpoolCode = {
+  SYMLINK: 'E_SPOOL_SYMLINK',
+  UNREADABLE: 'E_SPOOL_UNREADABLE',
+  NOT_FILE: 'E_SPOOL_NOT_FILE',
+  TRUNCATED: 'E_SPOOL_TRUNCATED',
+  CHANGED: 'E_SPOOL_CHANGED',
+  VANISHED: 'E_SPOOL_VANISHED',
+  DUPLICATE: 'E_SPOOL_DUPLICATE',
 } as const;
 
 // The Node client's (sealog/client) errors, thrown or rejected to the producer.

@@ -3,10 +3,10 @@ import { mkdir, readdir, readFile, unlink } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { SealogError, ErrorCode } from '../errors.js';
 import type { Logger } from '../log.js';
+import { OwnType, type SealOwn } from '../ownRecords.js';
 import { writeFileDurable } from '../store/fsutil.js';
 import type { Layout } from '../store/layout.js';
 import type { JsonObject } from '../types.js';
-import type { SealAudit } from '../sources/ingest.js';
 
 /**
  * Legal holds. A hold covers the records that match every criterion it names; a
@@ -107,7 +107,7 @@ export function checkHold(h: Partial<Hold>): void {
  * The daemon side: seals every pending request, then applies it. A crash between the
  * two seals it again at the next pickup (the same hold id twice in the trail, never lost).
  */
-export async function applyHoldRequests(l: Layout, seal: SealAudit, log: Logger): Promise<{ placed: number; released: number; active: Hold[]; outcomes: RequestOutcome[] }> {
+export async function applyHoldRequests(l: Layout, seal: SealOwn, log: Logger): Promise<{ placed: number; released: number; active: Hold[]; outcomes: RequestOutcome[] }> {
   let active = await readActiveHolds(l);
   let placed = 0;
   let released = 0;
@@ -117,12 +117,12 @@ export async function applyHoldRequests(l: Layout, seal: SealAudit, log: Logger)
     const known = active.find((h) => h.id === request.id);
     const outcome: RequestOutcome = { request: basename(file), op, id: request.id, applied: false };
     if (op === 'hold' && !known) {
-      outcome.seq = await seal('sealog.hold.placed', fields as unknown as JsonObject);
+      outcome.seq = await seal(OwnType.HOLD_PLACED, fields as unknown as JsonObject);
       active = [...active, { ...(fields as Hold), placed_seq: outcome.seq }];
       placed++;
       log.info({ hold: request.id, seq: outcome.seq }, 'legal hold placed');
     } else if (op === 'release' && known) {
-      outcome.seq = await seal('sealog.hold.released', { ...fields, hold: known } as unknown as JsonObject);
+      outcome.seq = await seal(OwnType.HOLD_RELEASED, { ...fields, hold: known } as unknown as JsonObject);
       active = active.filter((h) => h.id !== request.id);
       released++;
       log.info({ hold: request.id, seq: outcome.seq }, 'legal hold released');

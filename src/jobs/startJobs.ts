@@ -1,13 +1,11 @@
 import { retentionFloor } from '../sinks/cursor.js';
 import type { Config } from '../config.js';
-import { finishRotation, loadRing, pendingRotation, type PendingRotation } from '../crypto/keyFiles.js';
+import { finishRotation, loadRing, pendingRotation } from '../crypto/keyFiles.js';
 import type { Logger } from '../log.js';
-import type { SealAudit } from '../sources/ingest.js';
+import { keyTransitionEvent, OwnType, type SealOwn } from '../ownRecords.js';
 import type { Status } from '../status.js';
 import type { Layout } from '../store/layout.js';
 import type { SegmentStore } from '../store/segmentStore.js';
-import type { Draft } from '../types.js';
-import { TRANSITION_TYPE } from '../verify/frames.js';
 import { applyHoldRequests, type RequestOutcome } from './holds.js';
 import type { ControlServer } from '../control.js';
 import { integritySweep } from './integrity.js';
@@ -15,7 +13,7 @@ import { parseDuration, retentionJob } from './retention.js';
 import { Jobs } from './scheduler.js';
 
 /** The cron jobs (DESIGN §1), each on its schedule from config, in UTC. */
-export function startJobs(cfg: Config, l: Layout, store: SegmentStore, seal: SealAudit, status: Status, log: Logger, control: ControlServer): Jobs {
+export function startJobs(cfg: Config, l: Layout, store: SegmentStore, seal: SealOwn, status: Status, log: Logger, control: ControlServer): Jobs {
   const jobs = new Jobs(log, status);
   // What the CLI asks of a running daemon: hold, release, rotate-key. Shares retention's lock:
   // a hold request is sealed and applied before any removal that would ignore it.
@@ -76,27 +74,14 @@ export function startJobs(cfg: Config, l: Layout, store: SegmentStore, seal: Sea
 }
 
 /** A running daemon takes over a key `sealog rotate-key` prepared: new key first, then the sealed transition. */
-async function applyRotation(l: Layout, origin: string, store: SegmentStore, seal: SealAudit, log: Logger): Promise<boolean> {
+async function applyRotation(l: Layout, origin: string, store: SegmentStore, seal: SealOwn, log: Logger): Promise<boolean> {
   const rotation = await pendingRotation(l);
   if (!rotation) return false;
   // Switched before the transition is sealed: no checkpoint covering the transition is signed by the old key.
   await store.setSigner(rotation.next);
-  const d = transitionRecord(rotation);
-  const seq = await seal(d.type!, d.event);
+  const seq = await seal(OwnType.KEY_TRANSITION, keyTransitionEvent(rotation));
   await finishRotation(l, rotation, origin, seq);
   log.info({ publicKey: rotation.newKey }, 'key rotation finished: the new key signs from here on');
   return true;
-}
-
-export function transitionRecord(r: PendingRotation): Draft {
-  return {
-    source: { kind: 'sealog' },
-    event: { action: 'key.transition', old_key: r.oldKey, new_key: r.newKey, note: r.note },
-    redactions: [],
-    stream: 'audit',
-    level: 'info',
-    type: TRANSITION_TYPE,
-    system: true,
-  };
 }
 

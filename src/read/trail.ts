@@ -139,6 +139,9 @@ export class Trail {
       const { size } = await fh.stat();
       for await (const f of readFrames(fh, size, this.frameCap, c.walked)) {
         if ('raw' in f) {
+          // Two readers may extend the open segment's list at once (concurrent API requests):
+          // a frame another walk has already added is not added twice.
+          if (f.offset !== c.walked) continue;
           c.frames.push({ offset: f.offset, length: f.raw.length, maxDecoded: f.maxDecoded });
           c.walked = f.offset + f.raw.length;
           continue;

@@ -3,6 +3,8 @@ import { lstat, mkdir, open, readdir, rename, stat, unlink, type FileHandle } fr
 import { basename, join, resolve } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import type { Logger } from 'pino';
+import { SpoolCode } from '../errors.js';
+import { OwnType } from '../ownRecords.js';
 import { syncPath } from '../store/fsutil.js';
 import type { JsonObject } from '../types.js';
 import type { Ingest } from './ingest.js';
@@ -21,18 +23,6 @@ export interface SpoolOptions {
   /** The seq through which every record is durable and applied to the progress (the store's). */
   durableThrough(): number;
 }
-
-// What can go wrong with a dropped file; each becomes a sealed `sealog.spool.failed`
-// (or, for a duplicate, `sealog.spool.duplicate`) record, and the file moves to rejected/.
-export const SpoolCode = {
-  SYMLINK: 'E_SPOOL_SYMLINK',
-  UNREADABLE: 'E_SPOOL_UNREADABLE',
-  NOT_FILE: 'E_SPOOL_NOT_FILE',
-  TRUNCATED: 'E_SPOOL_TRUNCATED',
-  CHANGED: 'E_SPOOL_CHANGED',
-  VANISHED: 'E_SPOOL_VANISHED',
-  DUPLICATE: 'E_SPOOL_DUPLICATE',
-} as const;
 
 const READY = /\.jsonl$/;
 const TMP = /\.jsonl\.tmp$/;
@@ -279,7 +269,7 @@ export class SpoolSource {
    * @internal writes sealog's own record about a file; `then` runs once it is durable. When
    * the daemon is already stopping, nothing: the next start sees the file again and finishes it.
    */
-  record(type: string, level: 'info' | 'warn', event: JsonObject, then: (seq: number) => void): void {
+  record(type: OwnType, level: 'info' | 'warn', event: JsonObject, then: (seq: number) => void): void {
     this.ingest.audit(type, event, level).then(then, () => {});
   }
 
@@ -297,7 +287,7 @@ export class SpoolSource {
   private refuse(name: string, fp: string | undefined, code: string, reason: string, extra: JsonObject = {}): void {
     const status: FileStatus = this.files.get(name) ?? { file: name, state: 'rejected', bytes: 0, size: 0, lines: 0 };
     this.files.set(name, status);
-    const type = code === SpoolCode.DUPLICATE ? 'sealog.spool.duplicate' : 'sealog.spool.failed';
+    const type = code === SpoolCode.DUPLICATE ? OwnType.SPOOL_DUPLICATE : OwnType.SPOOL_FAILED;
     this.log.warn({ file: name, code, reason }, 'spool file rejected');
     this.record(type, 'warn', { file: name, ...(fp ? { fp } : {}), code, reason, ...extra }, () => {
       void this.finish(name, status, 'rejected');

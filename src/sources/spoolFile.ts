@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
+import { OwnType } from '../ownRecords.js';
 import type { AckTarget, JsonObject } from '../types.js';
 import { isBlank } from './lineSplitter.js';
 import type { FileStatus, SpoolSource } from './spool.js';
@@ -76,13 +77,13 @@ export class FileIngest implements AckTarget {
     const progress = this.src.spoolProgress;
     if (this.problem) {
       const [code, reason] = this.problem;
-      this.src.record('sealog.spool.failed', 'warn', { ...facts, code, reason }, () => {
+      this.src.record(OwnType.SPOOL_FAILED, 'warn', { ...facts, code, reason }, () => {
         progress.forget(this.fp);
         void this.src.finish(this.name, this.status, 'rejected');
       });
       return;
     }
-    this.src.record('sealog.spool.ingested', 'info', facts, (seq) => {
+    this.src.record(OwnType.SPOOL_INGESTED, 'info', facts, (seq) => {
       const done = progress.markDone({ fp: this.fp, name: this.name, seq });
       progress.advance(seq);
       void done.then(

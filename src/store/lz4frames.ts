@@ -1,6 +1,7 @@
 import { uncompressSync } from 'lz4-napi';
 import { Xxh32, xxh32 } from './xxh32.js';
 import type { FileHandle } from 'node:fs/promises';
+import { ErrorCode, SealogError } from '../errors.js';
 
 // We walk the LZ4 frame format (lz4 Frame_format.md) ourselves only to find frame
 // boundaries and to bound each frame's decoded size before decoding it: an
@@ -49,8 +50,13 @@ export const overCap = (maxDecoded: number, cap: number) => `LZ4 frame may decod
 
 /** Decodes one whole frame, refusing any whose declared blocks could exceed `cap` bytes. */
 export function decodeFrame(frame: Buffer, maxDecoded: number, cap: number): Buffer {
-  if (maxDecoded > cap) throw new Error(overCap(maxDecoded, cap));
-  const blocks = [...frameBlocks(frame)];
+  if (maxDecoded > cap) throw new SealogError(ErrorCode.LZ4_CAP, overCap(maxDecoded, cap));
+  let blocks: Buffer[];
+  try {
+    blocks = [...frameBlocks(frame)];
+  } catch (err) {
+    throw new SealogError(ErrorCode.LZ4_FRAME, (err as Error).message, { cause: err });
+  }
   return blocks.length === 1 ? blocks[0]! : Buffer.concat(blocks);
 }
 

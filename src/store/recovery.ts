@@ -2,10 +2,10 @@ import { mkdir, readFile, truncate, unlink } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { Logger } from 'pino';
 import { ZERO_HASH_HEX, sha256Hex } from '../crypto/hash.js';
-import { parseVerifierKey, type Signer } from '../crypto/keys.js';
+import { parseVerifierKey, type Signer, type Verifier } from '../crypto/keys.js';
 import { CompactTree } from '../crypto/merkle.js';
-import { SealogError } from '../errors.js';
-import { signCheckpoint } from './checkpoint.js';
+import { ErrorCode, SealogError } from '../errors.js';
+import { openCheckpoint, signCheckpoint, type Checkpoint } from './checkpoint.js';
 import { fatalSync, openNew, syncPath, writeFileDurable } from './fsutil.js';
 import { checkpointName, listCheckpoints, listRemoved, listSegments, manifestName, type Layout } from './layout.js';
 import { openManifest, signManifest, type Manifest } from './manifest.js';
@@ -47,7 +47,7 @@ export async function recover(l: Layout, origin: string, signer: Signer, ring: s
     const data = await readCapped(path, NOTE_MAX_BYTES).catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? undefined : Promise.reject(err)));
     if (!data) continue;
     const opened = openManifest(data, verifier);
-    if ('error' in opened) throw new SealogError('E_RECOVERY', `${path}: ${opened.error}; refusing to append to a log whose state cannot be trusted`);
+    if ('error' in opened) throw new SealogError(ErrorCode.RECOVERY, `${path}: ${opened.error}; refusing to append to a log whose state cannot be trusted`);
     const m = opened.manifest;
     tree = new CompactTree(m.tree_size, m.peaks.map((p) => Buffer.from(p, 'hex')));
     lastHash = m.last_hash;
@@ -62,7 +62,7 @@ export async function recover(l: Layout, origin: string, signer: Signer, ring: s
   if (tomb && (firstOpen === 0 || tomb.n > segments[firstOpen - 1]!.n)) {
     const path = join(l.removed, tomb.name);
     const opened = openManifest(await readCapped(path, NOTE_MAX_BYTES), verifier);
-    if ('error' in opened) throw new SealogError('E_RECOVERY', `${path}: ${opened.error}; refusing to append to a log whose state cannot be trusted`);
+    if ('error' in opened) throw new SealogError(ErrorCode.RECOVERY, `${path}: ${opened.error}; refusing to append to a log whose state cannot be trusted`);
     const m = opened.manifest;
     if (m.tree_size > tree.size) {
       tree = new CompactTree(m.tree_size, m.peaks.map((p) => Buffer.from(p, 'hex')));
@@ -74,6 +74,15 @@ export async function recover(l: Layout, origin: string, signer: Signer, ring: s
   const torn: TornTail[] = [];
   const checkpoints = await listCheckpoints(l);
   let lastCheckpointSize = checkpoints.length ? checkpoints[checkpoints.length - 1]!.n : 0;
+  // The log must reach the newest signed checkpoint with its root: appending after records
+  // it covers were cut away would sign a second, different tree of the same size (a fork).
+  const newest = checkpoints.length ? await newestCheckpoint(join(l.checkpoints, checkpoints[checkpoints.length - 1]!.name), verifier) : undefined;
+  const atNewest = () => {
+    if (newest && tree.size === newest.size && !tree.root().equals(newest.root)) {
+      throw new SealogError(ErrorCode.LOG_DAMAGED, `the first ${tree.size} records do not hash to the root of the newest signed checkpoint; refusing to append (run sealog verify)`);
+    }
+  };
+  atNewest();
 
   for (let i = firstOpen; i < segments.length; i++) {
     const { n, name } = segments[i]!;
@@ -86,14 +95,15 @@ export async function recover(l: Layout, origin: string, signer: Signer, ring: s
         for (const line of f.lines) {
           const r = openLine(line);
           const bad = typeof r === 'string' ? r : r.claimed !== r.hash.toString('hex') ? 'hash mismatch' : r.seq !== tree.size ? `seq ${r.seq}, expected ${tree.size}` : r.prev !== lastHash ? 'prev does not chain' : '';
-          if (bad) throw new SealogError('E_RECOVERY', `${path} at byte ${f.offset}: ${bad}; the log is damaged, run sealog verify`);
+          if (bad) throw new SealogError(ErrorCode.RECOVERY, `${path} at byte ${f.offset}: ${bad}; the log is damaged, run sealog verify`);
           const ok = r as Exclude<typeof r, string>;
           tree.append(ok.hash);
+          atNewest();
           lastHash = ok.claimed;
         }
         continue;
       }
-      if (!newest) throw new SealogError('E_RECOVERY', `${path} at byte ${f.offset}: ${f.reason}; only the newest segment may have a torn tail`);
+      if (!newest) throw new SealogError(ErrorCode.RECOVERY, `${path} at byte ${f.offset}: ${f.reason}; only the newest segment may have a torn tail`);
       torn.push(await cutTail(l, n, path, f.offset, f.reason, log));
     }
     if (tree.size === firstSeq && newest) {
@@ -117,7 +127,16 @@ export async function recover(l: Layout, origin: string, signer: Signer, ring: s
     await writeFileDurable(join(l.segments, manifestName(n)), signManifest(manifest, signer));
     log.warn({ segment: n, records: manifest.records }, 'closed a segment left open by a crash');
   }
+  if (newest && newest.size > tree.size) {
+    throw new SealogError(ErrorCode.LOG_DAMAGED, `the log holds ${tree.size} records but its newest signed checkpoint covers ${newest.size}: records were removed from the end; refusing to append (run sealog verify)`);
+  }
   return { state: { nextSegment, tree, lastHash }, lastCheckpointSize, torn };
+}
+
+async function newestCheckpoint(path: string, ring: Verifier[]): Promise<Checkpoint> {
+  const opened = openCheckpoint(await readCapped(path, NOTE_MAX_BYTES), ring);
+  if ('error' in opened) throw new SealogError(ErrorCode.LOG_DAMAGED, `${path}: ${opened.error}; refusing to append to a log whose newest checkpoint does not verify`);
+  return opened.checkpoint;
 }
 
 async function cutTail(l: Layout, n: number, path: string, offset: number, reason: string, log: Logger): Promise<TornTail> {

@@ -2,14 +2,10 @@ import { VerifyCode } from '../errors.js';
 import { noSpans } from '../crypto/canonicalScan.js';
 import { hexEquals, openLine, sealedLine } from '../store/recordLine.js';
 import { frameBlocks, overCap } from '../store/lz4frames.js';
-import { SIGNATURE_TYPE } from '../sign/signature.js';
+import { OwnType } from '../ownRecords.js';
 
-/** sealog's own record saying retention removed a segment (DESIGN §3, README "Retention"). */
-export const REMOVAL_TYPE = 'sealog.retention.removed';
-/** sealog's own record of a key rotation: the old key retires at its seq. */
-export const TRANSITION_TYPE = 'sealog.key.transition';
 /** The types of sealog's own records the verifier reads, and their lengths (to skip the others unread). */
-const OWN_TYPES: ReadonlySet<string> = new Set([REMOVAL_TYPE, TRANSITION_TYPE, SIGNATURE_TYPE]);
+const OWN_TYPES: ReadonlySet<string> = new Set([OwnType.RETENTION_REMOVED, OwnType.KEY_TRANSITION, OwnType.SIGNATURE]);
 const OWN_LENGTHS: ReadonlySet<number> = new Set([...OWN_TYPES].map((t) => t.length));
 
 /**

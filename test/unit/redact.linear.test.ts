@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { loadConfig, type Config } from '../../src/config.js';
-import { createFront } from '../../src/stages/prepare.js';
+import { createFront } from '../../src/front/front.js';
 import type { RawLine } from '../../src/types.js';
 import { buildPumped, pumped } from '../helpers/arbitraries.js';
 
