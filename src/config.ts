@@ -160,6 +160,7 @@ const schema = {
         schedule: { type: 'string', default: '0 */10 * * * *' },
         full_schedule: { type: 'string', default: '0 0 4 * * 0' },
         sample_segments: { type: 'integer', minimum: 0, maximum: 1_000_000, default: 2 },
+        at_start: { enum: ['refuse', 'unhealthy'], default: 'refuse' },
       },
     },
     http: {
