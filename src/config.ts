@@ -40,6 +40,7 @@ const schema = {
         dir: { type: 'string', minLength: 1, default: './var/spool' },
         enabled: { type: 'boolean', default: true },
         stability_ms: { type: 'integer', minimum: 10, maximum: 3_600_000, default: 1000 },
+        idle_ms: { type: 'integer', minimum: 10, maximum: 7 * 24 * 3_600_000, default: 60_000 },
         on_done: { enum: ['move', 'delete'], default: 'move' },
         duplicates: { enum: ['reject', 'ingest'], default: 'reject' },
         parallel_files: { type: 'integer', minimum: 1, maximum: 64, default: 4 },
@@ -131,6 +132,7 @@ const schema = {
       properties: {
         max_frame_bytes: { type: 'integer', minimum: 1024 * 1024, maximum: 1024 * 1024 * 1024, default: 64 * 1024 * 1024 },
         queue_items: { type: 'integer', minimum: 1, maximum: 100_000, default: 256 },
+        stall_seconds: { type: 'number', exclusiveMinimum: 0, maximum: 86_400, default: 30 },
       },
     },
     retention: {
@@ -172,7 +174,7 @@ export interface Config {
   origin: string;
   socket: { path: string; mode: string; max_line_bytes: number; ack_buffer_bytes: number; max_connections: number };
   control: { path: string; mode: string };
-  spool: { dir: string; enabled: boolean; stability_ms: number; on_done: 'move' | 'delete'; duplicates: 'reject' | 'ingest'; parallel_files: number };
+  spool: { dir: string; enabled: boolean; stability_ms: number; idle_ms: number; on_done: 'move' | 'delete'; duplicates: 'reject' | 'ingest'; parallel_files: number };
   dedupe: { enabled: boolean; window_seconds: number; max_entries: number };
   batch: { max_records: number; max_bytes: number; linger_ms: number };
   fsync: { mode: 'batch' | 'interval' | 'never'; interval_ms: number };
@@ -181,7 +183,7 @@ export interface Config {
   sanitize: { max_depth: number; max_string_chars: number; max_items: number };
   redact: RedactConfig;
   classify: { rules: RuleConfig[]; schemas_dir: string };
-  limits: { max_frame_bytes: number; queue_items: number };
+  limits: { max_frame_bytes: number; queue_items: number; stall_seconds: number };
   retention: { enabled: boolean; schedule: string; streams: Record<string, string>; archive_dir: string; max_total_bytes: number };
   requests: { schedule: string };
   integrity: { enabled: boolean; schedule: string; full_schedule: string; sample_segments: number };

@@ -24,6 +24,7 @@ import { prepare } from './stages/prepare.js';
 import { PrepareStage } from './stages/prepareStage.js';
 import { rotateSink } from './stages/rotate.js';
 import { createSealer } from './stages/seal.js';
+import { watchForStall } from './stallWatch.js';
 import { Status } from './status.js';
 import { reportStatus } from './statusReport.js';
 import { explainAccess } from './store/access.js';
@@ -55,7 +56,8 @@ export async function startDaemon(cfg: Config, log: Logger): Promise<Daemon> {
 
 async function start(cfg: Config, log: Logger): Promise<Daemon> {
   const l = layout(cfg.data_dir);
-  for (const dir of [l.data, l.segments, l.checkpoints, cfg.spool.dir]) await mkdir(dir, { recursive: true, mode: 0o750 });
+  // The spool is made by its source (mode 1770: see spoolDirs.ts).
+  for (const dir of [l.data, l.segments, l.checkpoints]) await mkdir(dir, { recursive: true, mode: 0o750 });
   const releaseLock = await acquireLock(l.lock);
   const status = new Status();
   try {
@@ -168,10 +170,12 @@ async function start(cfg: Config, log: Logger): Promise<Daemon> {
     const jobs = startJobs(cfg, l, store, ingest.audit, status, log);
     log.info({ socket: listenFd === undefined ? cfg.socket.path : `fd ${listenFd} from systemd`, data: cfg.data_dir, origin: cfg.origin, nextSeq: recovered.state.tree.size }, 'sealog ready');
 
-    const notifier = startNotifier(addon.native?.notify, log, status, () => {
+    const progress = () => {
       const t = counts.totals();
       return { accepted: t.in, committed: t.committed + t.rejected, pending: t.pending, lastCommitAt: store.progress.lastCommitAt };
-    });
+    };
+    const notifier = startNotifier(addon.native?.notify, log, status, progress);
+    const stopStallWatch = watchForStall(status, progress, cfg.limits.stall_seconds * 1000);
     const reloader = new Reloader(cfg, (next) => {
       // Builds first (a bad rule or schema refuses the reload); the swap cannot fail.
       const swapFront = front.reload(next, (error) => log.error({ error }, 'configuration reload: the prepare worker could not take the new rules and keeps the old ones; restart sealog'));
@@ -187,6 +191,7 @@ async function start(cfg: Config, log: Logger): Promise<Daemon> {
     const stop = () =>
       (stopping ??= (async () => {
         notifier?.stopping();
+        stopStallWatch();
         // Jobs first: a job still running may be waiting for its audit record to commit.
         await jobs.stop();
         await socket.stop();
@@ -219,7 +224,7 @@ async function startSpool(cfg: Config, l: Layout, ingest: Ingest, durableThrough
     progress.advance(r.seq);
   }
   const spool = new SpoolSource(
-    { dir: cfg.spool.dir, stabilityMs: cfg.spool.stability_ms, onDone: cfg.spool.on_done, duplicates: cfg.spool.duplicates, maxLineBytes: cfg.socket.max_line_bytes, parallelFiles: cfg.spool.parallel_files, durableThrough },
+    { dir: cfg.spool.dir, stabilityMs: cfg.spool.stability_ms, idleMs: cfg.spool.idle_ms, onDone: cfg.spool.on_done, duplicates: cfg.spool.duplicates, maxLineBytes: cfg.socket.max_line_bytes, parallelFiles: cfg.spool.parallel_files, durableThrough },
     ingest,
     progress,
     log,
