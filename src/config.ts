@@ -132,6 +132,7 @@ const schema = {
       properties: {
         max_frame_bytes: { type: 'integer', minimum: 1024 * 1024, maximum: 1024 * 1024 * 1024, default: 64 * 1024 * 1024 },
         queue_items: { type: 'integer', minimum: 1, maximum: 100_000, default: 256 },
+        input_buffer_bytes: { type: 'integer', minimum: 1024 * 1024, maximum: 16 * 1024 * 1024 * 1024, default: 64 * 1024 * 1024 },
         stall_seconds: { type: 'number', exclusiveMinimum: 0, maximum: 86_400, default: 30 },
       },
     },
@@ -183,7 +184,7 @@ export interface Config {
   sanitize: { max_depth: number; max_string_chars: number; max_items: number };
   redact: RedactConfig;
   classify: { rules: RuleConfig[]; schemas_dir: string };
-  limits: { max_frame_bytes: number; queue_items: number; stall_seconds: number };
+  limits: { max_frame_bytes: number; queue_items: number; input_buffer_bytes: number; stall_seconds: number };
   retention: { enabled: boolean; schedule: string; streams: Record<string, string>; archive_dir: string; max_total_bytes: number };
   requests: { schedule: string };
   integrity: { enabled: boolean; schedule: string; full_schedule: string; sample_segments: number };

@@ -14,6 +14,7 @@ import { takeActivatedFd } from './service/activation.js';
 import { startNotifier } from './service/notify.js';
 import { Reloader, type ReloadOutcome } from './service/reload.js';
 import { Ingest } from './sources/ingest.js';
+import { InputBudget } from './sources/inputBudget.js';
 import { SocketSource } from './sources/socket.js';
 import { SpoolSource } from './sources/spool.js';
 import { SpoolProgress } from './sources/spoolProgress.js';
@@ -133,6 +134,10 @@ async function start(cfg: Config, log: Logger): Promise<Daemon> {
     const addon = loadNative();
     if (addon.error) log.warn({ reason: addon.error }, 'native addon unavailable: socket records carry no sender pid/uid/gid and systemd notification is off');
     status.section('peer_credentials', () => (addon.native ? 'kernel (SO_PEERCRED)' : `unavailable: ${addon.error}`));
+    const budget = new InputBudget(cfg.limits.input_buffer_bytes, (full, used) =>
+      status.setHealth('input', full ? 'degraded' : 'ok', `input buffer budget full (${used} of ${cfg.limits.input_buffer_bytes} bytes, limits.input_buffer_bytes): sockets paused until lines are taken`),
+    );
+    status.section('input_buffer', () => ({ bytes: budget.bytes, limit: budget.limit, paused: budget.paused, pauses: budget.pauses }));
     const listenFd = takeActivatedFd(process.env);
     const socket = new SocketSource(
       {
@@ -145,6 +150,7 @@ async function start(cfg: Config, log: Logger): Promise<Daemon> {
         listenFd,
       },
       ingest,
+      budget,
       log,
     );
     const done = Promise.all([finished(sink), finished(pipeline, { readable: false })]).then(() => {});

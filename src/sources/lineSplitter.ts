@@ -17,25 +17,47 @@ export class LineSplitter {
 
   constructor(private readonly maxLineBytes: number, private readonly keepBytes = 4096) {}
 
+  private cur: Buffer | undefined;
+  private pos = 0;
+
+  /** Every whole line of `chunk`; what follows its last newline waits for the next one. */
   push(chunk: Buffer): SplitLine[] {
+    this.load(chunk);
     const out: SplitLine[] = [];
-    let start = 0;
-    for (let nl = chunk.indexOf(0x0a); nl !== -1; nl = chunk.indexOf(0x0a, start)) {
-      this.take(chunk.subarray(start, nl));
-      out.push(this.finish());
-      start = nl + 1;
-    }
-    if (start < chunk.length) this.take(chunk.subarray(start));
+    for (let l = this.next(); l; l = this.next()) out.push(l);
     return out;
+  }
+
+  /** Takes `chunk` to be framed line by line with next(), so a caller can stop between lines holding bytes, not line objects. */
+  load(chunk: Buffer): void {
+    if (this.cur) throw new Error('the previous chunk is not framed yet');
+    this.cur = chunk;
+    this.pos = 0;
+  }
+
+  /** The next whole line of the loaded chunk; undefined once it is used up (its tail then waits for the next chunk). */
+  next(): SplitLine | undefined {
+    const chunk = this.cur;
+    if (!chunk) return undefined;
+    const nl = chunk.indexOf(0x0a, this.pos);
+    if (nl === -1) {
+      if (this.pos < chunk.length) this.take(chunk.subarray(this.pos));
+      this.cur = undefined;
+      return undefined;
+    }
+    this.take(chunk.subarray(this.pos, nl));
+    this.pos = nl + 1;
+    return this.finish();
+  }
+
+  /** Bytes held: the rest of the loaded chunk and the line begun so far (only its head, once it is over the limit). */
+  get held(): number {
+    return (this.cur ? this.cur.length - this.pos : 0) + this.partLen + (this.over ? this.over.head.length : 0);
   }
 
   /** At end of input: the last line, if it had no newline. */
   end(): SplitLine | undefined {
     return this.partLen > 0 || this.over ? this.finish() : undefined;
-  }
-
-  get buffered(): number {
-    return this.partLen;
   }
 
   private take(piece: Buffer): void {
