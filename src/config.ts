@@ -5,6 +5,7 @@ import cron from 'node-cron';
 import { parse as parseYaml } from 'yaml';
 import { compileRules, type RuleConfig } from './classify/rules.js';
 import { ErrorCode, SealogError } from './errors.js';
+import { checkHttpConfig } from './http/listen.js';
 import type { RedactConfig } from './redact/redactor.js';
 import { redactSchema } from './redact/schema.js';
 
@@ -163,6 +164,43 @@ const schema = {
         sample_segments: { type: 'integer', minimum: 0, maximum: 1_000_000, default: 2 },
       },
     },
+    http: {
+      type: 'object', additionalProperties: false, default: {},
+      properties: {
+        enabled: { type: 'boolean', default: true },
+        listen: { type: 'string', pattern: '^(\\[[0-9a-fA-F:.]+\\]|[^:\\s]+):[0-9]{1,5}$', default: '127.0.0.1:8470' },
+        tls: {
+          type: 'object', additionalProperties: false, default: {},
+          properties: { cert: { type: 'string', default: '' }, key: { type: 'string', default: '' } },
+        },
+        allow_plaintext_remote: { type: 'boolean', default: false },
+        max_body_bytes: { type: 'integer', minimum: 1024, maximum: 256 * 1024 * 1024, default: 8 * 1024 * 1024 },
+        request_timeout_ms: { type: 'integer', minimum: 100, maximum: 3_600_000, default: 30_000 },
+        idle_timeout_ms: { type: 'integer', minimum: 100, maximum: 3_600_000, default: 30_000 },
+        max_ingest_requests: { type: 'integer', minimum: 1, maximum: 10_000, default: 64 },
+        access_log_flush_ms: { type: 'integer', minimum: 10, maximum: 600_000, default: 5000 },
+      },
+    },
+    // DESIGN §11: each sink reads the committed log by its cursor data/sinks/<name>.cursor.
+    sinks: {
+      type: 'array', default: [], maxItems: 16,
+      items: {
+        type: 'object', additionalProperties: false, required: ['name', 'type', 'url'],
+        properties: {
+          name: { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]{0,63}$' },
+          type: { enum: ['jetstream', 'postgres'] },
+          url: { type: 'string', minLength: 1, maxLength: 2048 },
+          stream: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$', default: 'SEALOG' },
+          subject_root: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$', default: 'sealog' },
+          duplicate_window_seconds: { type: 'integer', minimum: 1, maximum: 7 * 24 * 3600, default: 600 },
+          max_in_flight: { type: 'integer', minimum: 1, maximum: 65536, default: 1024 },
+          batch_records: { type: 'integer', minimum: 1, maximum: 100_000, default: 4096 },
+          max_lag_records: { type: 'integer', minimum: 1, default: 1_000_000 },
+          max_lag_seconds: { type: 'integer', minimum: 1, default: 300 },
+          hold_retention: { type: 'boolean', default: true },
+        },
+      },
+    },
     log: {
       type: 'object', additionalProperties: false, default: {},
       properties: { level: { enum: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], default: 'info' } },
@@ -188,7 +226,35 @@ export interface Config {
   retention: { enabled: boolean; schedule: string; streams: Record<string, string>; archive_dir: string; max_total_bytes: number };
   requests: { schedule: string };
   integrity: { enabled: boolean; schedule: string; full_schedule: string; sample_segments: number };
+  http: {
+    enabled: boolean;
+    listen: string;
+    tls: { cert: string; key: string };
+    allow_plaintext_remote: boolean;
+    max_body_bytes: number;
+    request_timeout_ms: number;
+    idle_timeout_ms: number;
+    max_ingest_requests: number;
+    access_log_flush_ms: number;
+  };
+  sinks: SinkConfig[];
   log: { level: string };
+}
+
+export interface SinkConfig {
+  name: string;
+  type: 'jetstream' | 'postgres';
+  url: string;
+  stream: string;
+  /** First subject token: sealog.<origin token>.records.<stream>. */
+  subject_root: string;
+  duplicate_window_seconds: number;
+  max_in_flight: number;
+  batch_records: number;
+  max_lag_records: number;
+  max_lag_seconds: number;
+  /** Retention keeps every record this sink has not acknowledged. */
+  hold_retention: boolean;
 }
 
 export interface Overrides {
@@ -235,12 +301,17 @@ export function loadConfig(file: string | undefined, overrides: Overrides = {}):
   }
   if (!cfg.origin) cfg.origin = `sealog/${hostname()}`;
   if (!cfg.control.path) cfg.control.path = `${cfg.socket.path.replace(/\.sock$/, '')}.ctl`;
+  const names = (cfg.sinks as SinkConfig[]).map((x) => x.name);
+  const twice = names.filter((n, i) => names.indexOf(n) !== i);
+  if (twice.length) throw new SealogError(ErrorCode.CONFIG_INVALID, `invalid configuration${file ? ` in ${file}` : ''}: sink name ${JSON.stringify(twice[0])} is used twice (each has its own cursor file)`);
   compileRules(cfg.classify.rules); // a bad rule (regex, match key) is a config error now, not at first event
   const schedules = { 'retention.schedule': cfg.retention.schedule, 'requests.schedule': cfg.requests.schedule, 'integrity.schedule': cfg.integrity.schedule, 'integrity.full_schedule': cfg.integrity.full_schedule };
   const badCron = Object.entries(schedules).filter(([, expr]) => !cron.validate(expr));
   if (badCron.length) {
     throw new SealogError(ErrorCode.CONFIG_INVALID, `invalid configuration${file ? ` in ${file}` : ''}:\n${badCron.map(([k, v]) => `  - ${k}: ${JSON.stringify(v)} is not a cron expression`).join('\n')}`);
   }
+  const httpErrors = checkHttpConfig(cfg.http);
+  if (httpErrors.length) throw new SealogError(ErrorCode.CONFIG_INVALID, `invalid configuration${file ? ` in ${file}` : ''}:\n${httpErrors.map((e) => `  - ${e}`).join('\n')}`);
   return deepFreeze(cfg) as Config;
 }
 

@@ -1,10 +1,13 @@
 import { connect, createServer, type Server } from 'node:net';
 import type { Logger } from 'pino';
-import type { Status } from './status.js';
 import { listenUnix } from './unixSocket.js';
 
-const MAX_REQUEST_BYTES = 4096;
+// A signature request names up to 1000 records (~100 KB); nothing else comes near.
+const MAX_REQUEST_BYTES = 256 * 1024;
 const IDLE_MS = 5000;
+
+/** One control command: the request object in, the answer out (sealog's own records resolve once durable). */
+export type ControlHandler = (request: Record<string, unknown>) => unknown;
 
 /**
  * The control socket: one JSON request line in, one JSON answer line out, then
@@ -14,7 +17,7 @@ const IDLE_MS = 5000;
 export class ControlServer {
   private server: Server | undefined;
 
-  constructor(private readonly path: string, private readonly mode: number, private readonly status: Status, private readonly log: Logger) {}
+  constructor(private readonly path: string, private readonly mode: number, private readonly handlers: Record<string, ControlHandler>, private readonly log: Logger) {}
 
   async listen(): Promise<void> {
     const server = createServer((sock) => {
@@ -26,7 +29,8 @@ export class ControlServer {
         const nl = buf.indexOf('\n');
         if (nl < 0 && buf.length <= MAX_REQUEST_BYTES) return;
         sock.removeAllListeners('data');
-        sock.end(`${JSON.stringify(this.answer(nl < 0 ? undefined : buf.slice(0, nl)))}\n`);
+        sock.setTimeout(0); // the request is in; a signature's answer waits for its commit
+        void this.answer(nl < 0 ? undefined : buf.slice(0, nl)).then((a) => sock.end(`${JSON.stringify(a)}\n`));
       });
     });
     await listenUnix(server, this.path, this.mode);
@@ -40,15 +44,22 @@ export class ControlServer {
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
-  private answer(line: string | undefined): unknown {
-    let req: { cmd?: unknown };
+  private async answer(line: string | undefined): Promise<unknown> {
+    let req: Record<string, unknown>;
     try {
-      req = line === undefined ? {} : (JSON.parse(line) as { cmd?: unknown });
+      req = line === undefined ? {} : (JSON.parse(line) as Record<string, unknown>);
     } catch {
       return { error: 'the request is not a JSON line' };
     }
-    if (req?.cmd === 'status') return this.status.report();
-    return { error: `unknown command ${JSON.stringify(req?.cmd)}; known: status` };
+    const cmd = req?.cmd;
+    const handler = typeof cmd === 'string' && Object.hasOwn(this.handlers, cmd) ? this.handlers[cmd]! : undefined;
+    if (!handler) return { error: `unknown command ${JSON.stringify(cmd)}; known: ${Object.keys(this.handlers).join(', ')}` };
+    try {
+      return await handler(req);
+    } catch (err) {
+      this.log.error({ err, cmd }, 'control command failed');
+      return { error: `${cmd} failed: ${(err as Error).message}` };
+    }
   }
 }
 

@@ -7,12 +7,15 @@ import type { Config } from './config.js';
 import { ControlServer } from './control.js';
 import { finishRotation, keysExist, loadHmacKey, loadRing, loadSigner, pendingRotation, writeKeys } from './crypto/keyFiles.js';
 import { EventCounts } from './eventCounts.js';
+import { Metrics } from './http/metrics.js';
+import { HttpService } from './http/service.js';
 import { startJobs, transitionRecord } from './jobs/startJobs.js';
 import type { Logger } from './log.js';
 import { loadNative } from './native.js';
 import { takeActivatedFd } from './service/activation.js';
 import { startNotifier } from './service/notify.js';
 import { Reloader, type ReloadOutcome } from './service/reload.js';
+import { signatureHandler } from './sign/sealSignature.js';
 import { Ingest } from './sources/ingest.js';
 import { InputBudget } from './sources/inputBudget.js';
 import { SocketSource } from './sources/socket.js';
@@ -25,6 +28,7 @@ import { prepare } from './stages/prepare.js';
 import { PrepareStage } from './stages/prepareStage.js';
 import { rotateSink } from './stages/rotate.js';
 import { createSealer } from './stages/seal.js';
+import { startSinks, type Sinks } from './sinks/startSinks.js';
 import { watchForStall } from './stallWatch.js';
 import { Status } from './status.js';
 import { reportStatus } from './statusReport.js';
@@ -86,8 +90,10 @@ async function start(cfg: Config, log: Logger): Promise<Daemon> {
       throw err;
     }
     const counts = new EventCounts();
+    const metrics = new Metrics();
     const recovered = await recover(l, cfg.origin, signer, [...(await loadRing(l)), ...(rotation ? [rotation.oldKey] : [])], cfg.limits.max_frame_bytes, log);
     let dedupe: Deduper | undefined;
+    let sinks: Sinks | undefined;
     const store = new SegmentStore(
       {
         layout: l,
@@ -100,7 +106,9 @@ async function start(cfg: Config, log: Logger): Promise<Daemon> {
           counts.durable(records);
           deliverAcks(records);
           dedupe?.committed(records[records.length - 1]!.seq);
+          sinks?.wake();
         },
+        observe: metrics.observe,
         onDiskFull: (problem) => status.setHealth('disk', problem ? 'unhealthy' : 'ok', problem ? `${problem}: input paused until space returns` : ''),
       },
       recovered.state,
@@ -164,7 +172,12 @@ async function start(cfg: Config, log: Logger): Promise<Daemon> {
       await socket.stop();
       throw err;
     }
-    const control = new ControlServer(cfg.control.path, parseInt(cfg.control.mode, 8), status, log);
+    const control = new ControlServer(
+      cfg.control.path,
+      parseInt(cfg.control.mode, 8),
+      { status: () => status.report(), sign: signatureHandler(l, cfg.limits.max_frame_bytes, ingest.audit) },
+      log,
+    );
     try {
       await control.listen();
     } catch (err) {
@@ -173,7 +186,24 @@ async function start(cfg: Config, log: Logger): Promise<Daemon> {
       throw err;
     }
     reportStatus(status, { cfg, counts, store, socket, pipeline, dedupe: dedupe !== undefined });
+    // Sinks read the committed log beside the pipeline, never in it (DESIGN §11).
+    try {
+      sinks = await startSinks(cfg, l, () => store.progress.durableThrough, status, log);
+    } catch (err) {
+      await control.stop();
+      await spool?.stop();
+      await socket.stop();
+      throw err;
+    }
     const jobs = startJobs(cfg, l, store, ingest.audit, status, log);
+    metrics.attach({ counts, status, treeSize: () => store.treeSize, progress: () => store.progress, segment: () => store.segment });
+    const http = cfg.http.enabled
+      ? await HttpService.start({
+          cfg, layout: l, status, counts, metrics, ingest, log,
+          logState: () => ({ treeSize: store.treeSize, ...store.progress }),
+          runJob: (name) => jobs.runNow(name),
+        })
+      : undefined;
     log.info({ socket: listenFd === undefined ? cfg.socket.path : `fd ${listenFd} from systemd`, data: cfg.data_dir, origin: cfg.origin, nextSeq: recovered.state.tree.size }, 'sealog ready');
 
     const progress = () => {
@@ -200,13 +230,16 @@ async function start(cfg: Config, log: Logger): Promise<Daemon> {
         stopStallWatch();
         // Jobs first: a job still running may be waiting for its audit record to commit.
         await jobs.stop();
+        await http?.beginStop();
         await socket.stop();
         await spool?.stop();
         ingest.end();
         await control.stop();
         try {
           await done;
+          await http?.finish();
           await spool?.saveProgress(true);
+          await sinks?.stop();
         } finally {
           socket.finish();
           await releaseLock();

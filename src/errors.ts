@@ -48,6 +48,12 @@ export const VerifyCode = {
   UNSEALED_TAIL: 'V_UNSEALED_TAIL',
   KEY_NOT_PINNED: 'V_KEY_NOT_PINNED',
   ORIGIN_NOT_PINNED: 'V_ORIGIN_NOT_PINNED',
+  /** An electronic signature record (sealog.signature) fails: unregistered signer, bad signature, or signed records that are not in the log with those hashes. */
+  SIGNATURE_INVALID: 'V_SIGNATURE_INVALID',
+  /** A signed record lies in a segment retention removed: the signature is checked, the record no longer can be. */
+  SIGNED_RECORD_REMOVED: 'V_SIGNED_RECORD_REMOVED',
+  /** Signatures were checked against the data directory's keys/signers.pub, not a registry the caller pinned. */
+  SIGNERS_NOT_PINNED: 'V_SIGNERS_NOT_PINNED',
 } as const;
 export type VerifyCode = (typeof VerifyCode)[keyof typeof VerifyCode];
 
@@ -73,6 +79,26 @@ export const ErrorCode = {
   LZ4_CAP: 'E_LZ4_CAP',
   LZ4_FRAME: 'E_LZ4_FRAME',
   USAGE: 'E_USAGE',
+  /** A reader (query, prove, tiles) found a record or frame that fails its own check; the message names seq, segment and offset. */
+  INTEGRITY: 'E_INTEGRITY',
+  /** prove: the seq is past the newest checkpoint. */
+  NOT_SEALED: 'E_NOT_SEALED',
+  /** tiles: a record longer than a tlog-tiles entry may be (65535 bytes). */
+  TILE_ENTRY_TOO_LARGE: 'E_TILE_ENTRY_TOO_LARGE',
+} as const;
+
+// Electronic signatures (sealog signer add, sealog sign; DESIGN §13).
+export const SignCode = {
+  /** The signer key file cannot be opened with this passphrase (or was altered). */
+  PASSPHRASE: 'E_SIGNER_PASSPHRASE',
+  /** The signer's public key is not registered in keys/signers.pub under that printed name. */
+  SIGNER_UNKNOWN: 'E_SIGNER_UNKNOWN',
+  /** The signature does not verify under the registered key. */
+  SIGNATURE_INVALID: 'E_SIGNATURE_INVALID',
+  /** A record to be signed is not in the log (or not with the hash the signature names). */
+  SIGNED_RECORD: 'E_SIGNED_RECORD',
+  /** The signature request is malformed (fields, meaning, too many records). */
+  REQUEST_INVALID: 'E_SIGN_REQUEST',
 } as const;
 
 // The Node client's (sealog/client) errors, thrown or rejected to the producer.
@@ -92,3 +118,28 @@ export const ClientCode = {
   /** Not a rejection by the daemon: send() with onFull 'drop' found the ring full. */
   DROPPED: 'E_DROPPED',
 } as const;
+
+// The HTTP API's errors: every error response is {"error":{"code":"E_…","message":"…"}} with one of these.
+export const HttpCode = {
+  BAD_REQUEST: 'E_HTTP_BAD_REQUEST',
+  BAD_JSON: 'E_HTTP_BAD_JSON',
+  BODY_TOO_LARGE: 'E_HTTP_BODY_TOO_LARGE',
+  UNSUPPORTED_MEDIA_TYPE: 'E_HTTP_UNSUPPORTED_MEDIA_TYPE',
+  UNAUTHORIZED: 'E_HTTP_UNAUTHORIZED',
+  FORBIDDEN: 'E_HTTP_FORBIDDEN',
+  NOT_FOUND: 'E_HTTP_NOT_FOUND',
+  METHOD_NOT_ALLOWED: 'E_HTTP_METHOD_NOT_ALLOWED',
+  TIMEOUT: 'E_HTTP_TIMEOUT',
+  /** The pipeline is full or too many ingest requests are open: try again after Retry-After. */
+  BUSY: 'E_HTTP_BUSY',
+  STOPPING: 'E_HTTP_STOPPING',
+  NOT_READY: 'E_HTTP_NOT_READY',
+  NOT_IMPLEMENTED: 'E_HTTP_NOT_IMPLEMENTED',
+  /** The record or proof asked for could not be checked against the log (hash, chain or tree). */
+  INTEGRITY: 'E_HTTP_INTEGRITY',
+  INTERNAL: 'E_HTTP_INTERNAL',
+  /** A listen address without TLS that is not loopback, and http.allow_plaintext_remote is off. */
+  PLAINTEXT_REMOTE: 'E_HTTP_PLAINTEXT_REMOTE',
+  TOKEN_UNKNOWN: 'E_TOKEN_UNKNOWN',
+} as const;
+export type HttpCode = (typeof HttpCode)[keyof typeof HttpCode];

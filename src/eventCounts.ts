@@ -13,6 +13,8 @@ export interface Counts {
 /** Events taken in and made durable (as events or into the dead letter), per source kind. */
 export class EventCounts {
   private readonly bySource = new Map<string, Counts>();
+  /** Dead-letter records by reject code (codes are a fixed set: a bounded metric label). */
+  private readonly byCode = new Map<string, number>();
 
   received(kind: string): void {
     this.of(kind).in++;
@@ -26,8 +28,10 @@ export class EventCounts {
   durable(records: Sealed[]): void {
     for (const r of records) {
       const c = this.of(r.source.kind);
-      if (r.rejected) c.rejected++;
-      else c.committed++;
+      if (r.rejected) {
+        c.rejected++;
+        this.byCode.set(r.rejected.code, (this.byCode.get(r.rejected.code) ?? 0) + 1);
+      } else c.committed++;
     }
   }
 
@@ -42,6 +46,10 @@ export class EventCounts {
     const out: Record<string, Counts> = {};
     for (const [kind, c] of this.bySource) out[kind] = { ...c, pending: c.in - c.committed - c.rejected - c.duplicates };
     return out;
+  }
+
+  rejectedByCode(): Record<string, number> {
+    return Object.fromEntries(this.byCode);
   }
 
   private of(kind: string): Counts {

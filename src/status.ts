@@ -41,6 +41,11 @@ export class Status {
     this.sections.set(name, read);
   }
 
+  /** One section, computed alone (undefined when no component registered it). */
+  read(name: string): unknown {
+    return this.sections.get(name)?.();
+  }
+
   report(): Record<string, unknown> {
     const out: Record<string, unknown> = { health: this.health() };
     for (const [name, read] of this.sections) out[name] = read();

@@ -4,7 +4,8 @@ import type { RejectCode } from './errors.js';
 
 /** Where an event came from; lands in the record as `source`. */
 export interface Source {
-  kind: 'socket' | 'spool' | 'sealog';
+  kind: 'socket' | 'spool' | 'sealog' | 'http' | 'otlp';
+  /** Socket: the connection's number; HTTP: the request's number in this run. */
   conn?: number;
   file?: string;
   /** A spool file's content fingerprint (SHA-256 hex). */
@@ -16,6 +17,8 @@ export interface Source {
   owner?: { uid: number; gid: number };
   /** A spool file written in place that grew after it was ingested: the fingerprint of the finished part these lines continue. */
   continues?: string;
+  /** HTTP: the name of the bearer token that sent it (who, for ALCOA+ attributability). */
+  token?: string;
 }
 
 /** Where a committed record's acknowledgement goes, if anywhere. Owned by the source. */

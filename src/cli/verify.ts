@@ -3,10 +3,11 @@ import { availableParallelism } from 'node:os';
 import { parseVerifierKey } from '../crypto/keys.js';
 import { ErrorCode, SealogError } from '../errors.js';
 import { layout } from '../store/layout.js';
+import { loadRegistry } from '../sign/registry.js';
 import { verifyLog, type Finding, type Verdict } from '../verify/verifier.js';
 import { parseFlags } from './args.js';
 
-export const help = `sealog verify [--data DIR] [--key PUB] [--origin ORIGIN] [--checkpoint FILE] [--strict] [--json] [--threads N]
+export const help = `sealog verify [--data DIR] [--key PUB] [--origin ORIGIN] [--checkpoint FILE] [--signers FILE] [--strict] [--json] [--threads N]
 
 Re-derives every record hash, the hash chain and the Merkle root at every
 signed checkpoint from the files alone, trusting only what you pin:
@@ -19,6 +20,12 @@ signed checkpoint from the files alone, trusting only what you pin:
   --checkpoint FILE a checkpoint saved earlier (e.g. by a witness): the log must
                     contain it, which catches a rollback that also removed the
                     newest checkpoints.
+  --signers FILE    the registered electronic signers (keys/signers.pub form) every
+                    sealog.signature record is checked against; without it,
+                    DIR/keys/signers.pub, and the verdict says so. A signature by
+                    an unregistered signer, one that does not verify, or one whose
+                    records are not in the log with the signed hashes fails
+                    (V_SIGNATURE_INVALID, naming the signer and seq).
   --strict          records after the newest checkpoint (an unsealed tail) fail
                     instead of warn. A clean shutdown leaves none.
   --json            one JSON verdict on stdout, no progress.
@@ -36,7 +43,12 @@ Segments removed by retention are crossed through their kept signed manifests
 reported as removed, not as damage. A segment missing any other way fails.
 
 Exit 0 intact; 1 integrity failure (the first broken seq, segment, byte offset
-and what broke); 2 usage or I/O error.`;
+and what broke); 2 usage or I/O error.
+
+sealog verify --postgres URL --origin ORIGIN --key PUB [--strict] [--json]
+checks one origin's chain and checkpoints as stored in PostgreSQL by sealog
+collect or a postgres sink (docs/collect.md): a row edited, deleted or added
+in the database fails, naming origin and seq.`;
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseFlags(argv, {
@@ -47,11 +59,14 @@ export async function run(argv: string[]): Promise<number> {
     strict: { type: 'boolean' },
     json: { type: 'boolean' },
     threads: { type: 'string' },
+    postgres: { type: 'string' },
+    signers: { type: 'string' },
   });
   if (values.help) {
     console.log(help);
     return 0;
   }
+  if (values.postgres) return (await import('./verifyPostgres.js')).runPostgres(values);
   const threads = values.threads === undefined ? availableParallelism() : Number(values.threads);
   if (!Number.isInteger(threads) || threads < 1 || threads > 256) throw new SealogError(ErrorCode.USAGE, `--threads must be an integer from 1 to 256, not ${values.threads}`);
   const data = values.data ?? './var/data';
@@ -68,6 +83,7 @@ export async function run(argv: string[]): Promise<number> {
     strict: values.strict ?? false,
     frameCap: 1024 * 1024 * 1024,
     threads,
+    signers: values.signers === undefined ? undefined : await pinnedSigners(values.signers),
     onProgress: tty
       ? (p) => process.stderr.write(`\rverifying segment ${p.segment}/${p.segments}: ${p.records} records, ${(p.bytes / 1e6).toFixed(1)} MB`)
       : undefined,
@@ -78,8 +94,14 @@ export async function run(argv: string[]): Promise<number> {
   return verdict.ok ? 0 : 1;
 }
 
+/** A registry the caller names must exist (an empty one is a file with no signers). */
+async function pinnedSigners(path: string) {
+  if (!existsSync(path)) throw new SealogError(ErrorCode.USAGE, `--signers ${path}: no such file`);
+  return loadRegistry(path);
+}
+
 /** Each --key is a key or a file of keys, one per line (blank lines and # comments skipped). */
-function keyRing(args: string[]) {
+export function keyRing(args: string[]) {
   const texts = args.flatMap((a) => (existsSync(a) ? readFileSync(a, 'utf8').split('\n') : [a])).map((t) => t.trim()).filter((t) => t && !t.startsWith('#'));
   if (!texts.length) throw new SealogError(ErrorCode.USAGE, 'no public key given');
   return texts.map(parseVerifierKey);
@@ -113,6 +135,7 @@ function render(v: Verdict, ms: number): string {
     );
   }
   if (v.failure) lines.push(`  failure    ${v.failure.code}: ${v.failure.message}`, `             at ${where(v.failure)}`);
+  for (const s of v.signatures) lines.push(`  signature  seq ${s.seq}: ${s.signer} (${s.meaning}, ${s.signed_at}) over ${s.records.length} record(s)`);
   for (const w of v.warnings) lines.push(`  warning    ${w.code}: ${w.message}`);
   return lines.join('\n');
 }

@@ -92,13 +92,28 @@ export class SealogClient {
    * client, an event that cannot fit the ring, or (onFull 'error') a full ring.
    */
   send(event: unknown): void {
-    if (this.closed) throw new SealogError(ClientCode.CLOSED, 'send() after close()');
     let line = JSON.stringify(event);
     if (line === undefined) throw new TypeError('sealog client: the event does not serialize to JSON');
     // Only objects get an id (anything else is rejected by the daemon and reported as such).
     if (this.idPrefix !== undefined && line.charCodeAt(0) === 123 && (event as { event_id?: unknown }).event_id === undefined) {
       line = `${this.idPrefix}${this.nextId++}"${line.length > 2 ? ',' : ''}${line.slice(1)}`;
     }
+    this.put(line);
+  }
+
+  /**
+   * Sends one event that is already JSON text (one object, no newline), e.g. a line a
+   * logger wrote: no parse and no stringify. With event ids on, an id goes in as the
+   * first member; a top-level `event_id` of the line's own comes later and wins
+   * (JSON's last-member rule, which the daemon's parser follows).
+   */
+  sendLine(line: string): void {
+    if (line.charCodeAt(0) !== 123 || line.includes('\n')) throw new TypeError('sealog client: sendLine takes one JSON object on one line');
+    this.put(this.idPrefix === undefined ? line : `${this.idPrefix}${this.nextId++}"${line.length > 2 ? ',' : ''}${line.slice(1)}`);
+  }
+
+  private put(line: string): void {
+    if (this.closed) throw new SealogError(ClientCode.CLOSED, 'send() after close()');
     const free = this.capacity - used(this.w, Atomics.load(this.ctrl, R));
     // UTF-8 takes at most 3 bytes per UTF-16 unit: the exact length is counted only near full.
     const bound = line.length * 3 + 1;

@@ -27,6 +27,8 @@ export interface RetentionOptions {
   maxTotalBytes: number;
   /** Called after each run: a reason when the segments take more than the budget, else undefined. */
   overBudget(reason: string | undefined): void;
+  /** The lowest seq the retention-holding sinks acknowledged (DESIGN §11): nothing after it is removed. */
+  sinkFloor?(): Promise<number>;
   log: Logger;
 }
 
@@ -77,6 +79,11 @@ export function retentionJob(o: RetentionOptions): (signal: AbortSignal) => Prom
       if (!expiry.has(n) && (await firstTs(path, o.frameCap)) + shortest > o.now()) break;
       if (!expiry.has(n)) expiry.set(n, await expiresAt(path, o.frameCap, o.streams));
       if (expiry.get(n)! > o.now()) continue;
+      if (o.sinkFloor && m.last_seq > (await o.sinkFloor())) {
+        held.push({ segment: n, holds: ['sinks: not yet acknowledged by every sink that holds retention'] });
+        o.log.info({ segment: n }, 'expired segment kept until the sinks have sent it');
+        continue;
+      }
       const by = holds.length ? await coveringHolds(path, o.frameCap, holds) : [];
       if (by.length) {
         held.push({ segment: n, holds: by });

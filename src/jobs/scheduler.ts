@@ -36,6 +36,7 @@ export class Jobs {
   private readonly running = new Map<string, Promise<void>>();
   private readonly figures: Record<string, JobFigures> = {};
   private readonly abort = new AbortController();
+  private readonly byName = new Map<string, Job>();
 
   constructor(private readonly log: Logger, private readonly status: Status) {
     status.section('jobs', () => structuredClone(this.figures));
@@ -43,6 +44,7 @@ export class Jobs {
 
   add(job: Job): void {
     if (!cron.validate(job.schedule)) throw new Error(`job ${job.name}: invalid cron expression ${JSON.stringify(job.schedule)}`);
+    this.byName.set(job.name, job);
     this.figures[job.name] = { schedule: job.schedule, runs: 0, skipped: 0, failed: 0, running: false };
     const logger = {
       info: (m: string) => this.log.debug({ job: job.name }, m),
@@ -87,6 +89,17 @@ export class Jobs {
     })();
     this.running.set(lock, run);
     return run;
+  }
+
+  /** Runs a job now, off schedule (the API's sweep on demand); ran: false when it or its lock is busy, undefined when no such job. */
+  runNow(name: string): Promise<{ ran: boolean; result?: unknown; error?: string }> | undefined {
+    const job = this.byName.get(name);
+    if (!job) return undefined;
+    if (this.running.has(job.lock ?? job.name) || this.abort.signal.aborted) return Promise.resolve({ ran: false });
+    return this.tick(job).then(() => {
+      const f = this.figures[name]!;
+      return f.last_error === undefined ? { ran: true, result: f.last_result } : { ran: true, error: f.last_error };
+    });
   }
 
   async stop(): Promise<void> {

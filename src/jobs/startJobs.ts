@@ -1,3 +1,4 @@
+import { retentionFloor } from '../sinks/cursor.js';
 import type { Config } from '../config.js';
 import { finishRotation, loadRing, pendingRotation, type PendingRotation } from '../crypto/keyFiles.js';
 import type { Logger } from '../log.js';
@@ -36,6 +37,7 @@ export function startJobs(cfg: Config, l: Layout, store: SegmentStore, seal: Sea
       seal,
       maxTotalBytes: cfg.retention.max_total_bytes,
       overBudget: (reason) => status.setHealth('retention', reason ? 'degraded' : 'ok', reason),
+      sinkFloor: () => retentionFloor(l.data, cfg.sinks.filter((s) => s.hold_retention).map((s) => s.name)),
       log,
     });
     jobs.add({ name: 'retention', lock: 'retention', schedule: cfg.retention.schedule, run });

@@ -52,5 +52,6 @@ export function sourceJcs(s: Source): string {
   if (s.line !== undefined) t += `"line":${s.line},`;
   if (s.owner !== undefined) t += `"owner":{"gid":${s.owner.gid},"uid":${s.owner.uid}},`;
   if (s.peer !== undefined) t += `"peer":{"gid":${s.peer.gid},"pid":${s.peer.pid},"uid":${s.peer.uid}},`;
+  if (s.token !== undefined) t += `"token":${JSON.stringify(s.token)},`;
   return `${t.slice(0, -1)}}`;
 }

@@ -60,12 +60,13 @@ export interface FrameFault {
 
 /**
  * Yields each frame of a segment file with its byte offset, reading in bounded
- * chunks; stops at the first fault, which it yields last.
+ * chunks; stops at the first fault, which it yields last. `start` is the offset of
+ * a frame boundary to begin at (a reader following a growing segment).
  */
-export async function* readFrames(fh: FileHandle, fileSize: number, maxFrameBytes: number): AsyncGenerator<FrameAt | FrameFault> {
+export async function* readFrames(fh: FileHandle, fileSize: number, maxFrameBytes: number, start = 0): AsyncGenerator<FrameAt | FrameFault> {
   let buf = Buffer.alloc(0);
-  let bufStart = 0; // file offset of buf[0]
-  let filePos = 0;
+  let bufStart = start; // file offset of buf[0]
+  let filePos = start;
   while (bufStart < fileSize) {
     const scan = scanFrame(buf);
     if (scan.ok) {

@@ -22,6 +22,8 @@ export interface StoreOptions {
   log: Logger;
   /** Called once records are durable (per the fsync policy), in seq order. */
   onCommit(records: Sealed[]): void;
+  /** Durations for the metrics: each datasync, and each frame from append() to durable. */
+  observe?: { fsync(seconds: number): void; commit(seconds: number): void };
   /** Called when a write first finds the disk full (with what failed), and again (undefined) when space returns. */
   onDiskFull?(problem: string | undefined): void;
 }
@@ -51,7 +53,7 @@ interface OpenSegment {
 export class SegmentStore {
   private seg: OpenSegment | undefined;
   private queue: Promise<unknown> = Promise.resolve();
-  private undurable: Sealed[][] = [];
+  private undurable: { records: Sealed[]; at: number }[] = [];
   private lastCheckpointSize: number;
   private lastCheckpointAt = Date.now();
   private lastCommitAt = 0;
@@ -117,6 +119,7 @@ export class SegmentStore {
   }
 
   append(frame: Frame): Promise<void> {
+    const at = performance.now();
     return this.enqueue(async () => {
       const seg = this.seg ?? (await this.openSegment(frame.records[0]!.seq));
       // A partly written frame is cut back off before the retry: nothing torn stays on disk.
@@ -125,7 +128,7 @@ export class SegmentStore {
       seg.sha.update(frame.data);
       for (const r of frame.records) this.state.tree.append(r.hash);
       this.state.lastHash = frame.records[frame.records.length - 1]!.hash.toString('hex');
-      this.undurable.push(frame.records);
+      this.undurable.push({ records: frame.records, at });
       if (this.opts.fsync.mode === 'batch') await this.sync();
       else if (this.opts.fsync.mode === 'never') this.release();
       await this.maybeCheckpoint(false);
@@ -158,17 +161,25 @@ export class SegmentStore {
   }
 
   private async sync(): Promise<void> {
-    if (this.seg && this.undurable.length) await this.seg.fh.datasync().catch(fatalSync);
+    if (this.seg && this.undurable.length) {
+      const t0 = performance.now();
+      await this.seg.fh.datasync().catch(fatalSync);
+      this.opts.observe?.fsync((performance.now() - t0) / 1000);
+    }
     this.release();
   }
 
   private release(): void {
     const done = this.undurable;
     this.undurable = [];
-    for (const records of done) this.opts.onCommit(records);
+    const now = performance.now();
+    for (const { records, at } of done) {
+      this.opts.onCommit(records);
+      this.opts.observe?.commit((now - at) / 1000);
+    }
     if (done.length) {
       this.lastCommitAt = Date.now();
-      const last = done[done.length - 1]!;
+      const last = done[done.length - 1]!.records;
       this.durableThrough = last[last.length - 1]!.seq;
     }
   }

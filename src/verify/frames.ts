@@ -2,11 +2,15 @@ import { VerifyCode } from '../errors.js';
 import { noSpans } from '../crypto/canonicalScan.js';
 import { hexEquals, openLine, sealedLine } from '../store/recordLine.js';
 import { decodeRecords } from '../store/records.js';
+import { SIGNATURE_TYPE } from '../sign/signature.js';
 
 /** sealog's own record saying retention removed a segment (DESIGN §3, README "Retention"). */
 export const REMOVAL_TYPE = 'sealog.retention.removed';
 /** sealog's own record of a key rotation: the old key retires at its seq. */
 export const TRANSITION_TYPE = 'sealog.key.transition';
+/** The types of sealog's own records the verifier reads, and their lengths (to skip the others unread). */
+const OWN_TYPES: ReadonlySet<string> = new Set([REMOVAL_TYPE, TRANSITION_TYPE, SIGNATURE_TYPE]);
+const OWN_LENGTHS: ReadonlySet<number> = new Set([...OWN_TYPES].map((t) => t.length));
 
 /**
  * One frame's records checked on their own: everything that needs no state from
@@ -25,7 +29,7 @@ export interface FrameCheck {
   firstPrev: string;
   /** The hash of record count-1. */
   lastHash: string;
-  /** sealog's own records (removals, key transitions), parsed, by index in the frame. */
+  /** sealog's own records (removals, key transitions, signatures), parsed, by index in the frame. */
   own: { index: number; record: Record<string, unknown> }[];
   /** The first record failing a check here. */
   stop?: { index: number; code: string; message: string };
@@ -40,12 +44,16 @@ export const seqMessage = (found: number, expected: number) =>
 
 /** Checks the records of one raw LZ4 frame (the part of verify that runs on any thread). */
 export function checkFrame(raw: Buffer, maxDecoded: number, frameCap: number): FrameCheck {
-  const result: FrameCheck = { count: 0, leaves: new Uint8Array(0), lineEnds: new Uint32Array(0), firstSeq: -1, firstPrev: '', lastHash: '', own: [] };
   const decoded = decodeRecords(raw, maxDecoded, frameCap);
-  if (!Buffer.isBuffer(decoded)) {
-    result.corrupt = decoded.reason;
-    return result;
-  }
+  if (!Buffer.isBuffer(decoded)) return { ...emptyCheck(), corrupt: decoded.reason };
+  return checkDecoded(decoded);
+}
+
+const emptyCheck = (): FrameCheck => ({ count: 0, leaves: new Uint8Array(0), lineEnds: new Uint32Array(0), firstSeq: -1, firstPrev: '', lastHash: '', own: [] });
+
+/** checkFrame on a frame already decoded into whole "\n"-terminated lines (a reader that keeps the lines). */
+export function checkDecoded(decoded: Buffer): FrameCheck {
+  const result = emptyCheck();
   let lines = 0;
   for (let i = decoded.indexOf(0x0a); i !== -1; i = decoded.indexOf(0x0a, i + 1)) lines++;
   // Own (not pooled) memory, so a worker can transfer it instead of copying.
@@ -67,9 +75,8 @@ export function checkFrame(raw: Buffer, maxDecoded: number, frameCap: number): F
         result.firstSeq = seq;
         result.firstPrev = line.toString('latin1', spans.prevStart + 1, spans.prevEnd - 1);
       }
-      // Only sealog's own records are parsed: their type is one of two lengths.
-      const typeLen = spans.typeEnd - spans.typeStart - 2;
-      if (typeLen === REMOVAL_TYPE.length || typeLen === TRANSITION_TYPE.length) type = line.toString('latin1', spans.typeStart + 1, spans.typeEnd - 1);
+      // Only sealog's own records are parsed: their type is one of a few lengths.
+      if (OWN_LENGTHS.has(spans.typeEnd - spans.typeStart - 2)) type = line.toString('latin1', spans.typeStart + 1, spans.typeEnd - 1);
     } else {
       // Not sure, or something is wrong: the reference path names it.
       const stop = (code: string, message: string) => (result.stop = { index: n, code, message });
@@ -100,7 +107,7 @@ export function checkFrame(raw: Buffer, maxDecoded: number, frameCap: number): F
       type = typeof r.record.type === 'string' ? r.record.type : undefined;
       record = r.record;
     }
-    if (type === REMOVAL_TYPE || type === TRANSITION_TYPE) {
+    if (type !== undefined && OWN_TYPES.has(type)) {
       result.own.push({ index: n, record: record ?? (JSON.parse(line.toString('utf8')) as Record<string, unknown>) });
     }
     start = end + 1;

@@ -11,6 +11,8 @@ import { layout, listCheckpoints, listRemoved, listSegments, manifestName, segme
 import { openManifest, type Manifest } from '../store/manifest.js';
 import { CHAIN_MESSAGE, REMOVAL_TYPE, TRANSITION_TYPE, seqMessage } from './frames.js';
 import { checkedFrames, FramePool } from './pipeline.js';
+import type { RegisteredSigner } from '../sign/registry.js';
+import { checkSignatures, noteSignature, type CheckedSignature, type FoundSignature } from './signatures.js';
 
 export interface Finding {
   code: string;
@@ -41,6 +43,8 @@ export interface VerifyOptions {
    */
   partial?: { check(n: number): boolean; throughSegment: number };
   onProgress?(p: { segment: number; segments: number; records: number; bytes: number }): void;
+  /** The registered signers electronic signatures are checked against; default: DATA/keys/signers.pub (not pinned). */
+  signers?: RegisteredSigner[];
 }
 
 export interface Verdict {
@@ -64,6 +68,8 @@ export interface Verdict {
   skipped: number;
   /** Key rotations sealed in the log: from `seq` on, `old` signs nothing. */
   keyTransitions: { seq: number; old: string; new: string }[];
+  /** Electronic signatures sealed in the log (sealog.signature), each checked. */
+  signatures: CheckedSignature[];
 }
 
 export interface RemovedSegment {
@@ -96,7 +102,8 @@ export async function verifyLog(o: VerifyOptions): Promise<Verdict> {
   let tree = new CompactTree();
   let origin = o.origin;
   let bytes = 0;
-  const v: Verdict = { ok: false, warnings, records: 0, segments: 0, checkpoints: 0, bytes: 0, treeSize: 0, root: '', keyPinned: o.keyPinned, originPinned: !!o.origin, sealedThrough: 0, removed: [], skipped: 0, keyTransitions: [] };
+  const v: Verdict = { ok: false, warnings, records: 0, segments: 0, checkpoints: 0, bytes: 0, treeSize: 0, root: '', keyPinned: o.keyPinned, originPinned: !!o.origin, sealedThrough: 0, removed: [], skipped: 0, keyTransitions: [], signatures: [] };
+  const signatures: FoundSignature[] = [];
   // What each checkpoint and manifest was signed with, to check against key retirements at the end.
   const signed: { size: number; signer: Verifier; file: string; what: string }[] = [];
   let records = 0;
@@ -222,6 +229,7 @@ export async function verifyLog(o: VerifyOptions): Promise<Verdict> {
           if (own < c.own.length && c.own[own]!.index === j - 1) {
             const record = c.own[own++]!.record;
             noteRemoval(record, removals);
+            noteSignature(record, signatures);
             const bad = noteTransition(record, v.keyTransitions);
             if (bad) fail({ code: VerifyCode.KEY_TRANSITION_INVALID, message: bad, ...at });
           }
@@ -271,6 +279,10 @@ export async function verifyLog(o: VerifyOptions): Promise<Verdict> {
       });
     }
     if (manifestProblem) fail(manifestProblem);
+    const esigs = await checkSignatures(signatures, { data: o.data, frameCap: o.frameCap, signers: o.signers });
+    v.signatures = esigs.checked;
+    warnings.push(...esigs.warnings);
+    if (esigs.failure) fail(esigs.failure);
     v.sealedThrough = newest;
     if (tree.size > newest) {
       const tail: Finding = {

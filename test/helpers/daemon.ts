@@ -34,6 +34,8 @@ export interface Running {
   /** SIGKILL and wait. */
   kill(): Promise<void>;
   exited: Promise<number | null>;
+  /** The HTTP API's base URL (e.g. http://127.0.0.1:40123), when it is on. */
+  http?: string;
 }
 
 /** How to run the daemon: as another user, with extra environment, or from another copy of the program. */
@@ -42,7 +44,8 @@ export type StartAs = Pick<SpawnOptions, 'uid' | 'gid' | 'env'> & { bin?: string
 /** Writes the test's config file (t.dir/sealog.yaml): YAML deep-merged over the test defaults. Returns its path. */
 export function writeConfig(t: Tmp, yaml = ''): string {
   const cfg = join(t.dir, 'sealog.yaml');
-  const base = { data_dir: t.data, socket: { path: t.socket }, spool: { dir: join(t.dir, 'spool') }, log: { level: 'info' } };
+  // The HTTP API on a port of the kernel's choosing: tests never collide on 8470 (Running.http has the URL).
+  const base = { data_dir: t.data, socket: { path: t.socket }, spool: { dir: join(t.dir, 'spool') }, log: { level: 'info' }, http: { listen: '127.0.0.1:0' } };
   writeFileSync(cfg, stringifyYaml(merge(base, (parseYaml(yaml) ?? {}) as Record<string, unknown>)));
   return cfg;
 }
@@ -64,9 +67,11 @@ export async function startDaemon(t: Tmp, yaml = '', { bin = BIN, ...as }: Start
     proc.stderr!.on('data', onData);
     exited.then((code) => rej(new Error(`daemon exited (${code}) before ready:\n${err}`)));
   });
+  const listening = err.split('\n').find((l) => l.includes('HTTP API and dashboard listening'));
   return {
     proc,
     pid: proc.pid!,
+    http: listening ? (JSON.parse(listening) as { url: string }).url : undefined,
     stderr: () => err,
     exited,
     stop: async () => {

@@ -1,0 +1,181 @@
+/**
+ * Query: the records of a trail that match a Filter, each one checked before it is
+ * handed out (hash recomputed from its line; seq and prev against the record before it
+ * when that one was read), in seq order or newest first.
+ *
+ * Exported API
+ * - `query(trail, opts)` → async iterator of `TrailRecord` (trail.ts). Options:
+ *     filter      the Filter (filter.ts)
+ *     limit       stop after this many
+ *     reverse     newest first
+ *     after       a cursor: resume after this seq (in reverse: before it), exclusive
+ *     index       where per-segment indexes come from (segmentIndex.ts); default the trail's
+ *                 data/index (loaded, or built when missing or damaged); `false` reads every frame
+ *     onProgress  called after each frame read: `{ segment, segments, frames, bytes, matched }`
+ *   A record that fails its check throws TrailError (code E_INTEGRITY) naming seq, segment and
+ *   byte offset; nothing after it is yielded.
+ * - `follow(trail, opts)` → the same, then every record committed afterwards, as it commits
+ *   (polling the files every `pollMs`, default 200 ms), until `signal` aborts.
+ *
+ * How frames are skipped: a closed segment's index says each frame's seq and ts range and,
+ * per block of frames, the streams, types and levels present and a bloom filter of field values
+ * and pseudonyms; a frame that cannot match is not read. A frame that is read is decoded, and
+ * skipped unless it contains the filter's needles (text, pseudonyms, field values, stream) as
+ * bytes; only then are its records hashed and tested one by one.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { compileFilter, type CompiledFilter, type Filter } from './filter.js';
+import { defaultIndex, type IndexSource, type SegmentIndex } from './segmentIndex.js';
+import { Chain, TrailError, type FrameRef, type SegmentInfo, type Trail, type TrailRecord } from './trail.js';
+
+export interface QueryProgress {
+  segment: number;
+  segments: number;
+  frames: number;
+  bytes: number;
+  matched: number;
+}
+
+export interface QueryOptions {
+  filter: Filter;
+  limit?: number;
+  reverse?: boolean;
+  after?: number;
+  index?: IndexSource | false;
+  onProgress?(p: QueryProgress): void;
+}
+
+export async function* query(trail: Trail, opts: QueryOptions): AsyncGenerator<TrailRecord> {
+  const cf = compileFilter(opts.filter);
+  const reverse = opts.reverse ?? false;
+  let seqFrom = opts.filter.seqFrom ?? 0;
+  let seqTo = opts.filter.seqTo ?? Infinity;
+  if (opts.after !== undefined) {
+    if (reverse) seqTo = Math.min(seqTo, opts.after - 1);
+    else seqFrom = Math.max(seqFrom, opts.after + 1);
+  }
+  const since = opts.filter.since === undefined ? -Infinity : Math.round(opts.filter.since * 1000);
+  const until = opts.filter.until === undefined ? Infinity : Math.round(opts.filter.until * 1000);
+  const limit = opts.limit ?? Infinity;
+  if (limit <= 0 || seqTo < seqFrom) return;
+  const index = opts.index === false ? undefined : (opts.index ?? defaultIndex(trail));
+  const segs = await trail.segments();
+  // A segment holds the seqs from its first up to the next segment's first.
+  const firsts: (number | undefined)[] = [];
+  for (const s of segs) firsts.push((await index?.get(s))?.frames[0]?.first ?? (await trail.firstSeq(s)));
+  const order = segs.map((_, i) => i);
+  if (reverse) order.reverse();
+  const progress: QueryProgress = { segment: 0, segments: segs.length, frames: 0, bytes: 0, matched: 0 };
+  const state: ScanState = { cf, reverse, seqFrom, seqTo, since, until, chain: new Chain(reverse), adjacent: false, progress, onProgress: opts.onProgress };
+  let matched = 0;
+  for (const i of order) {
+    const seg = segs[i]!;
+    const first = firsts[i];
+    const next = firsts.slice(i + 1).find((x) => x !== undefined) ?? Infinity;
+    progress.segment = i + 1;
+    if (first === undefined || first > seqTo || next - 1 < seqFrom) {
+      state.adjacent = false;
+      continue;
+    }
+    const idx = seg.open ? undefined : await index?.get(seg);
+    const scan = (ix: SegmentIndex | undefined) => scanSegment(trail, seg, ix, state);
+    let fromThis = 0;
+    try {
+      for await (const r of scan(idx)) {
+        fromThis++;
+        yield r;
+        if (++matched >= limit) return;
+      }
+    } catch (err) {
+      // An index that disagrees with its segment is a damaged cache, not damaged data: drop it and read the segment itself.
+      if (!idx || fromThis > 0 || !(err instanceof StaleIndex || err instanceof TrailError)) throw err;
+      await index!.discard(seg, err.message);
+      state.adjacent = false;
+      for await (const r of scan(undefined)) {
+        yield r;
+        if (++matched >= limit) return;
+      }
+    }
+  }
+}
+
+interface ScanState {
+  cf: CompiledFilter;
+  reverse: boolean;
+  seqFrom: number;
+  seqTo: number;
+  since: number;
+  until: number;
+  chain: Chain;
+  /** The frame read last is the neighbour of the next one to read (across segments too). */
+  adjacent: boolean;
+  progress: QueryProgress;
+  onProgress?(p: QueryProgress): void;
+}
+
+async function* scanSegment(trail: Trail, seg: SegmentInfo, idx: SegmentIndex | undefined, st: ScanState): AsyncGenerator<TrailRecord> {
+  const { cf, reverse, chain, progress } = st;
+  const frames: FrameRef[] = idx ? idx.frames : await trail.frames(seg);
+  for (let k = reverse ? frames.length - 1 : 0; reverse ? k >= 0 : k < frames.length; k += reverse ? -1 : 1) {
+    const f = frames[k]!;
+    const meta = idx?.frames[k];
+    const seqs = meta ? { first: meta.first, count: meta.count } : f.seqs;
+    const skip =
+      (seqs && (seqs.first > st.seqTo || seqs.first + seqs.count - 1 < st.seqFrom)) ||
+      (meta && (meta.tsMin >= st.until || meta.tsMax < st.since)) ||
+      (meta && !idx!.blockMayMatch(meta.block, cf));
+    if (skip) {
+      st.adjacent = false;
+      continue;
+    }
+    const decoded = await trail.decode(seg, f);
+    progress.frames++;
+    progress.bytes += decoded.length;
+    st.onProgress?.(progress);
+    if (!cf.needles.every((group) => group.some((n) => decoded.includes(n)))) {
+      st.adjacent = false;
+      continue;
+    }
+    const c = trail.check(seg, f, decoded);
+    if (meta && (c.firstSeq !== meta.first || c.lines.length !== meta.count)) throw new StaleIndex(seg);
+    if (!st.adjacent) chain.gap();
+    chain.link(seg, f, c);
+    st.adjacent = true;
+    for (let j = reverse ? c.lines.length - 1 : 0; reverse ? j >= 0 : j < c.lines.length; j += reverse ? -1 : 1) {
+      const seq = c.firstSeq + j;
+      if (seq < st.seqFrom || seq > st.seqTo || !cf.test(c.lines[j]!)) continue;
+      progress.matched++;
+      yield { seq, line: c.lines[j]!, hash: Buffer.from(c.hashes.buffer, c.hashes.byteOffset + 32 * j, 32), segment: seg.n, offset: f.offset };
+    }
+  }
+}
+
+/** An index whose frames are not the segment's: query drops it and reads the segment without it. */
+export class StaleIndex extends Error {
+  constructor(readonly segment: SegmentInfo) {
+    super(`index of segment ${segment.name} does not match the segment`);
+  }
+}
+
+/** query, then every record committed after it started, until the signal aborts. */
+export async function* follow(trail: Trail, opts: QueryOptions & { pollMs?: number; signal?: AbortSignal }): AsyncGenerator<TrailRecord> {
+  let next = opts.filter.seqFrom ?? 0;
+  let left = opts.limit ?? Infinity;
+  for (;;) {
+    const size = await trail.committedSize();
+    const to = Math.min(size - 1, opts.filter.seqTo ?? Infinity);
+    if (to >= next) {
+      for await (const r of query(trail, { ...opts, reverse: false, after: undefined, limit: left, filter: { ...opts.filter, seqFrom: next, seqTo: to } })) {
+        yield r;
+        if (--left <= 0) return;
+      }
+      next = to + 1;
+    }
+    if (opts.filter.seqTo !== undefined && next > opts.filter.seqTo) return;
+    try {
+      await sleep(opts.pollMs ?? 200, undefined, { signal: opts.signal });
+    } catch {
+      return; // aborted
+    }
+  }
+}

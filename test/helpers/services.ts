@@ -1,0 +1,101 @@
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { connect } from 'nats';
+import pg from 'pg';
+import { BIN, type Running } from './daemon.js';
+
+// The machine's real PostgreSQL and NATS JetStream, for the collector's tests. Each test
+// gets its own database and its own stream and subject root, and drops them after.
+
+export const NATS_URL = process.env.SEALOG_TEST_NATS ?? 'nats://127.0.0.1:4222';
+export const PG_ADMIN = process.env.SEALOG_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+export interface TempDb {
+  url: string;
+  pool: pg.Pool;
+  drop(): Promise<void>;
+}
+
+export async function tempDb(): Promise<TempDb> {
+  const name = `sealog_test_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: PG_ADMIN });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = PG_ADMIN.replace(/\/[^/]*$/, `/${name}`);
+  const pool = new pg.Pool({ connectionString: url, max: 2 });
+  return {
+    url,
+    pool,
+    drop: async () => {
+      await pool.end();
+      const a = new pg.Client({ connectionString: PG_ADMIN });
+      await a.connect();
+      await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await a.end();
+    },
+  };
+}
+
+/** A stream name and subject root no other test uses; `drop` deletes the stream. */
+export function tempStream(): { stream: string; root: string; drop(): Promise<void> } {
+  const id = randomBytes(5).toString('hex');
+  const stream = `SEALOG_T_${id}`;
+  return {
+    stream,
+    root: `sealogt${id}`,
+    drop: async () => {
+      const nc = await connect({ servers: NATS_URL });
+      try {
+        await (await nc.jetstreamManager()).streams.delete(stream).catch(() => {});
+      } finally {
+        await nc.close();
+      }
+    },
+  };
+}
+
+/** The YAML for a jetstream sink to the test's stream. */
+export const jetstreamSink = (s: { stream: string; root: string }, url = NATS_URL, extra = '') =>
+  `sinks:\n  - name: central\n    type: jetstream\n    url: ${url}\n    stream: ${s.stream}\n    subject_root: ${s.root}\n${extra}`;
+
+/** Writes a keys file pinning each data dir's public key (its name is its origin). */
+export function keysFile(dir: string, pubs: string[]): string {
+  const file = join(dir, 'collect.keys');
+  writeFileSync(file, pubs.map((p) => readFileSync(p, 'utf8').trim()).join('\n') + '\n');
+  return file;
+}
+
+/** `sealog collect` as a child process, ready once it logs so. */
+export async function startCollect(args: string[]): Promise<Running> {
+  const proc = spawn(process.execPath, [BIN, 'collect', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<number | null>((res) => proc.once('exit', (code) => res(code)));
+  await new Promise<void>((res, rej) => {
+    const onData = () => {
+      if (err.includes('sealog collect ready')) {
+        proc.stderr!.off('data', onData);
+        res();
+      }
+    };
+    proc.stderr!.on('data', onData);
+    exited.then((code) => rej(new Error(`collect exited (${code}) before ready:\n${err}`)));
+  });
+  return {
+    proc,
+    pid: proc.pid!,
+    stderr: () => err,
+    exited,
+    stop: async () => {
+      proc.kill('SIGTERM');
+      return exited;
+    },
+    kill: async () => {
+      proc.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
