@@ -1,4 +1,3 @@
-import type { FileHandle } from 'node:fs/promises';
 import { lstat, readdir, stat, unlink } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
@@ -6,11 +5,11 @@ import type { Logger } from 'pino';
 import { syncPath } from '../store/fsutil.js';
 import type { JsonObject } from '../types.js';
 import type { Ingest } from './ingest.js';
-import { LineSplitter } from './lineSplitter.js';
 import { ensureOwnDir, moveNoReplace, prepareSpoolDir } from './spoolDirs.js';
 import { FileIngest, fingerprint, type FileHost, type FilePart, type FileStatus } from './spoolFile.js';
 import { MovedFiles } from './spoolMoved.js';
 import { openSpoolFile, SpoolCode } from './spoolOpen.js';
+import { coalesced, DOCUMENT, readPart, startsWith } from './spoolRead.js';
 import { continuing, type SpoolProgress } from './spoolProgress.js';
 
 export { SpoolCode } from './spoolOpen.js';
@@ -30,14 +29,12 @@ export interface SpoolOptions {
   durableThrough(): number;
 }
 
-const READY = /\.jsonl$/;
-const TMP = /\.jsonl\.tmp$/;
-const CHUNK = 64 * 1024;
+const READY = /\.jsonl?$/;
+const TMP = /\.jsonl?\.tmp$/;
 // At most this many records are replayed at start for spool progress (plus those since the last save).
 const REPLAY_BOUND = 100_000;
 // A periodic rescan catches what the watcher may miss (an overflowing inotify queue when thousands of files land at once).
 const RESCAN_MS = 5000;
-const PROGRESS_EVERY = 64 * 1024 * 1024;
 
 /** A file written in place, ingested through `end`, waiting to be idle before it leaves the spool. */
 interface Resting {
@@ -208,7 +205,8 @@ export class SpoolSource {
   }
 
   /** `complete`: the producer renamed it into place (or it has been idle): read to its end, last line with or without a newline. */
-  private async ingestFile(name: string, complete: boolean): Promise<void> {
+  private async ingestFile(name: string, renamed: boolean): Promise<void> {
+    const complete = renamed || DOCUMENT.test(name);
     const path = join(this.opts.dir, name);
     const opened = await openSpoolFile(path);
     if ('gone' in opened) return void this.known.delete(name); // gone before we began: nothing of it was read
@@ -245,7 +243,7 @@ export class SpoolSource {
       const part: FilePart = { name, fp, end, resumeAfter: resumeAfter ?? 0, owner: { uid: st.uid, gid: st.gid }, ino: st.ino, ...(continues ? { continues } : {}) };
       const ingest = new FileIngest(this.host(name, status, complete ? undefined : rest), part, status);
       this.log.info({ file: name, fp, size: end, resumeAfterLine: part.resumeAfter, continues }, 'spool file picked up');
-      const outcome = await this.read(fh, ingest, status, complete);
+      const outcome = await readPart(fh, ingest, status, { complete, maxLineBytes: this.opts.maxLineBytes, ingest: this.ingest, stopped: () => this.stopped, log: this.log });
       if (outcome === 'stopped') return;
       const now = await stat(path).catch(() => undefined);
       let problem: [string, string] | undefined;
@@ -270,36 +268,6 @@ export class SpoolSource {
       progress: this.progress,
       log: this.log,
     };
-  }
-
-  /** Reads the first `f.part.end` bytes line by line into the pipeline, in 64 KiB chunks, with backpressure. */
-  private async read(fh: FileHandle, f: FileIngest, status: FileStatus, complete: boolean): Promise<'complete' | 'short' | 'stopped'> {
-    const splitter = new LineSplitter(this.opts.maxLineBytes);
-    const size = f.part.end;
-    let nextReport = PROGRESS_EVERY;
-    for (let pos = 0; pos < size; ) {
-      if (this.stopped) return 'stopped'; // resumes at the next start; not the file's fault
-      // A fresh buffer per chunk: the lines framed from it keep referring to it.
-      const buf = Buffer.allocUnsafe(Math.min(CHUNK, size - pos));
-      const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
-      if (bytesRead === 0) break;
-      pos += bytesRead;
-      status.bytes = pos;
-      for (const l of splitter.push(buf.subarray(0, bytesRead))) {
-        // Wait for room before each line, so the pipeline's entrance never holds more than its mark.
-        if (this.ingest.full) await new Promise<void>((r) => this.ingest.whenReady(r));
-        if (this.stopped || this.ingest.closed) return 'stopped';
-        f.line(l.bytes, l.oversize);
-      }
-      if (pos >= nextReport) {
-        nextReport += PROGRESS_EVERY;
-        this.log.info({ file: f.name, bytes: pos, size, lines: status.lines }, 'spool file progress');
-      }
-    }
-    if (this.stopped) return 'stopped';
-    const last = complete ? splitter.end() : undefined;
-    if (last) f.line(last.bytes, last.oversize);
-    return status.bytes < size ? 'short' : 'complete';
   }
 
   /** Writes sealog's own record about a file; `then` runs once it is durable. When the daemon is stopping, nothing: the next start sees the file again. */
@@ -380,34 +348,7 @@ export class SpoolSource {
   }
 }
 
-/** Calls of the returned function share the next run of `run` that starts after them. */
-function coalesced(run: () => Promise<void>): () => Promise<void> {
-  let running: Promise<void> | undefined;
-  let queued: Promise<void> | undefined;
-  return () => {
-    if (queued) return queued;
-    const p: Promise<void> = (running ?? Promise.resolve())
-      .catch(() => {})
-      .then(() => {
-        queued = undefined;
-        running = p;
-        return run();
-      })
-      .finally(() => {
-        if (running === p) running = undefined;
-      });
-    queued = p;
-    return p;
-  };
-}
-
 async function exists(path: string): Promise<boolean> {
   return lstat(path).then(() => true, () => false);
 }
 
-/** Whether the file's first `bytes` are the finished content `fp`, ending with a whole line. */
-async function startsWith(fh: FileHandle, fp: string, bytes: number): Promise<boolean> {
-  const last = Buffer.alloc(1);
-  if (bytes === 0 || (await fh.read(last, 0, 1, bytes - 1)).bytesRead !== 1 || last[0] !== 0x0a) return false;
-  return (await fingerprint(fh, bytes))?.fp === fp;
-}

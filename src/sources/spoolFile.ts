@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import type { Logger } from 'pino';
+import { RejectCode } from '../errors.js';
 import type { AckTarget, JsonObject, RawLine, Source } from '../types.js';
+import type { SplitLine } from './boundedBytes.js';
 import { isBlank } from './lineSplitter.js';
 import { continuing, type SpoolProgress } from './spoolProgress.js';
 
@@ -51,6 +53,7 @@ export class FileIngest implements AckTarget {
   private accepted = 0;
   private rejectedCount = 0;
   private duplicates = 0;
+  private broken: JsonObject | undefined;
 
   constructor(private readonly host: FileHost, readonly part: FilePart, private readonly status: FileStatus) {}
 
@@ -58,15 +61,21 @@ export class FileIngest implements AckTarget {
     return this.part.name;
   }
 
-  line(bytes: Buffer, oversize?: { length: number; sha256: string }): void {
+  line(bytes: Buffer, oversize?: { length: number; sha256: string }, rejectAs?: RejectCode): void {
     const line = ++this.lineNo;
     this.status.lines = line;
     if (line <= this.part.resumeAfter) return; // committed before a restart, or part of the finished prefix
-    if (!oversize && isBlank(bytes)) return;
+    if (!oversize && !rejectAs && isBlank(bytes)) return;
     this.outstanding++;
     const { name, fp, continues, owner } = this.part;
     const source: Source = { kind: 'spool', file: name, fp, line, owner, ...(continues ? { continues } : {}) };
-    this.host.submit({ bytes, oversize, source, ack: this });
+    this.host.submit({ bytes, oversize, source, ack: this, ...(rejectAs ? { rejectAs } : {}) });
+  }
+
+  /** A .json document that stops being JSON at `broken.offset`: the rest (if any) is dead-lettered as one more line, and the file's record says where. */
+  brokenAt(broken: { offset: number; reason: string }, rest: SplitLine | undefined): void {
+    this.broken = { invalid_from_byte: broken.offset, invalid_reason: broken.reason };
+    if (rest) this.line(rest.bytes, rest.oversize, RejectCode.JSON_DOCUMENT);
   }
 
   committed(count: number, throughLine: number, lastSeq: number): void {
@@ -109,6 +118,7 @@ export class FileIngest implements AckTarget {
       file: name, fp, bytes: end, lines: this.lineNo, owner,
       accepted: this.accepted, rejected: this.rejectedCount, duplicates: this.duplicates, resumed_after_line: resumeAfter,
       ...(continues ? { continues } : {}),
+      ...this.broken,
     };
     const { progress, log } = this.host;
     if (this.problem) {
