@@ -22,7 +22,7 @@ const USAGE = `usage: node benchmarks/json-ingest.mjs [options]\n${COMMON_USAGE}
 
 /** Drops `body` (written by `write`) as `name` into a fresh daemon's spool; returns wall time, CPU and peak RSS. */
 async function ingestOne(name, write, expected) {
-  const d = await startSealog({ fsync: { mode: 'batch' }, batch: SEALOG_BATCH, socket: { max_line_bytes: 1 << 20 } });
+  const d = await startSealog({ fsync: { mode: 'batch' }, batch: SEALOG_BATCH });
   const spool = join(d.dir, 'spool');
   const sampler = sampleProcess(d.child.pid);
   try {

@@ -164,12 +164,12 @@ async function start(cfg: Config, log: Logger): Promise<Daemon> {
     const done = Promise.all([finished(sink), finished(pipeline, { readable: false })]).then(() => {});
     done.catch(() => {}); // observed by the caller through `done`
     // The socket first: it is what refuses to start beside a live daemon, before anything else runs.
-    await socket.listen();
+    await socket.start();
     let spool: SpoolSource | undefined;
     try {
       if (cfg.spool.enabled) spool = await startSpool(cfg, l, ingest, () => store.progress.durableThrough, log);
     } catch (err) {
-      await socket.stop();
+      await socket.stopAccepting();
       throw err;
     }
     const control = new ControlServer(
@@ -181,8 +181,8 @@ async function start(cfg: Config, log: Logger): Promise<Daemon> {
     try {
       await control.listen();
     } catch (err) {
-      await spool?.stop();
-      await socket.stop();
+      await spool?.stopAccepting();
+      await socket.stopAccepting();
       throw err;
     }
     reportStatus(status, { cfg, counts, store, socket, pipeline, dedupe: dedupe !== undefined });
@@ -191,8 +191,8 @@ async function start(cfg: Config, log: Logger): Promise<Daemon> {
       sinks = await startSinks(cfg, l, () => store.progress.durableThrough, status, log);
     } catch (err) {
       await control.stop();
-      await spool?.stop();
-      await socket.stop();
+      await spool?.stopAccepting();
+      await socket.stopAccepting();
       throw err;
     }
     const jobs = startJobs(cfg, l, store, ingest.audit, status, log);
@@ -231,17 +231,17 @@ async function start(cfg: Config, log: Logger): Promise<Daemon> {
         // Jobs first: a job still running may be waiting for its audit record to commit.
         await jobs.stop();
         await http?.beginStop();
-        await socket.stop();
-        await spool?.stop();
+        await socket.stopAccepting();
+        await spool?.stopAccepting();
         ingest.end();
         await control.stop();
         try {
           await done;
           await http?.finish();
-          await spool?.saveProgress(true);
+          await spool?.finish();
           await sinks?.stop();
         } finally {
-          socket.finish();
+          await socket.finish();
           await releaseLock();
         }
         log.info({ treeSize: store.treeSize }, 'sealog stopped: all accepted input committed and checkpointed');

@@ -6,6 +6,7 @@ import { listenUnix } from '../unixSocket.js';
 import { Connection, type ConnectionHost } from './connection.js';
 import type { Ingest } from './ingest.js';
 import type { InputBudget } from './inputBudget.js';
+import type { InputSource } from './source.js';
 
 export interface SocketOptions {
   path: string;
@@ -32,7 +33,7 @@ export interface SocketCounts {
  * backpressure (a full pipeline pauses the socket). A first line
  * {"$sealog":{"ack":true}} turns on acknowledgements for that connection.
  */
-export class SocketSource {
+export class SocketSource implements InputSource {
   private server: Server | undefined;
   private conns = new Set<Connection>();
   private nextConn = 1;
@@ -49,7 +50,7 @@ export class SocketSource {
     return this.conns.size;
   }
 
-  async listen(): Promise<void> {
+  async start(): Promise<void> {
     // A small read buffer per socket: a paused connection holds little beyond what the input budget counts.
     const server = createServer({ allowHalfOpen: true, pauseOnConnect: true, highWaterMark: 16 * 1024 }, (sock) => {
       if (this.conns.size >= this.opts.maxConnections) return this.refuse(sock);
@@ -86,7 +87,7 @@ export class SocketSource {
   }
 
   /** Stops accepting and reading; lines already framed stay in the pipeline. */
-  async stop(): Promise<void> {
+  async stopAccepting(): Promise<void> {
     const server = this.server;
     this.server = undefined;
     for (const c of this.conns) c.stopReading();
@@ -96,7 +97,7 @@ export class SocketSource {
   }
 
   /** After the pipeline has drained: every connection gets its last acks and an end. */
-  finish(): void {
+  async finish(): Promise<void> {
     for (const c of this.conns) c.endAfterAcks();
   }
 

@@ -8,6 +8,7 @@ import type { Ingest } from './ingest.js';
 import { ensureOwnDir, moveNoReplace, prepareSpoolDir } from './spoolDirs.js';
 import { FileIngest, fingerprint, type FileHost, type FilePart, type FileStatus } from './spoolFile.js';
 import { MovedFiles } from './spoolMoved.js';
+import type { InputSource } from './source.js';
 import { openSpoolFile, SpoolCode } from './spoolOpen.js';
 import { coalesced, DOCUMENT, readPart, startsWith } from './spoolRead.js';
 import { continuing, type SpoolProgress } from './spoolProgress.js';
@@ -57,7 +58,7 @@ interface Resting {
  * the log itself is the durable progress, and a file leaves the spool only after
  * its last record and its `ingested` record are committed.
  */
-export class SpoolSource {
+export class SpoolSource implements InputSource {
   private watcher: FSWatcher | undefined;
   private queue: { name: string; complete: boolean }[] = [];
   private known = new Set<string>(); // queued, being ingested, or resting
@@ -111,6 +112,11 @@ export class SpoolSource {
     this.saveTimer = setInterval(() => this.saveProgress().catch((err) => this.log.warn({ err }, 'could not save spool progress')), 1000).unref();
   }
 
+  /** The pipeline has drained: the progress cache is saved at the end of the log, so the next start replays nothing. */
+  finish(): Promise<void> {
+    return this.saveProgress(true);
+  }
+
   /** done/ or rejected/, checked before each use: anything a producer planted in its place is moved aside and recorded. */
   private async ownDir(dir: string): Promise<void> {
     const planted = await ensureOwnDir(dir);
@@ -131,7 +137,7 @@ export class SpoolSource {
     await this.moved.check();
   }
 
-  saveProgress(final = false): Promise<void> {
+  private saveProgress(final = false): Promise<void> {
     // Records from other sources hold no spool progress, but the cache may pass them, so the
     // next start replays only what came after. Passing them is worth a save (two fsyncs) only
     // at stop or when the replay would grow long, not every second under socket load.
@@ -141,7 +147,7 @@ export class SpoolSource {
   }
 
   /** Stops watching and reading; what was submitted still commits, the rest resumes at the next start. */
-  async stop(): Promise<void> {
+  async stopAccepting(): Promise<void> {
     this.stopped = true;
     clearInterval(this.saveTimer);
     clearInterval(this.rescanTimer);
@@ -287,7 +293,7 @@ export class SpoolSource {
   /** A file whose records are all durable: a file written in place rests until idle; any other leaves the spool now. */
   private async settled(name: string, outcome: 'done' | 'rejected', seq: number, rest?: Resting): Promise<void> {
     if (rest) return this.rest(name, { ...rest, seq });
-    await this.finish(name, outcome, seq);
+    await this.leave(name, outcome, seq);
   }
 
   private rest(name: string, r: Resting): void {
@@ -320,11 +326,11 @@ export class SpoolSource {
     // Idle: an unterminated last line is the writer's last; read to the end, then it leaves.
     if (r.end < st.size) return wake(true);
     this.resting.delete(name);
-    await this.finish(name, 'done', r.seq, { ino: r.ino, size: st.size });
+    await this.leave(name, 'done', r.seq, { ino: r.ino, size: st.size });
   }
 
   /** Moves (or deletes) a finished file and forgets it. Never over another file, never into a folder a producer swapped. */
-  private async finish(name: string, outcome: 'done' | 'rejected', seq: number, inPlace?: { ino: number; size: number }): Promise<void> {
+  private async leave(name: string, outcome: 'done' | 'rejected', seq: number, inPlace?: { ino: number; size: number }): Promise<void> {
     const from = join(this.opts.dir, name);
     try {
       // The name may hold another file by now (the producer replaced it): that one is new, and stays.
