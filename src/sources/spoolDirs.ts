@@ -20,9 +20,11 @@ const uid = () => process.geteuid?.() ?? -1;
 
 /** Creates the spool (mode 1770) or adds the sticky bit to one sealog owns; says what it could not fix. */
 export async function prepareSpoolDir(dir: string): Promise<string | undefined> {
-  await mkdir(dir, { recursive: true, mode: 0o1770 });
+  const created = (await mkdir(dir, { recursive: true, mode: 0o1770 })) !== undefined;
   const fh = await open(dir, constants.O_RDONLY | constants.O_DIRECTORY);
   try {
+    // The umask may have taken the group's write bit: a spool sealog makes is 1770 exactly.
+    if (created) await fh.chmod(0o1770);
     const st = await fh.stat();
     const othersWrite = (st.mode & 0o022) !== 0;
     if (!othersWrite || (st.mode & 0o1000) !== 0) return undefined;
