@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // 6. Where sealog's time goes: one throughput run (fsync per batch, 4 clients)
 // with the daemon under `node --cpu-prof`. V8 writes one CPU profile per
-// thread: the main thread (seal, batch, compress, writes) and the prepare
+// thread: the main thread (seal, batch, compress, writes) and the front
 // worker (parse, sanitize, classify, serialize). Each is summarized by self
 // time: per source file of sealog, per npm package, per Node subsystem, GC, and
 // the hottest functions.
@@ -97,7 +97,7 @@ export async function runProfile(o, { input, log = console.log } = {}) {
     const threads = files
       .map((f) => ({ threadId: Number(f.split('.').at(-3)), summary: summarizeProfile(JSON.parse(readFileSync(join(profDir, f), 'utf8'))) }))
       .sort((a, b) => a.threadId - b.threadId)
-      .map((t) => ({ name: t.threadId === 0 ? 'main thread' : `worker thread ${t.threadId} (prepare)`, summary: t.summary }));
+      .map((t) => ({ name: t.threadId === 0 ? 'main thread' : `worker thread ${t.threadId} (front)`, summary: t.summary }));
     const busy = threads.map((t) => `${t.name} ${(t.summary.busyMs / 1000).toFixed(1)} s busy`).join(', ');
     log(`  ${fmtNum(N / r.wallSec)} events/s under the profiler, ${r.check}; ${busy}`);
     return { date: new Date().toISOString(), params, machine: env, method: PROFILE_METHOD(params, env), run: { eventsPerSec: N / r.wallSec, wallSec: r.wallSec, cpuSec: r.cpuSec, check: r.check }, threads };

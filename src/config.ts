@@ -3,11 +3,12 @@ import { hostname } from 'node:os';
 import { Ajv } from 'ajv';
 import cron from 'node-cron';
 import { parse as parseYaml } from 'yaml';
-import { compileRules, type RuleConfig } from './classify/rules.js';
+import { compileRules } from './classify/rules.js';
 import { ErrorCode, SealogError } from './errors.js';
 import { checkHttpConfig } from './http/listen.js';
 import type { RedactConfig } from './redact/redactor.js';
 import { redactSchema } from './redact/schema.js';
+import type { FromSchema } from './schemaType.js';
 
 const DURATION = '^[1-9][0-9]*[smhd]$';
 
@@ -208,54 +209,14 @@ const schema = {
   },
 } as const;
 
-export interface Config {
-  data_dir: string;
-  origin: string;
-  socket: { path: string; mode: string; max_line_bytes: number; ack_buffer_bytes: number; max_connections: number };
-  control: { path: string; mode: string };
-  spool: { dir: string; enabled: boolean; stability_ms: number; idle_ms: number; on_done: 'move' | 'delete'; duplicates: 'reject' | 'ingest'; parallel_files: number };
-  dedupe: { enabled: boolean; window_seconds: number; max_entries: number };
-  batch: { max_records: number; max_bytes: number; linger_ms: number };
-  fsync: { mode: 'batch' | 'interval' | 'never'; interval_ms: number };
-  segment: { max_bytes: number; max_age_seconds: number };
-  checkpoint: { every_records: number; every_seconds: number };
-  sanitize: { max_depth: number; max_string_chars: number; max_items: number };
-  redact: RedactConfig;
-  classify: { rules: RuleConfig[]; schemas_dir: string };
-  limits: { max_frame_bytes: number; queue_items: number; input_buffer_bytes: number; stall_seconds: number };
-  retention: { enabled: boolean; schedule: string; streams: Record<string, string>; archive_dir: string; max_total_bytes: number };
-  requests: { schedule: string };
-  integrity: { enabled: boolean; schedule: string; full_schedule: string; sample_segments: number };
-  http: {
-    enabled: boolean;
-    listen: string;
-    tls: { cert: string; key: string };
-    allow_plaintext_remote: boolean;
-    max_body_bytes: number;
-    request_timeout_ms: number;
-    idle_timeout_ms: number;
-    max_ingest_requests: number;
-    access_log_flush_ms: number;
-  };
-  sinks: SinkConfig[];
-  log: { level: string };
-}
+/**
+ * The loaded config's type, derived from the schema above (defaults filled in), so the two
+ * cannot drift. The redact section is the redact module's own schema and type (RedactConfig).
+ */
+export type Config = Omit<FromSchema<typeof schema>, 'redact'> & { redact: RedactConfig };
 
-export interface SinkConfig {
-  name: string;
-  type: 'jetstream' | 'postgres';
-  url: string;
-  stream: string;
-  /** First subject token: sealog.<origin token>.records.<stream>. */
-  subject_root: string;
-  duplicate_window_seconds: number;
-  max_in_flight: number;
-  batch_records: number;
-  max_lag_records: number;
-  max_lag_seconds: number;
-  /** Retention keeps every record this sink has not acknowledged. */
-  hold_retention: boolean;
-}
+/** One entry of `sinks`: subject_root is the first subject token (sealog.<origin token>.records.<stream>); hold_retention keeps every record the sink has not acknowledged. */
+export type SinkConfig = Config['sinks'][number];
 
 export interface Overrides {
   data?: string;

@@ -19,6 +19,11 @@ export class ControlServer {
 
   constructor(private readonly path: string, private readonly mode: number, private readonly handlers: Record<string, ControlHandler>, private readonly log: Logger) {}
 
+  /** A command registered once its part is running (the jobs' 'requests'). */
+  handle(cmd: string, handler: ControlHandler): void {
+    this.handlers[cmd] = handler;
+  }
+
   async listen(): Promise<void> {
     const server = createServer((sock) => {
       let buf = '';

@@ -50,6 +50,12 @@ export const VerifyCode = {
   UNSEALED_TAIL: 'V_UNSEALED_TAIL',
   KEY_NOT_PINNED: 'V_KEY_NOT_PINNED',
   ORIGIN_NOT_PINNED: 'V_ORIGIN_NOT_PINNED',
+  /** A file the log is made of is a symlink, FIFO, device or directory (safeRead.ts). */
+  NOT_REGULAR_FILE: 'V_NOT_REGULAR_FILE',
+  /** A checkpoint or manifest larger than any signed note sealog writes. */
+  FILE_TOO_LARGE: 'V_FILE_TOO_LARGE',
+  /** A frame whose blocks could decode to more than the per-frame cap (verify --max-frame-mb). */
+  FRAME_TOO_LARGE: 'V_FRAME_TOO_LARGE',
   /** An electronic signature record (sealog.signature) fails: unregistered signer, bad signature, or signed records that are not in the log with those hashes. */
   SIGNATURE_INVALID: 'V_SIGNATURE_INVALID',
   /** A signed record lies in a segment retention removed: the signature is checked, the record no longer can be. */
@@ -78,9 +84,23 @@ export const ErrorCode = {
   DATA_ACCESS: 'E_DATA_ACCESS',
   TOO_MANY_CONNECTIONS: 'E_TOO_MANY_CONNECTIONS',
   FSYNC_FAILED: 'E_FSYNC_FAILED',
+  /** An LZ4 frame whose declared blocks could decode past the frame cap: refused before decoding. */
   LZ4_CAP: 'E_LZ4_CAP',
+  /** An LZ4 frame that does not decode. */
   LZ4_FRAME: 'E_LZ4_FRAME',
+  /** At start, the log's state cannot be trusted (a damaged segment or checkpoint): sealog refuses to append. */
+  RECOVERY: 'E_RECOVERY',
   USAGE: 'E_USAGE',
+  /** verify: the directory holds no segments, tombstones or checkpoints (an empty or wrong directory). */
+  NOT_A_LOG: 'E_NOT_A_LOG',
+  /** status, hold, release: no daemon answers on the control socket. */
+  NO_ANSWER: 'E_NO_ANSWER',
+  /** hold/release: an id already in use, or no such hold. */
+  HOLD_REFUSED: 'E_HOLD_REFUSED',
+  /** A file opened for reading is not a regular file (a symlink inside the data directory, a FIFO, a device). */
+  NOT_REGULAR_FILE: 'E_NOT_REGULAR_FILE',
+  /** A small file (a signed note, a key) larger than its kind can be. */
+  FILE_TOO_LARGE: 'E_FILE_TOO_LARGE',
   /** A reader (query, prove, tiles) found a record or frame that fails its own check; the message names seq, segment and offset. */
   INTEGRITY: 'E_INTEGRITY',
   /** prove: the seq is past the newest checkpoint. */
@@ -101,6 +121,21 @@ export const SignCode = {
   SIGNED_RECORD: 'E_SIGNED_RECORD',
   /** The signature request is malformed (fields, meaning, too many records). */
   REQUEST_INVALID: 'E_SIGN_REQUEST',
+  /** The daemon refused the signature without saying which of the above. */
+  REFUSED: 'E_SIGN',
+} as const;
+
+// What can go wrong with a dropped spool file; each becomes a sealed `sealog.spool.failed`
+// (or, for a duplicate, `sealog.spool.duplicate`) record, and the file moves to rejected/.
+export const SpoolCode = {
+  SYMLINK: 'E_SPOOL_SYMLINK',
+  UNREADABLE: 'E_SPOOL_UNREADABLE',
+  NOT_FILE: 'E_SPOOL_NOT_FILE',
+  LINKED: 'E_SPOOL_LINKED',
+  TRUNCATED: 'E_SPOOL_TRUNCATED',
+  CHANGED: 'E_SPOOL_CHANGED',
+  VANISHED: 'E_SPOOL_VANISHED',
+  DUPLICATE: 'E_SPOOL_DUPLICATE',
 } as const;
 
 // The Node client's (sealog/client) errors, thrown or rejected to the producer.

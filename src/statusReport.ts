@@ -2,12 +2,12 @@ import type { Duplex } from 'node:stream';
 import type { Config } from './config.js';
 import type { EventCounts } from './eventCounts.js';
 import type { SocketSource } from './sources/socket.js';
-import type { PrepareStage } from './stages/prepareStage.js';
+import type { FrontStage } from './front/stage.js';
 import type { Status } from './status.js';
 import type { SegmentStore } from './store/segmentStore.js';
 
-/** The pipeline's streams: stream-chain fuses the plain functions between prepare and batch into one. */
-const STAGES = ['prepare (worker)', 'seal', 'batch', 'compress', 'rotate'];
+/** The pipeline's streams: stream-chain fuses the plain functions between the front and batch into one. */
+const STAGES = ['front (worker)', 'seal', 'batch', 'compress', 'rotate'];
 /** The daemon's sections of `sealog status`: who it is, what it took in and made durable, where the log stands, what is queued. */
 export function reportStatus(status: Status, d: { cfg: Config; counts: EventCounts; store: SegmentStore; socket: SocketSource; pipeline: { streams: unknown[] }; dedupe: boolean }): void {
   const startedAt = Date.now();
@@ -36,14 +36,16 @@ export function reportStatus(status: Status, d: { cfg: Config; counts: EventCoun
   });
   // Items buffered in each pipeline stream against its high-water marks: bounded memory, visible.
   const names = STAGES.map((n) => (n === 'seal' && d.dedupe ? 'dedupe→seal' : n));
-  status.section('queues', () =>
-    (d.pipeline.streams as (Duplex & Partial<PrepareStage>)[]).map((s, i) => ({
-      stage: names[i] ?? String(i),
-      // The prepare stage also counts the lines at its worker.
-      items: s.items ?? (s.writableLength ?? 0) + (s.readableLength ?? 0),
-      // A transform stops taking input only once its output is at the mark: one item may be past it.
-      mark: s.mark ?? (s.writableHighWaterMark ?? 0) + (s.readableHighWaterMark ?? 0) + 1,
-    })),
-  );
+  status.section('queues', () => queueDepths(d.pipeline.streams).map((q, i) => ({ stage: names[i] ?? String(i), ...q })));
   status.section('connections', () => ({ open: d.socket.openConnections, total: d.socket.counts.connections, refused: d.socket.counts.refused }));
+}
+
+/** Items buffered in each of the pipeline's streams, and the mark each stays within. */
+export function queueDepths(streams: unknown[]): { items: number; mark: number }[] {
+  return (streams as (Duplex & Partial<FrontStage>)[]).map((s) => ({
+    // The front also counts the lines at its worker.
+    items: s.items ?? (s.writableLength ?? 0) + (s.readableLength ?? 0),
+    // A transform stops taking input only once its output is at the mark: one item may be past it.
+    mark: s.mark ?? (s.writableHighWaterMark ?? 0) + (s.readableHighWaterMark ?? 0) + 1,
+  }));
 }

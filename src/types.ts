@@ -76,7 +76,7 @@ export interface Draft {
  * the pipeline (parse, sanitize, classify) makes it in a worker thread; only strings
  * cross back, never the event object.
  */
-export interface Prepared {
+export interface Serialized {
   source: Source;
   ack?: AckTarget;
   rejected?: { code: string; reason: string };

@@ -41,7 +41,7 @@ test('npm run bench -- --quick runs every benchmark and prints its tables, with 
     // Each peer is measured or skipped with a reason, never an error.
     for (const name of PEER_ROWS) assert.match(r.stdout, new RegExp(`^${escape(name)}\\s+\\S.*(\\bok\\b|skipped)`, 'm'), name);
     // The other sections' tables and the goals.
-    for (const header of [/^offered events\/s\s+p50 ms/m, /^events sent to\s+workflow/m, /^tool\s+MB\/s/m, /^system\s+clients\s+peak RSS MiB/m, /^main thread: where \(self time\)/m, /^worker thread \d+ \(prepare\): where \(self time\)/m, /^goal\s+measured\s+target/m]) {
+    for (const header of [/^offered events\/s\s+p50 ms/m, /^events sent to\s+workflow/m, /^tool\s+MB\/s/m, /^system\s+clients\s+peak RSS MiB/m, /^main thread: where \(self time\)/m, /^worker thread \d+ \(front\): where \(self time\)/m, /^goal\s+measured\s+target/m]) {
       assert.match(r.stdout, header);
     }
     // The result files.

@@ -64,7 +64,7 @@ test('checkpoints come every N seconds and idle segments close by age, without a
   assert.equal(verify(t, ['--strict']).records, 3);
 });
 
-test('verify --json prints one verdict and no progress; exit 2 on a missing data dir', () => {
+test('verify: exit 2 on a missing data dir and on one with keys but no log', () => {
   const t = fresh();
   const k = cli(['keygen', '--data', t.data, '--name', 'sealog/test']);
   assert.equal(k.code, 0, k.stderr);
@@ -73,9 +73,25 @@ test('verify --json prints one verdict and no progress; exit 2 on a missing data
   assert.match(r.stderr, /no data directory/);
   assert.equal(cli(['keygen', '--data', t.data]).code, 1, 'refuses to overwrite keys');
   const v = cli(['verify', '--data', t.data, '--key', t.pub, '--json']);
-  assert.equal(v.code, 0);
-  assert.equal(v.stderr, '');
-  const verdict = JSON.parse(v.stdout);
-  assert.equal(verdict.ok, true);
-  assert.equal(verdict.records, 0);
+  assert.equal(v.code, 2, 'keys alone are no log to vouch for');
+  assert.match(v.stderr, /not a sealog data directory/);
+});
+
+test('every command exits 2 on a usage error, as its --help says; status --json prints JSON when no daemon answers', () => {
+  const t = fresh();
+  for (const cmd of ['start', 'send', 'verify', 'keygen', 'validate', 'status', 'hold', 'release', 'holds', 'rotate-key']) {
+    const help = cli([cmd, '--help']);
+    assert.equal(help.code, 0, cmd);
+    assert.match(help.stdout.replace(/\s+/g, ' '), /[Ee]xit[^.]*\b2\b[^.]*usage/, `${cmd} --help names exit 2 for usage errors`);
+    const r = cli([cmd, '--no-such-flag']);
+    assert.equal(r.code, 2, `${cmd}: ${r.stderr}`);
+    assert.match(r.stderr, /Unknown option '--no-such-flag'/, cmd);
+  }
+  assert.equal(cli(['release', '--data', t.data]).code, 2, 'release without an id');
+  assert.equal(cli(['hold', '--data', t.data, '--reason', 'r']).code, 2, 'hold without a criterion');
+  const s = cli(['status', '--json', '--control', join(t.dir, 'none.ctl')]);
+  assert.equal(s.code, 2);
+  const answer = JSON.parse(s.stdout);
+  assert.equal(answer.error.code, 'E_NO_ANSWER');
+  assert.match(answer.error.message, /none\.ctl/);
 });

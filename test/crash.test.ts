@@ -43,7 +43,7 @@ function ackedIndex(c: Client, first: number): number {
   return first + line - 2;
 }
 
-test('crash battery: SIGKILL at 20 random moments under socket and spool load; nothing acked is lost or doubled', async (t) => {
+test('[URS-ALC-080] [URS-P11-050] crash battery: SIGKILL at 20 random moments under socket and spool load; nothing acked is lost or doubled', async (t) => {
   const seed = Number(process.env.SEALOG_CRASH_SEED ?? Math.floor(Math.random() * 2 ** 31));
   t.diagnostic(`seed ${seed} (rerun with SEALOG_CRASH_SEED=${seed})`);
   console.log(`crash battery seed: ${seed}`);

@@ -7,7 +7,7 @@ import { cli, cliAsync, client, harness, readRecords, verify } from './helpers/d
 
 const { fresh, start } = harness();
 
-test('send with acks, SIGTERM, restart, send more: one gap-free verified chain', async () => {
+test('[URS-P11-050] [URS-ALC-070] send with acks, SIGTERM, restart, send more: one gap-free verified chain', async () => {
   const t = fresh();
   let d = await start(t);
   assert.equal(statSync(t.socket).mode & 0o777, 0o660);
@@ -33,7 +33,7 @@ test('send with acks, SIGTERM, restart, send more: one gap-free verified chain',
   assert.equal(readdirSync(join(t.data, 'segments')).filter((f) => f.endsWith('.manifest')).length, 2);
 });
 
-test('bad lines from many concurrent clients go to the dead letter with codes; accepted + rejected = sent', async () => {
+test('[URS-ALC-060] bad lines from many concurrent clients go to the dead letter with codes; accepted + rejected = sent', async () => {
   const t = fresh();
   const d = await start(t, 'socket:\n  max_line_bytes: 1024\n');
   const bad: [string | Buffer, string][] = [
@@ -131,7 +131,7 @@ test('a path that is not a socket is never replaced', async () => {
   assert.equal(r2.code, 1);
 });
 
-test('an invalid config is refused at start with every error listed', async () => {
+test('[URS-GMP-020] an invalid config is refused at start with every error listed', async () => {
   const t = fresh();
   const f = join(t.dir, 'bad.yaml');
   writeFileSync(f, 'fsync:\n  mode: maybe\nbatch:\n  linger_ms: -1\nsegmnet: {}\n');
@@ -141,7 +141,7 @@ test('an invalid config is refused at start with every error listed', async () =
   for (const s of ['fsync.mode', 'batch.linger_ms', "'segmnet'"]) assert.ok(r.stderr.includes(s), s);
 });
 
-test('a torn final frame is cut at restart, kept aside, recorded, and the chain continues', async () => {
+test('[URS-ALC-080] a torn final frame is cut at restart, kept aside, recorded, and the chain continues', async () => {
   const t = fresh();
   let d = await start(t);
   assert.equal(cli(['send', '--socket', t.socket, '--ack'], '{"n":1}\n{"n":2}\n').code, 0);

@@ -31,7 +31,7 @@ test('the Python verifier passes its own Ed25519 and JCS self-test', () => {
   assert.equal(r.status, 0, r.stdout + r.stderr);
 });
 
-test('the Python verifier recomputes every hash, the chain and each checkpoint root', () => {
+test('[URS-GMP-030] the Python verifier recomputes every hash, the chain and each checkpoint root', () => {
   const r = py(['--data', t.data, '--key', t.pub]);
   assert.equal(r.status, 0, r.stdout + r.stderr);
   const v = JSON.parse(r.stdout);
@@ -41,7 +41,7 @@ test('the Python verifier recomputes every hash, the chain and each checkpoint r
   assert.ok(v.segments >= 3, `segments: ${v.segments}`);
 });
 
-test('the Python verifier also fails a log with one changed record', () => {
+test('[URS-GMP-030] [URS-P11-010] the Python verifier also fails a log with one changed record', () => {
   const segs = readdirSync(join(t.data, 'segments')).filter((f) => f.endsWith('.seg.lz4'));
   const path = join(t.data, 'segments', segs[1]!);
   const original = readFileSync(path);

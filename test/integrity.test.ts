@@ -4,7 +4,8 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { pino } from 'pino';
-import { integritySweep, SWEEP_TYPE } from '../src/jobs/integrity.js';
+import { integritySweep } from '../src/jobs/integrity.js';
+import { OwnType } from '../src/ownRecords.js';
 import { layout } from '../src/store/layout.js';
 import { Status } from '../src/status.js';
 import type { JsonObject } from '../src/types.js';
@@ -34,14 +35,14 @@ function flip(t: Tmp, segment: string): void {
   writeFileSync(path, buf);
 }
 
-const sweeps = (t: Tmp) => readRecords(t).filter((r) => r.type === SWEEP_TYPE);
+const sweeps = (t: Tmp) => readRecords(t).filter((r) => r.type === OwnType.INTEGRITY_SWEEP);
 /** The sweep records of a log whose segment 1 no longer decodes: every other segment, by the lz4 CLI. */
 const sweepsAfterDamage = (t: Tmp) =>
   readdirSync(join(t.data, 'segments'))
     .filter((f) => f.endsWith('.seg.lz4') && f !== '0000000001.seg.lz4')
     .flatMap((f) => spawnSync('lz4', ['-dc', join(t.data, 'segments', f)], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean))
     .map((l) => JSON.parse(l) as Record<string, any>)
-    .filter((r) => r.type === SWEEP_TYPE);
+    .filter((r) => r.type === OwnType.INTEGRITY_SWEEP);
 
 let damaged: Tmp;
 
@@ -88,7 +89,7 @@ test('the sweep job sets integrity unhealthy with the exact finding, and a passi
   const sealed: { type: string; event: JsonObject; level?: string }[] = [];
   const sweep = integritySweep({
     layout: layout(damaged.data),
-    keys: async () => [readFileSync(damaged.pub, 'utf8').trim()],
+    ring: async () => ({ keys: [readFileSync(damaged.pub, 'utf8').trim()], retirements: [] }),
     origin: readFileSync(join(damaged.data, 'checkpoints', readdirSync(join(damaged.data, 'checkpoints'))[0]!), 'utf8').split('\n')[0]!,
     frameCap: 64 << 20,
     sampleSegments: 1,

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { cpSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { parseSignerKey } from '../src/crypto/keys.js';
 import { signNote } from '../src/crypto/note.js';
-import { cli, client, harness, readRecords, waitUntil, type Tmp } from './helpers/daemon.js';
+import { cli, client, harness, readRecords, ROOT, waitUntil, type Tmp } from './helpers/daemon.js';
 
 // Key rotation: `sealog rotate-key` on a stopped daemon's data dir (taken over at
 // start) and on a running one (taken over at the next requests pickup); verify
@@ -61,7 +62,11 @@ test('rotate-key on a stopped daemon and on a running one: verify with the key r
   assert.equal(transitions[0].stream, 'audit');
 
   const ring = join(t.data, 'keys/ring.pub');
-  assert.deepEqual(readFileSync(ring, 'utf8').trim().split('\n'), [pub0, pub1, pub2]);
+  const ringLines = readFileSync(ring, 'utf8').trim().split('\n');
+  assert.deepEqual(ringLines.filter((l) => !l.startsWith('{')), [pub0, pub1, pub2]);
+  // Each retired key bound, by its successor, to the trees up to its transition record.
+  const retirements = ringLines.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+  assert.deepEqual(retirements.map((r) => [r.retired, r.tree_size, r.successor]), [[pub0, transitions[0].seq, pub1], [pub1, transitions[1].seq, pub2]]);
   const all = verifyWith(t, [ring]);
   assert.equal(all.exit, 0, JSON.stringify(all.failure));
   assert.deepEqual(all.keyTransitions.map((x) => x.seq), transitions.map((r) => r.seq));
@@ -81,4 +86,43 @@ test('rotate-key on a stopped daemon and on a running one: verify with the key r
   assert.equal(forged.exit, 1);
   assert.equal(forged.failure!.code, 'V_RETIRED_KEY');
   assert.equal(forged.failure!.file, file);
+});
+
+test('a copy taken before rotate-key and extended with the old key fails against ring.pub without a witness; verify without --key reads ring.pub; the Python verifier agrees', async () => {
+  const t = h.fresh();
+  let d = await h.start(t, CONFIG);
+  await send(t, 15);
+  assert.equal(await d.stop(), 0);
+  // The attacker's copy, with the old signing key in it.
+  const fork = h.fresh();
+  cpSync(t.data, fork.data, { recursive: true });
+
+  assert.equal(cli(['rotate-key', '--data', t.data]).code, 0);
+  d = await h.start(t, CONFIG);
+  await send(t, 15, 15);
+  assert.equal(await d.stop(), 0);
+  const ring = join(t.data, 'keys/ring.pub');
+  assert.equal(verifyWith(t, [ring]).exit, 0);
+  // Item 17: no --key after a rotation reads ring.pub, not just signing.pub.
+  const own = cli(['verify', '--data', t.data]);
+  assert.equal(own.code, 0, own.stdout);
+  assert.match(own.stdout, /INTACT/);
+  assert.match(own.stdout, /NOT pinned/);
+
+  // The fork: the old key goes on signing past the size it was retired at.
+  const fd = await h.start(fork, CONFIG);
+  await send(fork, 15, 100);
+  assert.equal(await fd.stop(), 0);
+  assert.ok(!readRecords(fork).some((r) => r.type === 'sealog.key.transition'), 'the fork has no transition record');
+  const forked = verifyWith(fork, [ring]);
+  assert.equal(forked.exit, 1, JSON.stringify(forked));
+  assert.equal(forked.failure!.code, 'V_RETIRED_KEY');
+  assert.match(forked.failure!.message, /pinned key ring/);
+
+  const py = (data: string) => spawnSync('python3', [join(ROOT, 'test/independent/verify_sealog.py'), '--data', data, '--key', ring], { encoding: 'utf8' });
+  const good = py(t.data);
+  assert.equal(good.status, 0, good.stdout + good.stderr);
+  const bad = py(fork.data);
+  assert.equal(bad.status, 1, bad.stdout + bad.stderr);
+  assert.match(JSON.parse(bad.stdout).error, /retired/);
 });

@@ -19,7 +19,7 @@ test('the native addon built at install loads; a missing one is reported, not th
   assert.match(missing.error!, /cannot load \/nonexistent/);
 });
 
-test('each socket record carries the sender pid/uid/gid the kernel reports, whatever the client claims', { skip: process.getuid?.() !== 0 && 'needs root to send as another uid' }, async () => {
+test('[URS-P11-080] each socket record carries the sender pid/uid/gid the kernel reports, whatever the client claims', { skip: process.getuid?.() !== 0 && 'needs root to send as another uid' }, async () => {
   const t = fresh();
   chmodSync(t.dir, 0o755); // mkdtemp made it 0700; the other uid must reach the socket
   const d = await start(t, 'socket:\n  mode: "0666"\n');

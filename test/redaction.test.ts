@@ -35,7 +35,7 @@ function segmentText(t: Tmp): string {
 }
 const forms = (v: string) => [v, JSON.stringify(v).slice(1, -1)];
 
-test('no planted secret or PII reaches the segments, the dead letter, the acks or the daemon log; each is listed', async () => {
+test('[URS-GDPR-030] no planted secret or PII reaches the segments, the dead letter, the acks or the daemon log; each is listed', async () => {
   const t = fresh();
   const d = await startDaemon(t, 'socket:\n  max_line_bytes: 2048\n');
   daemons.push(d);

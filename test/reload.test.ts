@@ -6,7 +6,7 @@ import { cli, client, harness, readRecords, verify, waitUntil, writeConfig, type
 
 const { fresh, start } = harness();
 
-test('validate: exit 0 for a valid file, 1 listing every error, 2 for usage or an unreadable file', () => {
+test('[URS-GMP-020] validate: exit 0 for a valid file, 1 listing every error, 2 for usage or an unreadable file', () => {
   const t = fresh();
   const ok = cli(['validate', '--config', writeConfig(t, 'batch:\n  max_records: 10\n')]);
   assert.equal(ok.code, 0, ok.stderr);

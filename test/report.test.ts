@@ -91,7 +91,7 @@ async function report(t: Tmp, args: string[]): Promise<{ code: number | null; js
 
 const clause = (r: Report, id: string) => (r.clauses as Rec[]).find((c) => c.id === id)!;
 
-test('[URS-P11-020] [URS-ALC-060] report: every count equals an independent count of the lz4 -dc records, for each standard', async () => {
+test('[URS-P11-020] [URS-ALC-060] [URS-ALC-010] report: every count equals an independent count of the lz4 -dc records, for each standard', async () => {
   const { t } = await log();
   const records = readRecords(t);
   const want = independent(records);
@@ -128,7 +128,7 @@ test('[URS-P11-020] [URS-ALC-060] report: every count equals an independent coun
   assert.equal(clause(p11, '11.50').status, 'not_applicable', 'no signatures in this log');
 });
 
-test('[URS-ALC-030] report --from/--to counts only the period (from <= ts < to) and lists the gap in ingest', async () => {
+test('[URS-ALC-030] [URS-ALC-090] report --from/--to counts only the period (from <= ts < to) and lists the gap in ingest', async () => {
   const { t, split } = await log();
   const records = readRecords(t);
   const before = await report(t, ['--standard', 'alcoa', '--to', split, '--gap', '1']);
@@ -176,7 +176,7 @@ test('[URS-P11-010] [URS-ALC-050] report on a log with a tampered segment: integ
   }
 });
 
-test('[URS-P11-030] [URS-GDPR-020] report: a period with a retention removal and a legal hold shows both', async () => {
+test('[URS-P11-030] report: a period with a retention removal and a legal hold shows both', async () => {
   const t = fresh();
   const cfg =
     'batch: { max_records: 5, linger_ms: 1 }\nsegment: { max_bytes: 4096, max_age_seconds: 1 }\ncheckpoint: { every_records: 25 }\n' +

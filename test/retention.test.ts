@@ -34,7 +34,7 @@ async function send(t: Tmp, count: number, make = (i: number) => ({ msg: `event 
 const segments = (t: Tmp) => readdirSync(join(t.data, 'segments')).filter((f) => f.endsWith('.seg.lz4'));
 const removedBy = (d: Running) => (d.stderr().match(/segment removed by retention/g) ?? []).length;
 
-test('expired segments are removed, each removal sealed; verify passes across the gap and reports it', async () => {
+test('[URS-P11-030] expired segments are removed, each removal sealed; verify passes across the gap and reports it', async () => {
   const t = h.fresh();
   const d = await h.start(t, config());
   await send(t, 120);
@@ -148,7 +148,7 @@ test('archive: expired segments move with manifests and checkpoints, and the arc
   assert.ok(!again.warnings.some((w) => w.code === 'V_REMOVAL_PENDING'));
 });
 
-test('a legal hold keeps covered segments past retention until it is released; both are sealed', async () => {
+test('[URS-P11-030] a legal hold keeps covered segments past retention until it is released; both are sealed', async () => {
   const t = h.fresh();
   const d = await h.start(t, config());
   // Placed before the events arrive: held records are those of tenant t-held.

@@ -38,7 +38,7 @@ test('sealog status answers over the control socket: health, counts per source, 
   assert.equal(report.log.tree_size, 4);
   assert.equal(report.daemon.pid, d.pid);
   assert.ok(Date.parse(report.log.last_commit) > 0);
-  assert.deepEqual(report.queues.map((q: { stage: string }) => q.stage), ['prepare (worker)', 'dedupe→seal', 'batch', 'compress', 'rotate']);
+  assert.deepEqual(report.queues.map((q: { stage: string }) => q.stage), ['front (worker)', 'dedupe→seal', 'batch', 'compress', 'rotate']);
   assert.equal(report.connections.total, 1);
 
   const table = cli(['status', '--control', controlOf(t)]);

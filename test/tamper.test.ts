@@ -389,7 +389,7 @@ test('5. a forged record inserted, correctly hashed and chained to its predecess
   assertFails(check(c), { code: 'V_SEQ_MISMATCH', seq: seq + 1, segment: seg.name, offset: frame.offset });
 });
 
-test('5b. a record edited and every later record re-chained -> V_ROOT_MISMATCH at the next checkpoint', (t) => {
+test('[URS-P11-010] [URS-ALC-050] 5b. a record edited and every later record re-chained -> V_ROOT_MISMATCH at the next checkpoint', (t) => {
   const c = copyLog(t);
   const seq = innerFrame().frame.firstSeq + 1;
   rechainFrom(c, seq, (r) => (r.event = { event_type: 'forged', rewritten: true }));

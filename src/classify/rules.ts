@@ -1,4 +1,6 @@
+import type { Config } from '../config.js';
 import { ErrorCode, SealogError } from '../errors.js';
+import { configRegex } from '../redact/configRegex.js';
 import type { Draft, JsonObject, JsonValue } from '../types.js';
 import { at, compilePath } from './fields.js';
 
@@ -8,12 +10,9 @@ import { at, compilePath } from './fields.js';
  * or `type`, `stream`, `level`, `source.kind` (what classification decided so far).
  * A string condition is a regular expression; numbers, booleans and null must be
  * equal; `{exists: true|false}` tests presence.
+ * Its type is the one the config schema describes.
  */
-export interface RuleConfig {
-  name?: string;
-  match: Record<string, string | number | boolean | null | { exists: boolean }>;
-  set: { stream?: string; level?: string; type?: string; classification?: string; gamp_category?: number; original?: boolean };
-}
+export type RuleConfig = Config['classify']['rules'][number];
 
 type Test = (d: Draft) => boolean;
 
@@ -43,7 +42,7 @@ function compileCondition(key: string, cond: RuleConfig['match'][string], rule: 
   if (typeof cond === 'string') {
     let re: RegExp;
     try {
-      re = new RegExp(cond);
+      re = configRegex(cond);
     } catch (err) {
       throw new SealogError(ErrorCode.CONFIG_INVALID, `classify ${rule}: ${key}: ${(err as Error).message}`);
     }

@@ -33,6 +33,8 @@ operator acknowledges the gap (ack-gap). Creates the tables and indexes it needs
   --batch N             messages per transaction (default 2000, 1..20000)
   --max-body BYTES      largest message body taken (default 16777216)
   --duplicate-window D  the stream's duplicate window when it creates it (default 10m)
+  --ack-wait D          redelivery of a batch not acked in time, e.g. by a collector
+                        that died (default 30s; set when the consumer is created)
   --log-level L         trace|debug|info|warn|error (default info)
 
 status    per origin: next seq, records held behind a gap and the first held seq,
@@ -58,6 +60,7 @@ export async function run(argv: string[]): Promise<number> {
       batch: { type: 'string' },
       'max-body': { type: 'string' },
       'duplicate-window': { type: 'string' },
+      'ack-wait': { type: 'string' },
       'log-level': { type: 'string' },
       origin: { type: 'string' },
       reason: { type: 'string' },
@@ -98,12 +101,15 @@ function intFlag(text: string | undefined, name: string, dflt: number, min: numb
 
 async function collect(pool: pg.Pool, v: Record<string, string | boolean | undefined>): Promise<number> {
   if (typeof v.nats !== 'string' || typeof v.keys !== 'string') throw new SealogError(ErrorCode.USAGE, 'collect needs --nats URL, --postgres URL and --keys FILE');
-  let windowMs: number;
-  try {
-    windowMs = parseDuration((v['duplicate-window'] as string | undefined) ?? '10m');
-  } catch (err) {
-    throw new SealogError(ErrorCode.USAGE, `--duplicate-window: ${(err as Error).message}`);
-  }
+  const duration = (flag: string, dflt: string) => {
+    try {
+      return parseDuration((v[flag] as string | undefined) ?? dflt);
+    } catch (err) {
+      throw new SealogError(ErrorCode.USAGE, `--${flag}: ${(err as Error).message}`);
+    }
+  };
+  const windowMs = duration('duplicate-window', '10m');
+  const ackWaitMs = duration('ack-wait', '30s');
   const keys = loadOriginKeys(v.keys);
   const log = createLogger((v['log-level'] as string | undefined) ?? 'info');
   const stream = (v.stream as string | undefined) ?? 'SEALOG';
@@ -128,7 +134,7 @@ async function collect(pool: pg.Pool, v: Record<string, string | boolean | undef
     process.once('SIGTERM', onSignal);
     process.once('SIGINT', onSignal);
     log.info({ nats: v.nats, stream, durable, origins: [...keys.keys()] }, 'sealog collect ready');
-    await runCollector({ natsUrl: v.nats, stream, subjectRoot, durable, duplicateWindowMs: windowMs, batch, maxBody, acceptor, log }, ac.signal);
+    await runCollector({ natsUrl: v.nats, stream, subjectRoot, durable, duplicateWindowMs: windowMs, ackWaitMs, batch, maxBody, acceptor, log }, ac.signal);
     log.info({ totals: acceptor.totals }, 'sealog collect stopped');
     log.flush();
     return 0;

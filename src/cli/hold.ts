@@ -1,23 +1,31 @@
 import { userInfo } from 'node:os';
-import { checkHold, newHoldId, writeHoldRequest, type Hold } from '../jobs/holds.js';
-import { layout } from '../store/layout.js';
+import { checkHold, newHoldId, type Hold } from '../jobs/holds.js';
+import { ErrorCode, SealogError } from '../errors.js';
 import { parseFlags } from './args.js';
+import { holdTarget, knownHolds, submitRequest } from './holdRequest.js';
 
-export const help = `sealog hold [--data DIR] --reason TEXT [--id ID] [--stream S] [--from ISO] [--to ISO]
-            [--correlation-id ID] [--tenant ID]
+export const help = `sealog hold [--config FILE | --data DIR --control PATH] --reason TEXT [--id ID]
+            [--stream S] [--from ISO] [--to ISO] [--correlation-id ID] [--tenant ID]
 
 Places a legal hold: retention removes no segment holding a record that matches
-every criterion given (at least one): the stream, a receive time (ts) from
---from (inclusive) to --to (exclusive), the event's correlation_id or tenant_id.
-The hold is written as a request under DIR/holds/requests/; the daemon seals it
-as a sealog.hold.placed audit record and applies it at its next holds pickup
-(requests.schedule, every 10 s by default) and always before retention removes
-anything. With the daemon stopped, the request waits for its next start.
-Prints the hold's id, which sealog release takes. See also sealog holds.`;
+every criterion given (at least one): the stream (application, audit, security
+or rejected), a receive time (ts) from --from (inclusive) to --to (exclusive),
+the event's correlation_id or tenant_id. The hold is written as a request under
+DIR/holds/requests/ and the running daemon is asked, over its control socket, to
+seal it as a sealog.hold.placed audit record and apply it now; the command waits
+for that verdict. With no daemon answering, it says so: the request waits for the
+daemon's next start (retention always applies requests before removing anything).
+Prints the hold's id, which sealog release takes. See also sealog holds.
+
+Exit 0 placed (or, with no daemon, requested); 1 refused (an id already in use,
+by the CLI's check or the daemon's); 2 usage error (no criterion, a time that
+does not parse, an unknown stream).`;
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseFlags(argv, {
+    config: { type: 'string', short: 'c' },
     data: { type: 'string' },
+    control: { type: 'string' },
     reason: { type: 'string' },
     id: { type: 'string' },
     stream: { type: 'string' },
@@ -42,7 +50,10 @@ export async function run(argv: string[]): Promise<number> {
     requested_by: userInfo().username,
   };
   checkHold(hold);
-  await writeHoldRequest(layout(values.data ?? './var/data'), { op: 'hold', ...hold });
-  console.log(hold.id);
-  return 0;
+  const { l, control } = holdTarget(values);
+  const known = await knownHolds(l);
+  if (known.active.has(hold.id) || known.pending.some((r) => r.op === 'hold' && r.id === hold.id)) {
+    throw new SealogError(ErrorCode.HOLD_REFUSED, `a hold with id ${hold.id} is already ${known.active.has(hold.id) ? 'active' : 'requested'}`);
+  }
+  return submitRequest(l, control, { op: 'hold', ...hold });
 }

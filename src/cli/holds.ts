@@ -5,7 +5,9 @@ import { parseFlags } from './args.js';
 export const help = `sealog holds [--data DIR] [--json]
 
 Lists the legal holds in force (sealed and applied by the daemon) and the hold
-and release requests it has not picked up yet.`;
+and release requests it has not picked up yet.
+
+Exit 0 listed; 2 usage or I/O error.`;
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseFlags(argv, { data: { type: 'string' }, json: { type: 'boolean' } });

@@ -12,7 +12,9 @@ Creates a new Ed25519 signing key and HMAC pseudonymization key under DIR/keys
                the one file an auditor needs, to pass as sealog verify --key
   hmac.key     the pseudonymization key
 NAME defaults to sealog/<hostname> and should equal the log's origin.
-Refuses to replace existing keys unless --force is given.`;
+Refuses to replace existing keys unless --force is given.
+
+Exit 0 written; 1 keys exist already (E_KEY_EXISTS) or cannot be written; 2 usage error.`;
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseFlags(argv, { data: { type: 'string' }, name: { type: 'string' }, force: { type: 'boolean' } });

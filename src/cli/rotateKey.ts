@@ -13,7 +13,10 @@ its next requests pickup (requests.schedule, every 10 s by default). From then
 on every checkpoint and manifest is signed with the new key, the old private
 key is deleted, and DIR/keys/ring.pub lists both public keys: give that file to
 sealog verify --key. NAME defaults to the current key's name. The HMAC
-pseudonymization key is not changed (pseudonyms stay comparable).`;
+pseudonymization key is not changed (pseudonyms stay comparable).
+
+Exit 0 prepared; 1 refused (a rotation already pending, no usable signing key);
+2 usage error.`;
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseFlags(argv, { config: { type: 'string', short: 'c' }, data: { type: 'string' }, name: { type: 'string' } });

@@ -1,6 +1,6 @@
 import { loadConfig } from '../config.js';
 import { askDaemon } from '../control.js';
-import { ErrorCode, SealogError } from '../errors.js';
+import { ErrorCode, SealogError, SignCode } from '../errors.js';
 import { layout } from '../store/layout.js';
 import { recordHashes } from '../sign/recordHashes.js';
 import { MAX_SIGNED_RECORDS, MEANINGS, signRecords, type Meaning } from '../sign/signature.js';
@@ -70,7 +70,7 @@ export async function run(argv: string[]): Promise<number> {
   const error = answer.error as { code?: string; message?: string } | string | undefined;
   if (error) {
     if (typeof error === 'string') throw new Error(`the daemon refused: ${error}`);
-    throw new SealogError(error.code ?? 'E_SIGN', `the daemon refused the signature: ${error.message}`);
+    throw new SealogError(error.code ?? SignCode.REFUSED, `the daemon refused the signature: ${error.message}`);
   }
   console.log(JSON.stringify({ seq: answer.seq, signer: signature.signer, meaning: signature.meaning, signed_at: signature.signed_at, records: signature.records }));
   return 0;

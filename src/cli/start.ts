@@ -12,7 +12,8 @@ documents every option. Logs are JSON lines on stderr.
 
 SIGTERM or SIGINT: stop accepting, commit everything accepted, write a final
 checkpoint, exit 0. Exit 1 on a fatal error (invalid config, fsync failure,
-a data, socket or spool directory it may not write: E_DATA_ACCESS).
+a data, socket or spool directory it may not write: E_DATA_ACCESS); exit 2 on a
+usage error (an unknown flag).
 
 SIGHUP: read the config file again. An invalid file is refused (every problem
 logged) and the running configuration stays in force. A valid one applies

@@ -1,5 +1,6 @@
 import { loadConfig } from '../config.js';
 import { askDaemon } from '../control.js';
+import { ErrorCode } from '../errors.js';
 import type { Counts } from '../eventCounts.js';
 import type { Condition, HealthLevel } from '../status.js';
 import { parseFlags } from './args.js';
@@ -15,7 +16,8 @@ commit and checkpoint, and what each pipeline stage holds against its mark.
   --control PATH  the control socket itself
   --json          the whole report as one JSON object
 
-Exit 0 healthy; 1 degraded or unhealthy; 2 no answer or usage error.`;
+Exit 0 healthy; 1 degraded or unhealthy; 2 no answer or usage error (with --json,
+no answer prints {"error":{"code":"E_NO_ANSWER","message":...}}).`;
 
 interface Report {
   health: { level: HealthLevel; conditions: Condition[] };
@@ -38,7 +40,9 @@ export async function run(argv: string[]): Promise<number> {
   try {
     report = (await askDaemon(path, { cmd: 'status' })) as unknown as Report;
   } catch (err) {
-    console.error(`sealog status: ${(err as Error).message}`);
+    // A program reading --json gets JSON whatever happened (the HTTP API's error shape).
+    if (values.json) console.log(JSON.stringify({ error: { code: ErrorCode.NO_ANSWER, message: (err as Error).message } }));
+    else console.error(`sealog status: ${(err as Error).message}`);
     return 2;
   }
   if (values.json) console.log(JSON.stringify(report));

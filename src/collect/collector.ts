@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { AckPolicy, connect, DeliverPolicy, type JsMsg, type NatsConnection } from 'nats';
+import { AckPolicy, connect, DeliverPolicy, nanos, type JsMsg, type NatsConnection } from 'nats';
 import type { Logger } from '../log.js';
 import type { Acceptor } from './acceptor.js';
 import { ensureStream } from './stream.js';
@@ -12,6 +12,8 @@ export interface CollectorOptions {
   subjectRoot: string;
   durable: string;
   duplicateWindowMs: number;
+  /** How long JetStream waits for an ack before it redelivers (a collector killed mid-batch). */
+  ackWaitMs: number;
   /** Messages fetched and written per PostgreSQL transaction. */
   batch: number;
   /** Largest message body taken; a larger one is quarantined (its first maxBody bytes kept). */
@@ -74,7 +76,7 @@ async function openConsumer(nc: NatsConnection, o: CollectorOptions) {
         ack_policy: AckPolicy.Explicit,
         deliver_policy: DeliverPolicy.All,
         filter_subject: `${o.subjectRoot}.>`,
-        ack_wait: 30_000_000_000,
+        ack_wait: nanos(o.ackWaitMs),
         max_ack_pending: Math.max(1000, o.batch * 4),
       });
       return await nc.jetstream().consumers.get(o.stream, o.durable);

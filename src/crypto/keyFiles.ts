@@ -1,5 +1,6 @@
-import { mkdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
-import { syncPath, writeFileDurable } from '../store/fsutil.js';
+import { mkdir, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { openNew, syncPath, writeFileDurable } from '../store/fsutil.js';
+import { formatRing, parseRing, retirement, type KeyRing } from './keyRing.js';
 import { signNote } from './note.js';
 import { ErrorCode, SealogError } from '../errors.js';
 import type { Layout } from '../store/layout.js';
@@ -10,11 +11,20 @@ import { parseHmacKey } from './pseudonym.js';
 export async function writeKeys(l: Layout, name: string, force = false): Promise<{ verifierKey: string }> {
   await mkdir(l.keys, { recursive: true, mode: 0o700 });
   const keys = generateKeys(name);
-  const flag = force ? 'w' : 'wx';
+  // Never through a link planted at a key's path: a new file, or (forced) a temp file renamed over it.
+  const write = async (path: string, text: string) => {
+    if (force) return writeFileDurable(path, text, 0o600);
+    const fh = await openNew(path, 0o600);
+    try {
+      await fh.writeFile(text);
+    } finally {
+      await fh.close();
+    }
+  };
   try {
-    await writeFile(l.signingKey, `${keys.signerKey}\n`, { mode: 0o600, flag });
-    await writeFile(l.hmacKey, `${keys.hmacKey}\n`, { mode: 0o600, flag });
-    await writeFile(l.publicKey, `${keys.verifierKey}\n`, { mode: 0o600, flag });
+    await write(l.signingKey, `${keys.signerKey}\n`);
+    await write(l.hmacKey, `${keys.hmacKey}\n`);
+    await write(l.publicKey, `${keys.verifierKey}\n`);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
       throw new SealogError(ErrorCode.KEY_EXISTS, `keys already exist in ${l.keys}; use --force to replace them (old checkpoints then need the old public key)`);
@@ -60,10 +70,10 @@ export async function loadHmacKey(l: Layout): Promise<Buffer> {
   return parseHmacKey(await readFile(l.hmacKey, 'utf8'), l.hmacKey);
 }
 
-/** The log's key ring: every public key it was signed with (keys/ring.pub), or just signing.pub before any rotation. */
-export async function loadRing(l: Layout): Promise<string[]> {
-  const text = await readFile(l.keyRing, 'utf8').catch(() => readFile(l.publicKey, 'utf8'));
-  return text.split('\n').map((s) => s.trim()).filter((s) => s && !s.startsWith('#'));
+/** The log's key ring (keyRing.ts): every public key it was signed with (keys/ring.pub), or just signing.pub before any rotation. */
+export async function loadRing(l: Layout): Promise<KeyRing> {
+  const ring = await readFile(l.keyRing, 'utf8').then((t) => parseRing(t, l.keyRing), () => undefined);
+  return ring ?? parseRing(await readFile(l.publicKey, 'utf8'), l.publicKey);
 }
 
 /** The text both keys sign: which key retires, which takes over, for which log. */
@@ -111,14 +121,17 @@ export async function pendingRotation(l: Layout): Promise<PendingRotation | unde
 }
 
 /**
- * After the transition record is durable: the new key joins the ring and replaces the
- * old one (whose private half is gone for good: nothing may sign with a retired key).
- * The note goes last, so a crash in between finishes here at the next start.
+ * After the transition record (sealed at `transitionSeq`) is durable: the new key joins
+ * the ring and replaces the old one (whose private half is gone for good: nothing may
+ * sign with a retired key), and the ring binds the old key to the trees up to that size,
+ * signed by the new key. The note goes last, so a crash in between finishes here at the next start.
  */
-export async function finishRotation(l: Layout, p: PendingRotation): Promise<void> {
+export async function finishRotation(l: Layout, p: PendingRotation, origin: string, transitionSeq: number): Promise<void> {
   const ring = await loadRing(l);
-  for (const k of [p.oldKey, p.newKey]) if (!ring.includes(k)) ring.push(k);
-  await writeFileDurable(l.keyRing, `${ring.join('\n')}\n`, 0o600);
+  for (const k of [p.oldKey, p.newKey]) if (!ring.keys.includes(k)) ring.keys.push(k);
+  // A crash can seal the transition twice: the first one (the smaller size) stands.
+  if (!ring.retirements.some((r) => r.retired === p.oldKey && r.origin === origin)) ring.retirements.push(retirement(origin, p.oldKey, transitionSeq, p.next));
+  await writeFileDurable(l.keyRing, formatRing(ring), 0o600);
   if (await stat(l.nextKey).then(() => true, () => false)) await rename(l.nextKey, l.signingKey);
   if (await stat(l.nextPub).then(() => true, () => false)) await rename(l.nextPub, l.publicKey);
   await syncPath(l.keys);

@@ -1,5 +1,5 @@
 import type { Logger } from '../log.js';
-import type { SealAudit } from '../sources/ingest.js';
+import { OwnType, type SealOwn } from '../ownRecords.js';
 import type { JsonObject } from '../types.js';
 
 export interface AccessEntry {
@@ -33,7 +33,7 @@ export class AccessLog {
   private flushing: Promise<void> | undefined;
   private readonly timer: NodeJS.Timeout;
 
-  constructor(private readonly seal: SealAudit, flushMs: number, private readonly log: Logger) {
+  constructor(private readonly seal: SealOwn, flushMs: number, private readonly log: Logger) {
     this.timer = setInterval(() => void this.flush(), flushMs).unref();
   }
 
@@ -54,7 +54,7 @@ export class AccessLog {
     const dropped = this.dropped;
     this.dropped = 0;
     const event = { action: 'http.access', reads: reads as unknown as JsonObject[], ...(dropped && { dropped }) };
-    this.flushing = this.seal('sealog.http.access', event)
+    this.flushing = this.seal(OwnType.HTTP_ACCESS, event)
       .then(() => undefined, (err: Error) => this.log.warn({ err: err.message, reads: reads.length }, 'HTTP access log: reads could not be sealed'))
       .finally(() => (this.flushing = undefined));
     return this.flushing;

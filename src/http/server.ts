@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import Fastify, { type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import { HttpCode } from '../errors.js';
+import { openTrail } from '../read/trail.js';
 import type { HttpContext } from './context.js';
 import { errorSchema, HttpError, notFound, sendError, toHttpError } from './httpError.js';
 import { parseListen } from './listen.js';
@@ -12,6 +13,7 @@ import { registerHolds } from './routes/holds.js';
 import { registerIngest } from './routes/ingest.js';
 import { registerIntegrity } from './routes/integrity.js';
 import { registerReadRoutes } from './routes/read.js';
+import { registerReports } from './routes/reports.js';
 
 const BEARER = /^Bearer ([A-Za-z0-9_\-.~+/]+=*)$/;
 
@@ -89,7 +91,9 @@ export async function buildApp(ctx: HttpContext, https?: { cert: Buffer; key: Bu
 
   registerHealth(app, ctx);
   registerIngest(app, ctx);
-  registerReadRoutes(app, ctx);
+  const trail = openTrail(ctx.cfg.data_dir, { frameCap: ctx.cfg.limits.max_frame_bytes, onWarning: (m) => ctx.log.warn(m) });
+  registerReadRoutes(app, ctx, trail);
+  registerReports(app, ctx);
   registerIntegrity(app, ctx);
   registerHolds(app, ctx);
   registerDashboard(app);

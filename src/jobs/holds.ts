@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { SealogError, ErrorCode } from '../errors.js';
 import type { Logger } from '../log.js';
+import { OwnType, type SealOwn } from '../ownRecords.js';
 import { writeFileDurable } from '../store/fsutil.js';
 import type { Layout } from '../store/layout.js';
 import type { JsonObject } from '../types.js';
-import type { SealAudit } from '../sources/ingest.js';
 
 /**
  * Legal holds. A hold covers the records that match every criterion it names; a
@@ -30,6 +30,16 @@ export interface Hold {
   requested_by?: string;
   /** The seq of the sealed sealog.hold.placed record. */
   placed_seq?: number;
+}
+
+/** What the daemon made of one request file: sealed and applied (at `seq`), or ignored and why. */
+export interface RequestOutcome {
+  request: string;
+  op: 'hold' | 'release';
+  id: string;
+  applied: boolean;
+  seq?: number;
+  reason?: string;
 }
 
 export type HoldRequest = ({ op: 'hold' } & Hold) | { op: 'release'; id: string; reason: string; requested_at: string; requested_by?: string };
@@ -77,6 +87,9 @@ export async function writeHoldRequest(l: Layout, request: HoldRequest): Promise
 
 export const newHoldId = () => `hold-${new Date().toISOString().slice(0, 10)}-${randomBytes(3).toString('hex')}`;
 
+/** Every stream a record can be in (DESIGN §6): a hold on any other covers nothing. */
+export const STREAMS = ['application', 'audit', 'security', 'rejected'];
+
 /** Checks a hold request's criteria: at least one, and times that parse. */
 export function checkHold(h: Partial<Hold>): void {
   if (h.stream === undefined && h.from === undefined && h.to === undefined && h.correlation_id === undefined && h.tenant_id === undefined) {
@@ -85,6 +98,8 @@ export function checkHold(h: Partial<Hold>): void {
   for (const k of ['from', 'to'] as const) {
     if (h[k] !== undefined && Number.isNaN(Date.parse(h[k]!))) throw new SealogError(ErrorCode.USAGE, `--${k} ${JSON.stringify(h[k])} is not an ISO 8601 time`);
   }
+  if (h.from !== undefined && h.to !== undefined && !(Date.parse(h.from) < Date.parse(h.to))) throw new SealogError(ErrorCode.USAGE, `--from ${h.from} is not before --to ${h.to}: the hold would cover nothing`);
+  if (h.stream !== undefined && !STREAMS.includes(h.stream)) throw new SealogError(ErrorCode.USAGE, `--stream ${JSON.stringify(h.stream)} is not a stream sealog writes (${STREAMS.join(', ')})`);
   if (!h.reason) throw new SealogError(ErrorCode.USAGE, '--reason is required: holds and releases are audit records');
 }
 
@@ -92,28 +107,33 @@ export function checkHold(h: Partial<Hold>): void {
  * The daemon side: seals every pending request, then applies it. A crash between the
  * two seals it again at the next pickup (the same hold id twice in the trail, never lost).
  */
-export async function applyHoldRequests(l: Layout, seal: SealAudit, log: Logger): Promise<{ placed: number; released: number; active: Hold[] }> {
+export async function applyHoldRequests(l: Layout, seal: SealOwn, log: Logger): Promise<{ placed: number; released: number; active: Hold[]; outcomes: RequestOutcome[] }> {
   let active = await readActiveHolds(l);
   let placed = 0;
   let released = 0;
+  const outcomes: RequestOutcome[] = [];
   for (const { file, request } of await readHoldRequests(l)) {
     const { op, ...fields } = request;
     const known = active.find((h) => h.id === request.id);
+    const outcome: RequestOutcome = { request: basename(file), op, id: request.id, applied: false };
     if (op === 'hold' && !known) {
-      const seq = await seal('sealog.hold.placed', fields as unknown as JsonObject);
-      active = [...active, { ...(fields as Hold), placed_seq: seq }];
+      outcome.seq = await seal(OwnType.HOLD_PLACED, fields as unknown as JsonObject);
+      active = [...active, { ...(fields as Hold), placed_seq: outcome.seq }];
       placed++;
-      log.info({ hold: request.id, seq }, 'legal hold placed');
+      log.info({ hold: request.id, seq: outcome.seq }, 'legal hold placed');
     } else if (op === 'release' && known) {
-      const seq = await seal('sealog.hold.released', { ...fields, hold: known } as unknown as JsonObject);
+      outcome.seq = await seal(OwnType.HOLD_RELEASED, { ...fields, hold: known } as unknown as JsonObject);
       active = active.filter((h) => h.id !== request.id);
       released++;
-      log.info({ hold: request.id, seq }, 'legal hold released');
+      log.info({ hold: request.id, seq: outcome.seq }, 'legal hold released');
     } else {
-      log.warn({ hold: request.id, op }, op === 'hold' ? 'a hold with this id is already active: request ignored' : 'no active hold with this id: release ignored');
+      outcome.reason = op === 'hold' ? 'a hold with this id is already active: request ignored' : 'no active hold with this id: release ignored';
+      log.warn({ hold: request.id, op }, outcome.reason);
     }
+    outcome.applied = outcome.seq !== undefined;
+    outcomes.push(outcome);
     await writeFileDurable(holdPaths(l).active, `${JSON.stringify({ holds: active }, null, 2)}\n`, 0o640);
     await unlink(file);
   }
-  return { placed, released, active };
+  return { placed, released, active, outcomes };
 }

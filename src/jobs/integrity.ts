@@ -1,24 +1,25 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import type { KeyRing } from '../crypto/keyRing.js';
 import type { Logger } from '../log.js';
+import { OwnType, type SealOwn } from '../ownRecords.js';
 import type { Status } from '../status.js';
 import { writeFileDurable } from '../store/fsutil.js';
 import { listSegments, manifestName, type Layout } from '../store/layout.js';
 import type { Finding, Verdict } from '../verify/verifier.js';
-import type { SealAudit } from '../sources/ingest.js';
 import type { VerifyRequest } from './verifyWorker.js';
 
 export interface IntegrityOptions {
   layout: Layout;
-  /** The verifier keys the sweep trusts (the daemon's own public key, and any it rotated from). */
-  keys(): Promise<string[]>;
+  /** The key ring the sweep trusts (the daemon's own public key, any it rotated from, their retirements). */
+  ring(): Promise<KeyRing>;
   origin: string;
   frameCap: number;
   /** Old segments re-read by each incremental sweep, in rotation. */
   sampleSegments: number;
   openSegment(): number | undefined;
-  seal: SealAudit;
+  seal: SealOwn;
   status: Status;
   log: Logger;
 }
@@ -42,7 +43,8 @@ export interface SweepResult {
   failure?: Finding;
 }
 
-export const SWEEP_TYPE = 'sealog.integrity.sweep';
+/** The sweep worker's V8 heap: records are checked a frame at a time, so a small heap is all it needs. */
+const SWEEP_HEAP = { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 16 };
 
 /** The exact finding, as the health reason and the error log give it. */
 export function describeFinding(f: Finding): string {
@@ -85,7 +87,7 @@ export function integritySweep(o: IntegrityOptions): (mode: 'incremental' | 'ful
       }
       check = [...new Set([...sample, ...fresh])].sort((a, b) => a - b);
     }
-    const outcome = await runVerifier({ data: o.layout.data, keys: await o.keys(), origin: o.origin, frameCap: o.frameCap, check, throughSegment: through }, signal);
+    const outcome = await runVerifier({ data: o.layout.data, ring: await o.ring(), origin: o.origin, frameCap: o.frameCap, check, throughSegment: through }, signal);
     if ('error' in outcome) {
       // Retention removed a segment under the sweep: not damage; the next sweep sees the new state.
       if (outcome.code === 'ENOENT') return { skipped: `a segment went away during the sweep (retention): ${outcome.error}` };
@@ -99,11 +101,11 @@ export function integritySweep(o: IntegrityOptions): (mode: 'incremental' | 'ful
       const finding = describeFinding(v.failure);
       o.status.setHealth('integrity', 'unhealthy', finding);
       o.log.error({ finding: v.failure, mode }, `integrity sweep found damage: ${finding}`);
-      await o.seal(SWEEP_TYPE, { ...event, failure: { ...v.failure } }, 'error');
+      await o.seal(OwnType.INTEGRITY_SWEEP, { ...event, failure: { ...v.failure } }, 'error');
       // The state stays where it was: the next incremental sweep reads the same segments again.
       return result;
     }
-    await o.seal(SWEEP_TYPE, event);
+    await o.seal(OwnType.INTEGRITY_SWEEP, event);
     if (mode === 'full') o.status.setHealth('integrity', 'ok');
     await writeFileDurable(o.layout.integrityState, `${JSON.stringify({ through_segment: Math.max(through, state.through_segment), sample_cursor: sampleCursor })}\n`, 0o640);
     return result;
@@ -120,7 +122,8 @@ async function loadState(l: Layout): Promise<SweepState> {
 
 function runVerifier(req: VerifyRequest, signal: AbortSignal): Promise<{ verdict: Verdict } | { error: string; code?: string }> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(new URL('./verifyWorker.js', import.meta.url), { workerData: req });
+    // Its heap is capped: what it decodes lives outside the heap and is bounded by frameCap (frames.ts).
+    const worker = new Worker(new URL('./verifyWorker.js', import.meta.url), { workerData: req, resourceLimits: SWEEP_HEAP });
     const onAbort = () => void worker.terminate();
     signal.addEventListener('abort', onAbort, { once: true });
     worker.once('message', (m: { verdict: Verdict } | { error: string; code?: string }) => resolve(m));

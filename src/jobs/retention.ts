@@ -6,8 +6,7 @@ import { moveDurable, syncPath, writeFileDurable } from '../store/fsutil.js';
 import { layout, listCheckpoints, listSegments, manifestName, segmentName, type Layout } from '../store/layout.js';
 import { readOwnManifest } from '../store/manifest.js';
 import { segmentRecords } from '../store/records.js';
-import { REMOVAL_TYPE } from '../verify/frames.js';
-import type { SealAudit } from '../sources/ingest.js';
+import { OwnType, type SealOwn } from '../ownRecords.js';
 import { holdCovers, type Hold } from './holds.js';
 
 export interface RetentionOptions {
@@ -22,7 +21,7 @@ export interface RetentionOptions {
   openSegment(): number | undefined;
   /** Active legal holds, after pending requests are sealed and applied. */
   holds(): Promise<Hold[]>;
-  seal: SealAudit;
+  seal: SealOwn;
   /** Bytes the segments may take (0: no budget); over it, each run reports `overBudget`. */
   maxTotalBytes: number;
   /** Called after each run: a reason when the segments take more than the budget, else undefined. */
@@ -92,7 +91,7 @@ export function retentionJob(o: RetentionOptions): (signal: AbortSignal) => Prom
       }
       await mkdir(l.removed, { recursive: true, mode: 0o750 });
       await writeFileDurable(join(l.removed, manifestName(n)), manifestData!, 0o640);
-      const seq = await o.seal(REMOVAL_TYPE, {
+      const seq = await o.seal(OwnType.RETENTION_REMOVED, {
         action: 'retention.removed',
         segment: n,
         first_seq: m.first_seq,

@@ -102,6 +102,12 @@ export class Jobs {
     });
   }
 
+  /** Resolves once the job's lock is free (a CLI request waits out a retention run, then runs its own). */
+  async idle(name: string): Promise<void> {
+    const job = this.byName.get(name);
+    for (let busy; job && (busy = this.running.get(job.lock ?? job.name)); ) await busy;
+  }
+
   async stop(): Promise<void> {
     for (const t of this.tasks) await t.destroy();
     this.abort.abort();

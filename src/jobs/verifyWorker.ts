@@ -1,6 +1,6 @@
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
-import { parseVerifierKey } from '../crypto/keys.js';
+import { openRing, type KeyRing } from '../crypto/keyRing.js';
 import { verifyLog } from '../verify/verifier.js';
 
 /**
@@ -10,7 +10,7 @@ import { verifyLog } from '../verify/verifier.js';
  */
 export interface VerifyRequest {
   data: string;
-  keys: string[];
+  ring: KeyRing;
   origin: string;
   frameCap: number;
   /** Segment numbers to read; the others up to throughSegment are crossed through their manifests. */
@@ -27,9 +27,11 @@ try {
 }
 const check = req.check === 'all' ? undefined : new Set(req.check);
 try {
+  const ring = openRing(req.ring, req.data);
   const verdict = await verifyLog({
     data: req.data,
-    keys: req.keys.map(parseVerifierKey),
+    keys: ring.verifiers,
+    retired: ring.limits,
     keyPinned: true,
     origin: req.origin,
     strict: false,

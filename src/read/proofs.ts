@@ -106,8 +106,10 @@ function hashes(proof: unknown): Buffer[] | string {
   if (!Array.isArray(proof) || proof.length > 64) return 'proof is not a list of at most 64 hashes';
   const out: Buffer[] = [];
   for (const p of proof) {
-    if (typeof p !== 'string' || !B64HASH.test(p)) return 'proof holds something other than base64 32-byte hashes';
-    out.push(Buffer.from(p, 'base64'));
+    const h = typeof p === 'string' && B64HASH.test(p) ? Buffer.from(p, 'base64') : undefined;
+    // Canonical base64 only: the last character's unused bits could otherwise vary unseen.
+    if (!h || h.toString('base64') !== p) return 'proof holds something other than base64 32-byte hashes';
+    out.push(h);
   }
   return out;
 }

@@ -70,9 +70,13 @@ export function isPhone(m: string, input: string, index: number): boolean {
 }
 
 // The value of `password=…`, `customer_name: …`: `token: 42` is a count (prompt tokens), not a
-// secret; `password: null`, `secret=***`, `token=${TOKEN}` hide nothing.
+// secret; `password: null`, `secret=***`, `token=${TOKEN}` hide nothing. Every form is short: a
+// longer value is real, so a rejected candidate never spans more than a few dozen characters and
+// the scan after it cannot rescan much (a placeholder of any length made `pwd=${pwd=${…` quadratic).
+const MAX_PLACEHOLDER = 64;
 const NOT_A_SECRET = /^(?:\\?["'])?(?:true|false|null|none|nil|undefined|\*+|x+|\[REDACTED[^\]]*\]?|<[^>]*>|\$\{[^}]*\}?|%[sdr])(?:\\?["'])?$/i;
 export function isRealValue(value: string, type: string): boolean {
+  if (value.length > MAX_PLACEHOLDER) return true;
   if (value.length === 0 || NOT_A_SECRET.test(value)) return false;
   if (type === 'token' && /^(?:\\?["'])?\d+(?:\\?["'])?$/.test(value)) return false;
   return true;

@@ -1,11 +1,14 @@
 import { isCardNumber, isPersonalIPv4, isPersonalIPv6, isPhone, isRealValue, standsAlone } from './checks.js';
 import type { BuiltinType } from './kinds.js';
+import { AT, IPV6, KEYWORD } from './prefilter.js';
 
 /**
  * A text pattern: what sanitize looks for inside every string (values and keys), in
- * named fields and free text alike. All of them are joined into one regex, so each
- * string is scanned once; `accept` then checks a candidate (Luhn, ranges) and `split`
- * keeps the context around the sensitive part (`Bearer `, `password=`, the quotes).
+ * named fields and free text alike. Those the prefilter lets through are joined into one
+ * regex, so each string is scanned once; `accept` then checks a candidate (Luhn, ranges)
+ * and `split` keeps the context around the sensitive part (`Bearer `, `password=`, the
+ * quotes). Each must cost time linear in the string: no part that can rescan what a
+ * rejected candidate covered (test/unit/redact.linear.test.ts).
  */
 export interface Detector {
   /** The detector's name; also its type unless `typeOf` says otherwise. */
@@ -20,24 +23,11 @@ export interface Detector {
   /** Every type this detector can report (for the kinds table). */
   types?: readonly string[];
   /**
-   * A cheap test a string must pass for this detector to have any chance (`@` for an
-   * email). Strings that fail it are scanned by a combined regex without the detector.
-   * Detectors sharing a gate share the same function.
+   * The prefilter features (prefilter.ts) a string must have for this detector to match in it:
+   * strings without them are scanned by a regex without the detector. Unset: always scanned.
    */
-  gate?: (s: string) => boolean;
+  needs?: number;
 }
-
-// Gates, each a character search far cheaper than the patterns they spare.
-const HAS_AT = (s: string) => s.includes('@');
-const HAS_ASSIGN = (s: string) => s.includes(':') || s.includes('=');
-// An IPv6 address has `::` or seven colons; a time has two.
-const HAS_V6_SHAPE = (s: string) => {
-  let i = s.indexOf(':');
-  if (i < 0) return false;
-  if (s.includes('::')) return true;
-  for (let n = 1; n < 7; n++) if ((i = s.indexOf(':', i + 1)) < 0) return false;
-  return true;
-};
 
 /** Case-insensitive form of a plain word (no regex flags per alternative in one combined regex). */
 function ci(word: string): string {
@@ -69,7 +59,16 @@ const PII_WORD = alt(
   `${ci('passport')}(?:${SEP}${alt(ci('number'), ci('no'))})?`, `${ci('national')}${SEP}${ci('id')}`, `${ci('tax')}${SEP}${ci('id')}`, ci('ssn'),
 );
 const QUOTE = `\\\\?["']?`;
-const VALUE = alt(`\\\\"[^"\\\\\\r\\n]*\\\\"`, `"[^"\\r\\n]*"`, `'[^'\\r\\n]*'`, `[^\\s"'\\\\,;&)}\\]]+`);
+// A value: quoted (in JSON text, `\"…\"` inside a string; escapes inside are part of it), or a run
+// up to a space, quote or separator. A quoted value runs to its closing quote, else to the end of
+// the line or text: a line cut inside `"api_key":"AbCd…` still has its value found. Every
+// alternative takes what it can without backtracking into it, so a candidate costs its length.
+const VALUE = alt(
+  `\\\\"(?:[^"\\\\\\r\\n]|\\\\[^"\\r\\n])*(?:\\\\")?`,
+  `"(?:[^"\\\\\\r\\n]|\\\\[^\\r\\n])*"?`,
+  `'(?:[^'\\\\\\r\\n]|\\\\[^\\r\\n])*'?`,
+  `[^\\s"'\\\\,;&)}\\]]+`,
+);
 const KV_PREFIX = /^[^:=]*[:=]\s*/;
 
 function typeOfSecretKey(m: string): string {
@@ -89,11 +88,12 @@ function typeOfPiiKey(m: string): string {
   return /name/.test(k) ? 'name' : 'national_id';
 }
 
-/** Keeps `key: ` and the value's quotes, so the text still reads as it did. */
+/** Keeps `key: ` and the value's quotes (the opening one alone when the value was cut), so the text still reads as it did. */
 function splitQuoted(prefix: string, rest: string): [string, string, string] {
   const q = /^\\?["']/.exec(rest)?.[0];
-  if (q && rest.length >= 2 * q.length && rest.endsWith(q)) return [prefix + q, rest.slice(q.length, rest.length - q.length), q];
-  return [prefix, rest, ''];
+  if (!q) return [prefix, rest, ''];
+  const closed = rest.length >= 2 * q.length && rest.endsWith(q);
+  return [prefix + q, rest.slice(q.length, closed ? rest.length - q.length : rest.length), closed ? q : ''];
 }
 function splitAfter(re: RegExp): (m: string) => [string, string, string] {
   return (m) => {
@@ -120,7 +120,7 @@ export const DETECTORS: readonly Detector[] = [
       `(?:${ci('proxy-')})?${ci('authorization')}${QUOTE}\\s*[:=]\\s*${QUOTE}` +
       alt(`${alt(ci('digest'), ci('aws4-hmac-sha256'))}\\s+[^\\r\\n"'\\\\]+`, `${AUTH_SCHEME}\\s+[^\\s"'\\\\,;]+`, '[A-Za-z0-9\\-._~+/=]{12,}'),
     split: splitAfter(AUTH_PREFIX),
-    gate: HAS_ASSIGN,
+    needs: KEYWORD,
   },
   { name: 'bearer_token', source: `${ci('bearer')}${wordStart(6)}\\s+[A-Za-z0-9\\-._~+/]{16,}=*`, split: splitAfter(/^\S+\s+/) },
   {
@@ -133,7 +133,7 @@ export const DETECTORS: readonly Detector[] = [
       const [, v] = splitAfter(KV_PREFIX)(m);
       return isRealValue(v, typeOfSecretKey(m));
     },
-    gate: HAS_ASSIGN,
+    needs: KEYWORD,
   },
   {
     name: 'pii_assignment',
@@ -142,7 +142,7 @@ export const DETECTORS: readonly Detector[] = [
     types: ['name', 'national_id', 'ssn'],
     split: splitAfter(KV_PREFIX),
     accept: (m) => isRealValue(splitAfter(KV_PREFIX)(m)[1], 'pii'),
-    gate: HAS_ASSIGN,
+    needs: KEYWORD,
   },
   { name: 'jwt', source: 'eyJ(?<![A-Za-z0-9_-]eyJ)[A-Za-z0-9_-]{10,}\\.[A-Za-z0-9_-]{10,}\\.[A-Za-z0-9_-]*' },
   {
@@ -153,7 +153,7 @@ export const DETECTORS: readonly Detector[] = [
       const p = m.indexOf(':', m.indexOf('://') + 3) + 1;
       return [m.slice(0, p), m.slice(p), ''];
     },
-    gate: HAS_AT,
+    needs: AT,
   },
   { name: 'slack_webhook', source: 'https://hooks\\.slack\\.com/(?:services|workflows|triggers)/[A-Za-z0-9/_-]{8,}' },
   { name: 'anthropic_key', source: 'sk-ant-(?<![A-Za-z0-9_-]sk-ant-)[A-Za-z0-9_-]{20,}' },
@@ -165,7 +165,7 @@ export const DETECTORS: readonly Detector[] = [
   { name: 'stripe_key', source: `(?:[sr]k_(?:live|test)_${wordStart(8)}[A-Za-z0-9]{10,247}|whsec_${wordStart(6)}[A-Za-z0-9+/=]{20,})\\b` },
   { name: 'google_api_key', source: `AIza${wordStart(4)}[0-9A-Za-z_-]{35}` },
   { name: 'google_oauth', source: '(?:GOCSPX-(?<![A-Za-z0-9_-]GOCSPX-)[0-9A-Za-z_-]{20,}|ya29\\.(?<![A-Za-z0-9_].{5})[0-9A-Za-z_-]{20,})' },
-  { name: 'email', source: '(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@(?:[A-Za-z0-9-]+\\.)+[A-Za-z]{2,63}\\b', gate: HAS_AT },
+  { name: 'email', source: '(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@(?:[A-Za-z0-9-]+\\.)+[A-Za-z]{2,63}\\b', needs: AT },
   { name: 'ssn', source: '\\b(?!000|666|9\\d\\d)\\d{3}-(?!00)\\d{2}-(?!0000)\\d{4}\\b', accept: standsAlone },
   // 13-19 digits, as one run or in the printed groups (4-4-4-4[-3], Amex 4-6-5); Luhn and a
   // network prefix decide. Fixed groups, not `(\d[ -]?){12,18}`: "4 4 4 4 …" gives no candidates.
@@ -186,7 +186,7 @@ export const DETECTORS: readonly Detector[] = [
     typeOf: () => 'ip',
     types: ['ip'],
     accept: isPersonalIPv6,
-    gate: HAS_V6_SHAPE,
+    needs: IPV6,
   },
 ];
 

@@ -4,7 +4,8 @@ import { DETECTORS, type Detector } from './detectors.js';
 import { builtinKeyType, compilePath } from './fields.js';
 import { isCardNumber } from './checks.js';
 import { BUILTIN_TYPES, defaultMask, KINDS, type Action, type KindClass, type KindInfo } from './kinds.js';
-import { compileScanner, type Scan, type Treatment } from './scanner.js';
+import { configRegex } from './configRegex.js';
+import { compileScanner, type ScannerOptions, type Scan, type Treatment } from './scanner.js';
 
 /** The `redact` section of the config (see config/sealog.yaml). */
 export interface RedactConfig {
@@ -47,11 +48,11 @@ export function alreadyRedacted(s: string): boolean {
 }
 
 /**
- * Compiles the redaction config once (at start): one combined regex for every text
- * pattern, key-name rules resolved per key and cached by the caller, path rules indexed
- * by their last key. Throws E_CONFIG_INVALID naming the bad rule.
+ * Compiles the redaction config once (at start): the text patterns into one scanner
+ * (scanner.ts), key-name rules resolved per key and cached by the caller, path rules
+ * indexed by their last key. Throws E_CONFIG_INVALID naming the bad rule.
  */
-export function createRedactor(cfg: RedactConfig, pseudonymize: Pseudonymizer): Redactor {
+export function createRedactor(cfg: RedactConfig, pseudonymize: Pseudonymizer, scanner: ScannerOptions = {}): Redactor {
   const bad = (why: string) => new SealogError(ErrorCode.CONFIG_INVALID, `invalid redact config: ${why}`);
   const kindInfo = (type: string): KindInfo | undefined => (Object.hasOwn(KINDS, type) ? KINDS[type as keyof typeof KINDS] : undefined);
 
@@ -72,25 +73,29 @@ export function createRedactor(cfg: RedactConfig, pseudonymize: Pseudonymizer): 
   // types stays if any of them is scanned), then the configured extra patterns.
   const detectors: Detector[] = DETECTORS.filter((d) => (d.types ?? [d.name]).some((t) => builtin(t)?.action !== 'keep'));
   const custom = new Map<string, FieldRule>();
-  cfg.patterns.forEach((p, i) => {
+  const patterns: Detector[] = cfg.patterns.map((p, i) => {
     const [cls, type] = splitKind(p.kind, `patterns[${i}]`);
-    let source: string;
+    let re: RegExp;
     try {
-      new RegExp(p.regex);
-      source = p.regex;
+      re = configRegex(p.regex);
     } catch (err) {
       throw bad(`patterns[${i}].regex does not compile: ${(err as Error).message}`);
     }
-    if (/\\[1-9]|\\k</.test(source)) throw bad(`patterns[${i}].regex: backreferences are not supported (the patterns share one regex)`);
-    if (new RegExp(source).test('')) throw bad(`patterns[${i}].regex matches the empty string`);
+    if (/\\[1-9]|\\k</.test(p.regex)) throw bad(`patterns[${i}].regex: backreferences are not supported (the patterns share one regex)`);
+    if (re.test('')) throw bad(`patterns[${i}].regex matches the empty string`);
     const name = `custom:${i}`;
     custom.set(name, treatment(cls, type, p.action ?? defaultAction(cls, type)));
-    detectors.push({ name, source });
+    return { name, source: p.regex };
   });
-  const scan = compileScanner(detectors, (type) => {
-    const t: Treatment | undefined = custom.get(type) ?? builtin(type);
-    return t && (t as FieldRule).action !== 'keep' ? t : undefined;
-  });
+  const scan = compileScanner(
+    detectors,
+    patterns,
+    (type) => {
+      const t: Treatment | undefined = custom.get(type) ?? builtin(type);
+      return t && (t as FieldRule).action !== 'keep' ? t : undefined;
+    },
+    scanner,
+  );
 
   // Field rules in config order; rank = position, built-ins rank after every user rule.
   const keyRules: { re: RegExp; rule: FieldRule; rank: number }[] = [];
@@ -104,7 +109,7 @@ export function createRedactor(cfg: RedactConfig, pseudonymize: Pseudonymizer): 
     if (f.key !== undefined) {
       let re: RegExp;
       try {
-        re = new RegExp(f.key, 'i');
+        re = configRegex(f.key, 'i');
       } catch (err) {
         throw bad(`${where}.key does not compile: ${(err as Error).message}`);
       }

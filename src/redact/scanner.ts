@@ -1,4 +1,5 @@
 import type { Detector } from './detectors.js';
+import { ALL, features } from './prefilter.js';
 
 /** What to do with a hit of one type; `undefined` from the resolver leaves the hit as it is. */
 export interface Treatment {
@@ -9,7 +10,8 @@ export interface Treatment {
 
 export type Scan = (s: string, onHit: (kind: string) => void) => string;
 
-interface Variant {
+/** One combined regex over some detectors, with what it takes to tell which one matched. */
+interface Combined {
   re: RegExp;
   detectors: Detector[];
   sticky: RegExp[];
@@ -17,7 +19,7 @@ interface Variant {
   groupOf: number[];
 }
 
-function compileVariant(detectors: Detector[]): Variant | undefined {
+function combine(detectors: Detector[]): Combined | undefined {
   if (detectors.length === 0) return undefined;
   const groupOf: number[] = [];
   const parts: string[] = [];
@@ -30,25 +32,69 @@ function compileVariant(detectors: Detector[]): Variant | undefined {
   return { re: new RegExp(parts.join('|'), 'g'), detectors, sticky: detectors.map((d) => new RegExp(d.source, 'y')), groupOf };
 }
 
+/** A candidate the scan will act on: where, which detector, what it matched. */
+interface Hit {
+  at: number;
+  detector: Detector;
+  text: string;
+}
+
 /**
- * Compiles detectors into one scanner, once, at start. Each string is scanned by one
- * combined regex (twenty separate passes cost about three times as much). Detectors
- * with a gate (`@` for emails) are left out of the regex for strings that fail the
- * gate: the few gates are cheap character searches, and a combined regex costs what
- * its broadest alternatives cost at every position. One regex per combination of
- * gates is compiled here.
- *
- * Leftmost match wins; at one position, the first detector (in list order) whose
- * candidate passes its check. A rejected candidate (a Luhn failure, a time that looked
- * like an address) is retried against the later detectors at the same position with
- * sticky copies, then the scan moves on by one character.
+ * The next accepted candidate of `c` at or after `from`. Leftmost match wins; at one
+ * position, the first detector (in list order) whose candidate passes its check. A rejected
+ * candidate (a Luhn failure, a placeholder such as `${TOKEN}`) is retried against the later
+ * detectors at the same position with sticky copies, then the search goes on one character
+ * further. Linear: a rejected candidate is short (checks.ts bounds what can be rejected), so
+ * what the search sees again after it is bounded too.
  */
-export function compileScanner(detectors: readonly Detector[], treat: (type: string) => Treatment | undefined): Scan {
-  const gates = [...new Set(detectors.flatMap((d) => (d.gate ? [d.gate] : [])))];
-  const variants: (Variant | undefined)[] = [];
-  for (let mask = 0; mask < 1 << gates.length; mask++) {
-    variants.push(compileVariant(detectors.filter((d) => !d.gate || mask & (1 << gates.indexOf(d.gate)))));
+function nextHit(c: Combined, s: string, from: number): Hit | undefined {
+  const { re, detectors, sticky, groupOf } = c;
+  re.lastIndex = from;
+  for (let m = re.exec(s); m !== null; m = re.exec(s)) {
+    const at = m.index;
+    let di = 0;
+    for (let g = 1; g < m.length; g++) {
+      if (m[g] !== undefined) {
+        di = groupOf[g]!;
+        break;
+      }
+    }
+    const d = detectors[di]!;
+    if (m[0].length > 0 && (!d.accept || d.accept(m[0], s, at))) return { at, detector: d, text: m[0] };
+    for (let j = di + 1; j < detectors.length; j++) {
+      const st = sticky[j]!;
+      st.lastIndex = at;
+      const mm = st.exec(s);
+      const dj = detectors[j]!;
+      if (mm !== null && mm[0].length > 0 && (!dj.accept || dj.accept(mm[0], s, at))) return { at, detector: dj, text: mm[0] };
+    }
+    re.lastIndex = at + 1;
   }
+  return undefined;
+}
+
+export interface ScannerOptions {
+  /** Run every built-in detector on every string (tests compare the prefilter against this). */
+  noPrefilter?: boolean;
+}
+
+/**
+ * Compiles detectors into one scanner, once, at start.
+ *
+ * Built-in detectors: the prefilter (prefilter.ts) reads each string once and says which of
+ * them could match; one combined regex of just those scans it (a combined regex costs what its
+ * broadest alternatives cost at every position, and twenty separate passes cost more). One
+ * regex per combination of features is compiled here. A string with none scans nothing.
+ *
+ * Configured patterns: one more combined regex, of only them, run on every string. Kept apart
+ * from the built-ins (whose look-behinds the linear-time engine cannot run) so that V8 can
+ * finish a pattern that backtracks too much in linear time (see configRegex.ts). At one
+ * position a built-in hit wins.
+ */
+export function compileScanner(builtins: readonly Detector[], custom: readonly Detector[], treat: (type: string) => Treatment | undefined, opts: ScannerOptions = {}): Scan {
+  const variants: (Combined | undefined)[] = [];
+  for (let mask = 0; mask <= ALL; mask++) variants.push(combine(builtins.filter((d) => ((d.needs ?? 0) & mask) === (d.needs ?? 0))));
+  const configured = combine([...custom]);
   // Resolved once per type, not per hit.
   const treatments = new Map<string, Treatment | undefined>();
   const treatmentOf = (type: string) => {
@@ -57,56 +103,27 @@ export function compileScanner(detectors: readonly Detector[], treat: (type: str
   };
 
   return (s, onHit) => {
-    let mask = 0;
-    for (let g = 0; g < gates.length; g++) if (gates[g]!(s)) mask |= 1 << g;
-    const v = variants[mask];
-    if (v === undefined) return s;
-    const { re, detectors: dets, sticky, groupOf } = v;
-    re.lastIndex = 0;
-    let m = re.exec(s);
-    if (m === null) return s; // the common case: one scan, nothing found, same string back
+    const builtin = variants[opts.noPrefilter ? ALL : features(s)];
+    if (builtin === undefined && configured === undefined) return s; // the common case: nothing could match
+    let b = builtin && nextHit(builtin, s, 0);
+    let c = configured && nextHit(configured, s, 0);
+    if (b === undefined && c === undefined) return s;
     let out = '';
     let last = 0;
-    while (m !== null) {
-      const at = m.index;
-      let di = 0;
-      for (let g = 1; g < m.length; g++) {
-        if (m[g] !== undefined) {
-          di = groupOf[g]!;
-          break;
-        }
-      }
-      let d = dets[di]!;
-      let text = m[0];
-      if (d.accept && !d.accept(text, s, at)) {
-        let found = false;
-        for (let j = di + 1; j < dets.length && !found; j++) {
-          const st = sticky[j]!;
-          st.lastIndex = at;
-          const mm = st.exec(s);
-          const dj = dets[j]!;
-          if (mm !== null && mm[0].length > 0 && (!dj.accept || dj.accept(mm[0], s, at))) {
-            d = dj;
-            text = mm[0];
-            found = true;
-          }
-        }
-        if (!found) {
-          re.lastIndex = at + 1;
-          m = re.exec(s);
-          continue;
-        }
-      }
+    while (b !== undefined || c !== undefined) {
+      const hit = c === undefined || (b !== undefined && b.at <= c.at) ? b! : c;
+      const { at, detector: d, text } = hit;
       const end = at + text.length;
-      const t = end > at ? treatmentOf(d.typeOf ? d.typeOf(text) : d.name) : undefined;
+      const t = treatmentOf(d.typeOf ? d.typeOf(text) : d.name);
       if (t) {
         const [pre, sensitive, post] = d.split ? d.split(text) : ['', text, ''];
         out += s.slice(last, at) + pre + t.replace(sensitive) + post;
         last = end;
         onHit(t.kind);
       }
-      re.lastIndex = end > at ? end : at + 1;
-      m = re.exec(s);
+      // Matches are not nested: each search resumes after the hit (or after its own candidate, if later).
+      if (b !== undefined && b.at < end) b = nextHit(builtin!, s, end);
+      if (c !== undefined && c.at < end) c = nextHit(configured!, s, end);
     }
     return last === 0 ? s : out + s.slice(last);
   };

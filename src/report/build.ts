@@ -48,7 +48,7 @@ export async function buildReport(o: ReportOptions): Promise<ReportJson> {
   if (o.from !== undefined && o.to !== undefined && o.from >= o.to) throw new SealogError(ErrorCode.USAGE, 'the period is empty: --from must be before --to');
   const l = layout(o.data);
   const frameCap = o.frameCap ?? 1024 * 1024 * 1024;
-  const ring = o.keys?.length ? o.keys : await loadRing(l).catch(() => []);
+  const ring = o.keys?.length ? o.keys : await loadRing(l).then((r) => r.keys, () => []);
   if (!ring.length) throw new SealogError(ErrorCode.KEY_MISSING, `no public key given and none in ${l.keys}`);
   const verdict = await verifyLog({ data: o.data, keys: ring.map(parseVerifierKey), keyPinned: !!o.keys?.length, strict: false, frameCap, threads: o.threads ?? 1, signers: o.signers });
 

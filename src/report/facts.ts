@@ -1,6 +1,4 @@
-import { SWEEP_TYPE } from '../jobs/integrity.js';
-import { SIGNATURE_TYPE } from '../sign/signature.js';
-import { REMOVAL_TYPE, TRANSITION_TYPE } from '../verify/frames.js';
+import { OwnType } from '../ownRecords.js';
 
 // What the records of a period say, counted in one pass over them: the evidence a report's
 // clauses rest on. Pure: records in, figures out (the caller reads and checks the records).
@@ -138,16 +136,16 @@ export class FactsCollector {
     const at = { seq: r.seq as number, ts: r.ts as string };
     const f = this.f;
     switch (r.type) {
-      case REMOVAL_TYPE:
+      case OwnType.RETENTION_REMOVED:
         f.retention.removals.push({ ...at, segment: e.segment, first_seq: e.first_seq, last_seq: e.last_seq, records: e.records, disposition: e.disposition });
         break;
-      case 'sealog.hold.placed':
+      case OwnType.HOLD_PLACED:
         f.retention.holds_placed.push({ ...at, id: e.id, reason: e.reason });
         break;
-      case 'sealog.hold.released':
+      case OwnType.HOLD_RELEASED:
         f.retention.holds_released.push({ ...at, id: e.id, reason: e.reason });
         break;
-      case SWEEP_TYPE:
+      case OwnType.INTEGRITY_SWEEP:
         f.sweeps.total++;
         if (e.ok) f.sweeps.passed++;
         else f.sweeps.failed++;
@@ -155,13 +153,13 @@ export class FactsCollector {
         f.sweeps.records.push({ ...at, mode: e.mode, ok: !!e.ok, segments: e.segments_checked, ...(e.failure && { failure: `${e.failure.code}: ${e.failure.message}` }) });
         if (f.sweeps.records.length > 50) f.sweeps.records.shift();
         break;
-      case TRANSITION_TYPE:
+      case OwnType.KEY_TRANSITION:
         f.key_rotations.push({ ...at, old_key: e.old_key, new_key: e.new_key });
         break;
-      case SIGNATURE_TYPE:
+      case OwnType.SIGNATURE:
         f.signature_records.push({ ...at, signer: e.signer?.name, meaning: e.meaning, records: Array.isArray(e.records) ? e.records.length : 0 });
         break;
-      case 'sealog.recovery':
+      case OwnType.RECOVERY:
         f.recoveries.push({ ...at, reason: e.reason });
         break;
     }

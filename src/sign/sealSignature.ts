@@ -1,9 +1,9 @@
 import { SignCode } from '../errors.js';
-import type { SealAudit } from '../sources/ingest.js';
+import { OwnType, type SealOwn } from '../ownRecords.js';
 import type { Layout } from '../store/layout.js';
 import { recordHashes } from './recordHashes.js';
 import { loadRegistry, signersPath } from './registry.js';
-import { asJson, checkSignature, SIGNATURE_TYPE, type SignatureEvent } from './signature.js';
+import { asJson, checkSignature, type SignatureEvent } from './signature.js';
 
 export type SignAnswer = { ok: true; seq: number } | { error: { code: string; message: string } };
 
@@ -23,7 +23,7 @@ export async function recordProblem(l: Layout, e: SignatureEvent, frameCap: numb
  * is checked as verify will check it (registered signer, valid signature, the records in
  * the log with those hashes), then sealed as sealog's own audit record, answered once durable.
  */
-export function signatureHandler(l: Layout, frameCap: number, seal: SealAudit): (req: Record<string, unknown>) => Promise<SignAnswer> {
+export function signatureHandler(l: Layout, frameCap: number, seal: SealOwn): (req: Record<string, unknown>) => Promise<SignAnswer> {
   return async (req) => {
     const fail = (code: string, message: string): SignAnswer => ({ error: { code, message } });
     const checked = checkSignature(req.signature, await loadRegistry(signersPath(l.data)));
@@ -34,6 +34,6 @@ export function signatureHandler(l: Layout, frameCap: number, seal: SealAudit): 
     const e = req.signature as SignatureEvent;
     const missing = await recordProblem(l, e, frameCap);
     if (missing) return fail(SignCode.SIGNED_RECORD, missing);
-    return { ok: true, seq: await seal(SIGNATURE_TYPE, asJson(e)) };
+    return { ok: true, seq: await seal(OwnType.SIGNATURE, asJson(e)) };
   };
 }

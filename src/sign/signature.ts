@@ -3,8 +3,9 @@ import type { Signer } from '../crypto/keys.js';
 import type { JsonObject } from '../types.js';
 import { findSigner, type RegisteredSigner } from './registry.js';
 
-/** sealog's own record of an electronic signature (DESIGN §13, 21 CFR 11.50 and 11.70). */
-export const SIGNATURE_TYPE = 'sealog.signature';
+// sealog's own record of an electronic signature (DESIGN §13, 21 CFR 11.50 and 11.70): OwnType.SIGNATURE.
+
+/** What a signature means. */
 export const MEANINGS = ['authorship', 'review', 'approval', 'responsibility'] as const;
 export type Meaning = (typeof MEANINGS)[number];
 /** Records one signature may name: bounds the request, the record and the check. */

@@ -20,7 +20,7 @@ export interface RunnerOptions {
 }
 
 const IDLE_MS = 250;
-const MAX_BACKOFF_MS = 30_000;
+const MAX_BACKOFF_MS = 10_000;
 
 /**
  * Runs one sink beside the pipeline, never in it: reads what is committed after the
@@ -44,7 +44,6 @@ export class SinkRunner {
 
   async start(): Promise<void> {
     this.cursor = await loadCursor(this.o.cursorFile);
-    this.o.status.section(`sink:${this.o.name}`, () => this.report());
     this.loop = this.run();
   }
 

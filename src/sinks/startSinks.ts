@@ -21,13 +21,13 @@ export interface Sinks {
 
 /** Starts the configured sinks (after the store has recovered); each runs beside the pipeline. */
 export async function startSinks(cfg: Config, l: Layout, committedThrough: () => number, status: Status, log: Logger): Promise<Sinks> {
-  const runners: { runner: SinkRunner; holds: boolean }[] = [];
+  const runners: { name: string; runner: SinkRunner; holds: boolean }[] = [];
   for (const s of cfg.sinks) {
     let sink: Sink;
     if (s.type === 'jetstream') {
       sink = new JetStreamSink({ url: s.url, stream: s.stream, subjectRoot: s.subject_root, origin: cfg.origin, duplicateWindowMs: s.duplicate_window_seconds * 1000, maxInFlight: s.max_in_flight, log });
     } else {
-      sink = new PostgresSink({ url: s.url, origin: cfg.origin, keys: (await loadRing(l)).map(parseVerifierKey), log });
+      sink = new PostgresSink({ url: s.url, origin: cfg.origin, keys: (await loadRing(l)).keys.map(parseVerifierKey), log });
     }
     const runner = new SinkRunner({
       name: s.name,
@@ -42,9 +42,10 @@ export async function startSinks(cfg: Config, l: Layout, committedThrough: () =>
       log,
     });
     await runner.start();
-    runners.push({ runner, holds: s.hold_retention });
+    runners.push({ name: s.name, runner, holds: s.hold_retention });
     log.info({ sink: s.name, type: s.type, cursor: runner.acknowledged }, 'sink started');
   }
+  if (runners.length) status.section('sinks', () => Object.fromEntries(runners.map((r) => [r.name, r.runner.report()])));
   return {
     wake: () => runners.forEach((r) => r.runner.wake()),
     floor: () => Math.min(Infinity, ...runners.filter((r) => r.holds).map((r) => r.runner.acknowledged)),

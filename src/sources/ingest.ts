@@ -1,9 +1,7 @@
 import type { Writable } from 'node:stream';
 import type { EventCounts } from '../eventCounts.js';
-import type { AckTarget, Draft, JsonObject, RawLine } from '../types.js';
-
-/** Seals one of sealog's own audit records; resolves with its seq once it is durable. */
-export type SealAudit = (type: string, event: JsonObject, level?: 'info' | 'warn' | 'error') => Promise<number>;
+import { ownDraft, type SealOwn } from '../ownRecords.js';
+import type { AckTarget, RawLine } from '../types.js';
 
 /**
  * The pipeline's entrance as sources see it: write returns false when the
@@ -38,7 +36,7 @@ export class Ingest {
    * same pipeline as every event, so it is chained, batched and committed in order, and
    * resolved only once durable. Rejects once ingest is closed (the daemon is stopping).
    */
-  readonly audit: SealAudit = (type, event, level = 'info') =>
+  readonly audit: SealOwn = (type, event, level = 'info') =>
     new Promise<number>((resolve, reject) => {
       if (this.ended) {
         reject(new Error('the daemon is stopping: no more records'));
@@ -46,7 +44,7 @@ export class Ingest {
       }
       const done = (_l: number, seq: number) => resolve(seq);
       const ack: AckTarget = { committed: (_n, l, seq) => done(l, seq), rejected: done, duplicate: done };
-      const draft: Draft = { source: { kind: 'sealog' }, event, redactions: [], stream: 'audit', level, type, system: true, meta: { classification: 'internal' }, ack };
+      const draft = ownDraft(type, event, level, ack);
       this.write({ bytes: Buffer.alloc(0), source: draft.source, system: draft });
     });
 

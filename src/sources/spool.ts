@@ -2,6 +2,8 @@ import { lstat, readdir, stat, unlink } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import type { Logger } from 'pino';
+import { SpoolCode } from '../errors.js';
+import { OwnType } from '../ownRecords.js';
 import { syncPath } from '../store/fsutil.js';
 import type { JsonObject } from '../types.js';
 import type { Ingest } from './ingest.js';
@@ -9,11 +11,10 @@ import { ensureOwnDir, moveNoReplace, prepareSpoolDir } from './spoolDirs.js';
 import { FileIngest, fingerprint, type FileHost, type FilePart, type FileStatus } from './spoolFile.js';
 import { MovedFiles } from './spoolMoved.js';
 import type { InputSource } from './source.js';
-import { openSpoolFile, SpoolCode } from './spoolOpen.js';
+import { openSpoolFile } from './spoolOpen.js';
 import { coalesced, DOCUMENT, readPart, startsWith } from './spoolRead.js';
 import { continuing, type SpoolProgress } from './spoolProgress.js';
 
-export { SpoolCode } from './spoolOpen.js';
 export type { FileStatus } from './spoolFile.js';
 
 export interface SpoolOptions {
@@ -83,7 +84,7 @@ export class SpoolSource implements InputSource {
     private readonly progress: SpoolProgress,
     private readonly log: Logger,
   ) {
-    this.moved = new MovedFiles((event) => this.record('sealog.spool.grown_after_move', 'warn', event, () => {}));
+    this.moved = new MovedFiles((event) => this.record(OwnType.SPOOL_GROWN_AFTER_MOVE, 'warn', event, () => {}));
   }
 
   private get doneDir() {
@@ -122,7 +123,7 @@ export class SpoolSource implements InputSource {
     const planted = await ensureOwnDir(dir);
     if (!planted) return;
     this.log.error({ dir, moved_to: planted }, "something else stood in place of sealog's own spool folder; moved it aside");
-    this.record('sealog.spool.planted', 'warn', { folder: basename(dir), moved_to: basename(planted), reason: 'not a directory owned by sealog' }, () => {});
+    this.record(OwnType.SPOOL_PLANTED, 'warn', { folder: basename(dir), moved_to: basename(planted), reason: 'not a directory owned by sealog' }, () => {});
   }
 
   private async rescan(): Promise<void> {
@@ -277,7 +278,7 @@ export class SpoolSource implements InputSource {
   }
 
   /** Writes sealog's own record about a file; `then` runs once it is durable. When the daemon is stopping, nothing: the next start sees the file again. */
-  private record(type: string, level: 'info' | 'warn', event: JsonObject, then: (seq: number) => void): void {
+  private record(type: OwnType, level: 'info' | 'warn', event: JsonObject, then: (seq: number) => void): void {
     this.ingest.audit(type, event, level).then(then, () => {});
   }
 
@@ -285,7 +286,7 @@ export class SpoolSource implements InputSource {
   private refuse(name: string, fp: string | undefined, code: string, reason: string, extra: JsonObject = {}): void {
     const status: FileStatus = this.files.get(name) ?? { file: name, state: 'rejected', bytes: 0, size: 0, lines: 0 };
     this.files.set(name, status);
-    const type = code === SpoolCode.DUPLICATE ? 'sealog.spool.duplicate' : 'sealog.spool.failed';
+    const type = code === SpoolCode.DUPLICATE ? OwnType.SPOOL_DUPLICATE : OwnType.SPOOL_FAILED;
     this.log.warn({ file: name, code, reason }, 'spool file rejected');
     this.record(type, 'warn', { file: name, ...(fp ? { fp } : {}), code, reason, ...extra }, (seq) => void this.settled(name, 'rejected', seq));
   }

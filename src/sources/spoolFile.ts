@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { RejectCode } from '../errors.js';
+import { OwnType } from '../ownRecords.js';
 import type { AckTarget, JsonObject, RawLine, Source } from '../types.js';
 import type { SplitLine } from './boundedBytes.js';
 import { isBlank } from './lineSplitter.js';
@@ -21,7 +22,7 @@ export interface FileStatus {
 export interface FileHost {
   submit(raw: RawLine): void;
   /** Seals one of sealog's own records about the file; `then` runs once it is durable. */
-  record(type: string, level: 'info' | 'warn', event: JsonObject, then: (seq: number) => void): void;
+  record(type: OwnType, level: 'info' | 'warn', event: JsonObject, then: (seq: number) => void): void;
   /** Every line and the file's own record are durable: move, rest or delete the file. */
   settled(outcome: 'done' | 'rejected', seq: number): void;
   readonly progress: SpoolProgress;
@@ -123,13 +124,13 @@ export class FileIngest implements AckTarget {
     const { progress, log } = this.host;
     if (this.problem) {
       const [code, reason] = this.problem;
-      this.host.record('sealog.spool.failed', 'warn', { ...facts, code, reason }, (seq) => {
+      this.host.record(OwnType.SPOOL_FAILED, 'warn', { ...facts, code, reason }, (seq) => {
         progress.forget(fp, continues);
         this.host.settled('rejected', seq);
       });
       return;
     }
-    this.host.record('sealog.spool.ingested', 'info', facts, (seq) => {
+    this.host.record(OwnType.SPOOL_INGESTED, 'info', facts, (seq) => {
       const done = progress.markDone({ fp, name, seq, bytes: end, lines: this.lineNo, ino }, continues);
       progress.advance(seq);
       void done.then(

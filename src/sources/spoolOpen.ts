@@ -1,18 +1,6 @@
 import { constants, type Stats } from 'node:fs';
 import { lstat, open, type FileHandle } from 'node:fs/promises';
-
-// What can go wrong with a dropped file; each becomes a sealed `sealog.spool.failed`
-// (or, for a duplicate, `sealog.spool.duplicate`) record, and the file moves to rejected/.
-export const SpoolCode = {
-  SYMLINK: 'E_SPOOL_SYMLINK',
-  UNREADABLE: 'E_SPOOL_UNREADABLE',
-  NOT_FILE: 'E_SPOOL_NOT_FILE',
-  LINKED: 'E_SPOOL_LINKED',
-  TRUNCATED: 'E_SPOOL_TRUNCATED',
-  CHANGED: 'E_SPOOL_CHANGED',
-  VANISHED: 'E_SPOOL_VANISHED',
-  DUPLICATE: 'E_SPOOL_DUPLICATE',
-} as const;
+import { SpoolCode } from '../errors.js';
 
 export type Opened = { fh: FileHandle; st: Stats } | { gone: true } | { code: string; reason: string };
 

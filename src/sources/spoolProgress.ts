@@ -1,4 +1,5 @@
 import { open, readFile } from 'node:fs/promises';
+import { OwnType } from '../ownRecords.js';
 import { writeFileDurable } from '../store/fsutil.js';
 
 /**
@@ -64,9 +65,9 @@ export class SpoolProgress {
     if (r.source?.kind === 'spool' && r.source.fp && typeof r.source.line === 'number') {
       this.lineCommitted(r.source.fp, r.source.line);
       if (r.source.continues) this.lineCommitted(continuing(r.source.continues), r.source.line);
-    } else if (r.type === 'sealog.spool.failed' && typeof r.event?.fp === 'string') {
+    } else if (r.type === OwnType.SPOOL_FAILED && typeof r.event?.fp === 'string') {
       this.committed.delete(r.event.fp);
-    } else if (r.type === 'sealog.spool.ingested' && typeof r.event?.fp === 'string') {
+    } else if (r.type === OwnType.SPOOL_INGESTED && typeof r.event?.fp === 'string') {
       // Also when the done file has it already: the cache may be older than the done entry,
       // and a file left both in progress and done would be ingested a second time.
       this.committed.delete(r.event.fp);

@@ -2,6 +2,7 @@ import { classifyDefault } from '../classify/defaults.js';
 import { compileRules, type RuleConfig } from '../classify/rules.js';
 import type { SchemaCheck } from '../classify/schemas.js';
 import { RejectCode, RejectReason } from '../errors.js';
+import { REJECTED_TYPE } from '../ownRecords.js';
 import type { Draft } from '../types.js';
 
 export { normalizeLevel, type Level } from '../classify/defaults.js';
@@ -26,7 +27,7 @@ export function createClassifier(opts: ClassifyOptions): (draft: Draft) => Draft
     if (d.rejected) {
       d.stream = 'rejected';
       d.level = 'warn';
-      d.type = 'sealog.rejected';
+      d.type = REJECTED_TYPE;
       d.meta = { classification: 'confidential' }; // raw input, unparsed: treat with care
       return d;
     }
@@ -42,7 +43,7 @@ export function createClassifier(opts: ClassifyOptions): (draft: Draft) => Draft
       d.rejected = { code: RejectCode.SCHEMA, reason };
       d.stream = 'rejected';
       d.level = 'warn';
-      d.type = 'sealog.rejected';
+      d.type = REJECTED_TYPE;
     }
     return d;
   };

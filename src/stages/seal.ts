@@ -1,5 +1,5 @@
 import { sha256 } from '../crypto/hash.js';
-import type { Prepared, Sealed, Source } from '../types.js';
+import type { Serialized, Sealed, Source } from '../types.js';
 
 export interface ChainHead {
   nextSeq: number;
@@ -12,10 +12,10 @@ const SUFFIX_BYTES = 9 + 64 + 2 + 1;
 /**
  * seal: assigns seq, ts and prev, and computes hash = SHA-256(0x00 ‖ JCS(record without hash)).
  * The record's own keys, and source's, are written in their sorted (JCS) order by hand
- * around the parts prepare serialized in its worker. One buffer holds 0x00 ‖ text
+ * around the parts the front serialized in its worker. One buffer holds 0x00 ‖ text
  * for hashing and then, with the hash member spliced in last, the stored line.
  */
-export function createSealer(head: ChainHead, now: () => string): (p: Prepared) => Sealed {
+export function createSealer(head: ChainHead, now: () => string): (p: Serialized) => Sealed {
   let seq = head.nextSeq;
   let prev = head.prev;
   return (p) => {

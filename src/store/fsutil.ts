@@ -1,3 +1,4 @@
+import { constants } from 'node:fs';
 import { copyFile, open, rename, rm, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { ErrorCode, SealogError } from '../errors.js';
@@ -19,9 +20,10 @@ export async function syncPath(path: string): Promise<void> {
  */
 export async function writeFileDurable(path: string, data: string | Buffer, mode = 0o644): Promise<void> {
   const tmp = `${path}.tmp`;
-  const fh = await open(tmp, 'w', mode);
+  const fh = await createExclusive(tmp);
   try {
     await fh.writeFile(data);
+    await fh.chmod(mode);
   } catch (err) {
     await fh.close();
     await rm(tmp, { force: true });
@@ -34,6 +36,24 @@ export async function writeFileDurable(path: string, data: string | Buffer, mode
   }
   await rename(tmp, path);
   await syncPath(dirname(path)).catch(fatalSync);
+}
+
+/** Creates a file only if nothing, not even a symlink, is at the path: never follows a planted link. */
+export const openNew = (path: string, mode = 0o600) => open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode);
+
+/**
+ * A temp file of our own, 0600 until the caller says otherwise. Whatever is already at
+ * its path (a crash's leftover, or a link someone planted to make a root CLI write
+ * through it) is unlinked, never written through; one that reappears at once is an attack.
+ */
+async function createExclusive(tmp: string): Promise<FileHandle> {
+  try {
+    return await openNew(tmp);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    await unlink(tmp);
+    return openNew(tmp);
+  }
 }
 
 /** A write refused for lack of space (or quota): worth waiting for, unlike an I/O error. */

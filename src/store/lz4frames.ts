@@ -1,5 +1,7 @@
-import { decompressFrameSync } from 'lz4-napi';
+import { uncompressSync } from 'lz4-napi';
+import { Xxh32, xxh32 } from './xxh32.js';
 import type { FileHandle } from 'node:fs/promises';
+import { ErrorCode, SealogError } from '../errors.js';
 
 // We walk the LZ4 frame format (lz4 Frame_format.md) ourselves only to find frame
 // boundaries and to bound each frame's decoded size before decoding it: an
@@ -25,6 +27,8 @@ export function scanFrame(buf: Buffer): FrameScan {
   const blockChecksum = (flg & 0x10) !== 0;
   const contentChecksum = (flg & 0x04) !== 0;
   let pos = 6 + (flg & 0x08 ? 8 : 0) + (flg & 0x01 ? 4 : 0) + 1;
+  if (buf.length < pos) return need(pos);
+  if (buf[pos - 1] !== ((xxh32(buf.subarray(4, pos - 1)) >>> 8) & 0xff)) return { ok: false, incomplete: false, reason: 'LZ4 frame header checksum mismatch' };
   let blocks = 0;
   for (;;) {
     if (buf.length < pos + 4) return need(pos + 4);
@@ -41,10 +45,58 @@ export function scanFrame(buf: Buffer): FrameScan {
   return { ok: true, length: pos, maxDecoded: blocks * blockMax };
 }
 
+/** The cap refusal, in one wording for verify (V_FRAME_TOO_LARGE) and the daemon's own reads. */
+export const overCap = (maxDecoded: number, cap: number) => `LZ4 frame may decode to ${maxDecoded} bytes, over the ${cap}-byte cap`;
+
 /** Decodes one whole frame, refusing any whose declared blocks could exceed `cap` bytes. */
 export function decodeFrame(frame: Buffer, maxDecoded: number, cap: number): Buffer {
-  if (maxDecoded > cap) throw new Error(`LZ4 frame may decode to ${maxDecoded} bytes, over the ${cap}-byte cap`);
-  return decompressFrameSync(frame);
+  if (maxDecoded > cap) throw new SealogError(ErrorCode.LZ4_CAP, overCap(maxDecoded, cap));
+  let blocks: Buffer[];
+  try {
+    blocks = [...frameBlocks(frame)];
+  } catch (err) {
+    throw new SealogError(ErrorCode.LZ4_FRAME, (err as Error).message, { cause: err });
+  }
+  return blocks.length === 1 ? blocks[0]! : Buffer.concat(blocks);
+}
+
+const WINDOW = 64 * 1024; // what a linked block may refer back to (LZ4 block format)
+
+/**
+ * The decoded blocks of one whole frame that scanFrame measured, one at a time: a
+ * reader holds one block (at most 4 MiB) decoded, never the whole frame. Each block
+ * is decoded into at most its declared maximum, so one that claims more fails.
+ * Block and content checksums, when the frame has them, are checked as it goes.
+ */
+export function* frameBlocks(frame: Buffer): Generator<Buffer> {
+  const flg = frame[4]!;
+  const blockMax = BLOCK_MAX[(frame[5]! >> 4) & 7]!;
+  const linked = (flg & 0x20) === 0;
+  const blockChecksum = (flg & 0x10) !== 0;
+  const content = flg & 0x04 ? new Xxh32() : undefined;
+  // lz4-napi's block decoder takes the output size as a 4-byte prefix: the block maximum bounds it.
+  const bound = Buffer.alloc(4);
+  bound.writeUInt32LE(blockMax);
+  let pos = 6 + (flg & 0x08 ? 8 : 0) + (flg & 0x01 ? 4 : 0) + 1;
+  let window: Buffer | undefined;
+  for (;;) {
+    const word = frame.readUInt32LE(pos);
+    pos += 4;
+    if (word === 0) break;
+    const size = word & 0x7fffffff;
+    const data = frame.subarray(pos, pos + size);
+    pos += size;
+    if (blockChecksum) {
+      if (frame.readUInt32LE(pos) !== xxh32(data)) throw new Error('LZ4 block checksum mismatch');
+      pos += 4;
+    }
+    const block = word & 0x80000000 ? data : uncompressSync(Buffer.concat([bound, data]), linked ? window : undefined);
+    // A linked block may copy from the 64 KiB before it, across block boundaries.
+    if (linked) window = block.length >= WINDOW ? Buffer.from(block.subarray(block.length - WINDOW)) : Buffer.concat([window ?? Buffer.alloc(0), block]).subarray(-WINDOW);
+    content?.update(block);
+    yield block;
+  }
+  if (content && frame.readUInt32LE(pos) !== content.digest()) throw new Error('LZ4 content checksum mismatch');
 }
 
 export interface FrameAt {

@@ -1,4 +1,4 @@
-import { open } from 'node:fs/promises';
+import { openRegular } from './safeRead.js';
 import { decodeFrame, readFrames } from './lz4frames.js';
 
 export interface FrameRecords {
@@ -18,7 +18,7 @@ export interface SegmentFault {
  * each with its byte offset in the file; a fault ends the walk.
  */
 export async function* segmentRecords(path: string, frameCap: number): AsyncGenerator<FrameRecords | SegmentFault> {
-  const fh = await open(path, 'r');
+  const fh = await openRegular(path);
   try {
     const { size } = await fh.stat();
     for await (const f of readFrames(fh, size, frameCap)) {

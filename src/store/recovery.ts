@@ -1,16 +1,17 @@
-import { mkdir, readFile, truncate, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, truncate, unlink } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { Logger } from 'pino';
 import { ZERO_HASH_HEX, sha256Hex } from '../crypto/hash.js';
 import { parseVerifierKey, type Signer } from '../crypto/keys.js';
 import { CompactTree } from '../crypto/merkle.js';
-import { SealogError } from '../errors.js';
+import { ErrorCode, SealogError } from '../errors.js';
 import { signCheckpoint } from './checkpoint.js';
-import { fatalSync, syncPath, writeFileDurable } from './fsutil.js';
+import { fatalSync, openNew, syncPath, writeFileDurable } from './fsutil.js';
 import { checkpointName, listCheckpoints, listRemoved, listSegments, manifestName, type Layout } from './layout.js';
 import { openManifest, signManifest, type Manifest } from './manifest.js';
 import { openLine } from './recordLine.js';
 import { segmentRecords } from './records.js';
+import { NOTE_MAX_BYTES, readCapped } from './safeRead.js';
 import type { StoreState } from './segmentStore.js';
 
 export interface TornTail {
@@ -43,10 +44,10 @@ export async function recover(l: Layout, origin: string, signer: Signer, ring: s
   let firstOpen = 0;
   for (let i = segments.length - 1; i >= 0; i--) {
     const path = join(l.segments, manifestName(segments[i]!.n));
-    const data = await readFile(path).catch(() => undefined);
+    const data = await readCapped(path, NOTE_MAX_BYTES).catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? undefined : Promise.reject(err)));
     if (!data) continue;
     const opened = openManifest(data, verifier);
-    if ('error' in opened) throw new SealogError('E_RECOVERY', `${path}: ${opened.error}; refusing to append to a log whose state cannot be trusted`);
+    if ('error' in opened) throw new SealogError(ErrorCode.RECOVERY, `${path}: ${opened.error}; refusing to append to a log whose state cannot be trusted`);
     const m = opened.manifest;
     tree = new CompactTree(m.tree_size, m.peaks.map((p) => Buffer.from(p, 'hex')));
     lastHash = m.last_hash;
@@ -60,8 +61,8 @@ export async function recover(l: Layout, origin: string, signer: Signer, ring: s
   let nextSegment = Math.max(segments.length ? segments[segments.length - 1]!.n + 1 : 1, tomb ? tomb.n + 1 : 1);
   if (tomb && (firstOpen === 0 || tomb.n > segments[firstOpen - 1]!.n)) {
     const path = join(l.removed, tomb.name);
-    const opened = openManifest(await readFile(path), verifier);
-    if ('error' in opened) throw new SealogError('E_RECOVERY', `${path}: ${opened.error}; refusing to append to a log whose state cannot be trusted`);
+    const opened = openManifest(await readCapped(path, NOTE_MAX_BYTES), verifier);
+    if ('error' in opened) throw new SealogError(ErrorCode.RECOVERY, `${path}: ${opened.error}; refusing to append to a log whose state cannot be trusted`);
     const m = opened.manifest;
     if (m.tree_size > tree.size) {
       tree = new CompactTree(m.tree_size, m.peaks.map((p) => Buffer.from(p, 'hex')));
@@ -85,14 +86,14 @@ export async function recover(l: Layout, origin: string, signer: Signer, ring: s
         for (const line of f.lines) {
           const r = openLine(line);
           const bad = typeof r === 'string' ? r : r.claimed !== r.hash.toString('hex') ? 'hash mismatch' : r.seq !== tree.size ? `seq ${r.seq}, expected ${tree.size}` : r.prev !== lastHash ? 'prev does not chain' : '';
-          if (bad) throw new SealogError('E_RECOVERY', `${path} at byte ${f.offset}: ${bad}; the log is damaged, run sealog verify`);
+          if (bad) throw new SealogError(ErrorCode.RECOVERY, `${path} at byte ${f.offset}: ${bad}; the log is damaged, run sealog verify`);
           const ok = r as Exclude<typeof r, string>;
           tree.append(ok.hash);
           lastHash = ok.claimed;
         }
         continue;
       }
-      if (!newest) throw new SealogError('E_RECOVERY', `${path} at byte ${f.offset}: ${f.reason}; only the newest segment may have a torn tail`);
+      if (!newest) throw new SealogError(ErrorCode.RECOVERY, `${path} at byte ${f.offset}: ${f.reason}; only the newest segment may have a torn tail`);
       torn.push(await cutTail(l, n, path, f.offset, f.reason, log));
     }
     if (tree.size === firstSeq && newest) {
@@ -123,8 +124,18 @@ async function cutTail(l: Layout, n: number, path: string, offset: number, reaso
   const data = await readFile(path);
   const cut = data.subarray(offset);
   await mkdir(l.recovery, { recursive: true, mode: 0o750 });
-  const savedAs = join(l.recovery, `${String(n).padStart(10, '0')}-${offset}.torn`);
-  await writeFile(savedAs, cut, { mode: 0o640 });
+  // A new file, never one already there (an earlier cut at the same offset, or a planted link).
+  let savedAs = join(l.recovery, `${String(n).padStart(10, '0')}-${offset}.torn`);
+  const fh = await openNew(savedAs, 0o640).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EEXIST') throw err;
+    savedAs = `${savedAs}.${Date.now()}`;
+    return openNew(savedAs, 0o640);
+  });
+  try {
+    await fh.writeFile(cut);
+  } finally {
+    await fh.close();
+  }
   await truncate(path, offset);
   await syncPath(path).catch(fatalSync);
   const t = { segment: n, offset, bytes: cut.length, sha256: sha256Hex(cut), reason, savedAs: `recovery/${basename(savedAs)}` };

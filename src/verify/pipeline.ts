@@ -1,6 +1,6 @@
-import { open } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
 import { readFrames } from '../store/lz4frames.js';
+import { openRegular } from '../store/safeRead.js';
 import { checkFrame, type FrameCheck } from './frames.js';
 
 export interface FrameJob {
@@ -80,7 +80,7 @@ export class FramePool {
  * are this one and a pool of N-1.
  */
 export async function* checkedFrames(path: string, frameCap: number, pool: FramePool | undefined): AsyncGenerator<CheckedFrame> {
-  const fh = await open(path, 'r');
+  const fh = await openRegular(path);
   try {
     const { size } = await fh.stat();
     const queue: { offset: number; raw: Buffer; check: FrameCheck | Promise<FrameCheck> }[] = [];

@@ -1,7 +1,8 @@
 import { VerifyCode } from '../errors.js';
 import { recordHashes } from '../sign/recordHashes.js';
 import { loadRegistry, signersPath, type RegisteredSigner } from '../sign/registry.js';
-import { checkSignature, SIGNATURE_TYPE, type SignatureEvent } from '../sign/signature.js';
+import { OwnType } from '../ownRecords.js';
+import { checkSignature, type SignatureEvent } from '../sign/signature.js';
 import { layout } from '../store/layout.js';
 import type { Finding } from './verifier.js';
 
@@ -24,7 +25,7 @@ export interface FoundSignature {
 
 /** Collects sealog's own signature records; a producer's record of that type is not one (its source is never sealog). */
 export function noteSignature(r: Record<string, any>, out: FoundSignature[]): void {
-  if (r.type === SIGNATURE_TYPE && r.source?.kind === 'sealog' && r.stream === 'audit') out.push({ seq: r.seq as number, event: r.event });
+  if (r.type === OwnType.SIGNATURE && r.source?.kind === 'sealog' && r.stream === 'audit') out.push({ seq: r.seq as number, event: r.event });
 }
 
 /**

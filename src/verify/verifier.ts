@@ -1,15 +1,18 @@
 import { createHash } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ZERO_HASH_HEX, sha256Hex } from '../crypto/hash.js';
+import type { OpenedRing } from '../crypto/keyRing.js';
 import { parseVerifierKey, type Verifier } from '../crypto/keys.js';
 import { noteSignedBy, parseNote } from '../crypto/note.js';
 import { CompactTree } from '../crypto/merkle.js';
-import { VerifyCode } from '../errors.js';
+import { ErrorCode, SealogError, VerifyCode } from '../errors.js';
 import { openCheckpoint, type Checkpoint } from '../store/checkpoint.js';
 import { layout, listCheckpoints, listRemoved, listSegments, manifestName, segmentName } from '../store/layout.js';
 import { openManifest, type Manifest } from '../store/manifest.js';
-import { CHAIN_MESSAGE, REMOVAL_TYPE, TRANSITION_TYPE, seqMessage } from './frames.js';
+import { NOTE_MAX_BYTES, readCapped } from '../store/safeRead.js';
+import { OwnType } from '../ownRecords.js';
+import { CHAIN_MESSAGE, seqMessage } from './frames.js';
 import { checkedFrames, FramePool } from './pipeline.js';
 import type { RegisteredSigner } from '../sign/registry.js';
 import { checkSignatures, noteSignature, type CheckedSignature, type FoundSignature } from './signatures.js';
@@ -27,6 +30,8 @@ export interface VerifyOptions {
   data: string;
   /** The key ring: every public key the caller trusts. */
   keys: Verifier[];
+  /** Retired keys bound by the key ring to the largest tree each may sign (keyRing.ts), per origin. */
+  retired?: OpenedRing['limits'];
   keyPinned: boolean;
   origin?: string;
   /** A checkpoint saved earlier (e.g. by a witness) that the log must contain. */
@@ -82,6 +87,8 @@ export interface RemovedSegment {
   record_seq?: number;
 }
 
+const unsafeFile: Record<string, string> = { [ErrorCode.NOT_REGULAR_FILE]: VerifyCode.NOT_REGULAR_FILE, [ErrorCode.FILE_TOO_LARGE]: VerifyCode.FILE_TOO_LARGE };
+
 class Failed extends Error {
   constructor(readonly finding: Finding) {
     super(finding.message);
@@ -102,7 +109,7 @@ export async function verifyLog(o: VerifyOptions): Promise<Verdict> {
   let tree = new CompactTree();
   let origin = o.origin;
   let bytes = 0;
-  const v: Verdict = { ok: false, warnings, records: 0, segments: 0, checkpoints: 0, bytes: 0, treeSize: 0, root: '', keyPinned: o.keyPinned, originPinned: !!o.origin, sealedThrough: 0, removed: [], skipped: 0, keyTransitions: [], signatures: [] };
+  const v: Verdict = { ok: false, warnings, records: 0, segments: 0, checkpoints: 0, bytes: 0, treeSize: 0, root: '', origin: o.origin, keyPinned: o.keyPinned, originPinned: !!o.origin, sealedThrough: 0, removed: [], skipped: 0, keyTransitions: [], signatures: [] };
   const signatures: FoundSignature[] = [];
   // What each checkpoint and manifest was signed with, to check against key retirements at the end.
   const signed: { size: number; signer: Verifier; file: string; what: string }[] = [];
@@ -117,7 +124,7 @@ export async function verifyLog(o: VerifyOptions): Promise<Verdict> {
     if (o.extraCheckpoint) all.push({ file: o.extraCheckpoint.name, n: -1, extra: true });
     const checkpoints = new Map<number, { cp: Checkpoint; file: string }>();
     for (const c of all) {
-      const data = c.extra ? o.extraCheckpoint!.data : await readFile(c.file);
+      const data = c.extra ? o.extraCheckpoint!.data : await readCapped(c.file, NOTE_MAX_BYTES);
       const opened = openCheckpoint(data, o.keys);
       if ('error' in opened) {
         fail({
@@ -140,13 +147,17 @@ export async function verifyLog(o: VerifyOptions): Promise<Verdict> {
     v.origin = origin;
     if (!o.origin) warnings.push({ code: VerifyCode.ORIGIN_NOT_PINNED, message: `no --origin given: took ${JSON.stringify(origin ?? '(none)')} from the checkpoints` });
     const newest = Math.max(0, ...checkpoints.keys());
+    const present = new Set((await listSegments(l)).map((s) => s.n));
+    const tombstones = new Set((await listRemoved(l)).map((s) => s.n));
+    // An empty directory, or a sub-directory given by mistake, must never pass as an intact log.
+    if (!o.partial && !present.size && !tombstones.size && !all.some((c) => !c.extra)) {
+      throw new SealogError(ErrorCode.NOT_A_LOG, `${o.data} is not a sealog data directory: it holds no segments/*.seg.lz4, no removed/*.manifest and no checkpoints/*.ckpt`);
+    }
     const cpSizes = [...checkpoints.keys()].sort((a, b) => a - b);
 
     // 2. Segments in order: frames, records, chain, roots at checkpoints. A segment removed by
     // retention is crossed through its kept signed manifest (its tombstone), which must continue
     // the chain and tree exactly where the segment before it ended.
-    const present = new Set((await listSegments(l)).map((s) => s.n));
-    const tombstones = new Set((await listRemoved(l)).map((s) => s.n));
     const numbers = [...new Set([...present, ...tombstones])].sort((a, b) => a - b).filter((n) => !o.partial || n <= o.partial.throughSegment);
     const removals = new Map<number, { seq: number; manifestSha: string }>();
     const tombstoneSha = new Map<number, string>();
@@ -155,7 +166,7 @@ export async function verifyLog(o: VerifyOptions): Promise<Verdict> {
     const cross = async (n: number, file: string, why: 'removed' | 'skipped') => {
       const name = segmentName(n);
       const at = { segment: name, seq: tree.size, file };
-      const data = await readFile(file);
+      const data = await readCapped(file, NOTE_MAX_BYTES);
       const opened = openManifest(data, o.keys);
       if ('error' in opened) fail({ code: opened.signature ? VerifyCode.MANIFEST_SIGNATURE : VerifyCode.MANIFEST_INVALID, message: opened.error, ...at });
       const m = (opened as { manifest: Manifest }).manifest;
@@ -204,7 +215,7 @@ export async function verifyLog(o: VerifyOptions): Promise<Verdict> {
       for await (const f of checkedFrames(path, o.frameCap, pool)) {
         if (!('check' in f)) fail({ code: VerifyCode.FRAME_CORRUPT, message: f.reason, seq: tree.size, segment: name, offset: f.offset });
         const { offset, raw, check: c } = f as Extract<typeof f, { check: unknown }>;
-        if (c.corrupt !== undefined) fail({ code: VerifyCode.FRAME_CORRUPT, message: c.corrupt, seq: tree.size, segment: name, offset });
+        if (c.corrupt) fail({ ...c.corrupt, seq: tree.size, segment: name, offset });
         fileSha.update(raw);
         end = offset + raw.length;
         // The frame's own checks ran on a thread; what needs the log so far runs here, in log order.
@@ -242,7 +253,8 @@ export async function verifyLog(o: VerifyOptions): Promise<Verdict> {
         if (c.stop) fail({ code: c.stop.code, message: c.stop.message, seq: tree.size, segment: name, offset });
       }
       const manifestPath = join(l.segments, manifestName(n));
-      const mdata = await readFile(manifestPath).catch(() => undefined);
+      // No manifest: the open segment (or one a crash left open).
+      const mdata = await readCapped(manifestPath, NOTE_MAX_BYTES).catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? undefined : Promise.reject(err)));
       if (mdata) {
         const opened = openManifest(mdata, o.keys);
         if ('error' in opened) fail({ code: opened.signature ? VerifyCode.MANIFEST_SIGNATURE : VerifyCode.MANIFEST_INVALID, message: opened.error, file: manifestPath, segment: name });
@@ -262,7 +274,7 @@ export async function verifyLog(o: VerifyOptions): Promise<Verdict> {
     v.root = tree.root().toString('base64');
     v.bytes = bytes;
     checkRemovals(v, removals, tombstoneSha, !!o.partial, warnings);
-    checkRetired(v.keyTransitions, signed);
+    checkRetired(retiredLimits(v.keyTransitions, o.retired ?? [], origin), signed);
     if (o.partial) {
       if (manifestProblem) fail(manifestProblem);
       v.ok = true;
@@ -285,8 +297,10 @@ export async function verifyLog(o: VerifyOptions): Promise<Verdict> {
     if (esigs.failure) fail(esigs.failure);
     v.sealedThrough = newest;
     if (tree.size > newest) {
+      // With no checkpoint at all nothing in the log is signed: anyone could have written it.
+      if (newest === 0) fail({ code: VerifyCode.NO_CHECKPOINT, message: `the log holds ${tree.size} record(s) and no signed checkpoint: nothing in it is signed, so nothing vouches for it`, seq: 0 });
       const tail: Finding = {
-        code: newest === 0 ? VerifyCode.NO_CHECKPOINT : VerifyCode.UNSEALED_TAIL,
+        code: VerifyCode.UNSEALED_TAIL,
         message: `${tree.size - newest} record(s) after the newest checkpoint (seq ${newest}..${tree.size - 1}) are chained but not sealed by a signature`,
         seq: newest,
       };
@@ -295,8 +309,10 @@ export async function verifyLog(o: VerifyOptions): Promise<Verdict> {
     }
     v.ok = true;
   } catch (err) {
-    if (!(err instanceof Failed)) throw err;
-    v.failure = err.finding;
+    const unsafe = err instanceof SealogError && unsafeFile[err.code];
+    if (!(err instanceof Failed) && !unsafe) throw err;
+    // A file that is not what a log is made of (a link to /dev/zero, a FIFO, a huge "checkpoint") is damage, not an I/O error.
+    v.failure = err instanceof Failed ? err.finding : { code: unsafe as string, message: (err as Error).message };
     v.records = records;
     v.bytes = bytes;
   } finally {
@@ -322,7 +338,7 @@ function nextCheckpoint(sizes: number[], size: number): number | undefined {
  * two keys it names, signed by both. Returns why not, or '' (also for other records).
  */
 function noteTransition(r: Record<string, any>, out: Verdict['keyTransitions']): string {
-  if (r.type !== TRANSITION_TYPE || r.source?.kind !== 'sealog' || r.stream !== 'audit') return '';
+  if (r.type !== OwnType.KEY_TRANSITION || r.source?.kind !== 'sealog' || r.stream !== 'audit') return '';
   const e = r.event as { old_key?: unknown; new_key?: unknown; note?: unknown };
   if (typeof e.old_key !== 'string' || typeof e.new_key !== 'string' || typeof e.note !== 'string') return 'key transition record lacks old_key, new_key or note';
   let oldKey: Verifier, newKey: Verifier;
@@ -341,16 +357,35 @@ function noteTransition(r: Record<string, any>, out: Verdict['keyTransitions']):
   return '';
 }
 
-/** A checkpoint or manifest covering the transition record (or anything after it) must not be signed by the retired key. */
-function checkRetired(transitions: Verdict['keyTransitions'], signed: { size: number; signer: Verifier; file: string; what: string }[]): void {
-  for (const t of transitions) {
-    const retired = parseVerifierKey(t.old);
-    const late = signed.find((s) => s.size > t.seq && s.signer.keyId.equals(retired.keyId) && s.signer.name === retired.name);
+interface RetiredLimit {
+  key: Verifier;
+  /** The largest tree the key may sign. */
+  treeSize: number;
+  why: string;
+}
+
+/**
+ * What each retired key may sign: up to its transition record's seq (a checkpoint covering
+ * the transition is past it), or up to the size the pinned key ring binds it to, whichever
+ * is smaller. The ring's bound holds when the log lacks the transition: a fork of a copy
+ * taken before the rotation, extended with the old key.
+ */
+function retiredLimits(transitions: Verdict['keyTransitions'], ring: OpenedRing['limits'], origin: string | undefined): RetiredLimit[] {
+  return [
+    ...transitions.map((t) => ({ key: parseVerifierKey(t.old), treeSize: t.seq, why: `retired at seq ${t.seq} by the key transition record` })),
+    ...ring.filter((r) => r.origin === origin).map((r) => ({ key: r.key, treeSize: r.treeSize, why: `retired at tree size ${r.treeSize} by the pinned key ring` })),
+  ];
+}
+
+/** No checkpoint or manifest may be signed by a retired key past its bound. */
+function checkRetired(limits: RetiredLimit[], signed: { size: number; signer: Verifier; file: string; what: string }[]): void {
+  for (const r of limits) {
+    const late = signed.find((s) => s.size > r.treeSize && s.signer.keyId.equals(r.key.keyId) && s.signer.name === r.key.name);
     if (late) {
       fail({
         code: VerifyCode.RETIRED_KEY,
-        message: `${late.what} of tree size ${late.size} is signed by ${retired.name} (${retired.keyId.toString('hex')}), a key retired at seq ${t.seq}`,
-        seq: t.seq,
+        message: `${late.what} of tree size ${late.size} is signed by ${r.key.name} (${r.key.keyId.toString('hex')}), a key ${r.why}`,
+        seq: r.treeSize,
         file: late.file,
       });
     }
@@ -359,7 +394,7 @@ function checkRetired(transitions: Verdict['keyTransitions'], signed: { size: nu
 
 /** Collects sealog's own removal records; a producer cannot write one (its records' source is never sealog). */
 function noteRemoval(r: Record<string, any>, removals: Map<number, { seq: number; manifestSha: string }>): void {
-  if (r.type !== REMOVAL_TYPE || r.source?.kind !== 'sealog' || r.stream !== 'audit') return;
+  if (r.type !== OwnType.RETENTION_REMOVED || r.source?.kind !== 'sealog' || r.stream !== 'audit') return;
   const e = r.event as { segment?: unknown; manifest_sha256?: unknown };
   // A crash between sealing and deleting can seal the same removal twice; the first one counts.
   if (Number.isInteger(e.segment) && typeof e.manifest_sha256 === 'string' && !removals.has(e.segment as number)) {

@@ -25,3 +25,42 @@ export function jsonObjects({ strings, finite, maxKeys }: { strings: fc.Arbitrar
     object: fc.dictionary(fc.oneof(strings, fc.string()), tie('value'), { maxKeys }),
   })).object;
 }
+
+/**
+ * Pieces of what detectors look for: keywords with their separators, value openers, prefixes
+ * of tokens, digit groups, address parts, quotes and escapes. Repeated, they are the inputs that
+ * make a backtracking scanner rescan (a candidate at every few characters, each running long).
+ */
+export const ATTACK_SEEDS = [
+  'pwd=${', 'pwd=<', 'pwd=‹', 'ssn=${', 'first_name:${', 'password="', "api_key='", 'token=', 'secret: ', 'passport_no=',
+  'Authorization: Bearer ', 'authorization=', 'Bearer ', 'bearer ', 'eyJ', 'eyJhbGciOiJIUzI1.', 'sk-', 'sk-ant-', 'AKIA', 'ghp_',
+  'github_pat_', 'xoxb-', 'sk_live_', 'whsec_', 'AIza', 'GOCSPX-', 'ya29.', '-----BEGIN PRIVATE KEY-----', '-----BEGIN ',
+  'https://hooks.slack.com/services/', 'a@', 'a.b@c.', '@a.', 'x://u:p', 'pg://a:', '123-45-', '4111 1111 ', '41111111',
+  '+1 ', '(415) ', '415.555.', '020 7946 ', '1.2.3.', '10.0.0', 'a:b:', '::', 'fe80::', '\\"', '\\', '"', "'", ' ', '=', ':',
+  '\u001b[', '\u001b]', '[REDACTED', 'null', 'x', '*', '0', 'a', '-', '.', '_',
+];
+
+/** How to build one hostile string: `prefix + pump × n + suffix`, about `length` characters long. */
+export interface Pumped {
+  prefix: string;
+  pump: string;
+  suffix: string;
+  length: number;
+}
+export const buildPumped = ({ prefix, pump, suffix, length }: Pumped) => prefix + pump.repeat(Math.ceil(length / pump.length)) + suffix;
+
+/**
+ * Recipes of hostile strings, as ReDoS attack strings are built: a prefix, then a pump (one to
+ * three seeds and a little random text) repeated, then a suffix. Recipes, not the strings, so a
+ * counterexample prints in a line.
+ */
+export function pumped({ minLength, maxLength }: { minLength: number; maxLength: number }): fc.Arbitrary<Pumped> {
+  const seed = fc.constantFrom(...ATTACK_SEEDS);
+  const bit = fc.oneof(seed, fc.string({ maxLength: 3 }));
+  return fc.record({
+    prefix: fc.array(bit, { maxLength: 3 }).map((a) => a.join('')),
+    pump: fc.array(bit, { minLength: 1, maxLength: 3 }).map((a) => a.join('')).filter((p) => p.length > 0),
+    suffix: fc.oneof(fc.constantFrom('', '}', '>', '"', "'", '\n', '@example.com'), seed),
+    length: fc.integer({ min: minLength, max: maxLength }),
+  });
+}

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createServer, connect as netConnect, type AddressInfo, type Socket } from 'node:net';
 import { connect } from 'nats';
 import pg from 'pg';
 import { BIN, type Running } from './daemon.js';
@@ -97,5 +98,44 @@ export async function startCollect(args: string[]): Promise<Running> {
       proc.kill('SIGKILL');
       await exited;
     },
+  };
+}
+
+/** A TCP proxy to a local port whose connections a test can cut at once (a network fault). */
+export async function tcpProxy(port: number, listenPort = 0): Promise<{ url: string; cut(): void; close(): Promise<void> }> {
+  const socks = new Set<Socket>();
+  const server = createServer((down) => {
+    const up = netConnect(port, '127.0.0.1');
+    const end = () => {
+      down.destroy();
+      up.destroy();
+      socks.delete(down);
+      socks.delete(up);
+    };
+    socks.add(down).add(up);
+    down.pipe(up).pipe(down);
+    down.on('error', end).on('close', end);
+    up.on('error', end).on('close', end);
+  });
+  await new Promise<void>((r) => server.listen(listenPort, '127.0.0.1', r));
+  return {
+    url: `nats://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    cut: () => socks.forEach((s) => s.destroy()),
+    close: async () => {
+      socks.forEach((s) => s.destroy());
+      await new Promise((r) => server.close(r));
+    },
+  };
+}
+
+/** A small seeded PRNG (mulberry32): a failing fault schedule can be replayed from its seed. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }

@@ -5,6 +5,11 @@ Segments removed by retention are crossed through their kept signed manifests
 (removed/NNNNNNNNNN.manifest: signature, continuity, Merkle peaks -> root), and
 each must be named by a sealog.retention.removed record with its manifest hash.
 
+The key file is one verifier key, or a key ring (keys/ring.pub): keys one per
+line and, for each retired key, a JSON line binding it (signed by its successor)
+to the largest tree it may sign. A checkpoint or manifest signed by a retired
+key past that size, or past its sealog.key.transition record, fails.
+
 Usage: verify_sealog.py --data DIR --key PUBKEYFILE [--origin ORIGIN]
        verify_sealog.py --self-test
 Prints one JSON object; exit 0 = ok, 1 = a check failed, 2 = usage error.
@@ -144,8 +149,7 @@ class Merkle:
 
 
 # ---- key and checkpoints ---------------------------------------------------
-def load_key(path):
-    line = open(path, "rb").read().decode("utf-8").rstrip("\n")
+def parse_key(line):
     name, keyid_hex, raw = (line.split("+", 2) + ["", ""])[:3]
     raw = b64(raw)
     if not name or len(keyid_hex) != 8 or len(raw) != 33 or raw[0] != 1:
@@ -156,30 +160,51 @@ def load_key(path):
     return name, want, raw[1:]
 
 
-def signed_note_text(path, data, key):
-    """The text of a signed note carrying a valid signature by the pinned key."""
-    name, keyid, pub = key
+def load_ring(path):
+    """Keys (name, id, raw) by their text, and {retired key text: (origin, max tree size)}."""
+    keys, limits = {}, {}
+    lines = [l.strip() for l in open(path, "rb").read().decode("utf-8").split("\n")]
+    for line in lines:
+        if line and not line.startswith("#") and not line.startswith("{"):
+            keys[line] = parse_key(line)
+    for line in lines:
+        if not line.startswith("{"):
+            continue
+        r = json.loads(line)
+        if r["retired"] not in keys or r["successor"] not in keys:
+            raise Fail("key ring: a retirement names a key not in the ring")
+        text = "sealog key retirement\n%s\nretired %s\nsigns trees up to size %d\nsuccessor %s\n" % (
+            r["origin"], r["retired"], r["tree_size"], r["successor"])
+        if r["note"].partition("\n\n")[0] + "\n" != text:
+            raise Fail("key ring: a retirement's note does not say what its fields say")
+        signed_note_text("key ring retirement", r["note"].encode("utf-8"), [keys[r["successor"]]])
+        limits[r["retired"]] = (r["origin"], r["tree_size"])
+    if not keys:
+        raise Fail("no key in %s" % path)
+    return keys, limits
+
+
+def signed_note_text(path, data, ring):
+    """The text of a signed note carrying a valid signature by a pinned key, and that key."""
     text, sep, sigs = data.partition(b"\n\n")
     if not sep or not sigs.endswith(b"\n"):
         raise Fail("%s: not a signed note" % path)
-    good = 0
     for sl in sigs.decode("utf-8").split("\n")[:-1]:
         m = re.fullmatch(r"\u2014 (\S+) (\S+)", sl)
         if not m:
             raise Fail("%s: malformed signature line %r" % (path, sl))
         blob = b64(m.group(2))
-        if m.group(1) != name or blob[:4] != keyid:
-            continue
-        if len(blob) != 68 or not ed25519_verify(pub, text + b"\n", blob[4:]):
-            raise Fail("%s: invalid signature by pinned key %s" % (path, name))
-        good += 1
-    if not good:
-        raise Fail("%s: no signature by pinned key %s" % (path, name))
-    return text
+        for key in ring:
+            name, keyid, pub = key
+            if m.group(1) == name and blob[:4] == keyid:
+                if len(blob) != 68 or not ed25519_verify(pub, text + b"\n", blob[4:]):
+                    raise Fail("%s: invalid signature by pinned key %s" % (path, name))
+                return text, key
+    raise Fail("%s: no signature by a pinned key" % path)
 
 
 def parse_checkpoint(path, key, origin):
-    text = signed_note_text(path, open(path, "rb").read(), key)
+    text, signer = signed_note_text(path, open(path, "rb").read(), key)
     lines = text.decode("utf-8").split("\n")
     if len(lines) != 3:
         raise Fail("%s: expected 3 note lines, got %d" % (path, len(lines)))
@@ -190,7 +215,7 @@ def parse_checkpoint(path, key, origin):
     root = b64(lines[2])
     if len(root) != 32:
         raise Fail("%s: bad root hash %r" % (path, lines[2]))
-    return int(lines[1]), root
+    return int(lines[1]), root, lines[0], signer
 
 
 # ---- records and main verification ----------------------------------------
@@ -227,13 +252,15 @@ def check_record(line, n, prev):
 
 
 def verify(data_dir, key_path, origin, st):
-    key, ckpts = load_key(key_path), {}
+    keys, limits = load_ring(key_path)
+    key, ckpts, signed = list(keys.values()), {}, []  # signed: (tree size, signer, file)
     cdir = os.path.join(data_dir, "checkpoints")
     for fn in sorted(os.listdir(cdir)) if os.path.isdir(cdir) else []:
         m = CKPT_RE.match(fn)
         if not m:
             raise Fail("unexpected file in checkpoints/: %r" % fn)
-        size, root = parse_checkpoint(os.path.join(cdir, fn), key, origin)
+        size, root, origin, signer = parse_checkpoint(os.path.join(cdir, fn), key, origin)
+        signed.append((size, signer, fn))
         if size != int(m.group(1)):
             raise Fail("%s: tree size %d != file name" % (fn, size))
         ckpts[size] = root
@@ -245,6 +272,7 @@ def verify(data_dir, key_path, origin, st):
         raise Fail("segment numbers (present or removed) not contiguous from 1: %r" % nums)
     st["segments"], tree, prev, n = len(segs), Merkle(), ZERO_HASH, 0
     removed, named = {}, {}  # removed segment -> sha256 of its kept manifest; removal records: segment -> manifest sha256
+    transitions = {}  # retired key text -> seq of its first transition record
 
     def check_checkpoint_at(size):
         if size in ckpts:
@@ -257,7 +285,9 @@ def verify(data_dir, key_path, origin, st):
         if num not in segs:
             path = os.path.join(rdir, "%010d.manifest" % num)
             data = open(path, "rb").read()
-            m = json.loads(signed_note_text(path, data, key).decode("utf-8"))
+            text, signer = signed_note_text(path, data, key)
+            m = json.loads(text.decode("utf-8"))
+            signed.append((m["tree_size"], signer, path))
             if m["segment"] != num or m["first_seq"] != n or m["prev"] != prev:
                 raise Fail("%s: removed segment's manifest does not continue at seq %d" % (path, n))
             sizes = [1 << b for b in reversed(range(m["tree_size"].bit_length())) if m["tree_size"] >> b & 1]
@@ -281,6 +311,10 @@ def verify(data_dir, key_path, origin, st):
                     raise Fail("segment %d, record seq=%d: %s" % (num, n, e))
                 if obj["type"] == "sealog.retention.removed" and obj["stream"] == "audit" and obj["source"].get("kind") == "sealog":
                     named.setdefault(obj["event"].get("segment"), obj["event"].get("manifest_sha256"))
+                if obj["type"] == "sealog.key.transition" and obj["stream"] == "audit" and obj["source"].get("kind") == "sealog":
+                    old = obj["event"].get("old_key")
+                    bound = min(transitions.get(old, n), n)
+                    transitions[old] = bound
                 prev, n = leaf.hex(), n + 1
                 tree.add(leaf)
                 st["records"] = n
@@ -294,6 +328,17 @@ def verify(data_dir, key_path, origin, st):
         if named.get(num) != sha:
             raise Fail("segment %d is missing and no removal record names its signed manifest" % num)
     st["removed"] = len(removed)
+    # A retired key signs no tree past its transition record, nor past the size the ring binds it to.
+    bounds = {k: seq for k, seq in transitions.items()}
+    for k, (o, size) in limits.items():
+        if origin is None or o == origin:
+            bounds[k] = min(bounds.get(k, size), size)
+    for k, bound in bounds.items():
+        if k not in keys:
+            continue
+        for size, signer, f in signed:
+            if signer == keys[k] and size > bound:
+                raise Fail("%s (tree size %d) is signed by a key retired at tree size %d" % (f, size, bound))
 
 
 def self_test():

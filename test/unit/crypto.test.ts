@@ -53,7 +53,7 @@ test('keys round-trip in signed-note form with the C2SP key id', () => {
   const raw = Buffer.from(k.verifierKey.split('+').slice(2).join('+'), 'base64');
   const id = createHash('sha256').update('sealog/test\n').update(raw).digest().subarray(0, 4);
   assert.deepEqual(verifier.keyId, id);
-  assert.throws(() => parseVerifierKey(k.verifierKey.replace(/\+[0-9a-f]{8}\+/, '+00000000+')), /key id/);
+  assert.throws(() => parseVerifierKey(k.verifierKey.replace(/\+[0-9a-f]{8}\+/, '+00000000+')), { code: 'E_KEY_INVALID' });
   assert.throws(() => parseVerifierKey('garbage'), { code: 'E_KEY_INVALID' });
 });
 

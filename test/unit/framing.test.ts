@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 import { compressFrameSync } from 'lz4-napi';
+import { ErrorCode } from '../../src/errors.js';
 import { LineSplitter } from '../../src/sources/lineSplitter.js';
 import { scanFrame, decodeFrame } from '../../src/store/lz4frames.js';
 
@@ -74,6 +75,14 @@ test('decodeFrame refuses a frame whose blocks could decode past the cap', () =>
   const big = compressFrameSync(Buffer.alloc(4 << 20, 0x61), { contentChecksum: true });
   const s = scanFrame(big);
   assert.ok(s.ok);
-  assert.throws(() => decodeFrame(big, s.maxDecoded, 1 << 20), /over the 1048576-byte cap/);
+  assert.throws(() => decodeFrame(big, s.maxDecoded, 1 << 20), { code: ErrorCode.LZ4_CAP });
   assert.equal(decodeFrame(big, s.maxDecoded, 8 << 20).length, 4 << 20);
+});
+
+test('decodeFrame: a frame that does not decode is E_LZ4_FRAME', () => {
+  const frame = Buffer.from(compressFrameSync(Buffer.alloc(1 << 16, 0x61), { contentChecksum: true }));
+  frame[frame.length - 1]! ^= 0xff; // the content checksum no longer matches
+  const s = scanFrame(frame);
+  assert.ok(s.ok);
+  assert.throws(() => decodeFrame(frame, s.maxDecoded, 8 << 20), { code: ErrorCode.LZ4_FRAME });
 });

@@ -9,7 +9,7 @@ import { compress } from '../../src/stages/compress.js';
 import { parse } from '../../src/stages/parse.js';
 import { needsRotation } from '../../src/stages/rotate.js';
 import { createSanitizer } from '../../src/stages/sanitize.js';
-import { prepare } from '../../src/stages/prepare.js';
+import { serialize } from '../../src/stages/serialize.js';
 import { createSealer, sourceJcs } from '../../src/stages/seal.js';
 import { decompressFrameSync } from 'lz4-napi';
 import type { Draft, RawLine, Sealed, Source } from '../../src/types.js';
@@ -92,8 +92,8 @@ const classify = createClassifier({ rules: [] });
 
 test('seal chains records: seq from the head, prev = previous hash, hash over the line without hash', () => {
   const seal = createSealer({ nextSeq: 7, prev: 'ab'.repeat(32) }, () => '2026-11-23T10:00:00.000000Z');
-  const a = seal(prepare(classify(draft({ z: 1, a: 'é' })), false));
-  const b = seal(prepare(classify(draft({ b: 2 })), false));
+  const a = seal(serialize(classify(draft({ z: 1, a: 'é' })), false));
+  const b = seal(serialize(classify(draft({ b: 2 })), false));
   const ra = JSON.parse(a.line.toString());
   const rb = JSON.parse(b.line.toString());
   assert.equal(ra.seq, 7);

@@ -2,17 +2,18 @@ import { Duplex } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import type { Config } from '../config.js';
 import { SealogError } from '../errors.js';
-import type { Draft, Prepared, RawLine } from '../types.js';
-import { createFront, type Front } from './prepare.js';
+import type { RawLine } from '../types.js';
+import { createFront, type Front } from './front.js';
+import { decodeResult, encodeLines, type FrontInit, type ResultsMessage, type ToMain, type ToWorker } from './protocol.js';
 
 /** Lines per message to the worker: enough to make a message's cost vanish per line, few enough to keep latency low. */
 const CHUNK_LINES = 256;
 /** ...or bytes: long lines make short chunks, so memory stays bounded whatever the line size. */
 const CHUNK_BYTES = 1 << 20;
-/** Prepared records waiting for seal before input is held. */
+/** Serialized records waiting for seal before input is held. */
 const READY_MARK = 64;
 /**
- * A burst of at most this many lines, with the worker idle, is prepared here on the
+ * A burst of at most this many lines, with the worker idle, is run here on the
  * main thread: a message each way costs more than the work (~100 µs of the main
  * thread's time per burst at a few thousand events/s), and the round trip adds latency.
  */
@@ -20,38 +21,18 @@ const INLINE_LINES = 32;
 const INLINE_BYTES = 64 * 1024;
 /** Chunks at the worker at once: one being worked on, one waiting, so it never idles while the main thread packs. */
 const MAX_IN_FLIGHT = 2;
-export const RESULT_STRIDE = 10;
 
-export interface WorkerInit {
-  cfg: Config;
-  hmacKey: Uint8Array;
-}
-
-/** Lines for the worker: their bytes end to end, and what else a line carries (rare) by index. */
-export interface ChunkMessage {
-  bytes: Uint8Array;
-  ends: Uint32Array;
-  kinds: string[];
-  extras: [number, Pick<RawLine, 'oversize' | 'unterminated' | 'rejectAs' | 'system'>][];
-}
-
-/** RESULT_STRIDE strings per line: the parts of its Prepared. */
-export interface ResultMessage {
-  out: (string | null)[];
-}
-
-type ReloadReply = { reloaded: boolean; error?: string };
-type ReadyReply = { ready: boolean; error?: string; code?: string };
+type Reloaded = Extract<ToMain, { type: 'reloaded' }>;
 
 /**
- * prepare: the pipeline's front (parse → sanitize → classify → serialize) in a
+ * FrontStage: the pipeline's front (parse → sanitize → classify → serialize) in a
  * worker thread, so it runs on the second core beside seal and the writes. Lines
  * go over in chunks and come back as text, in order; a small burst while the worker
- * is idle is prepared inline by the same front, built here too. Backpressure: with
+ * is idle runs inline through the same front, built here too. Backpressure: with
  * MAX_IN_FLIGHT chunks at the worker and the next one full, or with the results
  * not taken downstream, input waits.
  */
-export class PrepareStage extends Duplex {
+export class FrontStage extends Duplex {
   private readonly worker: Worker;
   private readonly front: Front;
   private collecting: RawLine[] = [];
@@ -60,7 +41,7 @@ export class PrepareStage extends Duplex {
   private flushQueued = false;
   private held: (() => void) | undefined;
   private finalCb: ((err?: Error | null) => void) | undefined;
-  private reloads: ((r: ReloadReply) => void)[] = [];
+  private reloads: ((r: Reloaded) => void)[] = [];
   private stopping = false;
   /** Resolves once the worker has compiled every rule; rejects with the reason it could not. */
   readonly ready: Promise<void>;
@@ -71,31 +52,31 @@ export class PrepareStage extends Duplex {
     // Built here first: a bad pattern or schema refuses the start at once, with its code.
     this.front = createFront(cfg, hmacKey);
     const key = new Uint8Array(hmacKey); // a copy for the worker; the caller zeroes its own
-    const workerData: WorkerInit = { cfg, hmacKey: key };
+    const workerData: FrontInit = { cfg, hmacKey: key };
     // What the worker allocates lives for one chunk (a few MB at most): a small young
     // generation is enough, and V8's default would add tens of MB to the daemon's RSS.
     const resourceLimits = { maxYoungGenerationSizeMb: 8 };
-    this.worker = new Worker(new URL('./prepareWorker.js', import.meta.url), { workerData, transferList: [key.buffer], resourceLimits });
-    let started: (r: ReadyReply) => void = () => {};
+    this.worker = new Worker(new URL('./worker.js', import.meta.url), { workerData, transferList: [key.buffer], resourceLimits });
+    let started: (r: Extract<ToMain, { type: 'ready' | 'failed' }>) => void = () => {};
     this.ready = new Promise((resolve, reject) => {
-      started = (r) => (r.ready ? resolve() : reject(r.code ? new SealogError(r.code, r.error!) : new Error(r.error)));
+      started = (r) => (r.type === 'ready' ? resolve() : reject(r.code ? new SealogError(r.code, r.error) : new Error(r.error)));
     });
-    this.worker.on('message', (m: ResultMessage | ReloadReply | ReadyReply) => {
-      if ('out' in m) this.done(m);
-      else if ('ready' in m) started(m);
-      else this.reloads.shift()?.(m);
+    this.worker.on('message', (m: ToMain) => {
+      if (m.type === 'results') this.done(m);
+      else if (m.type === 'reloaded') this.reloads.shift()?.(m);
+      else started(m);
     });
     this.worker.on('error', (err) => {
-      started({ ready: false, error: err.message });
+      started({ type: 'failed', error: err.message });
       this.destroy(err);
     });
     this.worker.on('exit', (code) => {
-      started({ ready: false, error: `the prepare worker exited (code ${code}) before it was ready` });
-      if (!this.stopping) this.destroy(new Error(`the prepare worker exited (code ${code})`));
+      started({ type: 'failed', error: `the front worker exited (code ${code}) before it was ready` });
+      if (!this.stopping) this.destroy(new Error(`the front worker exited (code ${code})`));
     });
   }
 
-  /** Lines inside this stage: waiting for a chunk, at the worker, and prepared but not yet taken. */
+  /** Lines inside this stage: waiting for a chunk, at the worker, and serialized but not yet taken. */
   get items(): number {
     return this.writableLength + this.collecting.length + this.inFlight.reduce((n, c) => n + c.length, 0) + this.readableLength;
   }
@@ -114,8 +95,8 @@ export class PrepareStage extends Duplex {
     const swap = this.front.reload(cfg);
     return () => {
       swap();
-      this.reloads.push((r) => r.reloaded || onWorkerError(r.error ?? 'unknown error'));
-      this.worker.postMessage({ reload: cfg });
+      this.reloads.push((r) => r.ok || onWorkerError(r.error ?? 'unknown error'));
+      this.worker.postMessage({ type: 'reload', cfg } satisfies ToWorker);
     };
   }
 
@@ -192,52 +173,16 @@ export class PrepareStage extends Duplex {
     const total = this.collectingBytes;
     this.collecting = [];
     this.collectingBytes = 0;
-    // Its own ArrayBuffer (not the pool's), so it can be transferred rather than copied again.
-    const bytes = Buffer.allocUnsafeSlow(total);
-    const ends = new Uint32Array(lines.length);
-    const kinds: string[] = new Array(lines.length);
-    const extras: ChunkMessage['extras'] = [];
-    let at = 0;
-    for (let i = 0; i < lines.length; i++) {
-      const l = lines[i]!;
-      l.bytes.copy(bytes, at);
-      at += l.bytes.length;
-      ends[i] = at;
-      kinds[i] = l.source.kind;
-      if (l.oversize || l.unterminated || l.rejectAs || l.system) {
-        // The ack target stays here: it is the source's object, not data.
-        const system = l.system && ({ ...l.system, ack: undefined } satisfies Draft);
-        extras.push([i, { oversize: l.oversize, unterminated: l.unterminated, rejectAs: l.rejectAs, system }]);
-      }
-    }
+    const { message, transfer } = encodeLines(lines, total);
     this.inFlight.push(lines);
-    const m: ChunkMessage = { bytes, ends, kinds, extras };
-    this.worker.postMessage(m, [bytes.buffer, ends.buffer]);
+    this.worker.postMessage(message satisfies ToWorker, transfer);
   }
 
-  private done({ out }: ResultMessage): void {
+  private done(results: ResultsMessage): void {
     const lines = this.inFlight.shift()!;
     // Keep the worker busy: the next chunk goes before this one's results are handed on.
     this.send();
-    for (let i = 0; i < lines.length; i++) {
-      const l = lines[i]!;
-      const o = i * RESULT_STRIDE;
-      const code = out[o + 6];
-      const key = out[o + 8];
-      const p: Prepared = {
-        source: l.source,
-        ack: l.system ? l.system.ack : l.ack,
-        rejected: code === null ? undefined : { code: code!, reason: out[o + 7]! },
-        eventJcs: out[o]!,
-        metaJcs: out[o + 1]!,
-        redactionsJcs: out[o + 2]!,
-        stream: out[o + 3]!,
-        level: out[o + 4]!,
-        type: out[o + 5]!,
-        dedupe: key === null ? undefined : { key: key!, digest: out[o + 9]! },
-      };
-      this.push(p);
-    }
+    for (let i = 0; i < lines.length; i++) this.push(decodeResult(results, i, lines[i]!));
     if (this.readableLength < this.readableHighWaterMark) this.release();
     this.finishIfIdle();
   }

@@ -1,0 +1,45 @@
+import { loadSchemas } from '../classify/schemas.js';
+import type { Config } from '../config.js';
+import { createPseudonymizer } from '../crypto/pseudonym.js';
+import { createRedactor, type Redactor } from '../redact/redactor.js';
+import { createClassifier } from '../stages/classify.js';
+import { parse } from '../stages/parse.js';
+import { createSanitizer } from '../stages/sanitize.js';
+import { serialize } from '../stages/serialize.js';
+import type { RawLine, Serialized } from '../types.js';
+
+/** classify's rules and schemas compiled; throws on a bad rule or schema file. */
+export function classifierFor(c: Config): ReturnType<typeof createClassifier> {
+  return createClassifier({ rules: c.classify.rules, schemas: loadSchemas(c.classify.schemas_dir) });
+}
+
+export interface Front {
+  /** parse → sanitize → classify → serialize, for one input line or one of sealog's own records. */
+  run(raw: RawLine): Serialized;
+  /** Builds what a reloaded config needs (classify's rules and schemas, sanitize's limits); throws on a bad one. The returned swap cannot fail. */
+  reload(cfg: Config): () => void;
+}
+
+/**
+ * The pipeline's front as one function: the same in the worker thread and inline on the
+ * main thread (FrontStage). Every pattern, rule and schema is compiled here, once; the
+ * HMAC key goes into the pseudonymizer only and is zeroed by the caller.
+ */
+export function createFront(cfg: Config, hmacKey: Buffer): Front {
+  const redactor: Redactor | undefined = cfg.redact.enabled ? createRedactor(cfg.redact, createPseudonymizer(hmacKey)) : undefined;
+  const sanitizerFor = (c: Config) => createSanitizer({ maxDepth: c.sanitize.max_depth, maxStringChars: c.sanitize.max_string_chars, maxItems: c.sanitize.max_items }, redactor);
+  let sanitize = sanitizerFor(cfg);
+  let classify = classifierFor(cfg);
+  const withDedupe = cfg.dedupe.enabled;
+  return {
+    run: (raw) => serialize(classify(sanitize(parse(raw))), withDedupe),
+    reload(next) {
+      const c = classifierFor(next);
+      const s = sanitizerFor(next);
+      return () => {
+        classify = c;
+        sanitize = s;
+      };
+    },
+  };
+}

@@ -1,0 +1,34 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import { createFront, type Front } from './front.js';
+import { decodeLines, encodeResults, type FrontInit, type ToMain, type ToWorker } from './protocol.js';
+
+// The pipeline's front in a worker thread: parse, sanitize, classify and serialize,
+// the CPU-heavy part of each event, beside the main thread that seals and writes.
+const port = parentPort!;
+const post = (m: ToMain) => port.postMessage(m);
+const init = workerData as FrontInit;
+const hmacKey = Buffer.from(init.hmacKey.buffer, init.hmacKey.byteOffset, init.hmacKey.byteLength);
+let front: Front;
+try {
+  front = createFront(init.cfg, hmacKey);
+  post({ type: 'ready' });
+} catch (err) {
+  // A bad pattern or schema: the daemon refuses to start with this message and code.
+  post({ type: 'failed', error: (err as Error).message, code: (err as { code?: string }).code });
+  process.exit(1);
+} finally {
+  hmacKey.fill(0);
+}
+
+port.on('message', (m: ToWorker) => {
+  if (m.type === 'reload') {
+    try {
+      front.reload(m.cfg)();
+      post({ type: 'reloaded', ok: true });
+    } catch (err) {
+      post({ type: 'reloaded', ok: false, error: (err as Error).message });
+    }
+    return;
+  }
+  post(encodeResults(decodeLines(m).map(front.run)));
+});

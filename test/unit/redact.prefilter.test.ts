@@ -1,0 +1,92 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { test } from 'node:test';
+import fc from 'fast-check';
+import { loadConfig } from '../../src/config.js';
+import { createPseudonymizer } from '../../src/crypto/pseudonym.js';
+import { features, KEYWORD } from '../../src/redact/prefilter.js';
+import { createRedactor } from '../../src/redact/redactor.js';
+import { ATTACK_SEEDS } from '../helpers/arbitraries.js';
+
+// The prefilter only spares work: every string scans to the same text, with the same hits, as
+// with every detector run on it. Strings are built from the planted corpus, the attack seeds,
+// ordinary words and random text, cut and joined at random places.
+
+const FIXTURES = resolve(import.meta.dirname, '../../../test/fixtures');
+const read = (f: string) => readFileSync(join(FIXTURES, f), 'utf8');
+const corpus = [...read('planted.jsonl').trim().split('\n'), ...read('planted.invalid.txt').trim().split('\n'), ...read('event-shapes.jsonl').trim().split('\n')];
+const values = (JSON.parse(read('planted.values.json')) as { value: string }[]).map((v) => v.value);
+const cfg = loadConfig(undefined).redact;
+const pseudonymize = createPseudonymizer(Buffer.alloc(32, 3));
+const withPrefilter = createRedactor(cfg, pseudonymize).scan;
+const everything = createRedactor(cfg, pseudonymize, { noPrefilter: true }).scan;
+const RUNS = Number(process.env.SEALOG_FUZZ_RUNS ?? 300) * 10;
+
+function both(s: string): [string, string[], string, string[]] {
+  const a: string[] = [];
+  const b: string[] = [];
+  return [withPrefilter(s, (k) => a.push(k)), a, everything(s, (k) => b.push(k)), b];
+}
+
+const piece = fc.oneof(
+  fc.constantFrom(...values, ...ATTACK_SEEDS, ' ', ', ', '\n', ': ', '=', '"', 'the plan', 'Bearer ', '+1 ', 'user@', '.example.com'),
+  fc.constantFrom(...corpus).chain((l) => fc.tuple(fc.nat(l.length), fc.nat(80)).map(([i, n]) => l.slice(i, i + n))),
+  fc.string({ maxLength: 12 }),
+  fc.string({ unit: fc.constantFrom(...'0123456789 .-()+:'), maxLength: 24 }),
+  fc.string({ unit: fc.constantFrom(...'abcdefABCDEF0123456789_-./+='), maxLength: 40 }),
+  fc.tuple(fc.nat(255), fc.nat(255), fc.nat(255), fc.nat(255)).map((o) => o.join('.')),
+  fc.array(fc.nat(0xffff).map((n) => n.toString(16)), { minLength: 2, maxLength: 8 }).chain((g) => fc.constantFrom(g.join(':'), g.join('::'), `::${g.join(':')}`)),
+);
+
+test('the prefilter changes no result: scanned with it or with every detector, a string comes out the same with the same hits', () => {
+  fc.assert(
+    fc.property(fc.array(piece, { minLength: 1, maxLength: 8 }), (pieces) => {
+      const s = pieces.join('');
+      const [a, ka, b, kb] = both(s);
+      assert.equal(a, b, `features ${features(s)} of ${JSON.stringify(s)}`);
+      assert.deepEqual(ka, kb);
+    }),
+    { numRuns: RUNS },
+  );
+});
+
+test('every planted line and value is found with the prefilter as without it', () => {
+  for (const s of [...corpus, ...values]) {
+    const [a, , b] = both(s);
+    assert.equal(a, b, s);
+  }
+});
+
+test('every key word of the key=value detectors passes the prefilter, in any case', () => {
+  const words = [
+    'password', 'passwd', 'passphrase', 'pwd', 'secret', 'secret_key', 'secret-access-key', 'api_key', 'apikey', 'access_key', 'private-key', 'auth_key',
+    'token', 'credential', 'credentials', 'cookie', 'cookies', 'full_name', 'firstname', 'last-name', 'given_name', 'family_name', 'middle_name',
+    'maiden_name', 'legal_name', 'customer_name', 'patient_name', 'employee_name', 'contact_name', 'cardholder_name', 'surname', 'passport',
+    'passport_no', 'passport-number', 'national_id', 'tax_id', 'ssn', 'Authorization', 'Proxy-Authorization',
+  ];
+  fc.assert(
+    fc.property(fc.constantFrom(...words), fc.array(fc.boolean(), { minLength: 30, maxLength: 30 }), fc.constantFrom('=', ': ', '":"'), (w, up, sep) => {
+      const word = [...w].map((c, i) => (up[i] ? c.toUpperCase() : c.toLowerCase())).join('');
+      const s = `${word}${sep}Zq7kWp2Lx9Rt4Mn8`;
+      assert.ok(features(s) !== 0, s);
+      assert.ok(!withPrefilter(s, () => {}).includes('Zq7kWp2Lx9Rt4Mn8'), `${s} is redacted`);
+    }),
+    { numRuns: 500 },
+  );
+});
+
+test('the shortest match of each family passes the prefilter (the thresholds are not one too high)', () => {
+  const shortest = [
+    '1.2.3.4', '01 234 567', '+1 2345 678', '123-45-6789', '4111111111111111', 'xoxb-1234567890', 'a@b.cc', 'fe80::1',
+    '-----BEGIN PRIVATE KEY-----', 'pwd=abc', 'tax_id: X1', 'AKIA1234567890ABCDEF',
+  ];
+  for (const s of shortest) assert.notEqual(withPrefilter(s, () => {}), s, `${s} is redacted`);
+});
+
+test('timestamps, durations and ids hold no key word: the key=value detectors do not run on them', () => {
+  for (const s of ['2025-06-12T08:00:00.242Z', 'the agent plan step', 'took 00:01:23.456', 'ratio=0.25', 'req-12345', 'app.llm.client:42']) {
+    assert.equal(features(s), 0, s);
+  }
+  assert.equal(features('password=x'), KEYWORD);
+});
