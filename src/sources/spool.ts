@@ -7,12 +7,13 @@ import { OwnType } from '../ownRecords.js';
 import { syncPath } from '../store/fsutil.js';
 import type { JsonObject } from '../types.js';
 import type { Ingest } from './ingest.js';
+import { coalesced } from './coalesced.js';
 import { ensureOwnDir, moveNoReplace, prepareSpoolDir } from './spoolDirs.js';
 import { FileIngest, fingerprint, type FileHost, type FilePart, type FileStatus } from './spoolFile.js';
 import { MovedFiles } from './spoolMoved.js';
 import type { InputSource } from './source.js';
 import { openSpoolFile } from './spoolOpen.js';
-import { coalesced, DOCUMENT, readPart, startsWith } from './spoolRead.js';
+import { DOCUMENT, readPart, startsWith } from './spoolRead.js';
 import { continuing, type SpoolProgress } from './spoolProgress.js';
 
 export type { FileStatus } from './spoolFile.js';

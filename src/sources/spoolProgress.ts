@@ -1,6 +1,7 @@
 import { open, readFile } from 'node:fs/promises';
 import { OwnType } from '../ownRecords.js';
 import { writeFileDurable } from '../store/fsutil.js';
+import { coalesced } from './coalesced.js';
 
 /**
  * How far each spool file is committed. The log is the durable record: every
@@ -98,18 +99,27 @@ export class SpoolProgress {
 
   async markDone(d: DoneFile, continues?: string): Promise<void> {
     this.holding.add(d.seq);
-    const fh = await open(this.donePath, 'a', 0o640);
-    try {
-      await fh.appendFile(`${JSON.stringify(d)}\n`);
-      await fh.datasync();
-    } finally {
-      await fh.close();
-    }
+    this.unwritten.push(d);
+    await this.writeDone();
     this.noteDone(d);
     this.committed.delete(d.fp);
     if (continues) this.committed.delete(continuing(continues));
     this.holding.delete(d.seq);
   }
+
+  /** Entries waiting for the done file: many files finishing at once share one append and one fsync (and one descriptor). */
+  private unwritten: DoneFile[] = [];
+  private readonly writeDone = coalesced(async () => {
+    const lines = this.unwritten.map((d) => `${JSON.stringify(d)}\n`).join('');
+    this.unwritten = [];
+    const fh = await open(this.donePath, 'a', 0o640);
+    try {
+      await fh.appendFile(lines);
+      await fh.datasync();
+    } finally {
+      await fh.close();
+    }
+  });
 
   forget(fp: string, continues?: string): void {
     this.committed.delete(fp);
