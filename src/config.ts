@@ -163,6 +163,7 @@ const schema = {
         schedule: { type: 'string', default: '0 */10 * * * *' },
         full_schedule: { type: 'string', default: '0 0 4 * * 0' },
         sample_segments: { type: 'integer', minimum: 0, maximum: 1_000_000, default: 2 },
+        at_start: { enum: ['refuse', 'unhealthy'], default: 'refuse' },
       },
     },
     http: {
@@ -179,6 +180,8 @@ const schema = {
         request_timeout_ms: { type: 'integer', minimum: 100, maximum: 3_600_000, default: 30_000 },
         idle_timeout_ms: { type: 'integer', minimum: 100, maximum: 3_600_000, default: 30_000 },
         max_ingest_requests: { type: 'integer', minimum: 1, maximum: 10_000, default: 64 },
+        max_concurrent_reads: { type: 'integer', minimum: 1, maximum: 256, default: 4 },
+        max_read_queue: { type: 'integer', minimum: 0, maximum: 100_000, default: 1000 },
         access_log_flush_ms: { type: 'integer', minimum: 10, maximum: 600_000, default: 5000 },
       },
     },

@@ -6,6 +6,7 @@ import { buildPipeline, sealStartRecords, type Pipeline } from './daemon/pipelin
 import { Metrics } from './http/metrics.js';
 import { HttpService } from './http/service.js';
 import { startJobs } from './jobs/startJobs.js';
+import { checkLogAtStart, startCheckEvent } from './jobs/startCheck.js';
 import type { Jobs } from './jobs/scheduler.js';
 import type { Logger } from './log.js';
 import { startNotifier } from './service/notify.js';
@@ -63,10 +64,12 @@ async function start(cfg: Config, log: Logger): Promise<Daemon> {
     // signs from the start (recovery included), and the transition is the first record.
     const rotation = await pendingRotation(l);
     const metrics = new Metrics();
+    // Before anything is appended (recovery included): the log must verify where it ends.
+    const atStart = await checkLogAtStart(cfg, l, rotation?.newKey, status, log);
     const p = await buildPipeline(cfg, l, rotation ? rotation.next : await loadSigner(l), rotation, status, log, metrics.observe);
     let inputs: Inputs;
     try {
-      await sealStartRecords(p, cfg, l, rotation, log);
+      await sealStartRecords(p, cfg, l, rotation, log, atStart?.failure && startCheckEvent(atStart));
       inputs = await startInputs(cfg, l, p, status, log);
     } catch (err) {
       p.front.destroy();

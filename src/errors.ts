@@ -95,6 +95,8 @@ export const ErrorCode = {
   NOT_A_LOG: 'E_NOT_A_LOG',
   /** status, hold, release: no daemon answers on the control socket. */
   NO_ANSWER: 'E_NO_ANSWER',
+  /** start: the log fails verification (integrity.at_start: refuse), or a signed checkpoint covers records that are gone. */
+  LOG_DAMAGED: 'E_LOG_DAMAGED',
   /** hold/release: an id already in use, or no such hold. */
   HOLD_REFUSED: 'E_HOLD_REFUSED',
   /** A file opened for reading is not a regular file (a symlink inside the data directory, a FIFO, a device). */

@@ -14,7 +14,7 @@ after(async () => {
 
 async function send(t: Tmp, from: number, n: number, tag: string): Promise<void> {
   const c = await client(t.socket);
-  const lines = Array.from({ length: n }, (_, i) => JSON.stringify({ event_type: 'AgentRequestEvent', correlation_id: `${tag}-${(from + i) % 7}`, n: from + i, host: tag }));
+  const lines = Array.from({ length: n }, (_, i) => JSON.stringify({ event_type: 'AgentRequestEvent', correlation_id: `${tag}-${(from + i) % 7}`, n: from + i, host: tag, note: 'tab\there back\\slash\nnew line é 😀 "q"' }));
   await c.send(lines);
   await c.waitFor(() => c.committed >= n, `${n} commits on ${tag}`);
   await c.end();
@@ -28,7 +28,7 @@ test('three daemons send concurrently; every record reaches PostgreSQL exactly o
   const hosts = ['alpha', 'beta', 'gamma'];
   const tmps = hosts.map(() => h.fresh());
   const daemons: Running[] = [];
-  for (const [i, t] of tmps.entries()) daemons.push(await h.start(t, `origin: test/${hosts[i]}\ncheckpoint: { every_records: 50 }\n${jetstreamSink(s)}`));
+  for (const [i, t] of tmps.entries()) daemons.push(await h.start(t, `origin: test/${hosts[i]}\ncheckpoint: { every_records: 50 }\nsegment: { max_bytes: 4096 }\nbatch: { max_records: 16 }\n${jetstreamSink(s)}`));
   const keys = keysFile(tmps[0]!.dir, tmps.map((t) => t.pub));
   const collect = await startCollect(['--nats', 'nats://127.0.0.1:4222', '--postgres', db.url, '--keys', keys, '--stream', s.stream, '--subject-root', s.root, '--batch', '200']);
   cleanups.push(async () => collect.proc.exitCode === null && collect.kill());
@@ -55,6 +55,8 @@ test('three daemons send concurrently; every record reaches PostgreSQL exactly o
     const raw = spawnSync('sh', ['-c', `cat "${tmps[i]!.data}"/segments/*.seg.lz4 | lz4 -dc`], { encoding: 'utf8', maxBuffer: 1 << 30 }).stdout.split('\n').filter(Boolean);
     assert.deepEqual(stored.map((r) => r.line), raw);
   }
+  const { readdirSync } = await import('node:fs');
+  assert.ok(readdirSync(`${tmps[0]!.data}/segments`).filter((f) => f.endsWith('.seg.lz4')).length > 5, 'the sinks read across many segments');
   const q = await db.pool.query('SELECT count(*)::int AS n FROM sealog_quarantine');
   assert.equal(q.rows[0].n, 0, 'nothing quarantined');
   const cps = await db.pool.query('SELECT origin, max(tree_size)::int AS n FROM sealog_checkpoints GROUP BY origin');

@@ -90,7 +90,12 @@ test('search equals sealog query: the same stored lines for 24 filter combinatio
 
 test('a record with its proof passes sealog check-proof; the tiles are the bytes sealog tiles writes, full ones immutable', async () => {
   const { t, d, tokens } = await setup();
-  const one = await call(d.http!, '/api/v1/records/1234', { token: tokens.auditor });
+  // The commit answers the POST; the checkpoint covering it is written just after.
+  let one = await call(d.http!, '/api/v1/records/1234', { token: tokens.auditor });
+  for (let i = 0; i < 200 && one.json.proof === null; i++) {
+    await new Promise((r) => setTimeout(r, 25));
+    one = await call(d.http!, '/api/v1/records/1234', { token: tokens.auditor });
+  }
   assert.equal(one.status, 200, one.text);
   assert.equal(one.json.record.seq, 1234);
   assert.equal(JSON.stringify(one.json.record), JSON.stringify(JSON.parse(one.json.line)));

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { BIN, client, harness, readRecords, ROOT, verify, waitUntil, writeConfig } from './helpers/daemon.js';
 
 const { fresh } = harness();
-const UNITS = ['sealog.service', 'sealog.socket'].map((u) => join(ROOT, 'systemd', u));
+const UNITS = ['sealog.service', 'sealog.socket', 'sealog-collect.service'].map((u) => join(ROOT, 'systemd', u));
 const has = (cmd: string) => spawnSync(cmd, ['--version'], { stdio: 'ignore' }).status === 0;
 
 test('systemd-analyze verify accepts the units without a single warning', { skip: !has('systemd-analyze') && 'systemd-analyze is not installed' }, () => {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { compressSync } from 'lz4-napi';
 import { xxh32 } from '../src/store/xxh32.js';
-import { BIN, cli, harness, type Tmp } from './helpers/daemon.js';
+import { BIN, cli, harness, writeConfig, type Tmp } from './helpers/daemon.js';
 
 // A hostile segment must not make `sealog verify` hold more than 256 MB per thread:
 // frames of 4 MiB blocks that decode to hundreds of MB each (a decompression bomb),
@@ -61,4 +61,17 @@ test('frames just under the cap, each one endless line, are decoded block by blo
     assert.match(r.verdict.failure.message, /whole record line/);
     assert.ok(r.peak < threads * LIMIT_PER_THREAD, `${threads} thread(s): peak RSS ${(r.peak / MiB).toFixed(0)} MiB`);
   }
+});
+
+test('the daemon verifies a hostile closed segment at start in its bounded sweep worker: refused, peak RSS < 256 MB', () => {
+  const t = hostileLog([bomb(15), bomb(15), bomb(75)]); // 60 MiB one-line frames, then a 300 MiB bomb
+  writeFileSync(join(t.data, 'segments', '0000000001.manifest'), 'not a manifest\n'); // closed, as far as the listing goes
+  const cfg = writeConfig(t, 'integrity: { enabled: false }\n');
+  const wrapper = 'import resource,subprocess,sys\nr=subprocess.run(sys.argv[1:],capture_output=True,timeout=240)\nsys.stdout.write(r.stderr.decode())\nsys.stderr.write("%d %d" % (r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))';
+  const r = spawnSync('python3', ['-c', wrapper, process.execPath, BIN, 'start', '--config', cfg], { encoding: 'utf8', timeout: 300_000 });
+  const [code, kb] = r.stderr.trim().split(' ').map(Number);
+  assert.equal(code, 1, r.stdout);
+  assert.match(r.stdout, /E_LOG_DAMAGED/);
+  assert.match(r.stdout, /V_FRAME_CORRUPT: frame does not end with a whole record line/);
+  assert.ok(kb! * 1024 < LIMIT_PER_THREAD, `peak RSS ${(kb! / 1024).toFixed(0)} MiB`);
 });

@@ -93,7 +93,11 @@ export class Acceptor {
         return out;
       } catch (err) {
         await db.query('ROLLBACK').catch(() => {});
-        if (!(err instanceof Conflict) || attempt >= 5) throw err;
+        if (!(err instanceof Conflict) || attempt >= 5) {
+          // The batch will come again (redelivered, or retried by a sink): from the database's state.
+          await this.load().catch(() => {});
+          throw err;
+        }
         this.log.info({ reason: err.message }, 'origin state changed under the collector (another writer, or an acknowledged gap): reloading');
         await this.load();
       } finally {

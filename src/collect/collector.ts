@@ -40,10 +40,13 @@ export async function runCollector(o: CollectorOptions, signal: AbortSignal): Pr
     while (!signal.aborted) {
       try {
         const msgs: JsMsg[] = [];
+        const t0 = performance.now();
         for await (const m of await consumer.fetch({ max_messages: o.batch, expires: 1000 })) msgs.push(m);
         if (msgs.length) {
-          await o.acceptor.accept(msgs.map((m) => classify(o.subjectRoot, m.subject, (h) => m.headers?.get(h), m.data, o.maxBody)));
+          const t1 = performance.now();
+          const out = await o.acceptor.accept(msgs.map((m) => classify(o.subjectRoot, m.subject, (h) => m.headers?.get(h), m.data, o.maxBody)));
           for (const m of msgs) m.ack();
+          o.log.debug({ messages: msgs.length, fetchMs: Math.round(t1 - t0), writeMs: Math.round(performance.now() - t1), ...out }, 'collect: batch');
         } else if (o.acceptor.waiting().length) {
           // Idle: an operator may have acknowledged a gap; held records may now go in.
           await o.acceptor.accept([]);

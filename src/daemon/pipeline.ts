@@ -21,7 +21,7 @@ import type { Status } from '../status.js';
 import type { Layout } from '../store/layout.js';
 import { recover, type TornTail } from '../store/recovery.js';
 import { SegmentStore, type StoreOptions } from '../store/segmentStore.js';
-import type { Sealed, Serialized } from '../types.js';
+import type { JsonObject, Sealed, Serialized } from '../types.js';
 
 /** The write path, built and running, with no input yet. */
 export interface Pipeline {
@@ -134,14 +134,16 @@ async function startFront(cfg: Config, l: Layout): Promise<FrontStage> {
 }
 
 /**
- * sealog's own records from start-up (a cut torn tail, a key transition), committed before
- * any input, through the same path as every own record; then a pending rotation is finished.
+ * sealog's own records from start-up (a cut torn tail, a failed start check, a key transition),
+ * committed before any input, through the same path as every own record; then a pending
+ * rotation is finished.
  */
-export async function sealStartRecords(p: Pipeline, cfg: Config, l: Layout, rotation: PendingRotation | undefined, log: Logger): Promise<void> {
+export async function sealStartRecords(p: Pipeline, cfg: Config, l: Layout, rotation: PendingRotation | undefined, log: Logger, failedCheck?: JsonObject): Promise<void> {
   const ended = p.done.then(() => Promise.reject(new Error('the pipeline ended at start')));
   ended.catch(() => {}); // only raced against below; the daemon observes p.done itself
   const sealNow = (seal: Promise<number>) => Promise.race([seal, ended]);
   for (const t of p.torn) await sealNow(p.ingest.audit(OwnType.RECOVERY, tornTailEvent(t), 'warn'));
+  if (failedCheck) await sealNow(p.ingest.audit(OwnType.INTEGRITY_SWEEP, failedCheck, 'error'));
   if (rotation) {
     const seq = await sealNow(p.ingest.audit(OwnType.KEY_TRANSITION, keyTransitionEvent(rotation)));
     await finishRotation(l, rotation, cfg.origin, seq);

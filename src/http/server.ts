@@ -31,10 +31,12 @@ export async function buildApp(ctx: HttpContext, https?: { cert: Buffer; key: Bu
     ...(https ? { https: { ...https, ...timing } } : { http: timing }),
     logger: false,
     bodyLimit: h.max_body_bytes,
-    // Slow clients: the whole request must arrive within request_timeout_ms; a connection idle that long is closed.
+    // Slow clients: the whole request must arrive within request_timeout_ms; an idle keep-alive
+    // connection is closed after idle_timeout_ms; a reader that stops reading a streamed answer is
+    // cut (read.ts). No socket timeout beyond these: it would also cut a request still being worked on.
     requestTimeout: h.request_timeout_ms,
-    connectionTimeout: h.idle_timeout_ms,
-    keepAliveTimeout: 5000,
+    connectionTimeout: 0,
+    keepAliveTimeout: h.idle_timeout_ms,
     return503OnClosing: true,
     // Malformed or too slow requests, refused before any route: the same coded error shape.
     clientErrorHandler: (err: NodeJS.ErrnoException, socket) => {

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { KeyRing } from '../crypto/keyRing.js';
@@ -24,7 +24,7 @@ export interface IntegrityOptions {
   log: Logger;
 }
 
-interface SweepState {
+export interface SweepState {
   /** Every closed segment up to here passed an incremental or full sweep. */
   through_segment: number;
   /** Where the rotating sample of old segments goes on. */
@@ -43,8 +43,12 @@ export interface SweepResult {
   failure?: Finding;
 }
 
-/** The sweep worker's V8 heap: records are checked a frame at a time, so a small heap is all it needs. */
-const SWEEP_HEAP = { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 16 };
+/**
+ * The sweep worker's V8 heap. Records are checked a frame at a time (their bytes live outside
+ * the heap, bounded by frameCap); what grows with the log is one small entry per checkpoint
+ * (about 250 bytes: a year of one a minute fits in 160 MB).
+ */
+const SWEEP_HEAP = { maxOldGenerationSizeMb: 192, maxYoungGenerationSizeMb: 16 };
 
 /** The exact finding, as the health reason and the error log give it. */
 export function describeFinding(f: Finding): string {
@@ -65,12 +69,7 @@ export function integritySweep(o: IntegrityOptions): (mode: 'incremental' | 'ful
   return async (mode, signal) => {
     const started = Date.now();
     const state = await loadState(o.layout);
-    const open = o.openSegment();
-    const closed: number[] = [];
-    for (const { n } of await listSegments(o.layout)) {
-      if (n === open) continue;
-      if (await readFile(join(o.layout.segments, manifestName(n))).then(() => true, () => false)) closed.push(n);
-    }
+    const closed = await closedSegments(o.layout, o.openSegment());
     if (!closed.length) return { skipped: 'no closed segments yet' };
     const through = closed[closed.length - 1]!;
     let check: number[];
@@ -107,12 +106,23 @@ export function integritySweep(o: IntegrityOptions): (mode: 'incremental' | 'ful
     }
     await o.seal(OwnType.INTEGRITY_SWEEP, event);
     if (mode === 'full') o.status.setHealth('integrity', 'ok');
-    await writeFileDurable(o.layout.integrityState, `${JSON.stringify({ through_segment: Math.max(through, state.through_segment), sample_cursor: sampleCursor })}\n`, 0o640);
+    await writeState(o.layout, { through_segment: Math.max(through, state.through_segment), sample_cursor: sampleCursor });
     return result;
   };
 }
 
-async function loadState(l: Layout): Promise<SweepState> {
+/** Segments closed with a signed manifest (not `open`, the one being written), in order. */
+export async function closedSegments(l: Layout, open?: number): Promise<number[]> {
+  const closed: number[] = [];
+  for (const { n } of await listSegments(l)) {
+    if (n !== open && (await stat(join(l.segments, manifestName(n))).then(() => true, () => false))) closed.push(n);
+  }
+  return closed;
+}
+
+export const writeState = (l: Layout, s: SweepState) => writeFileDurable(l.integrityState, `${JSON.stringify(s)}\n`, 0o640);
+
+export async function loadState(l: Layout): Promise<SweepState> {
   try {
     return JSON.parse(await readFile(l.integrityState, 'utf8')) as SweepState;
   } catch {
@@ -120,17 +130,17 @@ async function loadState(l: Layout): Promise<SweepState> {
   }
 }
 
-function runVerifier(req: VerifyRequest, signal: AbortSignal): Promise<{ verdict: Verdict } | { error: string; code?: string }> {
+export function runVerifier(req: VerifyRequest, signal?: AbortSignal): Promise<{ verdict: Verdict } | { error: string; code?: string }> {
   return new Promise((resolve, reject) => {
     // Its heap is capped: what it decodes lives outside the heap and is bounded by frameCap (frames.ts).
     const worker = new Worker(new URL('./verifyWorker.js', import.meta.url), { workerData: req, resourceLimits: SWEEP_HEAP });
     const onAbort = () => void worker.terminate();
-    signal.addEventListener('abort', onAbort, { once: true });
+    signal?.addEventListener('abort', onAbort, { once: true });
     worker.once('message', (m: { verdict: Verdict } | { error: string; code?: string }) => resolve(m));
     worker.once('error', reject);
     worker.once('exit', (code) => {
-      signal.removeEventListener('abort', onAbort);
-      reject(new Error(signal.aborted ? 'sweep stopped: the daemon is stopping' : `verifier worker exited with code ${code}`));
+      signal?.removeEventListener('abort', onAbort);
+      reject(new Error(signal?.aborted ? 'sweep stopped: the daemon is stopping' : `verifier worker exited with code ${code}`));
     });
   });
 }

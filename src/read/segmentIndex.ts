@@ -25,7 +25,7 @@
  * `p=<pseudonym>` for each pseudonym in its lines, sized to stay near 1 % of the block.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { jcs } from '../crypto/canonical.js';
@@ -231,7 +231,7 @@ export function defaultIndex(trail: Trail): IndexSource {
       if (known && known.bytes === seg.bytes) return known;
       const bytes = await readFile(indexPath(trail, seg.n)).catch(() => undefined);
       let ix = bytes && decodeIndex(bytes, seg);
-      if (typeof ix === 'string') trail.warn(`index of segment ${seg.name} is damaged (${ix}): ignored and rebuilt`);
+      if (typeof ix === 'string') trail.warn(`index of segment ${seg.name} is damaged or out of date (${ix}): ignored and rebuilt`);
       if (!ix || typeof ix === 'string') {
         ix = await buildIndex(trail, seg);
         await saveIndex(trail, ix).catch(() => {}); // a read-only archive: kept in memory only
@@ -261,10 +261,14 @@ export async function saveIndex(trail: Trail, ix: SegmentIndex): Promise<void> {
   });
 }
 
-/** Builds and writes the index of every closed segment (or those listed). Returns how many. */
+/** Builds and writes the index of every closed segment (or those listed), and drops those of segments gone. Returns how many. */
 export async function rebuildIndexes(trail: Trail, opts: { segments?: number[]; onSegment?(seg: SegmentInfo): void } = {}): Promise<number> {
   let n = 0;
-  for (const seg of await trail.segments()) {
+  const segs = await trail.segments();
+  const names = new Set(segs.map((s) => `${String(s.n).padStart(10, '0')}.idx`));
+  const dir = join(trail.layout.data, 'index');
+  for (const f of await readdir(dir).catch(() => [] as string[])) if (/^\d{10}\.idx$/.test(f) && !names.has(f)) await rm(join(dir, f), { force: true });
+  for (const seg of segs) {
     if (seg.open || (opts.segments && !opts.segments.includes(seg.n))) continue;
     opts.onSegment?.(seg);
     await saveIndex(trail, await buildIndex(trail, seg));

@@ -1,11 +1,8 @@
-import { open, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { noSpans } from '../crypto/canonicalScan.js';
-import { listCheckpoints, listSegments, manifestName, segmentName, type Layout } from '../store/layout.js';
-import { scanFrame } from '../store/lz4frames.js';
+import { Chain, openTrail, type FrameRef, type SegmentInfo, type Trail } from '../read/trail.js';
+import { manifestName } from '../store/layout.js';
 import { readOwnManifest } from '../store/manifest.js';
-import { decodeRecords } from '../store/records.js';
-import { openLine, sealedLine } from '../store/recordLine.js';
 
 export interface TailRecord {
   seq: number;
@@ -15,17 +12,18 @@ export interface TailRecord {
 }
 
 /**
- * Follows the committed log for a sink: reads whole frames from the segment files
- * (the open one included) up to a committed seq, keeping its place between calls so a
- * sink that keeps up reads each frame once. It only reads files; the writer never waits.
- * Every record's hash is recomputed and the chain checked before a sink may send it.
+ * Follows the committed log for a sink through the read-only trail interface
+ * (read/trail.ts): whole frames, every record's hash recomputed and the chain checked
+ * across frames, up to a committed seq, keeping its place between calls so a sink that
+ * keeps up reads each frame once. It only reads files; the writer never waits.
  */
 export class LogTail {
-  private pos: { n: number; offset: number; nextSeq: number; lastHash?: string } | undefined;
-  private readonly leaf = new Uint8Array(32);
-  private readonly spans = noSpans();
+  private trail: Trail;
+  private pos: { seg: SegmentInfo; frame: number; nextSeq: number; chain: Chain } | undefined;
 
-  constructor(private readonly l: Layout, private readonly frameCap: number) {}
+  constructor(private readonly dataDir: string, private readonly frameCap: number) {
+    this.trail = openTrail(dataDir, { frameCap });
+  }
 
   /**
    * Records fromSeq.. through throughSeq (at most about `max`, whole frames). The first may
@@ -36,100 +34,61 @@ export class LogTail {
     const out: TailRecord[] = [];
     while (this.pos && out.length < max && this.pos.nextSeq <= throughSeq) {
       const p = this.pos;
-      const frame = await this.nextFrame(p.n, p.offset);
-      if (frame === 'wait') break;
-      if (frame === 'next') {
-        this.pos = (await this.locate(p.nextSeq, p.n + 1)) ?? p;
-        if (this.pos === p) break;
+      const frames = await this.trail.frames(p.seg);
+      if (p.frame >= frames.length) {
+        if (p.seg.open) {
+          // Read through the open segment: wait, unless it has been closed since (its last frames, then on).
+          const now = (await this.trail.segments()).find((x) => x.n === p.seg.n);
+          if (!now || now.open) break;
+          p.seg = now;
+          continue;
+        }
+        const next = await this.locate(p.nextSeq, p.seg.n + 1);
+        if (!next) break;
+        this.pos = { ...next, chain: p.chain };
         continue;
       }
-      const decoded = decodeRecords(frame.raw, frame.maxDecoded, this.frameCap);
-      if (!Buffer.isBuffer(decoded)) throw new Error(`${segmentName(p.n)} at byte ${p.offset}: ${decoded.reason}`);
-      const lines = splitLines(decoded);
-      const first = this.seqOf(lines[0]!, p.n, p.offset);
-      if (first > throughSeq) break; // written, not yet durable
-      let seq = first;
-      for (const line of lines) {
-        const s = this.seqOf(line, p.n, p.offset);
-        if (s !== seq) throw new Error(`${segmentName(p.n)} at byte ${p.offset}: seq ${s} where ${seq} belongs`);
-        const hash = line.subarray(line.length - 66, line.length - 2).toString('latin1');
-        const prev = line.subarray(this.spans.prevStart + 1, this.spans.prevEnd - 1).toString('latin1');
-        if (p.lastHash !== undefined && prev !== p.lastHash) throw new Error(`${segmentName(p.n)} at byte ${p.offset}: seq ${s} does not chain to the record before`);
-        p.lastHash = hash;
-        if (s >= fromSeq) out.push({ seq: s, line, hash, stream: streamOf(line) });
-        seq++;
-      }
-      p.offset += frame.raw.length;
-      p.nextSeq = seq;
+      const f: FrameRef = frames[p.frame]!;
+      const c = this.trail.check(p.seg, f, await this.trail.decode(p.seg, f));
+      if (c.firstSeq > throughSeq) break; // written, not yet durable
+      p.chain.link(p.seg, f, c);
+      c.lines.forEach((line, i) => {
+        const seq = c.firstSeq + i;
+        if (seq >= fromSeq) out.push({ seq, line, hash: Buffer.from(c.hashes.buffer, c.hashes.byteOffset + 32 * i, 32).toString('hex'), stream: streamOf(line) });
+      });
+      p.frame++;
+      p.nextSeq = c.firstSeq + c.lines.length;
     }
     return out;
   }
 
-  /** The seq of a line whose hash recomputes, with its top-level spans in this.spans; else an error. */
-  private seqOf(line: Buffer, n: number, offset: number): number {
-    const seq = sealedLine(line, this.leaf, this.spans);
-    if (seq >= 0) return seq;
-    const o = openLine(line);
-    const why = typeof o === 'string' ? o : o.hash.toString('hex') !== o.claimed ? 'hash mismatch' : 'not canonical';
-    throw new Error(`${segmentName(n)} at byte ${offset}: record fails its own check (${why})`);
-  }
-
-  /** The next whole frame at offset, 'wait' when none is there yet, 'next' when the segment is closed and read through (or gone). */
-  private async nextFrame(n: number, offset: number): Promise<{ raw: Buffer; maxDecoded: number } | 'wait' | 'next'> {
-    let fh;
-    try {
-      fh = await open(join(this.l.segments, segmentName(n)), 'r');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'next';
-      throw err;
-    }
-    try {
-      const { size } = await fh.stat();
-      let want = Math.min(1 << 20, size - offset);
-      while (want > 0) {
-        const buf = Buffer.allocUnsafe(want);
-        const { bytesRead } = await fh.read(buf, 0, want, offset);
-        const scan = scanFrame(buf.subarray(0, bytesRead));
-        if (scan.ok) return { raw: buf.subarray(0, scan.length), maxDecoded: scan.maxDecoded };
-        if (!scan.incomplete) throw new Error(`${segmentName(n)} at byte ${offset}: ${scan.reason}`);
-        if (offset + bytesRead >= size) break; // the writer is still writing this frame
-        if (want >= this.frameCap) throw new Error(`${segmentName(n)} at byte ${offset}: frame longer than ${this.frameCap} bytes`);
-        want = Math.min(want * 2, size - offset);
-      }
-    } finally {
-      await fh.close();
-    }
-    const closed = await readFile(join(this.l.segments, manifestName(n))).then(() => true, () => false);
-    return closed ? 'next' : 'wait';
-  }
-
-  /** The first segment (from `fromN` on) that may hold seq; closed segments ending before it are skipped by their manifests. */
+  /**
+   * The first segment (from `fromN` on) that may hold seq; closed segments ending before it
+   * are skipped by their manifests, so a sink far behind does not walk every old segment.
+   * A fresh trail per segment: its frame cache never grows past the segment being read.
+   */
   private async locate(seq: number, fromN = 0): Promise<LogTail['pos']> {
-    for (const { n } of await listSegments(this.l)) {
-      if (n < fromN) continue;
-      const m = await readFile(join(this.l.segments, manifestName(n))).then(readOwnManifest, () => undefined);
+    this.trail = openTrail(this.dataDir, { frameCap: this.frameCap });
+    for (const seg of await this.trail.segments()) {
+      if (seg.n < fromN) continue;
+      const m = await readFile(join(this.trail.layout.segments, manifestName(seg.n))).then(readOwnManifest, () => undefined);
       if (m && m.last_seq < seq) continue;
-      return { n, offset: 0, nextSeq: seq };
+      // From its first frame: records before seq are checked and passed over.
+      return { seg, frame: 0, nextSeq: seq, chain: new Chain() };
     }
     return undefined;
   }
 
-  /** Checkpoints with tree size in (after, through], in order, with their signed notes. */
+/** Checkpoints with tree size in (after, through], in order, with their signed notes. */
   async checkpoints(after: number, through: number): Promise<{ size: number; note: Buffer }[]> {
     const out: { size: number; note: Buffer }[] = [];
-    for (const c of await listCheckpoints(this.l)) {
-      if (c.n <= after || c.n > through) continue;
-      const note = await readFile(join(this.l.checkpoints, c.name)).catch(() => undefined);
-      if (note && note.length < 65536) out.push({ size: c.n, note });
+    for (const c of await this.trail.checkpoints()) {
+      if (c.size <= after || c.size > through) continue;
+      const note = await readFile(c.file).catch(() => undefined);
+      if (note && note.length < 65536) out.push({ size: c.size, note });
     }
     return out;
   }
-}
-
-function splitLines(buf: Buffer): Buffer[] {
-  const lines: Buffer[] = [];
-  for (let start = 0, i = buf.indexOf(0x0a); i !== -1; start = i + 1, i = buf.indexOf(0x0a, start)) lines.push(buf.subarray(start, i));
-  return lines;
 }
 
 const STREAM_KEY = Buffer.from(',"stream":"');

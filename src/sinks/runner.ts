@@ -39,6 +39,8 @@ export class SinkRunner {
   /** Receive time of the oldest record read and not yet acknowledged. */
   private oldestUnackedTs: number | undefined;
   private delivered = 0;
+  /** Set by stop(): deliver until nothing is left or this time passes. */
+  private drainUntil: number | undefined;
 
   constructor(private readonly o: RunnerOptions) {}
 
@@ -52,13 +54,16 @@ export class SinkRunner {
     this.wakeUp?.();
   }
 
-  /** Delivers what is committed for up to `graceMs`, then stops (the cursor keeps the rest for the next start). */
+  /**
+   * Delivers what is committed (the final checkpoint included) for up to `graceMs`, then
+   * stops; the cursor keeps the rest for the next start.
+   */
   async stop(graceMs = 2000): Promise<void> {
-    const deadline = Date.now() + graceMs;
-    while (!this.stopped && this.cursor.seq < this.o.committedThrough() && Date.now() < deadline && !this.lastError) await sleep(20);
+    this.drainUntil = Date.now() + graceMs;
+    this.wake();
+    await Promise.race([this.loop, sleep(graceMs + 1000)]);
     this.stopped = true;
     this.wake();
-    await Promise.race([this.loop, sleep(Math.max(0, deadline - Date.now()) + 1000)]);
     await this.o.sink.close().catch(() => {});
   }
 
@@ -89,9 +94,11 @@ export class SinkRunner {
     let batch: Delivery[] | undefined;
     let next: Cursor | undefined;
     while (!this.stopped) {
+      if (this.drainUntil !== undefined && (Date.now() > this.drainUntil || this.lastError)) break;
       try {
         if (!batch) ({ batch, next } = await this.nextBatch());
         if (!batch.length) {
+          if (this.drainUntil !== undefined) break;
           this.health();
           await this.idle();
           batch = undefined;

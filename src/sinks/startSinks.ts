@@ -32,7 +32,7 @@ export async function startSinks(cfg: Config, l: Layout, committedThrough: () =>
     const runner = new SinkRunner({
       name: s.name,
       sink,
-      tail: new LogTail(l, cfg.limits.max_frame_bytes),
+      tail: new LogTail(l.data, cfg.limits.max_frame_bytes),
       cursorFile: cursorPath(l.data, s.name),
       committedThrough,
       batchRecords: s.batch_records,

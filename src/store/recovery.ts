@@ -2,10 +2,10 @@ import { mkdir, readFile, truncate, unlink } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { Logger } from 'pino';
 import { ZERO_HASH_HEX, sha256Hex } from '../crypto/hash.js';
-import { parseVerifierKey, type Signer } from '../crypto/keys.js';
+import { parseVerifierKey, type Signer, type Verifier } from '../crypto/keys.js';
 import { CompactTree } from '../crypto/merkle.js';
 import { ErrorCode, SealogError } from '../errors.js';
-import { signCheckpoint } from './checkpoint.js';
+import { openCheckpoint, signCheckpoint, type Checkpoint } from './checkpoint.js';
 import { fatalSync, openNew, syncPath, writeFileDurable } from './fsutil.js';
 import { checkpointName, listCheckpoints, listRemoved, listSegments, manifestName, type Layout } from './layout.js';
 import { openManifest, signManifest, type Manifest } from './manifest.js';
@@ -74,6 +74,15 @@ export async function recover(l: Layout, origin: string, signer: Signer, ring: s
   const torn: TornTail[] = [];
   const checkpoints = await listCheckpoints(l);
   let lastCheckpointSize = checkpoints.length ? checkpoints[checkpoints.length - 1]!.n : 0;
+  // The log must reach the newest signed checkpoint with its root: appending after records
+  // it covers were cut away would sign a second, different tree of the same size (a fork).
+  const newest = checkpoints.length ? await newestCheckpoint(join(l.checkpoints, checkpoints[checkpoints.length - 1]!.name), verifier) : undefined;
+  const atNewest = () => {
+    if (newest && tree.size === newest.size && !tree.root().equals(newest.root)) {
+      throw new SealogError(ErrorCode.LOG_DAMAGED, `the first ${tree.size} records do not hash to the root of the newest signed checkpoint; refusing to append (run sealog verify)`);
+    }
+  };
+  atNewest();
 
   for (let i = firstOpen; i < segments.length; i++) {
     const { n, name } = segments[i]!;
@@ -89,6 +98,7 @@ export async function recover(l: Layout, origin: string, signer: Signer, ring: s
           if (bad) throw new SealogError(ErrorCode.RECOVERY, `${path} at byte ${f.offset}: ${bad}; the log is damaged, run sealog verify`);
           const ok = r as Exclude<typeof r, string>;
           tree.append(ok.hash);
+          atNewest();
           lastHash = ok.claimed;
         }
         continue;
@@ -117,7 +127,16 @@ export async function recover(l: Layout, origin: string, signer: Signer, ring: s
     await writeFileDurable(join(l.segments, manifestName(n)), signManifest(manifest, signer));
     log.warn({ segment: n, records: manifest.records }, 'closed a segment left open by a crash');
   }
+  if (newest && newest.size > tree.size) {
+    throw new SealogError(ErrorCode.LOG_DAMAGED, `the log holds ${tree.size} records but its newest signed checkpoint covers ${newest.size}: records were removed from the end; refusing to append (run sealog verify)`);
+  }
   return { state: { nextSegment, tree, lastHash }, lastCheckpointSize, torn };
+}
+
+async function newestCheckpoint(path: string, ring: Verifier[]): Promise<Checkpoint> {
+  const opened = openCheckpoint(await readCapped(path, NOTE_MAX_BYTES), ring);
+  if ('error' in opened) throw new SealogError(ErrorCode.LOG_DAMAGED, `${path}: ${opened.error}; refusing to append to a log whose newest checkpoint does not verify`);
+  return opened.checkpoint;
 }
 
 async function cutTail(l: Layout, n: number, path: string, offset: number, reason: string, log: Logger): Promise<TornTail> {

@@ -3,8 +3,7 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ZERO_HASH_HEX, sha256Hex } from '../crypto/hash.js';
 import type { OpenedRing } from '../crypto/keyRing.js';
-import { parseVerifierKey, type Verifier } from '../crypto/keys.js';
-import { noteSignedBy, parseNote } from '../crypto/note.js';
+import type { Verifier } from '../crypto/keys.js';
 import { CompactTree } from '../crypto/merkle.js';
 import { ErrorCode, SealogError, VerifyCode } from '../errors.js';
 import { openCheckpoint, type Checkpoint } from '../store/checkpoint.js';
@@ -14,6 +13,7 @@ import { NOTE_MAX_BYTES, readCapped } from '../store/safeRead.js';
 import { OwnType } from '../ownRecords.js';
 import { CHAIN_MESSAGE, seqMessage } from './frames.js';
 import { checkedFrames, FramePool } from './pipeline.js';
+import { noteTransition, retiredLimits, retiredSignature, type KeyTransition, type SignedFile } from './keyTransitions.js';
 import type { RegisteredSigner } from '../sign/registry.js';
 import { checkSignatures, noteSignature, type CheckedSignature, type FoundSignature } from './signatures.js';
 
@@ -72,7 +72,7 @@ export interface Verdict {
   /** Segments a partial check crossed through their manifests without reading. */
   skipped: number;
   /** Key rotations sealed in the log: from `seq` on, `old` signs nothing. */
-  keyTransitions: { seq: number; old: string; new: string }[];
+  keyTransitions: KeyTransition[];
   /** Electronic signatures sealed in the log (sealog.signature), each checked. */
   signatures: CheckedSignature[];
 }
@@ -112,7 +112,7 @@ export async function verifyLog(o: VerifyOptions): Promise<Verdict> {
   const v: Verdict = { ok: false, warnings, records: 0, segments: 0, checkpoints: 0, bytes: 0, treeSize: 0, root: '', origin: o.origin, keyPinned: o.keyPinned, originPinned: !!o.origin, sealedThrough: 0, removed: [], skipped: 0, keyTransitions: [], signatures: [] };
   const signatures: FoundSignature[] = [];
   // What each checkpoint and manifest was signed with, to check against key retirements at the end.
-  const signed: { size: number; signer: Verifier; file: string; what: string }[] = [];
+  const signed: SignedFile[] = [];
   let records = 0;
   let extraSize: number | undefined;
   // This thread checks frames too (pipeline.ts): N threads are it and N-1 in the pool.
@@ -274,7 +274,8 @@ export async function verifyLog(o: VerifyOptions): Promise<Verdict> {
     v.root = tree.root().toString('base64');
     v.bytes = bytes;
     checkRemovals(v, removals, tombstoneSha, !!o.partial, warnings);
-    checkRetired(retiredLimits(v.keyTransitions, o.retired ?? [], origin), signed);
+    const late = retiredSignature(retiredLimits(v.keyTransitions, o.retired ?? [], origin), signed);
+    if (late) fail(late);
     if (o.partial) {
       if (manifestProblem) fail(manifestProblem);
       v.ok = true;
@@ -331,65 +332,6 @@ function nextCheckpoint(sizes: number[], size: number): number | undefined {
     else hi = mid;
   }
   return sizes[lo];
-}
-
-/**
- * A key transition record: the note inside must be the transition text for exactly the
- * two keys it names, signed by both. Returns why not, or '' (also for other records).
- */
-function noteTransition(r: Record<string, any>, out: Verdict['keyTransitions']): string {
-  if (r.type !== OwnType.KEY_TRANSITION || r.source?.kind !== 'sealog' || r.stream !== 'audit') return '';
-  const e = r.event as { old_key?: unknown; new_key?: unknown; note?: unknown };
-  if (typeof e.old_key !== 'string' || typeof e.new_key !== 'string' || typeof e.note !== 'string') return 'key transition record lacks old_key, new_key or note';
-  let oldKey: Verifier, newKey: Verifier;
-  try {
-    oldKey = parseVerifierKey(e.old_key);
-    newKey = parseVerifierKey(e.new_key);
-  } catch (err) {
-    return `key transition record names a malformed key: ${(err as Error).message}`;
-  }
-  const note = parseNote(Buffer.from(e.note, 'utf8'));
-  if (typeof note === 'string') return `key transition note: ${note}`;
-  if (!note.text.startsWith('sealog key transition\n') || !note.text.endsWith(`\nold ${e.old_key}\nnew ${e.new_key}\n`)) return 'key transition note does not name the keys of its record';
-  if (!noteSignedBy(note, oldKey) || !noteSignedBy(note, newKey)) return 'key transition note is not signed by both the old and the new key';
-  // A crash can seal the same transition twice; the first one retires the key.
-  if (!out.some((t) => t.old === e.old_key)) out.push({ seq: r.seq as number, old: e.old_key, new: e.new_key });
-  return '';
-}
-
-interface RetiredLimit {
-  key: Verifier;
-  /** The largest tree the key may sign. */
-  treeSize: number;
-  why: string;
-}
-
-/**
- * What each retired key may sign: up to its transition record's seq (a checkpoint covering
- * the transition is past it), or up to the size the pinned key ring binds it to, whichever
- * is smaller. The ring's bound holds when the log lacks the transition: a fork of a copy
- * taken before the rotation, extended with the old key.
- */
-function retiredLimits(transitions: Verdict['keyTransitions'], ring: OpenedRing['limits'], origin: string | undefined): RetiredLimit[] {
-  return [
-    ...transitions.map((t) => ({ key: parseVerifierKey(t.old), treeSize: t.seq, why: `retired at seq ${t.seq} by the key transition record` })),
-    ...ring.filter((r) => r.origin === origin).map((r) => ({ key: r.key, treeSize: r.treeSize, why: `retired at tree size ${r.treeSize} by the pinned key ring` })),
-  ];
-}
-
-/** No checkpoint or manifest may be signed by a retired key past its bound. */
-function checkRetired(limits: RetiredLimit[], signed: { size: number; signer: Verifier; file: string; what: string }[]): void {
-  for (const r of limits) {
-    const late = signed.find((s) => s.size > r.treeSize && s.signer.keyId.equals(r.key.keyId) && s.signer.name === r.key.name);
-    if (late) {
-      fail({
-        code: VerifyCode.RETIRED_KEY,
-        message: `${late.what} of tree size ${late.size} is signed by ${r.key.name} (${r.key.keyId.toString('hex')}), a key ${r.why}`,
-        seq: r.treeSize,
-        file: late.file,
-      });
-    }
-  }
 }
 
 /** Collects sealog's own removal records; a producer cannot write one (its records' source is never sealog). */

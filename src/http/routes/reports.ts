@@ -1,9 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { ErrorCode, HttpCode, SealogError } from '../../errors.js';
 import { parseTime } from '../../read/filter.js';
-import { buildReport } from '../../report/build.js';
-import { renderHtml } from '../../report/html.js';
-import { STANDARDS, type Standard } from '../../report/model.js';
+import { buildReport, renderHtml, STANDARDS, type Standard } from '../../report/index.js';
 import type { HttpContext } from '../context.js';
 import { errorResponses, HttpError } from '../httpError.js';
 
