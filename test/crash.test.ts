@@ -113,6 +113,8 @@ function check(tmp: ReturnType<typeof fresh>, producers: Producer[], when: strin
   for (const p of producers) {
     for (let i = 0; i <= p.acked; i++) assert.ok(seen.has(`e:c${p.id}-${i}`), `${when}: acked event c${p.id}-${i} is present`);
   }
+  // A kill before the first commit leaves no log at all, which verify refuses to vouch for (not a data directory).
+  if (records.length === 0) return records;
   const v = verify(tmp, ['--strict']);
   assert.equal(v.exit, 0, `${when}: ${JSON.stringify(v.failure)}`);
   return records;
