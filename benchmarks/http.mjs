@@ -57,7 +57,7 @@ async function daemon(config = {}) {
   const dataDir = config.data_dir ?? d.dataDir;
   const token = (await runSealogCli(['token', 'create', '--role', 'admin', '--data', dataDir])).stdout.trim();
   const base = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 100; i++)
+  for (let i = 0; i < 2400; i++)
     if (
       await fetch(`${base}/healthz`).then(
         (r) => r.ok,
@@ -98,12 +98,12 @@ try {
         };
         return { event: e, type, level: rnd() < 0.05 ? 'warn' : 'info', stream: /Validation|GAMP/.test(type) ? 'audit' : 'application' };
       },
-      { batch: 2000, segmentBytes: 128 << 20, checkpointEvery: 100_000 },
+      { origin: 'sealog/bench', batch: 2000, segmentBytes: 128 << 20, checkpointEvery: 100_000 },
     );
     const ix = await runSealogCli(['index', 'rebuild', '--data', data], 3_600_000);
     if (ix.code !== 0) throw new Error(`index rebuild: ${ix.stderr}`);
   }
-  const big = await daemon({ data_dir: data });
+  const big = await daemon({ data_dir: data, origin: 'sealog/bench' });
   const searchMs = [];
   let hits = 0;
   for (let k = 0; k < 60; k++) {

@@ -1,29 +1,13 @@
 import type { FastifyInstance } from 'fastify';
-import type { Config } from '../config.js';
-import type { EventCounts } from '../eventCounts.js';
-import type { Logger } from '../log.js';
-import type { Ingest } from '../sources/ingest.js';
-import type { Status } from '../status.js';
-import type { Layout } from '../store/layout.js';
 import { AccessLog } from './accessLog.js';
 import type { HttpContext } from './context.js';
-import type { Metrics } from './metrics.js';
 import { listenApp } from './server.js';
 import { TokenBook } from './tokens.js';
 
 const CLOSE_GRACE_MS = 5000;
 
-export interface HttpParts {
-  cfg: Config;
-  layout: Layout;
-  status: Status;
-  counts: EventCounts;
-  metrics: Metrics;
-  ingest: Ingest;
-  log: Logger;
-  logState: HttpContext['logState'];
-  runJob: HttpContext['runJob'];
-}
+/** What the daemon hands the HTTP server; the rest of its context (tokens, access log, stopping) the server makes. */
+export type HttpParts = Pick<HttpContext, 'cfg' | 'layout' | 'status' | 'counts' | 'metrics' | 'ingest' | 'log' | 'logState' | 'runJob'>;
 
 /**
  * The HTTP server's lifecycle inside the daemon: started after the control socket;
