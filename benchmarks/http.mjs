@@ -23,7 +23,15 @@ import { machine, machineLine } from './lib/machine.mjs';
 import { cleanupAll, connectUnix, runSealogCli, sendBuffer, startSealog, stopProcess } from './lib/proc.mjs';
 
 const ROOT = resolve(import.meta.dirname, '..');
-const { values } = parseArgs({ options: { records: { type: 'string', default: '1000000' }, events: { type: 'string', default: '100000' }, runs: { type: 'string', default: '3' }, data: { type: 'string' }, out: { type: 'string' } } });
+const { values } = parseArgs({
+  options: {
+    records: { type: 'string', default: '1000000' },
+    events: { type: 'string', default: '100000' },
+    runs: { type: 'string', default: '3' },
+    data: { type: 'string' },
+    out: { type: 'string' },
+  },
+});
 const N = Number(values.records);
 const E = Number(values.events);
 const RUNS = Number(values.runs);
@@ -32,15 +40,32 @@ const pct = (xs, p) => xs.slice().sort((a, b) => a - b)[Math.min(xs.length - 1, 
 const median = (xs) => pct(xs, 0.5);
 const ms = (x) => `${x.toFixed(x < 10 ? 2 : 1)} ms`;
 const rate = (x) => `${Math.round(x).toLocaleString('en-US')} ev/s`;
-const freePort = () => new Promise((res) => { const s = createServer().listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => res(p)); }); });
+const freePort = () =>
+  new Promise((res) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const p = s.address().port;
+      s.close(() => res(p));
+    });
+  });
 
 async function daemon(config = {}) {
   const port = await freePort();
-  const d = await startSealog({ http: { listen: `127.0.0.1:${port}`, access_log_flush_ms: 600000, max_body_bytes: 64 << 20 }, ...config });
+  const d = await startSealog(
+    { http: { listen: `127.0.0.1:${port}`, access_log_flush_ms: 600000, max_body_bytes: 64 << 20 }, ...config },
+    { readyTimeoutMs: 600_000 },
+  );
   const dataDir = config.data_dir ?? d.dataDir;
   const token = (await runSealogCli(['token', 'create', '--role', 'admin', '--data', dataDir])).stdout.trim();
   const base = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 100; i++) if (await fetch(`${base}/healthz`).then((r) => r.ok, () => false)) break; else await new Promise((r) => setTimeout(r, 50));
+  for (let i = 0; i < 100; i++)
+    if (
+      await fetch(`${base}/healthz`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      break;
+    else await new Promise((r) => setTimeout(r, 50));
   const get = (path, headers = {}) => fetch(base + path, { headers: { authorization: `Bearer ${token}`, ...headers } });
   return { ...d, dataDir, port, token, base, get, stop: () => stopProcess(d.child) };
 }
@@ -58,11 +83,23 @@ try {
     const { writeLog } = await import(join(ROOT, 'dist/test/helpers/writeLog.js'));
     const rnd = mulberry32(42);
     const TYPES = ['PlanningEvent', 'AgentRequestEvent', 'ValidationEvent', 'GAMPCategorizationEvent', 'tool_start', 'tool_end'];
-    await writeLog(data, N, (i) => {
-      const type = TYPES[Math.floor(rnd() * TYPES.length)];
-      const e = { event_type: type, correlation_id: `run-${runOf(i).toString(16).padStart(8, '0')}`, agent_id: `agent-${Math.floor(rnd() * 12)}`, step: i % 100, confidence_score: Math.round(rnd() * 1000) / 1000, message: `step ${i % 100} of run ${runOf(i)}: ${rnd().toString(36).slice(2)}` };
-      return { event: e, type, level: rnd() < 0.05 ? 'warn' : 'info', stream: /Validation|GAMP/.test(type) ? 'audit' : 'application' };
-    }, { batch: 2000, segmentBytes: 128 << 20, checkpointEvery: 100_000 });
+    await writeLog(
+      data,
+      N,
+      (i) => {
+        const type = TYPES[Math.floor(rnd() * TYPES.length)];
+        const e = {
+          event_type: type,
+          correlation_id: `run-${runOf(i).toString(16).padStart(8, '0')}`,
+          agent_id: `agent-${Math.floor(rnd() * 12)}`,
+          step: i % 100,
+          confidence_score: Math.round(rnd() * 1000) / 1000,
+          message: `step ${i % 100} of run ${runOf(i)}: ${rnd().toString(36).slice(2)}`,
+        };
+        return { event: e, type, level: rnd() < 0.05 ? 'warn' : 'info', stream: /Validation|GAMP/.test(type) ? 'audit' : 'application' };
+      },
+      { batch: 2000, segmentBytes: 128 << 20, checkpointEvery: 100_000 },
+    );
     const ix = await runSealogCli(['index', 'rebuild', '--data', data], 3_600_000);
     if (ix.code !== 0) throw new Error(`index rebuild: ${ix.stderr}`);
   }
@@ -70,7 +107,9 @@ try {
   const searchMs = [];
   let hits = 0;
   for (let k = 0; k < 60; k++) {
-    const corr = `run-${runOf(Math.floor(((k * 0.61803) % 1) * N)).toString(16).padStart(8, '0')}`;
+    const corr = `run-${runOf(Math.floor(((k * 0.61803) % 1) * N))
+      .toString(16)
+      .padStart(8, '0')}`;
     const t = performance.now();
     const r = await big.get(`/api/v1/records?field=event.correlation_id=${corr}&limit=100`);
     const body = await r.json();
@@ -79,7 +118,12 @@ try {
     hits += body.records.length;
   }
   const warm = searchMs.slice(10);
-  row(`search, one correlation_id (~${Math.round(hits / 60)} hits) on ${N.toLocaleString('en-US')} records: p50 / p99 (warm, 50 queries; first 10 as warm-up)`, `${ms(median(warm))} / ${ms(pct(warm, 0.99))}`, 'p99 < 100 ms (on 10M records)', pct(warm, 0.99) < 100);
+  row(
+    `search, one correlation_id (~${Math.round(hits / 60)} hits) on ${N.toLocaleString('en-US')} records: p50 / p99 (warm, 50 queries; first 10 as warm-up)`,
+    `${ms(median(warm))} / ${ms(pct(warm, 0.99))}`,
+    'p99 < 100 ms (on 10M records)',
+    pct(warm, 0.99) < 100,
+  );
   const scrape = [];
   for (let k = 0; k < 200; k++) {
     const t = performance.now();
@@ -91,7 +135,11 @@ try {
   // ---- 4: dashboard first paint ----
   const { chromium } = await import('playwright-core');
   const paints = [];
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'] });
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+  });
   for (let k = 0; k < 7; k++) {
     const ctx = await browser.newContext();
     const page = await ctx.newPage();
@@ -105,7 +153,12 @@ try {
   }
   await browser.close();
   const fcp = median(paints.map((p) => p.fcp));
-  row('dashboard first contentful paint (median of 7, fresh context each)', `${ms(fcp)}; overview figures filled at ${ms(median(paints.map((p) => p.data)))}`, '< 1 s on loopback', fcp < 1000);
+  row(
+    'dashboard first contentful paint (median of 7, fresh context each)',
+    `${ms(fcp)}; overview figures filled at ${ms(median(paints.map((p) => p.data)))}`,
+    '< 1 s on loopback',
+    fcp < 1000,
+  );
   await big.stop();
 
   // ---- 3 and 5: ingest ----
@@ -126,9 +179,16 @@ try {
       while (at < lines.length) {
         const batch = lines.slice(at, (at += 100));
         for (;;) {
-          const r = await fetch(`${d.base}/api/v1/events`, { method: 'POST', headers: { authorization: `Bearer ${d.token}`, 'content-type': 'application/x-ndjson' }, body: `${batch.join('\n')}\n` });
+          const r = await fetch(`${d.base}/api/v1/events`, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${d.token}`, 'content-type': 'application/x-ndjson' },
+            body: `${batch.join('\n')}\n`,
+          });
           const body = await r.json();
-          if (r.status === 503) { await new Promise((res) => setTimeout(res, 20)); continue; }
+          if (r.status === 503) {
+            await new Promise((res) => setTimeout(res, 20));
+            continue;
+          }
           if (!r.ok) throw new Error(`POST: ${r.status} ${JSON.stringify(body)}`);
           committed += body.committed;
           break;
@@ -152,16 +212,30 @@ try {
     log(`ingest run ${run + 1}/${RUNS} …`);
     const d = await daemon();
     // In-run pairs, order alternating: socket and POST batches of 100 (16 requests in flight).
-    if (run % 2) { posts.push(await postRun(d)); sockets.push(await timedSocket(d, input, E)); }
-    else { sockets.push(await timedSocket(d, input, E)); posts.push(await postRun(d)); }
+    if (run % 2) {
+      posts.push(await postRun(d));
+      sockets.push(await timedSocket(d, input, E));
+    } else {
+      sockets.push(await timedSocket(d, input, E));
+      posts.push(await postRun(d));
+    }
     // Seeded correlation ids for the readers to find.
     await postRun(d);
     alone.push(await timedSocket(d, input, E));
-    for (const [mode, out] of [['closed', closed], ['polling', polling]]) {
+    for (const [mode, out] of [
+      ['closed', closed],
+      ['polling', polling],
+    ]) {
       let on = true;
       const sampler = setInterval(() => (peakRss = Math.max(peakRss, rssOf(d.child.pid))), 50);
       const reader = async (i) => {
-        const paths = [`/api/v1/records?type=${encodeURIComponent('*')}&limit=20&reverse=true`, '/api/v1/overview', `/api/v1/records/${i * 13}`, '/metrics', `/api/v1/records?text=validation&limit=10`];
+        const paths = [
+          `/api/v1/records?type=${encodeURIComponent('*')}&limit=20&reverse=true`,
+          '/api/v1/overview',
+          `/api/v1/records/${i * 13}`,
+          '/metrics',
+          `/api/v1/records?text=validation&limit=10`,
+        ];
         for (let k = 0; on; k++) {
           const t = performance.now();
           const r = await d.get(paths[(i + k) % paths.length]);
@@ -180,10 +254,30 @@ try {
     await d.stop();
   }
   const ratio = (a, b) => median(a.map((x, i) => x / b[i]));
-  row(`POST /api/v1/events, batches of 100, 16 in flight: events/s (median of ${RUNS}) and in-run ratio to the socket`, `${rate(median(posts))} vs socket ${rate(median(sockets))}: ${(ratio(posts, sockets) * 100).toFixed(0)} %`, '>= 50 % of socket ingest', ratio(posts, sockets) >= 0.5);
-  row('socket ingest during 200 readers polling once a second each (200 req/s): in-run ratio to ingest alone', `${rate(median(polling))} vs ${rate(median(alone))}: ${(ratio(polling, alone) * 100).toFixed(0)} %`, 'drop <= 20 %', ratio(polling, alone) >= 0.8);
-  row('socket ingest during 200 closed-loop readers (each sends its next request when the last is answered)', `${rate(median(closed))} vs ${rate(median(alone))}: ${(ratio(closed, alone) * 100).toFixed(0)} %`, 'drop <= 20 %', ratio(closed, alone) >= 0.8);
-  row('reads during the ingest runs: error responses / total; daemon peak RSS', `${readErrors} / ${reads}; ${(peakRss / 2 ** 20).toFixed(0)} MiB`, 'no errors, RSS bounded', readErrors === 0);
+  row(
+    `POST /api/v1/events, batches of 100, 16 in flight: events/s (median of ${RUNS}) and in-run ratio to the socket`,
+    `${rate(median(posts))} vs socket ${rate(median(sockets))}: ${(ratio(posts, sockets) * 100).toFixed(0)} %`,
+    '>= 50 % of socket ingest',
+    ratio(posts, sockets) >= 0.5,
+  );
+  row(
+    'socket ingest during 200 readers polling once a second each (200 req/s): in-run ratio to ingest alone',
+    `${rate(median(polling))} vs ${rate(median(alone))}: ${(ratio(polling, alone) * 100).toFixed(0)} %`,
+    'drop <= 20 %',
+    ratio(polling, alone) >= 0.8,
+  );
+  row(
+    'socket ingest during 200 closed-loop readers (each sends its next request when the last is answered)',
+    `${rate(median(closed))} vs ${rate(median(alone))}: ${(ratio(closed, alone) * 100).toFixed(0)} %`,
+    'drop <= 20 %',
+    ratio(closed, alone) >= 0.8,
+  );
+  row(
+    'reads during the ingest runs: error responses / total; daemon peak RSS',
+    `${readErrors} / ${reads}; ${(peakRss / 2 ** 20).toFixed(0)} MiB`,
+    'no errors, RSS bounded',
+    readErrors === 0,
+  );
   if (!values.data) rmSync(resolve(data, '..'), { recursive: true, force: true });
 } finally {
   cleanupAll();

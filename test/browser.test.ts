@@ -27,7 +27,14 @@ before(async () => {
   tokens = roleTokens(t);
   // No access-log record while the page is open: the tree size it shows stays the API's.
   d = await h.start(t, 'checkpoint: { every_records: 25 }\nhttp: { access_log_flush_ms: 600000 }');
-  const lines = Array.from({ length: 240 }, (_, i) => JSON.stringify({ event_type: i % 4 === 0 ? 'ValidationEvent' : 'PlanningEvent', correlation_id: `c-${i % 9}`, level: i % 10 === 0 ? 'error' : 'info', n: i }));
+  const lines = Array.from({ length: 240 }, (_, i) =>
+    JSON.stringify({
+      event_type: i % 4 === 0 ? 'ValidationEvent' : 'PlanningEvent',
+      correlation_id: `c-${i % 9}`,
+      level: i % 10 === 0 ? 'error' : 'info',
+      n: i,
+    }),
+  );
   const r = await call(d.http!, '/api/v1/events', { token: tokens.producer, body: `${lines.join('\n')}\n`, type: 'application/x-ndjson' });
   assert.equal(r.status, 200);
   browser = await launch();
@@ -68,7 +75,9 @@ test('filter the trail, page it and open a record with the keyboard', async () =
   await page.press('input[name=limit]', 'Enter');
   await page.waitForFunction(() => document.querySelectorAll('#records tbody tr').length === 10);
   const seqs = await page.$$eval('#records tbody tr', (rows) => rows.map((r) => Number((r as HTMLElement).dataset.seq)));
-  const want = (await call(d.http!, '/api/v1/records?field=event.correlation_id=c-3&level=info&limit=10', { token: tokens.admin })).json.records.map((r: { seq: number }) => r.seq);
+  const want = (await call(d.http!, '/api/v1/records?field=event.correlation_id=c-3&level=info&limit=10', { token: tokens.admin })).json.records.map(
+    (r: { seq: number }) => r.seq,
+  );
   assert.deepEqual(seqs, want);
   assert.equal(seqs.length, 10);
   await page.click('#next-page');

@@ -66,7 +66,11 @@ const ROUTES: [string, string, Access, string?, string?][] = [
   ['POST', '/api/v1/events', 'ingest', '{"n":1}\n', 'application/x-ndjson'],
   ['POST', '/v1/logs', 'ingest', '{"resourceLogs":[]}', 'application/json'],
 ];
-const MAY: Record<Exclude<Access, 'public' | 'any'>, RoleName[]> = { read: ['auditor', 'operator', 'admin'], operate: ['operator', 'admin'], ingest: ['producer', 'admin'] };
+const MAY: Record<Exclude<Access, 'public' | 'any'>, RoleName[]> = {
+  read: ['auditor', 'operator', 'admin'],
+  operate: ['operator', 'admin'],
+  ingest: ['producer', 'admin'],
+};
 
 test('every route x every role: allowed, or 401 without a token and 403 for a role the matrix refuses, with a coded error', async () => {
   const t = h.fresh();
@@ -144,7 +148,9 @@ test('a client that sends its request too slowly is cut off at request_timeout_m
   const sock = connect(Number(port), '127.0.0.1');
   sock.on('error', () => {});
   const { producer } = roleTokens(t);
-  sock.write(`POST /api/v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${producer}\r\nContent-Type: application/x-ndjson\r\nContent-Length: 100\r\n\r\n{"a":`);
+  sock.write(
+    `POST /api/v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${producer}\r\nContent-Type: application/x-ndjson\r\nContent-Length: 100\r\n\r\n{"a":`,
+  );
   const started = Date.now();
   let got = '';
   sock.on('data', (b) => (got += b));
@@ -165,7 +171,10 @@ test('POST /api/v1/events answers only after commit: kill -9 right after the 200
   assert.equal(r.status, 200, r.text);
   await d.kill();
   assert.equal(r.json.committed, 500);
-  assert.deepEqual(r.json.rejected.map((x: { line: number; code: string }) => [x.line, x.code]), [[501, 'E_INVALID_JSON']]);
+  assert.deepEqual(
+    r.json.rejected.map((x: { line: number; code: string }) => [x.line, x.code]),
+    [[501, 'E_INVALID_JSON']],
+  );
   const records = readRecords(t);
   const mine = records.filter((x) => x.source.kind === 'http');
   assert.equal(mine.filter((x) => x.stream !== 'rejected').length, 500);
@@ -207,7 +216,14 @@ test('OTLP/HTTP JSON: the spec example is accepted and mapped (resource, scope, 
   assert.equal(first.event.timestamp, '2018-12-13T14:51:00.300000Z');
   assert.deepEqual(first.event.otel.resource, { 'service.name': 'my.service' });
   assert.deepEqual(first.event.otel.scope, { name: 'my.library', version: '1.0.0', attributes: { 'my.scope.attribute': 'some scope attribute' } });
-  assert.deepEqual(first.event.attributes, { 'string.attribute': 'some string', 'boolean.attribute': true, 'int.attribute': 10, 'double.attribute': 637.704, 'array.attribute': ['many', 'values'], 'map.attribute': { 'some.map.key': 'some value' } });
+  assert.deepEqual(first.event.attributes, {
+    'string.attribute': 'some string',
+    'boolean.attribute': true,
+    'int.attribute': 10,
+    'double.attribute': 637.704,
+    'array.attribute': ['many', 'values'],
+    'map.attribute': { 'some.map.key': 'some value' },
+  });
   assert.equal(otlp.find((r) => r.stream === 'rejected')!.source.line, 2);
   assert.equal(otlp[3].level, 'warn');
 });
@@ -222,7 +238,8 @@ test('503 + Retry-After when http.max_ingest_requests are open, never a queue', 
   let second: Awaited<ReturnType<typeof call>> | undefined;
   for (let i = 0; i < 500 && !second; i++) {
     const s = await call(d.http!, '/api/v1/status', { token: admin });
-    if (s.json.http.ingest_requests_open > 0) second = await call(d.http!, '/api/v1/events', { token: producer, body: '{"late":true}\n', type: 'application/x-ndjson' });
+    if (s.json.http.ingest_requests_open > 0)
+      second = await call(d.http!, '/api/v1/events', { token: producer, body: '{"late":true}\n', type: 'application/x-ndjson' });
   }
   assert.ok(second, 'the first request was seen open');
   assert.equal(second!.status, 503, second!.text);
@@ -242,7 +259,29 @@ test('listen rules: plaintext off loopback is refused unless allowed; TLS serves
 
   const cert = join(t.dir, 'cert.pem');
   const key = join(t.dir, 'key.pem');
-  const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', cert], { encoding: 'utf8' });
+  const made = spawnSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+    ],
+    { encoding: 'utf8' },
+  );
   assert.equal(made.status, 0, made.stderr);
   const d = await h.start(t, `http: { tls: { cert: "${cert}", key: "${key}" } }`);
   assert.match(d.http!, /^https:\/\/127\.0\.0\.1:\d+$/);

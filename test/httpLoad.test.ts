@@ -20,7 +20,11 @@ test(`${READERS} concurrent API readers during full-speed socket ingest: no erro
   const t = h.fresh();
   const tokens = roleTokens(t);
   const d = await h.start(t, 'checkpoint: { every_records: 1000 }');
-  const seed = await call(d.http!, '/api/v1/events', { token: tokens.producer, body: `${Array.from({ length: 2000 }, (_, i) => JSON.stringify({ correlation_id: `seed-${i % 50}`, n: i })).join('\n')}\n`, type: 'application/x-ndjson' });
+  const seed = await call(d.http!, '/api/v1/events', {
+    token: tokens.producer,
+    body: `${Array.from({ length: 2000 }, (_, i) => JSON.stringify({ correlation_id: `seed-${i % 50}`, n: i })).join('\n')}\n`,
+    type: 'application/x-ndjson',
+  });
   assert.equal(seed.json.committed, 2000);
 
   let ingesting = true;
@@ -38,7 +42,10 @@ test(`${READERS} concurrent API readers during full-speed socket ingest: no erro
     ] as const;
     for (let k = 0; ingesting; k++) {
       const [path, token] = routes[(i + k) % routes.length]!;
-      const r = await call(d.http!, path, { token }).catch((err: Error) => ({ status: 0, text: `${err.message}: ${String((err.cause as Error)?.message ?? '')}` }));
+      const r = await call(d.http!, path, { token }).catch((err: Error) => ({
+        status: 0,
+        text: `${err.message}: ${String((err.cause as Error)?.message ?? '')}`,
+      }));
       reads++;
       if (r.status !== 200) failures.push(`${path}: ${r.status} ${r.text.slice(0, 200)}`);
       // Each reader polls (a dashboard, an auditor's script): 200 readers, a few hundred requests a second.
@@ -48,7 +55,9 @@ test(`${READERS} concurrent API readers during full-speed socket ingest: no erro
   const readers = Array.from({ length: READERS }, (_, i) => reader(i));
 
   const c = await client(t.socket);
-  const lines = Array.from({ length: EVENTS }, (_, i) => JSON.stringify({ event_type: 'LoadEvent', n: i, correlation_id: `load-${i % 100}`, payload: 'x'.repeat(200) }));
+  const lines = Array.from({ length: EVENTS }, (_, i) =>
+    JSON.stringify({ event_type: 'LoadEvent', n: i, correlation_id: `load-${i % 100}`, payload: 'x'.repeat(200) }),
+  );
   await c.send(lines);
   await c.waitFor(() => c.committed === EVENTS, 'every socket event committed', 120_000);
   ingesting = false;

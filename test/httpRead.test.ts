@@ -15,7 +15,17 @@ const STREAM_TYPES = ['AgentRequestEvent', 'ValidationEvent', 'omninode.logging.
 function events(n: number): string {
   const out: string[] = [...SHAPES];
   for (let i = 0; i < n; i++) {
-    out.push(JSON.stringify({ event_type: STREAM_TYPES[i % 5], correlation_id: `corr-${i % 13}`, tenant_id: `t${i % 3}`, level: ['debug', 'info', 'warn', 'error'][i % 4], message: i % 17 === 0 ? `needle ${i}` : `hay ${i}`, n: i, user: { email: i % 50 === 0 ? 'ann@example.com' : `u${i}@example.com` } }));
+    out.push(
+      JSON.stringify({
+        event_type: STREAM_TYPES[i % 5],
+        correlation_id: `corr-${i % 13}`,
+        tenant_id: `t${i % 3}`,
+        level: ['debug', 'info', 'warn', 'error'][i % 4],
+        message: i % 17 === 0 ? `needle ${i}` : `hay ${i}`,
+        n: i,
+        user: { email: i % 50 === 0 ? 'ann@example.com' : `u${i}@example.com` },
+      }),
+    );
   }
   return `${out.join('\n')}\n`;
 }
@@ -50,7 +60,10 @@ const COMBOS: [string, string[]][] = [
   ['seq_to=20&type=*', ['--seq', '..20', '--type', '*']],
   ['since=1h', ['--since', '1h']],
   ['until=2000-01-01', ['--until', '2000-01-01']],
-  ['since=2000-01-01T00:00:00Z&until=2999-01-01T00:00:00Z&stream=audit', ['--since', '2000-01-01T00:00:00Z', '--until', '2999-01-01T00:00:00Z', '--stream', 'audit']],
+  [
+    'since=2000-01-01T00:00:00Z&until=2999-01-01T00:00:00Z&stream=audit',
+    ['--since', '2000-01-01T00:00:00Z', '--until', '2999-01-01T00:00:00Z', '--stream', 'audit'],
+  ],
   ['pseudonym=email:ann@example.com', ['--pseudonym', 'email:ann@example.com']],
   ['pseudonym=email:ann@example.com&level=debug', ['--pseudonym', 'email:ann@example.com', '--level', 'debug']],
   ['reverse=true&stream=security', ['--reverse', '--stream', 'security']],
@@ -75,14 +88,20 @@ test('search equals sealog query: the same stored lines for 24 filter combinatio
     let cursor: string | null = null;
     let pages = 0;
     do {
-      const page: Awaited<ReturnType<typeof call>> = await call(d.http!, `/api/v1/records?${qs}${qs ? '&' : ''}limit=97${cursor ? `&cursor=${cursor}` : ''}`, { token: tokens.auditor });
+      const page: Awaited<ReturnType<typeof call>> = await call(d.http!, `/api/v1/records?${qs}${qs ? '&' : ''}limit=97${cursor ? `&cursor=${cursor}` : ''}`, {
+        token: tokens.auditor,
+      });
       assert.equal(page.status, 200, page.text.slice(0, 300));
       for (const r of page.json.records) paged.push(JSON.stringify(r));
       cursor = page.json.next_cursor;
       pages++;
     } while (cursor && pages < 100);
     const wantLines = want.split('\n').filter(Boolean);
-    assert.deepEqual(paged, wantLines.map((l) => JSON.stringify(JSON.parse(l))), `JSON pages for ${qs || '(no filter)'}`);
+    assert.deepEqual(
+      paged,
+      wantLines.map((l) => JSON.stringify(JSON.parse(l))),
+      `JSON pages for ${qs || '(no filter)'}`,
+    );
   }
   assert.ok(nonEmpty >= 20, `${nonEmpty} of the combinations found records`);
   assert.equal(await d.stop(), 0);
@@ -110,7 +129,13 @@ test('a record with its proof passes sealog check-proof; the tiles are the bytes
   assert.equal(cli(['tiles', '--out', out, '--data', t.data]).code, 0);
   assert.equal(cp.text, readFileSync(join(out, 'checkpoint'), 'utf8'));
   const size = Number(cp.text.split('\n')[1]);
-  for (const path of ['tile/0/000', 'tile/0/001', 'tile/entries/000', `tile/0/${String(Math.floor(size / 256)).padStart(3, '0')}.p/${size % 256}`, 'tile/1/000.p/' + Math.floor(size / 256)]) {
+  for (const path of [
+    'tile/0/000',
+    'tile/0/001',
+    'tile/entries/000',
+    `tile/0/${String(Math.floor(size / 256)).padStart(3, '0')}.p/${size % 256}`,
+    'tile/1/000.p/' + Math.floor(size / 256),
+  ]) {
     const res = await fetch(`${d.http}/api/v1/${path}`, { headers: { authorization: `Bearer ${tokens.auditor}` } });
     assert.equal(res.status, 200, path);
     assert.deepEqual(Buffer.from(await res.arrayBuffer()), readFileSync(join(out, path)), path);
@@ -123,13 +148,27 @@ test('a record with its proof passes sealog check-proof; the tiles are the bytes
 
 test('bad search input: negative limit, huge cursor, bad filter, unknown field, oversized page: 400 with a code; the daemon serves on', async () => {
   const { d, tokens } = await setup();
-  for (const qs of ['limit=-1', 'limit=0', `cursor=${'9'.repeat(400)}`, 'cursor=abc', 'since=yesterday', 'level=loud', 'field=noequals', 'colour=red', 'limit=5000', 'seq_from=-3', 'seq_from=9&seq_to=3', 'reverse=maybe']) {
+  for (const qs of [
+    'limit=-1',
+    'limit=0',
+    `cursor=${'9'.repeat(400)}`,
+    'cursor=abc',
+    'since=yesterday',
+    'level=loud',
+    'field=noequals',
+    'colour=red',
+    'limit=5000',
+    'seq_from=-3',
+    'seq_from=9&seq_to=3',
+    'reverse=maybe',
+  ]) {
     const r = await call(d.http!, `/api/v1/records?${qs}`, { token: tokens.auditor });
     assert.equal(r.status, 400, `${qs}: ${r.text}`);
     assert.equal(r.json.error.code, 'E_HTTP_BAD_REQUEST', qs);
     assert.ok(!r.json.error.message.includes('--'), `the message speaks of parameters, not CLI flags: ${r.json.error.message}`);
   }
-  for (const seq of ['-1', 'abc', '1.5', '99999999999999999999']) assert.equal((await call(d.http!, `/api/v1/records/${seq}`, { token: tokens.auditor })).status, 400, seq);
+  for (const seq of ['-1', 'abc', '1.5', '99999999999999999999'])
+    assert.equal((await call(d.http!, `/api/v1/records/${seq}`, { token: tokens.auditor })).status, 400, seq);
   assert.equal((await call(d.http!, '/api/v1/records?limit=3', { token: tokens.auditor })).json.records.length, 3);
   assert.equal(await d.stop(), 0);
 });
@@ -163,6 +202,9 @@ test('reads through the API are sealed into the trail: who read what, batched in
     if (found.length < 5) await new Promise((res) => setTimeout(res, 100));
   }
   assert.equal(found.length, 5);
-  assert.deepEqual(found.map((x) => [x.route, x.role, x.status, x.query.limit]), [1, 2, 3, 4, 5].map((n) => ['/api/v1/records', 'auditor', 200, n]));
+  assert.deepEqual(
+    found.map((x) => [x.route, x.role, x.status, x.query.limit]),
+    [1, 2, 3, 4, 5].map((n) => ['/api/v1/records', 'auditor', 200, n]),
+  );
   assert.equal(await d.stop(), 0);
 });

@@ -64,6 +64,7 @@ test('a sink that never takes a frame: every stream stays within its mark and th
     });
   };
   produce();
+  await waitUntil(() => frames === 1 && ingest.full, 'the sink to hold its first frame and the producer to be told to wait');
   await settled(() => `${written} ${frames} ${JSON.stringify(queueDepths(stream.streams))}`);
   try {
     assert.equal(frames, 1, 'the sink got one frame and never finished it');

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { AckPolicy, connect } from 'nats';
-import { cliAsync, client, harness, readRecords, type Tmp } from './helpers/daemon.js';
+import { cliAsync, client, harness, readRecords, verify, waitUntil, type Tmp } from './helpers/daemon.js';
 import { jetstreamSink, NATS_URL, tcpProxy, tempStream } from './helpers/services.js';
 
 // A sink whose NATS is away: local ingest is unaffected, status shows the sink's error and
@@ -66,4 +66,32 @@ test('NATS down: commits go on, status says so (degraded past max_lag_records), 
   const n = readRecords(t).length;
   const consumer = await jsm.consumers.add(s.stream, { durable_name: 'check', ack_policy: AckPolicy.None, filter_subject: `${s.root}.*.records.>` });
   assert.equal(consumer.num_pending, n, 'each record once in the stream (JetStream dropped any resend by Nats-Msg-Id)');
+});
+
+test('retention keeps the segments a sink has not acknowledged, and removes them once it has', async () => {
+  const s = tempStream();
+  cleanups.push(s.drop);
+  const probe = createServer();
+  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+  const port = (probe.address() as AddressInfo).port;
+  await new Promise((r) => probe.close(r));
+  const t = h.fresh();
+  const retention =
+    'batch: { max_records: 5, linger_ms: 1 }\nsegment: { max_bytes: 4096, max_age_seconds: 1 }\n' +
+    'retention: { enabled: true, schedule: "* * * * * *", streams: { application: 1s, audit: 1h } }\nrequests: { schedule: "* * * * * *" }\n';
+  const d = await h.start(t, `origin: s/keep\n${retention}${jetstreamSink(s, `nats://127.0.0.1:${port}`)}`);
+  const c = await client(t.socket);
+  await c.send(Array.from({ length: 120 }, (_, i) => JSON.stringify({ msg: `event ${i} ${'x'.repeat(60)}` })));
+  await c.waitFor(() => c.committed >= 120, '120 commits');
+  await c.end();
+  await waitUntil(() => /expired segment kept until the sinks have sent it/.test(d.stderr()), 'retention to keep a segment for the sink', 30_000);
+  assert.doesNotMatch(d.stderr(), /segment removed by retention/);
+  assert.ok(existsSync(join(t.data, 'segments', '0000000001.seg.lz4')));
+
+  const proxy = await tcpProxy(4222, port);
+  cleanups.push(proxy.close);
+  await waitUntil(() => /segment removed by retention/.test(d.stderr()), 'retention to remove what the sink sent', 60_000);
+  assert.equal(await d.stop(), 0);
+  const verdict = verify(t);
+  assert.equal(verdict.exit, 0, JSON.stringify(verdict.failure));
 });

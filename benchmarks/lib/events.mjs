@@ -59,7 +59,7 @@ const KINDS = [
  * size is drawn per event as 150 + 450*u^2 (mean ~300 bytes, long right tail up
  * to 600), then a free-text field is filled to reach it.
  */
-function eventSource(seed) {
+export function eventSource(seed) {
   const rnd = mulberry32(seed);
   const int = (lo, hi) => lo + Math.floor(rnd() * (hi - lo + 1));
   const pick = (arr) => arr[Math.floor(rnd() * arr.length)];

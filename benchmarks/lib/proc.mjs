@@ -205,6 +205,9 @@ export async function startSealog(config = {}, { readyTimeoutMs = 30_000, nodeAr
     // The scheduled sweep seals a record of its own and reads segments mid-run; its cost is
     // measured on its own (sweep-impact.mjs), not by chance when a run crosses its schedule.
     integrity: { enabled: false },
+    // The HTTP API is measured on its own (http.mjs, which sets its own listen address); on its
+    // default port 8470 it would collide with any other sealog on the machine and fail the run.
+    http: { enabled: false },
     ...config,
   };
   const configFile = join(dir, 'sealog.yaml');

@@ -20,7 +20,11 @@ Roles (${ROLES.join(', ')}):
   admin     all of the above`;
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parseFlags(argv, { data: { type: 'string' }, role: { type: 'string' }, name: { type: 'string' }, json: { type: 'boolean' } }, true);
+  const { values, positionals } = parseFlags(
+    argv,
+    { data: { type: 'string' }, role: { type: 'string' }, name: { type: 'string' }, json: { type: 'boolean' } },
+    true,
+  );
   if (values.help) {
     console.log(help);
     return 0;

@@ -33,7 +33,11 @@ export class AccessLog {
   private flushing: Promise<void> | undefined;
   private readonly timer: NodeJS.Timeout;
 
-  constructor(private readonly seal: SealOwn, flushMs: number, private readonly log: Logger) {
+  constructor(
+    private readonly seal: SealOwn,
+    flushMs: number,
+    private readonly log: Logger,
+  ) {
     this.timer = setInterval(() => void this.flush(), flushMs).unref();
   }
 
@@ -55,7 +59,10 @@ export class AccessLog {
     this.dropped = 0;
     const event = { action: 'http.access', reads: reads as unknown as JsonObject[], ...(dropped && { dropped }) };
     this.flushing = this.seal(OwnType.HTTP_ACCESS, event)
-      .then(() => undefined, (err: Error) => this.log.warn({ err: err.message, reads: reads.length }, 'HTTP access log: reads could not be sealed'))
+      .then(
+        () => undefined,
+        (err: Error) => this.log.warn({ err: err.message, reads: reads.length }, 'HTTP access log: reads could not be sealed'),
+      )
       .finally(() => (this.flushing = undefined));
     return this.flushing;
   }

@@ -38,6 +38,6 @@ export interface HttpContext {
   runJob(name: string): Promise<{ ran: boolean; result?: unknown; error?: string }> | undefined;
   /** True once the daemon is stopping: ingest answers 503. */
   stopping(): boolean;
-  /** Bookkeeping of ingest requests still writing into the pipeline (the daemon waits for them before it closes ingest). */
-  writes: { open: number; add(p: Promise<unknown>): void };
+  /** Ingest requests in progress: the daemon waits for them before it closes ingest. */
+  writes: { add(p: Promise<unknown>): void };
 }

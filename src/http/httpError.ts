@@ -4,7 +4,12 @@ import type { Logger } from '../log.js';
 
 /** An error the API answers with: a status, a code from errors.ts, a message, maybe headers (Retry-After). */
 export class HttpError extends SealogError {
-  constructor(readonly status: number, code: HttpCode, message: string, readonly headers: Record<string, string> = {}) {
+  constructor(
+    readonly status: number,
+    code: HttpCode,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
     super(code, message);
   }
 }
@@ -44,7 +49,8 @@ export function toHttpError(err: FastifyError | Error, log: Logger): HttpError {
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return new HttpError(400, HttpCode.BAD_REQUEST, e.message);
   }
-  if (err instanceof SyntaxError || (e.statusCode === 400 && /JSON/i.test(e.message))) return new HttpError(400, HttpCode.BAD_JSON, `body is not valid JSON: ${e.message}`);
+  if (err instanceof SyntaxError || (e.statusCode === 400 && /JSON/i.test(e.message)))
+    return new HttpError(400, HttpCode.BAD_JSON, `body is not valid JSON: ${e.message}`);
   if (e.statusCode === 404) return new HttpError(404, HttpCode.NOT_FOUND, e.message);
   if (e.statusCode === 408) return new HttpError(408, HttpCode.TIMEOUT, e.message);
   if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) return new HttpError(e.statusCode, HttpCode.BAD_REQUEST, e.message);
@@ -53,7 +59,11 @@ export function toHttpError(err: FastifyError | Error, log: Logger): HttpError {
 }
 
 export function sendError(reply: FastifyReply, err: HttpError): FastifyReply {
-  return reply.code(err.status).headers(err.headers).type('application/json; charset=utf-8').send({ error: { code: err.code, message: err.message } });
+  return reply
+    .code(err.status)
+    .headers(err.headers)
+    .type('application/json; charset=utf-8')
+    .send({ error: { code: err.code, message: err.message } });
 }
 
 export function notFound(req: FastifyRequest, reply: FastifyReply): FastifyReply {

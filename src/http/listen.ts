@@ -24,7 +24,9 @@ export function checkHttpConfig(h: Config['http']): string[] {
   if (!(port >= 0 && port <= 65535)) errors.push(`http.listen: port ${port} is out of range`);
   if (Boolean(h.tls.cert) !== Boolean(h.tls.key)) errors.push('http.tls: give both cert and key, or neither');
   if (h.enabled && !h.tls.cert && !isLoopback(host) && !h.allow_plaintext_remote) {
-    errors.push(`http.listen: ${h.listen} is not a loopback address and http.tls has no cert/key: plaintext off this machine exposes tokens; configure TLS or set http.allow_plaintext_remote: true`);
+    errors.push(
+      `http.listen: ${h.listen} is not a loopback address and http.tls has no cert/key: plaintext off this machine exposes tokens; configure TLS or set http.allow_plaintext_remote: true`,
+    );
   }
   return errors;
 }

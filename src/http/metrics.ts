@@ -33,9 +33,24 @@ export class Metrics {
 
   constructor() {
     const registers = [this.registry];
-    this.commitHist = new Histogram({ name: 'sealog_commit_latency_seconds', help: 'Time from a frame reaching the store to its records being durable (write, fsync per policy)', buckets: LATENCY_BUCKETS, registers });
-    this.fsyncHist = new Histogram({ name: 'sealog_fsync_seconds', help: 'Duration of each datasync of the open segment', buckets: LATENCY_BUCKETS, registers });
-    this.httpRequests = new Counter({ name: 'sealog_http_requests_total', help: 'HTTP API requests answered, by route pattern and status code', labelNames: ['route', 'status'], registers });
+    this.commitHist = new Histogram({
+      name: 'sealog_commit_latency_seconds',
+      help: 'Time from a frame reaching the store to its records being durable (write, fsync per policy)',
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.fsyncHist = new Histogram({
+      name: 'sealog_fsync_seconds',
+      help: 'Duration of each datasync of the open segment',
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.httpRequests = new Counter({
+      name: 'sealog_http_requests_total',
+      help: 'HTTP API requests answered, by route pattern and status code',
+      labelNames: ['route', 'status'],
+      registers,
+    });
   }
 
   /** The store's hook. */
@@ -63,7 +78,10 @@ export class Metrics {
     const registers = [this.registry];
     const bySource = (name: string, help: string, pick: (c: ReturnType<EventCounts['snapshot']>[string]) => number) =>
       new Counter({
-        name, help, labelNames: ['source'], registers,
+        name,
+        help,
+        labelNames: ['source'],
+        registers,
         collect() {
           this.reset();
           for (const [source, c] of Object.entries(src.counts.snapshot())) this.inc({ source }, pick(c));
@@ -74,7 +92,10 @@ export class Metrics {
     bySource('sealog_events_rejected_total', 'Inputs made durable as dead-letter records, by source kind', (c) => c.rejected);
     bySource('sealog_events_duplicates_total', 'Resends of an already committed event_id (dedupe), by source kind', (c) => c.duplicates);
     new Counter({
-      name: 'sealog_rejected_total', help: 'Dead-letter records by reject code', labelNames: ['code'], registers,
+      name: 'sealog_rejected_total',
+      help: 'Dead-letter records by reject code',
+      labelNames: ['code'],
+      registers,
       collect() {
         this.reset();
         for (const [code, n] of Object.entries(src.counts.rejectedByCode())) this.inc({ code }, n);
@@ -82,7 +103,9 @@ export class Metrics {
     });
     const gauge = (name: string, help: string, read: () => number | null | undefined) =>
       new Gauge({
-        name, help, registers,
+        name,
+        help,
+        registers,
         collect() {
           const v = read();
           if (v === null || v === undefined) this.reset();
@@ -99,27 +122,38 @@ export class Metrics {
     gauge('sealog_segment_open_bytes', 'Bytes in the open segment', () => src.segment()?.bytes ?? 0);
     gauge('sealog_segment_open_number', 'Number of the open segment', () => src.segment()?.n);
     new Gauge({
-      name: 'sealog_health', help: 'Health: 0 ok, 1 degraded, 2 unhealthy', registers,
+      name: 'sealog_health',
+      help: 'Health: 0 ok, 1 degraded, 2 unhealthy',
+      registers,
       collect() {
         this.set({ ok: 0, degraded: 1, unhealthy: 2 }[src.status.health().level]);
       },
     });
     new Gauge({
-      name: 'sealog_queue_items', help: 'Items buffered in each pipeline stage', labelNames: ['stage'], registers,
+      name: 'sealog_queue_items',
+      help: 'Items buffered in each pipeline stage',
+      labelNames: ['stage'],
+      registers,
       collect() {
         this.reset();
         for (const q of section<{ stage: string; items: number }[]>(src.status, 'queues') ?? []) this.set({ stage: q.stage }, q.items);
       },
     });
     new Gauge({
-      name: 'sealog_queue_mark', help: 'High-water mark of each pipeline stage', labelNames: ['stage'], registers,
+      name: 'sealog_queue_mark',
+      help: 'High-water mark of each pipeline stage',
+      labelNames: ['stage'],
+      registers,
       collect() {
         this.reset();
         for (const q of section<{ stage: string; mark: number }[]>(src.status, 'queues') ?? []) this.set({ stage: q.stage }, q.mark);
       },
     });
     new Gauge({
-      name: 'sealog_integrity_sweep', help: 'The last integrity sweep: ok (1/0), records and segments read, duration, and when it ran', labelNames: ['figure'], registers,
+      name: 'sealog_integrity_sweep',
+      help: 'The last integrity sweep: ok (1/0), records and segments read, duration, and when it ran',
+      labelNames: ['figure'],
+      registers,
       collect() {
         this.reset();
         const s = section<{ ok: boolean; records: number; segments: number; ms: number }>(src.status, 'integrity');
@@ -130,13 +164,24 @@ export class Metrics {
         this.set({ figure: 'seconds' }, s.ms / 1000);
       },
     });
-    new Gauge({
-      name: 'sealog_sink_lag_records', help: 'Records committed locally that a sink has not acknowledged yet', labelNames: ['sink'], registers,
-      collect() {
-        this.reset();
-        for (const [sink, lag] of sinkLags(section(src.status, 'sinks'))) this.set({ sink }, lag);
-      },
-    });
+    for (const [figure, unit] of [
+      ['lag_records', 'records'],
+      ['lag_seconds', 'seconds'],
+    ] as const) {
+      new Gauge({
+        name: `sealog_sink_lag_${unit}`,
+        help: `How far each sink is behind the committed log, in ${unit}`,
+        labelNames: ['sink'],
+        registers,
+        collect() {
+          this.reset();
+          for (const [sink, r] of Object.entries(section<Record<string, Record<string, unknown>>>(src.status, 'sinks') ?? {})) {
+            const v = r?.[figure];
+            if (typeof v === 'number') this.set({ sink }, v);
+          }
+        },
+      });
+    }
     gauge('sealog_connections_open', 'Open socket connections', () => section<{ open: number }>(src.status, 'connections')?.open);
     gauge('sealog_rss_bytes', 'Resident memory of the daemon', () => process.memoryUsage.rss());
   }
@@ -149,15 +194,4 @@ export class Metrics {
 /** One section of the status report, computed alone (not the whole report per gauge). */
 function section<T>(status: Status, name: string): T | undefined {
   return status.read(name) as T | undefined;
-}
-
-/** Sinks report `{ name: { lag, … } }` or `[{ name, lag }]`; anything else has no lag to show. */
-function sinkLags(s: unknown): [string, number][] {
-  const out: [string, number][] = [];
-  const entries = Array.isArray(s) ? s.map((x) => [(x as { name?: string })?.name, x] as const) : s && typeof s === 'object' ? Object.entries(s) : [];
-  for (const [name, v] of entries) {
-    const lag = (v as { lag?: unknown })?.lag;
-    if (typeof name === 'string' && typeof lag === 'number') out.push([name, lag]);
-  }
-  return out;
 }

@@ -28,7 +28,7 @@ export async function openapiDocument(): Promise<Record<string, unknown>> {
     logState: unused,
     runJob: unused,
     stopping: () => false,
-    writes: { open: 0, add: unused },
+    writes: { add: unused },
   } as unknown as HttpContext;
   const app = await buildApp(ctx);
   await app.ready();

@@ -86,7 +86,11 @@ export function otlpEvents(body: unknown): OtlpItem[] | string {
   const out: OtlpItem[] = [];
   for (const rl of resourceLogs) {
     if (!rl || typeof rl !== 'object') return 'a resourceLogs entry is not an object';
-    const { resource, scopeLogs, schemaUrl } = rl as { resource?: { attributes?: unknown; droppedAttributesCount?: unknown }; scopeLogs?: unknown; schemaUrl?: unknown };
+    const { resource, scopeLogs, schemaUrl } = rl as {
+      resource?: { attributes?: unknown; droppedAttributesCount?: unknown };
+      scopeLogs?: unknown;
+      schemaUrl?: unknown;
+    };
     if (scopeLogs !== undefined && !Array.isArray(scopeLogs)) return 'scopeLogs is not an array';
     const res = attributes(resource?.attributes);
     for (const sl of (scopeLogs as unknown[] | undefined) ?? []) {

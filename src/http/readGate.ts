@@ -11,11 +11,20 @@ export class ReadGate {
   private running = 0;
   private readonly waiting: (() => void)[] = [];
 
-  constructor(private readonly concurrent: number, private readonly queue: number) {}
+  constructor(
+    private readonly concurrent: number,
+    private readonly queue: number,
+  ) {}
 
   async run<T>(fn: () => Promise<T>): Promise<T> {
     if (this.running >= this.concurrent) {
-      if (this.waiting.length >= this.queue) throw new HttpError(503, HttpCode.BUSY, `${this.running} reads run and ${this.waiting.length} wait (http.max_concurrent_reads, max_read_queue): retry later`, { 'Retry-After': '1' });
+      if (this.waiting.length >= this.queue)
+        throw new HttpError(
+          503,
+          HttpCode.BUSY,
+          `${this.running} reads run and ${this.waiting.length} wait (http.max_concurrent_reads, max_read_queue): retry later`,
+          { 'Retry-After': '1' },
+        );
       await new Promise<void>((resolve) => this.waiting.push(resolve));
     } else this.running++;
     try {

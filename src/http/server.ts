@@ -42,8 +42,14 @@ export async function buildApp(ctx: HttpContext, https?: { cert: Buffer; key: Bu
     clientErrorHandler: (err: NodeJS.ErrnoException, socket) => {
       if (!socket.writable) return void socket.destroy();
       const timeout = err.code === 'ERR_HTTP_REQUEST_TIMEOUT';
-      const body = JSON.stringify({ error: timeout ? { code: HttpCode.TIMEOUT, message: `the request did not arrive within http.request_timeout_ms (${h.request_timeout_ms} ms)` } : { code: HttpCode.BAD_REQUEST, message: 'malformed HTTP request' } });
-      socket.end(`HTTP/1.1 ${timeout ? '408 Request Timeout' : '400 Bad Request'}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+      const body = JSON.stringify({
+        error: timeout
+          ? { code: HttpCode.TIMEOUT, message: `the request did not arrive within http.request_timeout_ms (${h.request_timeout_ms} ms)` }
+          : { code: HttpCode.BAD_REQUEST, message: 'malformed HTTP request' },
+      });
+      socket.end(
+        `HTTP/1.1 ${timeout ? '408 Request Timeout' : '400 Bad Request'}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      );
     },
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
     // Unknown query fields are an error, not silently dropped; repeated ones become arrays.
@@ -53,7 +59,12 @@ export async function buildApp(ctx: HttpContext, https?: { cert: Buffer; key: Bu
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
-      info: { title: 'sealog HTTP API', version: '1', description: 'DESIGN §12: records, proofs, tiles, reports, integrity, holds, ingest. Every route but /healthz, /readyz and the dashboard files needs `Authorization: Bearer <token>` (`sealog token create`).' },
+      info: {
+        title: 'sealog HTTP API',
+        version: '1',
+        description:
+          'DESIGN §12: records, proofs, tiles, reports, integrity, holds, ingest. Every route but /healthz, /readyz and the dashboard files needs `Authorization: Bearer <token>` (`sealog token create`).',
+      },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],
     },
@@ -69,9 +80,13 @@ export async function buildApp(ctx: HttpContext, https?: { cert: Buffer; key: Bu
     if (access === 'public') return;
     const m = BEARER.exec(req.headers.authorization ?? '');
     const entry = m ? await ctx.tokens.lookup(m[1]!) : undefined;
-    if (!entry) throw new HttpError(401, HttpCode.UNAUTHORIZED, m ? 'unknown or revoked token' : 'this route needs Authorization: Bearer <token> (sealog token create)', { 'WWW-Authenticate': 'Bearer realm="sealog"' });
+    if (!entry)
+      throw new HttpError(401, HttpCode.UNAUTHORIZED, m ? 'unknown or revoked token' : 'this route needs Authorization: Bearer <token> (sealog token create)', {
+        'WWW-Authenticate': 'Bearer realm="sealog"',
+      });
     req.caller = { name: entry.name, role: entry.role };
-    if (!allows(entry.role, access)) throw new HttpError(403, HttpCode.FORBIDDEN, `role ${entry.role} may not use ${req.method} ${req.routeOptions.url} (needs ${access} access)`);
+    if (!allows(entry.role, access))
+      throw new HttpError(403, HttpCode.FORBIDDEN, `role ${entry.role} may not use ${req.method} ${req.routeOptions.url} (needs ${access} access)`);
   });
   app.addHook('onResponse', async (req, reply) => {
     ctx.metrics.httpRequests.inc({ route: req.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) });

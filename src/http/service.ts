@@ -52,9 +52,6 @@ export class HttpService {
       access,
       stopping: () => state.stopping,
       writes: {
-        get open() {
-          return writing.size;
-        },
         add(w) {
           writing.add(w);
           void w.finally(() => writing.delete(w)).catch(() => {});

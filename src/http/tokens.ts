@@ -40,7 +40,8 @@ async function writeTokens(l: Layout, tokens: TokenEntry[]): Promise<void> {
 /** Creates a token; returns it (the only time it exists outside the caller) and its entry. */
 export async function createToken(l: Layout, role: Role, name: string): Promise<{ token: string; entry: TokenEntry }> {
   const tokens = await readTokens(l);
-  if (tokens.some((t) => t.name === name)) throw new SealogError(HttpCode.BAD_REQUEST, `a token named ${JSON.stringify(name)} exists already: revoke it first or pick another --name`);
+  if (tokens.some((t) => t.name === name))
+    throw new SealogError(HttpCode.BAD_REQUEST, `a token named ${JSON.stringify(name)} exists already: revoke it first or pick another --name`);
   const token = PREFIX + randomBytes(32).toString('base64url');
   const entry: TokenEntry = { id: randomBytes(6).toString('hex'), name, role, sha256: digest(token).toString('hex'), created_at: new Date().toISOString() };
   await writeTokens(l, [...tokens, entry]);
@@ -52,7 +53,10 @@ export async function revokeToken(l: Layout, idOrName: string): Promise<TokenEnt
   const tokens = await readTokens(l);
   const gone = tokens.find((t) => t.id === idOrName || t.name === idOrName);
   if (!gone) throw new SealogError(HttpCode.TOKEN_UNKNOWN, `no token with id or name ${JSON.stringify(idOrName)}`);
-  await writeTokens(l, tokens.filter((t) => t !== gone));
+  await writeTokens(
+    l,
+    tokens.filter((t) => t !== gone),
+  );
   return gone;
 }
 

@@ -189,8 +189,12 @@ export function filterFromParams(params: Record<string, string | string[] | unde
 
 export interface CompiledFilter {
   readonly filter: Filter;
-  /** Decides on the stored line alone (parsing it only when a cheaper test could not). */
-  test(line: Buffer): boolean;
+  /**
+   * Decides on the stored line alone (parsing it only when a cheaper test could not).
+   * `seq`, when the caller knows it (query does, from the record's place in its frame),
+   * spares parsing the line for the seq range.
+   */
+  test(line: Buffer, seq?: number): boolean;
   /** The same decision when the caller has parsed the line already. */
   testRecord(record: Record<string, unknown>, line: Buffer): boolean;
   /** Every matching line contains each of these groups' members, at least one per group. */
@@ -232,9 +236,11 @@ export function compileFilter(filter: Filter): CompiledFilter {
     needles,
     fieldTokens: filter.fields.map((f) => fieldToken(f.path, f.value)),
     typeMatches: (type) => !types.length || types.some((t) => t.test(type)),
-    test(line) {
+    test(line, seq) {
       if (!hasNeedles(line)) return false;
-      if (!needsParse && filter.seqFrom === undefined && filter.seqTo === undefined) return true;
+      const seqs = filter.seqFrom !== undefined || filter.seqTo !== undefined;
+      if (seq !== undefined && seqs && !((filter.seqFrom ?? 0) <= seq && seq <= (filter.seqTo ?? Infinity))) return false;
+      if (!needsParse && (!seqs || seq !== undefined)) return true;
       return recordMatches(JSON.parse(line.toString('utf8')) as Record<string, JsonValue>, filter, prepared);
     },
     testRecord(record, line) {

@@ -21,12 +21,16 @@
  * per block of frames, the streams, types and levels present and a bloom filter of field values
  * and pseudonyms; a frame that cannot match is not read. A frame that is read is decoded, and
  * skipped unless it contains the filter's needles (text, pseudonyms, field values, stream) as
- * bytes; only then are its records hashed and tested one by one.
+ * bytes; only then are its records tested one by one, and each that passes is checked on its
+ * own before it is handed out (trail.checkLine: hash, seq, prev), not the whole frame.
  */
+import { open } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { VerifyCode } from '../errors.js';
+import { seqMessage } from '../verify/frames.js';
 import { compileFilter, type CompiledFilter, type Filter } from './filter.js';
-import { defaultIndex, type IndexSource, type SegmentIndex } from './segmentIndex.js';
-import { Chain, TrailError, type FrameRef, type SegmentInfo, type Trail, type TrailRecord } from './trail.js';
+import { defaultIndex, type IndexedFrame, type IndexSource, type SegmentIndex } from './segmentIndex.js';
+import { claimedHash, TrailError, type FrameRef, type SegmentInfo, type Trail, type TrailRecord } from './trail.js';
 
 export interface QueryProgress {
   segment: number;
@@ -66,35 +70,42 @@ export async function* query(trail: Trail, opts: QueryOptions): AsyncGenerator<T
   const order = segs.map((_, i) => i);
   if (reverse) order.reverse();
   const progress: QueryProgress = { segment: 0, segments: segs.length, frames: 0, bytes: 0, matched: 0 };
-  const state: ScanState = { cf, reverse, seqFrom, seqTo, since, until, chain: new Chain(reverse), adjacent: false, progress, onProgress: opts.onProgress };
+  const state: ScanState = { cf, reverse, seqFrom, seqTo, since, until, last: undefined, progress, onProgress: opts.onProgress };
   let matched = 0;
+  let prevN: number | undefined;
   for (const i of order) {
     const seg = segs[i]!;
+    // Segments removed by retention lie between these two: the seqs jump there (verify checks the gap against the removal records).
+    if (prevN !== undefined && Math.abs(seg.n - prevN) !== 1) state.last = undefined;
+    prevN = seg.n;
     const first = firsts[i];
     const next = firsts.slice(i + 1).find((x) => x !== undefined) ?? Infinity;
     progress.segment = i + 1;
     if (first === undefined || first > seqTo || next - 1 < seqFrom) {
-      state.adjacent = false;
+      state.last = undefined;
       continue;
     }
     const idx = seg.open ? undefined : await index?.get(seg);
-    const scan = (ix: SegmentIndex | undefined) => scanSegment(trail, seg, ix, state);
-    let fromThis = 0;
+    let lastSeq: number | undefined;
     try {
-      for await (const r of scan(idx)) {
-        fromThis++;
+      for await (const r of scanSegment(trail, seg, idx, state)) {
+        lastSeq = r.seq;
         yield r;
         if (++matched >= limit) return;
       }
     } catch (err) {
-      // An index that disagrees with its segment is a damaged cache, not damaged data: drop it and read the segment itself.
-      if (!idx || fromThis > 0 || !(err instanceof StaleIndex || err instanceof TrailError)) throw err;
+      // An index that disagrees with its segment (its frames elsewhere, or other seqs) is a damaged
+      // cache, not damaged data: drop it and read the segment itself, from where this scan got to.
+      if (!idx || !(err instanceof StaleIndex || (err instanceof TrailError && err.finding.code === VerifyCode.FRAME_CORRUPT))) throw err;
       await index!.discard(seg, err.message);
-      state.adjacent = false;
-      for await (const r of scan(undefined)) {
+      const rest: ScanState = { ...state, last: undefined };
+      if (lastSeq !== undefined && reverse) rest.seqTo = lastSeq - 1;
+      else if (lastSeq !== undefined) rest.seqFrom = lastSeq + 1;
+      for await (const r of scanSegment(trail, seg, undefined, rest)) {
         yield r;
         if (++matched >= limit) return;
       }
+      state.last = rest.last;
     }
   }
 }
@@ -106,48 +117,89 @@ interface ScanState {
   seqTo: number;
   since: number;
   until: number;
-  chain: Chain;
-  /** The frame read last is the neighbour of the next one to read (across segments too). */
-  adjacent: boolean;
+  /** The frame read last, when the next frame read is its neighbour (across segments too); else undefined. */
+  last: { firstSeq: number; count: number; lastClaimed: string } | undefined;
   progress: QueryProgress;
   onProgress?(p: QueryProgress): void;
 }
 
+function splitLines(buf: Buffer): Buffer[] {
+  const lines: Buffer[] = [];
+  for (let s = 0, e = buf.indexOf(0x0a); e !== -1; s = e + 1, e = buf.indexOf(0x0a, s)) lines.push(buf.subarray(s, e));
+  return lines;
+}
+
 async function* scanSegment(trail: Trail, seg: SegmentInfo, idx: SegmentIndex | undefined, st: ScanState): AsyncGenerator<TrailRecord> {
-  const { cf, reverse, chain, progress } = st;
+  const { cf, reverse, progress } = st;
   const frames: FrameRef[] = idx ? idx.frames : await trail.frames(seg);
-  for (let k = reverse ? frames.length - 1 : 0; reverse ? k >= 0 : k < frames.length; k += reverse ? -1 : 1) {
-    const f = frames[k]!;
-    const meta = idx?.frames[k];
-    const seqs = meta ? { first: meta.first, count: meta.count } : f.seqs;
-    const skip =
-      (seqs && (seqs.first > st.seqTo || seqs.first + seqs.count - 1 < st.seqFrom)) ||
-      (meta && (meta.tsMin >= st.until || meta.tsMax < st.since)) ||
-      (meta && !idx!.blockMayMatch(meta.block, cf));
-    if (skip) {
-      st.adjacent = false;
-      continue;
+  const fh = await open(seg.path, 'r');
+  try {
+    for (let k = reverse ? frames.length - 1 : 0; reverse ? k >= 0 : k < frames.length; k += reverse ? -1 : 1) {
+      const f = frames[k]!;
+      const meta = idx?.frames[k];
+      const seqs = meta ? { first: meta.first, count: meta.count } : f.seqs;
+      const skip =
+        (seqs && (seqs.first > st.seqTo || seqs.first + seqs.count - 1 < st.seqFrom)) ||
+        (meta && (meta.tsMin >= st.until || meta.tsMax < st.since)) ||
+        (meta && !idx!.blockMayMatch(meta.block, cf));
+      if (skip) {
+        st.last = undefined;
+        continue;
+      }
+      const decoded = await trail.decode(seg, f, fh);
+      progress.frames++;
+      progress.bytes += decoded.length;
+      st.onProgress?.(progress);
+      if (!cf.needles.every((group) => group.some((n) => decoded.includes(n)))) {
+        st.last = undefined;
+        continue;
+      }
+      yield* matchFrame(trail, seg, f, meta, decoded, st);
     }
-    const decoded = await trail.decode(seg, f);
-    progress.frames++;
-    progress.bytes += decoded.length;
-    st.onProgress?.(progress);
-    if (!cf.needles.every((group) => group.some((n) => decoded.includes(n)))) {
-      st.adjacent = false;
-      continue;
-    }
-    const c = trail.check(seg, f, decoded);
-    if (meta && (c.firstSeq !== meta.first || c.lines.length !== meta.count)) throw new StaleIndex(seg);
-    if (!st.adjacent) chain.gap();
-    chain.link(seg, f, c);
-    st.adjacent = true;
-    for (let j = reverse ? c.lines.length - 1 : 0; reverse ? j >= 0 : j < c.lines.length; j += reverse ? -1 : 1) {
-      const seq = c.firstSeq + j;
-      if (seq < st.seqFrom || seq > st.seqTo || !cf.test(c.lines[j]!)) continue;
-      progress.matched++;
-      yield { seq, line: c.lines[j]!, hash: Buffer.from(c.hashes.buffer, c.hashes.byteOffset + 32 * j, 32), segment: seg.n, offset: f.offset };
-    }
+  } finally {
+    await fh.close();
   }
+}
+
+/**
+ * The frame's records that pass the filter, each checked on its own before it is handed
+ * out (trail.checkLine): its hash from its line, its seq where the frame puts it, and its
+ * prev against the hash the record before it carries, when that one was read (the line
+ * before it in the frame, or the last of the frame read just before, reading forward).
+ */
+function* matchFrame(trail: Trail, seg: SegmentInfo, f: FrameRef, meta: IndexedFrame | undefined, decoded: Buffer, st: ScanState): Generator<TrailRecord> {
+  const lines = splitLines(decoded);
+  const firstSeq = seqOfLine(seg, f, lines[0]!);
+  if (meta && (firstSeq !== meta.first || lines.length !== meta.count)) throw new StaleIndex(seg);
+  f.seqs = { first: firstSeq, count: lines.length };
+  const prevFrame = st.last;
+  if (prevFrame) {
+    // Neighbouring frames continue each other's seqs (in either reading direction).
+    const [before, after] = st.reverse ? [{ firstSeq, count: lines.length }, prevFrame] : [prevFrame, { firstSeq, count: lines.length }];
+    if (after.firstSeq !== before.firstSeq + before.count) throw new TrailError({ code: VerifyCode.SEQ_MISMATCH, message: seqMessage(after.firstSeq, before.firstSeq + before.count), seq: after.firstSeq, segment: seg.name, offset: f.offset });
+  }
+  const { reverse, cf } = st;
+  for (let j = reverse ? lines.length - 1 : 0; reverse ? j >= 0 : j < lines.length; j += reverse ? -1 : 1) {
+    const seq = firstSeq + j;
+    const line = lines[j]!;
+    if (seq < st.seqFrom || seq > st.seqTo || !cf.test(line, seq)) continue;
+    const prev = j > 0 ? claimedHash(lines[j - 1]!) : !reverse && prevFrame ? prevFrame.lastClaimed : undefined;
+    const hash = trail.checkLine(seg, f, line, seq, prev);
+    st.progress.matched++;
+    yield { seq, line, hash, segment: seg.n, offset: f.offset };
+  }
+  st.last = { firstSeq, count: lines.length, lastClaimed: claimedHash(lines[lines.length - 1]!) };
+}
+
+function seqOfLine(seg: SegmentInfo, f: FrameRef, line: Buffer): number {
+  let seq: unknown;
+  try {
+    seq = (JSON.parse(line.toString('utf8')) as { seq?: unknown }).seq;
+  } catch {
+    // not JSON: reported below
+  }
+  if (!Number.isSafeInteger(seq)) throw new TrailError({ code: VerifyCode.RECORD_MALFORMED, message: 'record lacks a valid seq', segment: seg.name, offset: f.offset });
+  return seq as number;
 }
 
 /** An index whose frames are not the segment's: query drops it and reads the segment without it. */

@@ -22,10 +22,10 @@
  *     streams[], types[] | null (too many), levels[], m, k, bloom: base64 }] }.
  * A block is a run of frames of about BLOCK_BYTES compressed bytes; its bloom filter holds
  * `event.<key>=<JCS value>` (and `event.payload.<key>=…`) for the id fields below, and
- * `p=<pseudonym>` for each pseudonym in its lines, sized to stay near 1 % of the block.
+ * `p=<pseudonym>` for each pseudonym in its lines: 20 bits a distinct value, at most 1 % of the block.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { jcs } from '../crypto/canonical.js';
@@ -70,8 +70,8 @@ const INDEXED_PATHS = new Set(INDEXED_KEYS.flatMap((k) => [`event.${k}`, `event.
 const PSEUDONYM = /(?:pii|secret):[a-z0-9_]+:[0-9a-f]{24}/g;
 const BLOCK_BYTES = 128 * 1024;
 const MAX_TYPES = 64;
-/** Bloom bits per distinct token, and the cap as a share of the block's compressed bytes. */
-const BITS_PER_TOKEN = 10;
+/** Bloom bits per distinct token (20: about 1 false hit in 10,000 blocks), and the cap as a share of the block's compressed bytes. */
+const BITS_PER_TOKEN = 20;
 const BLOOM_SHARE = 0.01;
 
 export const indexPath = (trail: Trail, n: number) => join(trail.layout.data, 'index', `${String(n).padStart(10, '0')}.idx`);
@@ -145,7 +145,7 @@ function* positions(token: string, m: number, k: number): Generator<number> {
 function bloomOf(tokens: Set<string>, blockBytes: number): { m: number; k: number; bloom: Buffer } {
   const cap = Math.max(64, Math.floor(blockBytes * BLOOM_SHARE * 8));
   const m = Math.max(64, Math.min(tokens.size * BITS_PER_TOKEN, cap));
-  const k = Math.max(1, Math.min(8, Math.round((m / Math.max(1, tokens.size)) * Math.LN2)));
+  const k = Math.max(1, Math.min(14, Math.round((m / Math.max(1, tokens.size)) * Math.LN2)));
   const bloom = Buffer.alloc(Math.ceil(m / 8));
   for (const t of tokens) for (const p of positions(t, m, k)) bloom[p >> 3]! |= 1 << (p & 7);
   return { m, k, bloom };
@@ -231,7 +231,7 @@ export function defaultIndex(trail: Trail): IndexSource {
       if (known && known.bytes === seg.bytes) return known;
       const bytes = await readFile(indexPath(trail, seg.n)).catch(() => undefined);
       let ix = bytes && decodeIndex(bytes, seg);
-      if (typeof ix === 'string') trail.warn(`index of segment ${seg.name} is damaged (${ix}): ignored and rebuilt`);
+      if (typeof ix === 'string') trail.warn(`index of segment ${seg.name} is damaged or out of date (${ix}): ignored and rebuilt`);
       if (!ix || typeof ix === 'string') {
         ix = await buildIndex(trail, seg);
         await saveIndex(trail, ix).catch(() => {}); // a read-only archive: kept in memory only
@@ -261,10 +261,14 @@ export async function saveIndex(trail: Trail, ix: SegmentIndex): Promise<void> {
   });
 }
 
-/** Builds and writes the index of every closed segment (or those listed). Returns how many. */
+/** Builds and writes the index of every closed segment (or those listed), and drops those of segments gone. Returns how many. */
 export async function rebuildIndexes(trail: Trail, opts: { segments?: number[]; onSegment?(seg: SegmentInfo): void } = {}): Promise<number> {
   let n = 0;
-  for (const seg of await trail.segments()) {
+  const segs = await trail.segments();
+  const names = new Set(segs.map((s) => `${String(s.n).padStart(10, '0')}.idx`));
+  const dir = join(trail.layout.data, 'index');
+  for (const f of await readdir(dir).catch(() => [] as string[])) if (/^\d{10}\.idx$/.test(f) && !names.has(f)) await rm(join(dir, f), { force: true });
+  for (const seg of segs) {
     if (seg.open || (opts.segments && !opts.segments.includes(seg.n))) continue;
     opts.onSegment?.(seg);
     await saveIndex(trail, await buildIndex(trail, seg));

@@ -13,6 +13,8 @@
  * - `trail.frames(segment)` → `FrameRef[]` (`{ offset, length, maxDecoded }`) of its whole frames;
  *   remembered for closed segments, extended incrementally for the open one.
  * - `trail.decode(segment, frame)` → the frame's record bytes (whole "\n"-terminated lines).
+ * - `trail.checkLine(segment, frame, line, seq, prevHash)`: one record checked on its own (hash, seq,
+ *   prev against the claimed hash of the record before), for readers that hand out only some.
  * - `trail.check(segment, frame, decoded)` → `CheckedFrame`: every line's hash recomputed from the
  *   line, seq and prev checked within the frame; throws `TrailError` naming seq, segment, offset.
  * - `trail.records({ fromSeq?, toSeq? })` → async iterator of `TrailRecord` (seq, line, hash,
@@ -25,13 +27,15 @@
  *   the files alone.
  * - `TrailError` (code E_INTEGRITY): `finding` = `{ code: V_…, message, seq?, segment, offset }`.
  */
-import { stat } from 'node:fs/promises';
+import { stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ErrorCode, SealogError, VerifyCode } from '../errors.js';
 import { layout, listCheckpoints, listSegments, manifestName, type Layout } from '../store/layout.js';
 import { readFrames } from '../store/lz4frames.js';
 import { decodeRecords } from '../store/records.js';
 import { parseNote } from '../crypto/note.js';
+import { noSpans } from '../crypto/canonicalScan.js';
+import { openLine, sealedLine } from '../store/recordLine.js';
 import { CHAIN_MESSAGE, checkDecoded, seqMessage } from '../verify/frames.js';
 import { NOTE_MAX_BYTES, openRegular, readCapped } from '../store/safeRead.js';
 
@@ -158,20 +162,21 @@ export class Trail {
     return c.frames;
   }
 
-  async readRaw(seg: SegmentInfo, f: FrameRef): Promise<Buffer> {
-    const fh = await openRegular(seg.path); // not a link, FIFO or device (safeRead.ts)
+  /** The frame's raw bytes; `fh` an already open handle on the segment (a reader of many frames opens it once). */
+  async readRaw(seg: SegmentInfo, f: FrameRef, fh?: FileHandle): Promise<Buffer> {
+    const h = fh ?? (await openRegular(seg.path));
     try {
       const buf = Buffer.allocUnsafe(f.length);
-      const { bytesRead } = await fh.read(buf, 0, f.length, f.offset);
+      const { bytesRead } = await h.read(buf, 0, f.length, f.offset);
       if (bytesRead !== f.length) throw new TrailError({ code: VerifyCode.FRAME_CORRUPT, message: 'segment shrank while being read', segment: seg.name, offset: f.offset });
       return buf;
     } finally {
-      await fh.close();
+      if (!fh) await h.close();
     }
   }
 
-  async decode(seg: SegmentInfo, f: FrameRef, raw?: Buffer): Promise<Buffer> {
-    const decoded = decodeRecords(raw ?? (await this.readRaw(seg, f)), f.maxDecoded, this.frameCap);
+  async decode(seg: SegmentInfo, f: FrameRef, fh?: FileHandle): Promise<Buffer> {
+    const decoded = decodeRecords(await this.readRaw(seg, f, fh), f.maxDecoded, this.frameCap);
     if (!Buffer.isBuffer(decoded)) throw new TrailError({ code: VerifyCode.FRAME_CORRUPT, message: decoded.reason, segment: seg.name, offset: f.offset });
     return decoded;
   }
@@ -188,6 +193,32 @@ export class Trail {
       start = c.lineEnds[i]!;
     }
     return { firstSeq: c.firstSeq, lines, hashes: c.leaves, firstPrev: c.firstPrev, lastHash: c.lastHash };
+  }
+
+  /**
+   * Checks one line of a frame on its own, for a reader that hands out only some of a
+   * frame's records: its hash recomputed from the line, its seq where the frame puts it,
+   * and its prev against the hash the record before it carries (`prevHash`: 64 hex;
+   * undefined when that record was not read). Returns the leaf hash, or throws TrailError.
+   */
+  checkLine(seg: SegmentInfo, f: FrameRef, line: Buffer, seq: number, prevHash: Buffer | string | undefined): Buffer {
+    const at = { seq, segment: seg.name, offset: f.offset };
+    const out = Buffer.alloc(32);
+    const spans = noSpans();
+    const got = sealedLine(line, out, spans);
+    if (got >= 0) {
+      if (got !== seq) throw new TrailError({ code: VerifyCode.SEQ_MISMATCH, message: seqMessage(got, seq), ...at });
+      if (prevHash !== undefined && line.toString('latin1', spans.prevStart + 1, spans.prevEnd - 1) !== prevHex(prevHash)) throw new TrailError({ code: VerifyCode.CHAIN_BROKEN, message: CHAIN_MESSAGE, ...at });
+      return out;
+    }
+    // Not sure on the fast path: the reference path says what is wrong, if anything.
+    const r = openLine(line);
+    if (typeof r === 'string') throw new TrailError({ code: VerifyCode.RECORD_MALFORMED, message: r, ...at });
+    if (!r.canonical) throw new TrailError({ code: VerifyCode.NOT_CANONICAL, message: 'record line is not the canonical (RFC 8785) form of its contents', ...at });
+    if (r.hash.toString('hex') !== r.claimed) throw new TrailError({ code: VerifyCode.HASH_MISMATCH, message: `record hash does not match its contents (seq field says ${r.seq})`, ...at });
+    if (r.seq !== seq) throw new TrailError({ code: VerifyCode.SEQ_MISMATCH, message: seqMessage(r.seq, seq), ...at });
+    if (prevHash !== undefined && r.prev !== prevHex(prevHash)) throw new TrailError({ code: VerifyCode.CHAIN_BROKEN, message: CHAIN_MESSAGE, ...at });
+    return r.hash;
   }
 
   /** The seq of the segment's first record, from its first frame. */
@@ -263,6 +294,11 @@ export class Trail {
     return 0;
   }
 }
+
+const prevHex = (h: Buffer | string) => (typeof h === 'string' ? h : h.toString('hex'));
+
+/** The hash a stored line claims for itself (its last member), as 64 hex. */
+export const claimedHash = (line: Buffer) => line.toString('latin1', line.length - 66, line.length - 2);
 
 /** A checkpoint file parsed into origin, size and root (signature unchecked), or an Error saying why not. */
 export async function readCheckpointFile(file: string): Promise<CheckpointFile> {

@@ -1,7 +1,8 @@
 import { isUtf8 } from 'node:buffer';
 import { RejectCode, RejectReason } from '../errors.js';
 import { sha256Hex } from '../crypto/hash.js';
-import type { Draft, JsonObject, RawLine } from '../types.js';
+import { beforePartialToken, notText } from '../redact/rawBytes.js';
+import type { Draft, JsonObject, RawLine, Redaction } from '../types.js';
 
 // V8 quotes the input around the error (`Unexpected token 'o', ..."ssword": hu"... is not valid JSON`).
 // The reason goes to the client's ack as it is, and a quote cut mid-secret is something no
@@ -33,17 +34,36 @@ export function parse(raw: RawLine): Draft {
   return { source, ack, event: value as JsonObject, redactions: [] };
 }
 
+/**
+ * A dead-letter entry: the code and reason, and of the line what sanitize can scan with
+ * confidence (rawBytes.ts): not text, nothing but its length; cut short, without its last,
+ * partial token. Its SHA-256 only when the line is kept whole: a digest of bytes that were
+ * not kept, or never scanned, would let anyone test guesses of a secret among them.
+ */
 export function reject(raw: RawLine, code: string, reason: string): Draft {
+  const redactions: Redaction[] = [];
+  let kept: Buffer | undefined = raw.bytes;
+  if (notText(kept)) {
+    kept = undefined;
+    redactions.push({ path: 'event.raw', kind: 'not_text' });
+  } else if (raw.oversize || raw.unterminated) {
+    const n = beforePartialToken(kept);
+    if (n < kept.length) {
+      kept = kept.subarray(0, n);
+      redactions.push({ path: 'event.raw', kind: 'cut_token' });
+    }
+  }
+  const whole = kept === raw.bytes && !raw.oversize;
   // An oversize head may end mid-character; then it is kept as base64 like any non-UTF-8 input.
-  const utf8 = isUtf8(raw.bytes);
+  const utf8 = kept !== undefined && isUtf8(kept);
   const event: JsonObject = {
     code,
     reason,
-    raw: utf8 ? raw.bytes.toString('utf8') : raw.bytes.toString('base64'),
-    raw_encoding: utf8 ? 'utf8' : 'base64',
+    raw: kept === undefined ? null : utf8 ? kept.toString('utf8') : kept.toString('base64'),
+    raw_encoding: kept === undefined ? 'omitted' : utf8 ? 'utf8' : 'base64',
     raw_bytes: raw.oversize ? raw.oversize.length : raw.bytes.length,
-    raw_sha256: raw.oversize ? raw.oversize.sha256 : sha256Hex(raw.bytes),
+    raw_sha256: whole ? sha256Hex(raw.bytes) : null,
     truncated: raw.oversize !== undefined,
   };
-  return { source: raw.source, ack: raw.ack, event, rejected: { code, reason }, redactions: [] };
+  return { source: raw.source, ack: raw.ack, event, rejected: { code, reason }, redactions };
 }

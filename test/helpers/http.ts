@@ -23,7 +23,11 @@ export interface Answer {
   json: any;
 }
 
-export async function call(base: string, path: string, o: { token?: string; method?: string; body?: string | Buffer; type?: string; headers?: Record<string, string> } = {}): Promise<Answer> {
+export async function call(
+  base: string,
+  path: string,
+  o: { token?: string; method?: string; body?: string | Buffer; type?: string; headers?: Record<string, string> } = {},
+): Promise<Answer> {
   const headers: Record<string, string> = { ...o.headers };
   if (o.token) headers.authorization = `Bearer ${o.token}`;
   if (o.type) headers['content-type'] = o.type;

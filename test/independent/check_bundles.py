@@ -5,23 +5,25 @@ Written from RFC 9162 (2.1.3.2 inclusion, 2.1.4.2 consistency verification) and
 c2sp.org/tlog-tiles, reusing only the key, signed-note and record checks of
 verify_sealog.py.
 
-Usage: check_bundles.py --bundle FILE --key PUBKEYFILE [--origin ORIGIN]
-       check_bundles.py --tiles DIR --key PUBKEYFILE [--origin ORIGIN]
+Usage: check_bundles.py --bundle FILE --key KEYRINGFILE [--origin ORIGIN]
+       check_bundles.py --tiles DIR --key KEYRINGFILE [--origin ORIGIN]
 Prints one JSON object; exit 0 = valid, 1 = a check failed, 2 = usage error.
 """
 import argparse, hashlib, json, os, re, sys
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from verify_sealog import Fail, b64, check_record, load_key, signed_note_text  # noqa: E402
+from verify_sealog import Fail, b64, check_record, load_ring, signed_note_text  # noqa: E402
 
 
 def node(l, r):
     return hashlib.sha256(b"\x01" + l + r).digest()
 
 
-def checkpoint_text(what, text, key, origin):
-    body = signed_note_text(what, text.encode("utf-8"), key).decode("utf-8").split("\n")
+def checkpoint_text(what, text, ring, origin):
+    if not isinstance(text, str):
+        raise Fail("%s is missing" % what)
+    body = signed_note_text(what, text.encode("utf-8"), ring)[0].decode("utf-8").split("\n")
     if len(body) != 3 or not re.fullmatch(r"0|[1-9][0-9]*", body[1]) or len(b64(body[2])) != 32:
         raise Fail("%s: not a checkpoint" % what)
     if origin is not None and body[0] != origin:
@@ -188,7 +190,7 @@ def main():
         print(json.dumps({"ok": False, "error": "usage: one of --bundle FILE or --tiles DIR"}))
         return 2
     try:
-        key = load_key(a.key)
+        key = list(load_ring(a.key)[0].values())  # the key ring: every key pinned
         if a.bundle:
             out = check_bundle(json.loads(open(a.bundle, encoding="utf-8").read()), key, a.origin)
         else:

@@ -36,7 +36,17 @@ function makeLog(n: number, origin = 'sealog/test') {
   let prev = '0'.repeat(64);
   const tree = new CompactTree();
   for (let seq = 0; seq < n; seq++) {
-    const body = jcs({ seq, ts: '2026-01-01T00:00:00.000000Z', stream: 'audit', level: 'info', type: 't', source: { kind: 'http' }, event: { n: seq, 'é': 'ü' }, redactions: [], prev });
+    const body = jcs({
+      seq,
+      ts: '2026-01-01T00:00:00.000000Z',
+      stream: 'audit',
+      level: 'info',
+      type: 't',
+      source: { kind: 'http' },
+      event: { n: seq, é: 'ü' },
+      redactions: [],
+      prev,
+    });
     const h = leafHash(body);
     lines.push(`${body.slice(0, -1)},"hash":"${h.toString('hex')}"}`);
     leaves.push(h);
@@ -44,7 +54,15 @@ function makeLog(n: number, origin = 'sealog/test') {
     prev = h.toString('hex');
   }
   const checkpoint = signCheckpoint(origin, n, tree.root(), signer);
-  const bundle = (seq: number) => ({ type: 'sealog.inclusion.v1', origin, leaf_index: seq, tree_size: n, record: `${lines[seq]}\n`, proof: path(seq, leaves).map((b) => b.toString('base64')), checkpoint });
+  const bundle = (seq: number) => ({
+    type: 'sealog.inclusion.v1',
+    origin,
+    leaf_index: seq,
+    tree_size: n,
+    record: `${lines[seq]}\n`,
+    proof: path(seq, leaves).map((b) => b.toString('base64')),
+    checkpoint,
+  });
   return { keys, bundle, leaves };
 }
 

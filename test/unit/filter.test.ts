@@ -43,6 +43,9 @@ test('matching: OR within streams and types, AND across criteria, level or worse
   assert.ok(yes({ since: '2026-11-23T10:00:00.000500Z' }) && !yes({ since: '2026-11-23T10:00:00.000501Z' }));
   assert.ok(yes({ until: '2026-11-23T10:00:00.000501Z' }) && !yes({ until: '2026-11-23T10:00:00.000500Z' }));
   assert.ok(yes({ seq: '12..12' }) && !yes({ seq: '13..' }));
+  const bySeq = compileFilter(filterFromFlags({ seq: '10..20' }));
+  assert.ok(bySeq.test(line(r), 12) && !bySeq.test(line(r), 21) && bySeq.test(line(r)), 'a known seq decides without parsing; else the line says');
+  assert.ok(!bySeq.test(Buffer.from('not json'), 9) && bySeq.test(Buffer.from('not json'), 10), 'with the seq known, the line is not parsed');
   assert.ok(yes({ text: '"n":42' }) && !yes({ text: 'absent' }));
   assert.ok(!yes({ field: ['event.constructor=1'] }), 'no inherited properties');
 });

@@ -23,9 +23,18 @@ test('docs/openapi.json is the document the route schemas generate (run scripts/
 });
 
 test('the role matrix: auditor reads, operator reads and operates, producer only ingests, admin everything', () => {
-  assert.deepEqual(ROLES.filter((r) => allows(r, 'read')), ['auditor', 'operator', 'admin']);
-  assert.deepEqual(ROLES.filter((r) => allows(r, 'operate')), ['operator', 'admin']);
-  assert.deepEqual(ROLES.filter((r) => allows(r, 'ingest')), ['producer', 'admin']);
+  assert.deepEqual(
+    ROLES.filter((r) => allows(r, 'read')),
+    ['auditor', 'operator', 'admin'],
+  );
+  assert.deepEqual(
+    ROLES.filter((r) => allows(r, 'operate')),
+    ['operator', 'admin'],
+  );
+  assert.deepEqual(
+    ROLES.filter((r) => allows(r, 'ingest')),
+    ['producer', 'admin'],
+  );
   assert.ok(ROLES.every((r) => allows(r, 'any') && allows(r, 'public')));
   assert.deepEqual(Object.keys(MATRIX).sort(), ['ingest', 'operate', 'read']);
 });
@@ -44,13 +53,26 @@ test('listen rules: loopback addresses, plaintext off loopback refused unless al
 });
 
 test('OTLP mapping: severity numbers and texts to levels, AnyValue to JSON, nanoseconds to ISO with microseconds', () => {
-  assert.deepEqual([1, 4, 5, 9, 12, 13, 17, 21, 24].map((n) => severityLevel(n, undefined)), ['trace', 'trace', 'debug', 'info', 'info', 'warn', 'error', 'fatal', 'fatal']);
+  assert.deepEqual(
+    [1, 4, 5, 9, 12, 13, 17, 21, 24].map((n) => severityLevel(n, undefined)),
+    ['trace', 'trace', 'debug', 'info', 'info', 'warn', 'error', 'fatal', 'fatal'],
+  );
   assert.equal(severityLevel(0, 'WARNING'), 'warn');
   assert.equal(severityLevel(undefined, 'Error2'), 'error');
   assert.equal(severityLevel(25, 'loud'), undefined);
   assert.equal(anyValue({ intValue: '9007199254740993' }), '9007199254740993', 'past 2^53 stays a string');
   assert.equal(anyValue({ intValue: '-12' }), -12);
-  assert.deepEqual(anyValue({ kvlistValue: { values: [{ key: '__proto__', value: { stringValue: 'x' } }, { key: 'a', value: { boolValue: false } }] } }), { a: false });
+  assert.deepEqual(
+    anyValue({
+      kvlistValue: {
+        values: [
+          { key: '__proto__', value: { stringValue: 'x' } },
+          { key: 'a', value: { boolValue: false } },
+        ],
+      },
+    }),
+    { a: false },
+  );
   assert.equal(anyValue({ doubleValue: 'NaN' }), null);
   assert.equal(nanosIso('1544712660300000000'), '2018-12-13T14:51:00.300000Z');
   assert.equal(nanosIso('1544712660300123456'), '2018-12-13T14:51:00.300123Z');
@@ -62,4 +84,46 @@ test('OTLP mapping: severity numbers and texts to levels, AnyValue to JSON, nano
   assert.ok(Array.isArray(items));
   assert.equal((items as { event?: { level?: string } }[])[0]!.event!.level, 'warn');
   assert.deepEqual((items as { raw?: unknown }[])[1]!.raw, 3);
+});
+
+test('metrics are read at scrape time from the status registry and EventCounts: counters by source and code, sink lag, health', async () => {
+  const { Metrics } = await import('../../src/http/metrics.js');
+  const { Status } = await import('../../src/status.js');
+  const { EventCounts } = await import('../../src/eventCounts.js');
+  const status = new Status();
+  const counts = new EventCounts();
+  const m = new Metrics();
+  m.attach({
+    counts,
+    status,
+    treeSize: () => 42,
+    progress: () => ({ lastCommitAt: 0, lastCheckpointAt: 0, checkpointSize: 40 }),
+    segment: () => ({ n: 3, bytes: 1000 }),
+  });
+  counts.received('http');
+  counts.received('http');
+  counts.durable([
+    { seq: 0, hash: Buffer.alloc(32), line: Buffer.alloc(1), source: { kind: 'http' } },
+    { seq: 1, hash: Buffer.alloc(32), line: Buffer.alloc(1), source: { kind: 'http' }, rejected: { code: 'E_INVALID_JSON', reason: 'x' } },
+  ]);
+  status.section('sinks', () => ({ central: { lag_records: 5, lag_seconds: 1.5, cursor: 36 } }));
+  status.setHealth('disk', 'unhealthy', 'full');
+  m.observe.commit(0.004);
+  const text = await m.scrape();
+  for (const line of [
+    'sealog_events_in_total{source="http"} 2',
+    'sealog_events_committed_total{source="http"} 1',
+    'sealog_events_rejected_total{source="http"} 1',
+    'sealog_rejected_total{code="E_INVALID_JSON"} 1',
+    'sealog_tree_size 42',
+    'sealog_checkpoint_size 40',
+    'sealog_sink_lag_records{sink="central"} 5',
+    'sealog_sink_lag_seconds{sink="central"} 1.5',
+    'sealog_health 2',
+    'sealog_commit_latency_seconds_count 1',
+    'sealog_segment_open_bytes 1000',
+  ]) {
+    assert.ok(text.includes(`${line}\n`), `${line} in\n${text}`);
+  }
+  assert.equal(m.commitP99(), 0.004);
 });

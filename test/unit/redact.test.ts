@@ -222,6 +222,42 @@ test('dead letter: raw (UTF-8 or base64) and reason are redacted, the digest of 
   assert.equal(sanitize(clean), clean, 'a dead-letter entry with nothing to redact is untouched');
 });
 
+test('dead letter: a value cut before its closing quote is redacted, in a line that is whole or cut', () => {
+  const secret = 'AbCdEf0123456789xyzSECRET';
+  for (const line of [`{"api_key":"${secret}`, `{"a":1, "password": "${secret} and more`, `x \\"client_secret\\": \\"${secret}`]) {
+    const d = sanitize(parse(raw(line)));
+    assert.ok(!visible(d).includes(secret.slice(0, 12)), `${line}: ${visible(d)}`);
+    assert.ok(d.redactions.some((r) => r.path === 'event.raw' && r.kind.startsWith('secret:')), `${line}: ${kinds(d)}`);
+    assert.equal(d.event.raw_sha256, null);
+  }
+});
+
+test('dead letter: a line cut short loses its last, partial token, and its digest', () => {
+  const secret = 'ghp_Pl4nt3dGitHubTok';
+  for (const cut of [{ unterminated: true as const }, { oversize: { length: 9_000_000, sha256: 'ab'.repeat(32) } }]) {
+    const d = sanitize(parse({ ...raw(`{"note": "rotated key ${secret}`), ...cut }));
+    assert.ok(d.rejected);
+    assert.equal(d.event.raw, '{"note": "rotated key ', JSON.stringify(cut));
+    assert.equal(d.event.raw_sha256, null, 'no digest of bytes that were not kept');
+    assert.deepEqual(kinds(d), ['event.raw cut_token']);
+  }
+  // Cut on a separator: nothing to drop; a line never finished keeps its digest when nothing was redacted.
+  const whole = parse({ ...raw('{"note": "ok", '), unterminated: true });
+  assert.equal(whole.event.raw, '{"note": "ok", ');
+  assert.match(whole.event.raw_sha256 as string, /^[0-9a-f]{64}$/);
+  assert.deepEqual(kinds(whole), []);
+});
+
+test('dead letter: bytes that are not text (UTF-16, binary) keep only their length', () => {
+  const utf16 = Buffer.from('{"password": "Pl4nted-UTF16-pass"}', 'utf16le');
+  const d = sanitize(parse(raw(utf16)));
+  assert.equal(d.event.raw, null);
+  assert.equal(d.event.raw_encoding, 'omitted');
+  assert.equal(d.event.raw_bytes, utf16.length);
+  assert.equal(d.event.raw_sha256, null);
+  assert.deepEqual(kinds(d), ['event.raw not_text']);
+});
+
 test('redaction happens before the string cap: a secret across the cut leaves no part behind', () => {
   const s = withRedact({}, KEY, { maxDepth: 4, maxStringChars: 40, maxItems: 5 });
   const secret = 'ghp_Pl4nt3dGitHubToken0123456789abcdefAB';

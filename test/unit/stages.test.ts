@@ -38,12 +38,12 @@ test('parse accepts a JSON object and rejects the rest with coded reasons, keepi
   }
 });
 
-test('parse keeps an oversize line as its head with the full length and hash', () => {
+test('parse keeps an oversize line as its head with the full length, and no digest (its rest was never scanned)', () => {
   const d = parse({ bytes: Buffer.from('{"a":'), source: src, oversize: { length: 5_000_000, sha256: 'ab'.repeat(32) } });
   assert.equal(d.rejected?.code, RejectCode.LINE_TOO_LONG);
   assert.equal(d.event.raw_bytes, 5_000_000);
   assert.equal(d.event.truncated, true);
-  assert.equal(d.event.raw_sha256, 'ab'.repeat(32));
+  assert.equal(d.event.raw_sha256, null);
 });
 
 test('sanitize neutralizes control characters and ANSI escapes and lists each change by path', () => {
@@ -112,7 +112,7 @@ test('seal chains records: seq from the head, prev = previous hash, hash over th
 
 test('sourceJcs is exactly jcs() of a source, for every field and without the optional ones', () => {
   // Required<Source>: a field added to Source fails to compile here until sourceJcs writes it.
-  const full = { kind: 'spool', conn: 3, file: 'a "b"\u0001é.jsonl', fp: 'ab'.repeat(32), line: 12, peer: { pid: 4, uid: 1000, gid: 100 }, token: 'ann"é' } satisfies Required<Source>;
+  const full = { kind: 'spool', conn: 3, file: 'a "b"\u0001é.jsonl', fp: 'ab'.repeat(32), line: 12, peer: { pid: 4, uid: 1000, gid: 100 }, owner: { uid: 1001, gid: 101 }, continues: 'cd'.repeat(32), token: 'ann"é' } satisfies Required<Source>;
   assert.equal(sourceJcs(full), jcs(full));
   assert.equal(sourceJcs({ kind: 'socket', conn: 1, line: 2 }), jcs({ kind: 'socket', conn: 1, line: 2 }));
   assert.equal(sourceJcs({ kind: 'sealog' }), '{"kind":"sealog"}');
@@ -153,7 +153,7 @@ test('rotate closes a segment before it would overflow, or when it is too old, n
 test('parse names a last line the input ended in the middle of as cut, and keeps a whole one', () => {
   const cut = parse({ ...raw('{"a":"hal'), unterminated: true });
   assert.equal(cut.rejected?.code, RejectCode.TRUNCATED_LINE);
-  assert.equal(cut.event.raw, '{"a":"hal');
+  assert.equal(cut.event.raw, '{"a":"', 'without the partial token the cut fell in');
   // Cut inside a multi-byte character: still a cut line, not invalid UTF-8.
   assert.equal(parse({ ...raw(Buffer.from('{"a":"\u00e9"}').subarray(0, 7)), unterminated: true }).rejected?.code, RejectCode.TRUNCATED_LINE);
   assert.deepEqual(parse({ ...raw('{"a":1}'), unterminated: true }).event, { a: 1 });

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { HttpCode } from '../../errors.js';
 import { errorResponses, HttpError } from '../httpError.js';
 
@@ -25,7 +25,7 @@ const CSP = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-
  */
 export function registerDashboard(app: FastifyInstance): void {
   const cache = new Map<string, Buffer>();
-  const send = async (name: string, reply: import('fastify').FastifyReply) => {
+  const send = async (name: string, reply: FastifyReply) => {
     const f = FILES[name];
     if (!f) throw new HttpError(404, HttpCode.NOT_FOUND, `no dashboard file ${name}`);
     let body = cache.get(name);
@@ -34,5 +34,9 @@ export function registerDashboard(app: FastifyInstance): void {
   };
   const schema = { hide: true, response: { 200: { type: 'string' }, ...errorResponses } };
   app.get('/', { config: { access: 'public' }, schema }, (_req, reply) => send('index.html', reply));
-  app.get('/ui/:file', { config: { access: 'public' }, schema: { ...schema, params: { type: 'object', properties: { file: { type: 'string', maxLength: 64 } } } } }, (req, reply) => send((req.params as { file: string }).file, reply));
+  app.get(
+    '/ui/:file',
+    { config: { access: 'public' }, schema: { ...schema, params: { type: 'object', properties: { file: { type: 'string', maxLength: 64 } } } } },
+    (req, reply) => send((req.params as { file: string }).file, reply),
+  );
 }
