@@ -113,3 +113,18 @@ test('a --key file that does not exist is reported as missing; --origin given is
   assert.equal(wrong.code, 1);
   assert.match(wrong.stdout, /origin +someone\/else \(pinned\)/);
 });
+
+test('query and prove on a data directory whose segment or checkpoint is a FIFO fail with a clear error instead of hanging', () => {
+  const t = copy();
+  const seg = join(t.data, 'segments', readdirSync(join(t.data, 'segments')).filter((n) => n.endsWith('.seg.lz4')).sort()[0]!);
+  unlinkSync(seg);
+  assert.equal(spawnSync('mkfifo', [seg]).status, 0);
+  const q = cli(['query', '--data', t.data, '--format', 'jsonl']);
+  assert.ok(q.code !== null && q.code !== 0, `query exit ${q.code} (null: it hung until the timeout)`);
+  assert.match(q.stderr, /FIFO, not a regular file/);
+  const ckpt = join(log.dir, 'witness.ckpt');
+  assert.equal(spawnSync('mkfifo', [ckpt]).status, 0);
+  const p = cli(['prove', '0', '--data', log.data, '--checkpoint', ckpt]);
+  assert.ok(p.code !== null && p.code !== 0, `prove exit ${p.code} (null: it hung until the timeout)`);
+  assert.match(p.stderr, /FIFO, not a regular file/);
+});

@@ -254,7 +254,7 @@ export async function saveIndex(trail: Trail, ix: SegmentIndex): Promise<void> {
   const path = indexPath(trail, ix.segment);
   await mkdir(join(trail.layout.data, 'index'), { recursive: true, mode: 0o750 });
   const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  await writeFile(tmp, encodeIndex(ix), { mode: 0o640 });
+  await writeFile(tmp, encodeIndex(ix), { mode: 0o640, flag: 'wx' }); // never through a planted link
   await rename(tmp, path).catch(async (err) => {
     await rm(tmp, { force: true });
     throw err;

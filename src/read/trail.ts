@@ -27,7 +27,7 @@
  *   the files alone.
  * - `TrailError` (code E_INTEGRITY): `finding` = `{ code: V_…, message, seq?, segment, offset }`.
  */
-import { open, readFile, stat, type FileHandle } from 'node:fs/promises';
+import { stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ErrorCode, SealogError, VerifyCode } from '../errors.js';
 import { layout, listCheckpoints, listSegments, manifestName, type Layout } from '../store/layout.js';
@@ -37,6 +37,7 @@ import { parseNote } from '../crypto/note.js';
 import { noSpans } from '../crypto/canonicalScan.js';
 import { openLine, sealedLine } from '../store/recordLine.js';
 import { CHAIN_MESSAGE, checkDecoded, seqMessage } from '../verify/frames.js';
+import { NOTE_MAX_BYTES, openRegular, readCapped } from '../store/safeRead.js';
 
 export interface SegmentInfo {
   n: number;
@@ -138,7 +139,7 @@ export class Trail {
     let c = this.frameCache.get(seg.n);
     if (c?.closed) return c.frames;
     if (!c) this.frameCache.set(seg.n, (c = { frames: [], walked: 0, closed: false }));
-    const fh = await open(seg.path, 'r');
+    const fh = await openRegular(seg.path); // not a link, FIFO or device (safeRead.ts)
     try {
       const { size } = await fh.stat();
       for await (const f of readFrames(fh, size, this.frameCap, c.walked)) {
@@ -163,7 +164,7 @@ export class Trail {
 
   /** The frame's raw bytes; `fh` an already open handle on the segment (a reader of many frames opens it once). */
   async readRaw(seg: SegmentInfo, f: FrameRef, fh?: FileHandle): Promise<Buffer> {
-    const h = fh ?? (await open(seg.path, 'r'));
+    const h = fh ?? (await openRegular(seg.path));
     try {
       const buf = Buffer.allocUnsafe(f.length);
       const { bytesRead } = await h.read(buf, 0, f.length, f.offset);
@@ -301,7 +302,8 @@ export const claimedHash = (line: Buffer) => line.toString('latin1', line.length
 
 /** A checkpoint file parsed into origin, size and root (signature unchecked), or an Error saying why not. */
 export async function readCheckpointFile(file: string): Promise<CheckpointFile> {
-  const text = await readFile(file, 'utf8');
+  // Capped and never a FIFO or device: a "checkpoint" linked to /dev/zero must not fill memory.
+  const text = (await readCapped(file, NOTE_MAX_BYTES, true)).toString('utf8');
   const note = parseNote(Buffer.from(text, 'utf8'));
   if (typeof note === 'string') throw new Error(`${file}: ${note}`);
   const [origin, size, root] = note.text.split('\n');

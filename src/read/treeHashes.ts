@@ -158,7 +158,7 @@ class StoredTree implements TreeHashes {
     for (const l of LEVELS) {
       const path = join(this.dir, `L${String(l).padStart(2, '0')}.bin`);
       const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-      await writeFile(tmp, this.stored.get(l)!, { mode: 0o640 });
+      await writeFile(tmp, this.stored.get(l)!, { mode: 0o640, flag: 'wx' }); // never through a planted link
       await rename(tmp, path);
     }
   }

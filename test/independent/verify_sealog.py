@@ -177,14 +177,25 @@ def load_ring(path):
             r["origin"], r["retired"], r["tree_size"], r["successor"])
         if r["note"].partition("\n\n")[0] + "\n" != text:
             raise Fail("key ring: a retirement's note does not say what its fields say")
-        signed_note_text("key ring retirement", r["note"].encode("utf-8"), [keys[r["successor"]]])
+        note_signer("key ring retirement", r["note"].encode("utf-8"), [keys[r["successor"]]])
         limits[r["retired"]] = (r["origin"], r["tree_size"])
     if not keys:
         raise Fail("no key in %s" % path)
     return keys, limits
 
 
-def signed_note_text(path, data, ring):
+def load_key(path):
+    """The first key of a key file or ring (for tools that check notes by one key)."""
+    keys, _ = load_ring(path)
+    return next(iter(keys.values()))
+
+
+def signed_note_text(path, data, key):
+    """The text of a signed note carrying a valid signature by the pinned key (or one of a list)."""
+    return note_signer(path, data, key if isinstance(key, list) else [key])[0]
+
+
+def note_signer(path, data, ring):
     """The text of a signed note carrying a valid signature by a pinned key, and that key."""
     text, sep, sigs = data.partition(b"\n\n")
     if not sep or not sigs.endswith(b"\n"):
@@ -204,7 +215,7 @@ def signed_note_text(path, data, ring):
 
 
 def parse_checkpoint(path, key, origin):
-    text, signer = signed_note_text(path, open(path, "rb").read(), key)
+    text, signer = note_signer(path, open(path, "rb").read(), key)
     lines = text.decode("utf-8").split("\n")
     if len(lines) != 3:
         raise Fail("%s: expected 3 note lines, got %d" % (path, len(lines)))
@@ -285,7 +296,7 @@ def verify(data_dir, key_path, origin, st):
         if num not in segs:
             path = os.path.join(rdir, "%010d.manifest" % num)
             data = open(path, "rb").read()
-            text, signer = signed_note_text(path, data, key)
+            text, signer = note_signer(path, data, key)
             m = json.loads(text.decode("utf-8"))
             signed.append((m["tree_size"], signer, path))
             if m["segment"] != num or m["first_seq"] != n or m["prev"] != prev:
