@@ -42,6 +42,7 @@ const schema = {
         dir: { type: 'string', minLength: 1, default: './var/spool' },
         enabled: { type: 'boolean', default: true },
         stability_ms: { type: 'integer', minimum: 10, maximum: 3_600_000, default: 1000 },
+        idle_ms: { type: 'integer', minimum: 10, maximum: 7 * 24 * 3_600_000, default: 60_000 },
         on_done: { enum: ['move', 'delete'], default: 'move' },
         duplicates: { enum: ['reject', 'ingest'], default: 'reject' },
         parallel_files: { type: 'integer', minimum: 1, maximum: 64, default: 4 },
@@ -133,6 +134,8 @@ const schema = {
       properties: {
         max_frame_bytes: { type: 'integer', minimum: 1024 * 1024, maximum: 1024 * 1024 * 1024, default: 64 * 1024 * 1024 },
         queue_items: { type: 'integer', minimum: 1, maximum: 100_000, default: 256 },
+        input_buffer_bytes: { type: 'integer', minimum: 1024 * 1024, maximum: 16 * 1024 * 1024 * 1024, default: 64 * 1024 * 1024 },
+        stall_seconds: { type: 'number', exclusiveMinimum: 0, maximum: 86_400, default: 30 },
       },
     },
     retention: {

@@ -12,6 +12,7 @@ import type { Logger } from './log.js';
 import { startNotifier } from './service/notify.js';
 import { Reloader, type ReloadOutcome } from './service/reload.js';
 import { startSinks, type Sinks } from './sinks/startSinks.js';
+import { watchForStall } from './stallWatch.js';
 import { Status } from './status.js';
 import { reportStatus } from './statusReport.js';
 import { explainAccess } from './store/access.js';
@@ -50,7 +51,8 @@ interface Services {
 /** The order of start-up: keys, the write path (and sealog's own start-up records), inputs, sinks, jobs, HTTP. */
 async function start(cfg: Config, log: Logger): Promise<Daemon> {
   const l = layout(cfg.data_dir);
-  for (const dir of [l.data, l.segments, l.checkpoints, cfg.spool.dir]) await mkdir(dir, { recursive: true, mode: 0o750 });
+  // The spool is made by its source (mode 1770: see sources/spoolDirs.ts).
+  for (const dir of [l.data, l.segments, l.checkpoints]) await mkdir(dir, { recursive: true, mode: 0o750 });
   const releaseLock = await acquireLock(l.lock);
   const status = new Status();
   try {
@@ -79,8 +81,7 @@ async function start(cfg: Config, log: Logger): Promise<Daemon> {
       sinks = await startSinks(cfg, l, () => p.store.progress.durableThrough, status, log);
     } catch (err) {
       await inputs.control.stop();
-      await inputs.spool?.stop();
-      await inputs.socket.stop();
+      for (const source of inputs.sources) await source.stopAccepting();
       throw err;
     }
     p.onCommit(() => sinks.wake());
@@ -109,16 +110,19 @@ async function start(cfg: Config, log: Logger): Promise<Daemon> {
 
 /** The started daemon: systemd notification, SIGHUP reload, and the ordered stop. */
 function running(cfg: Config, p: Pipeline, s: Services, status: Status, releaseLock: () => Promise<void>, log: Logger): Daemon {
-  const notifier = startNotifier(s.inputs.addon.native?.notify, log, status, () => {
+  const progress = () => {
     const t = p.counts.totals();
     return { accepted: t.in, committed: t.committed + t.rejected, pending: t.pending, lastCommitAt: p.store.progress.lastCommitAt };
-  });
+  };
+  const notifier = startNotifier(s.inputs.addon.native?.notify, log, status, progress);
+  const stopStallWatch = watchForStall(status, progress, cfg.limits.stall_seconds * 1000);
   const reloader = new Reloader(cfg, p.reload, log);
   status.section('reload', () => reloader.status);
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
       notifier?.stopping();
+      stopStallWatch();
       await stopInOrder(p, s, releaseLock);
       log.info({ treeSize: p.store.treeSize }, 'sealog stopped: all accepted input committed and checkpointed');
     })());
@@ -134,19 +138,18 @@ async function stopInOrder(p: Pipeline, { inputs, sinks, jobs, http }: Services,
   await jobs.stop();
   // Stop taking work: new HTTP requests get 503 (those writing finish), then the sources.
   await http?.beginStop();
-  await inputs.socket.stop();
-  await inputs.spool?.stop();
+  for (const source of inputs.sources) await source.stopAccepting();
   p.ingest.end();
   await inputs.control.stop();
   try {
     // Drain: everything accepted is committed and checkpointed.
     await p.done;
-    // Finish what waits on the drain: HTTP answers, spool progress, the sinks' last records.
+    // Finish what waits on the drain: HTTP answers, the sinks' last records.
     await http?.finish();
-    await inputs.spool?.saveProgress(true);
     await sinks.stop();
   } finally {
-    inputs.socket.finish();
+    // The sources' last acks and saved progress; the lock goes last.
+    for (const source of inputs.sources) await source.finish();
     await releaseLock();
   }
 }

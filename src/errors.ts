@@ -9,6 +9,7 @@ export const RejectCode = {
   BAD_HANDSHAKE: 'E_BAD_HANDSHAKE',
   SCHEMA: 'E_SCHEMA',
   TRUNCATED_LINE: 'E_TRUNCATED_LINE',
+  JSON_DOCUMENT: 'E_JSON_DOCUMENT',
 } as const;
 export type RejectCode = (typeof RejectCode)[keyof typeof RejectCode];
 
@@ -19,6 +20,7 @@ export const RejectReason: Record<RejectCode, string> = {
   E_NOT_OBJECT: 'JSON value is not an object',
   E_SCHEMA: 'event does not match the JSON Schema for its type',
   E_TRUNCATED_LINE: 'the connection ended in the middle of this line (no newline) and what came is not a whole JSON value',
+  E_JSON_DOCUMENT: 'a spool .json document is not valid JSON from here on: the rest of the file, kept as one entry (its sealog.spool.ingested record gives the byte offset)',
   E_BAD_HANDSHAKE: 'the $sealog control line is only allowed as the first line and must be {"$sealog":{"ack":true|false}}',
 };
 
@@ -131,6 +133,7 @@ export const SpoolCode = {
   SYMLINK: 'E_SPOOL_SYMLINK',
   UNREADABLE: 'E_SPOOL_UNREADABLE',
   NOT_FILE: 'E_SPOOL_NOT_FILE',
+  LINKED: 'E_SPOOL_LINKED',
   TRUNCATED: 'E_SPOOL_TRUNCATED',
   CHANGED: 'E_SPOOL_CHANGED',
   VANISHED: 'E_SPOOL_VANISHED',

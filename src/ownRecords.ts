@@ -23,6 +23,10 @@ export const OwnType = {
   SPOOL_INGESTED: 'sealog.spool.ingested',
   SPOOL_FAILED: 'sealog.spool.failed',
   SPOOL_DUPLICATE: 'sealog.spool.duplicate',
+  /** Something a producer put in place of sealog's own spool folder (done/, rejected/), moved aside. */
+  SPOOL_PLANTED: 'sealog.spool.planted',
+  /** A file written in place that was written to after it was idle and moved out of the spool. */
+  SPOOL_GROWN_AFTER_MOVE: 'sealog.spool.grown_after_move',
   /** An electronic signature over named records (DESIGN §13); the verifier checks each. */
   SIGNATURE: 'sealog.signature',
   /** A batch of the HTTP API's access log. */

@@ -13,6 +13,10 @@ export interface Source {
   line?: number;
   /** A socket sender's pid, uid and gid as the kernel reports them (SO_PEERCRED). */
   peer?: { pid: number; uid: number; gid: number };
+  /** A spool file's owner uid and gid (fstat of the descriptor sealog read it through). */
+  owner?: { uid: number; gid: number };
+  /** A spool file written in place that grew after it was ingested: the fingerprint of the finished part these lines continue. */
+  continues?: string;
   /** HTTP: the name of the bearer token that sent it (who, for ALCOA+ attributability). */
   token?: string;
 }

@@ -23,7 +23,7 @@ const CLIENTS = 3;
 const PER_ROUND = 3000; // events each client tries to send per round
 const FILES_PER_ROUND = 2;
 const FILE_LINES = 400;
-const CONFIG = 'batch:\n  max_records: 64\n  linger_ms: 1\ncheckpoint:\n  every_records: 500\nspool:\n  stability_ms: 50\n';
+const CONFIG = 'batch:\n  max_records: 64\n  linger_ms: 1\ncheckpoint:\n  every_records: 500\nspool:\n  stability_ms: 50\n  idle_ms: 200\n';
 
 /** A producer that resends, after a reconnect, every event it has no ack for (each carries its event_id). */
 interface Producer {

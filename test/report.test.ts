@@ -180,7 +180,8 @@ test('[URS-P11-030] report: a period with a retention removal and a legal hold s
   const t = fresh();
   const cfg =
     'batch: { max_records: 5, linger_ms: 1 }\nsegment: { max_bytes: 4096, max_age_seconds: 1 }\ncheckpoint: { every_records: 25 }\n' +
-    'retention: { enabled: true, schedule: "* * * * * *", streams: { application: 2s, audit: 1h } }\nrequests: { schedule: "* * * * * *" }\n';
+    'retention: { enabled: true, schedule: "* * * * * *", streams: { application: 2s, audit: 1h } }\nrequests: { schedule: "* * * * * *" }\n' +
+    'integrity: { schedule: "*/2 * * * * *" }\n';
   const d: Running = await start(t, cfg);
   const held = cli(['hold', '--data', t.data, '--tenant', 't-held', '--reason', 'litigation 2026-17']);
   assert.equal(held.code, 0, held.stderr);
@@ -188,14 +189,21 @@ test('[URS-P11-030] report: a period with a retention removal and a legal hold s
   await waitUntil(() => d.stderr().includes('legal hold placed'), 'the hold to be sealed');
   await burst(t, Array.from({ length: 90 }, (_, i) => JSON.stringify({ msg: `event ${i} ${'x'.repeat(60)}`, tenant_id: i < 30 ? 't-held' : 'other' })));
   await waitUntil(() => (d.stderr().match(/segment removed by retention/g) ?? []).length >= 2 && d.stderr().includes('kept by a legal hold'), 'removals and a held segment', 30_000);
+  const sweepsSealed = () => cli(['query', '--data', t.data, '--type', 'sealog.integrity.sweep', '--format', 'jsonl']).stdout.split('\n').filter(Boolean).length;
+  await waitUntil(() => sweepsSealed() >= 1, 'an integrity sweep to be sealed', 30_000);
   assert.equal(await d.stop(), 0);
   const records = readRecords(t);
   const removals = records.filter((r) => r.type === 'sealog.retention.removed');
   const { code, json } = await report(t, ['--standard', 'part11']);
   assert.equal(code, 0, JSON.stringify(json.integrity.failure));
   assert.deepEqual(json.counts, independent(records).counts, 'counts are of the records still present');
+  assert.equal(json.reading.complete, true, 'the query engine reads across the segments retention removed');
+  for (const extra of [[], ['--reverse']]) assert.equal(cli(['query', '--data', t.data, '--format', 'jsonl', ...extra]).stdout.split('\n').filter(Boolean).length, records.length, `sealog query ${extra.join(' ')}`);
   assert.deepEqual(json.retention.removals.map((r: Rec) => [r.seq, r.segment]), removals.map((r) => [r.seq, r.event.segment]));
   assert.equal(json.integrity.removed_segments.length, removals.length);
+  const sweeps = records.filter((r) => r.type === 'sealog.integrity.sweep');
+  assert.deepEqual([json.sweeps.total, json.sweeps.passed, json.sweeps.failed], [sweeps.length, sweeps.filter((r) => r.event.ok).length, sweeps.filter((r) => !r.event.ok).length]);
+  assert.equal(clause(json, '11.10(e)').status, 'met');
   assert.deepEqual(json.retention.holds_placed.map((h: Rec) => h.id), [id]);
   assert.deepEqual(json.retention.active_holds.map((h: Rec) => h.id), [id]);
   const evidence = clause(json, '11.10(c)').evidence.join('\n');
@@ -264,6 +272,36 @@ test('[URS-P11-020] report --sign writes a detached signed note; --check accepts
   const bad = cli(['report', '--check', out, '--key', t.pub]);
   assert.equal(bad.code, 1);
   assert.match(bad.stdout, /SHA-256 differs/);
+});
+
+test('[URS-P11-090] report: electronic signatures and a key rotation in the period, each listed and judged', async () => {
+  const t = fresh();
+  const d = await start(t, 'requests: { schedule: "* * * * * *" }\n');
+  await burst(t, Array.from({ length: 5 }, (_, i) => JSON.stringify({ event_type: 'ValidationEvent', agent_id: 'a', i })));
+  const pass = join(t.dir, 'pass');
+  writeFileSync(pass, 'a long enough passphrase\n');
+  const key = join(t.dir, 'qa.signer');
+  assert.equal(cli(['signer', 'add', '--name', 'Quinn QA', '--out', key, '--data', t.data, '--passphrase-file', pass]).code, 0);
+  const signed = await cliAsync(['sign', '--config', join(t.dir, 'sealog.yaml'), '--key', key, '--passphrase-file', pass, '--name', 'Quinn QA', '--meaning', 'review', '--range', '1..3']);
+  assert.equal(signed.code, 0, signed.stderr);
+  const sigSeq = (JSON.parse(signed.stdout) as { seq: number }).seq;
+  assert.equal(cli(['rotate-key', '--data', t.data]).code, 0);
+  await waitUntil(() => d.stderr().includes('key rotation finished'), 'the daemon to take the new key');
+  assert.equal(await d.stop(), 0);
+  const ring = join(t.data, 'keys/ring.pub');
+  const { code, json } = await report({ ...t, pub: ring }, ['--standard', 'part11']);
+  assert.equal(code, 0, JSON.stringify(json.integrity));
+  assert.deepEqual(json.signatures.map((s: Rec) => [s.seq, s.signer, s.meaning, s.records.map((r: Rec) => r.seq)]), [[sigSeq, 'Quinn QA', 'review', [1, 2, 3]]]);
+  assert.equal(json.integrity.signatures_checked, 1);
+  for (const id of ['11.50', '11.70']) assert.equal(clause(json, id).status, 'met', id);
+  assert.equal(clause(json, '11.200(a)').status, 'partial');
+  const transitions = readRecords(t).filter((r) => r.type === 'sealog.key.transition');
+  assert.equal(transitions.length, 1);
+  assert.deepEqual(json.key_rotations.map((k: Rec) => [k.seq, k.old_key, k.new_key]), [[transitions[0]!.seq, transitions[0]!.event.old_key, transitions[0]!.event.new_key]]);
+  assert.deepEqual(json.log.key_ring, [transitions[0]!.event.old_key, transitions[0]!.event.new_key], 'the ring: the retired key and its successor');
+  const before = await report({ ...t, pub: ring }, ['--standard', 'part11', '--to', readRecords(t)[sigSeq]!.ts]);
+  assert.deepEqual(before.json.signatures, [], 'a signature outside the period is not listed');
+  assert.equal(clause(before.json, '11.50').status, 'not_applicable');
 });
 
 test('report: --help explains; usage errors exit 2', async () => {

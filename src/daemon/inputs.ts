@@ -5,7 +5,9 @@ import { loadNative, type NativeLoad } from '../native.js';
 import { takeActivatedFd } from '../service/activation.js';
 import { signatureHandler } from '../sign/sealSignature.js';
 import type { Ingest } from '../sources/ingest.js';
+import { InputBudget } from '../sources/inputBudget.js';
 import { SocketSource } from '../sources/socket.js';
+import type { InputSource } from '../sources/source.js';
 import { SpoolSource } from '../sources/spool.js';
 import { SpoolProgress } from '../sources/spoolProgress.js';
 import type { Status } from '../status.js';
@@ -17,6 +19,8 @@ import type { Pipeline } from './pipeline.js';
 export interface Inputs {
   socket: SocketSource;
   spool: SpoolSource | undefined;
+  /** Every source, in the order started: stopped and finished through their one lifecycle. */
+  sources: InputSource[];
   control: ControlServer;
   /** The addon (peer credentials, systemd notification), or why it is not there. */
   addon: NativeLoad;
@@ -32,6 +36,11 @@ export async function startInputs(cfg: Config, l: Layout, p: Pipeline, status: S
   const addon = loadNative();
   if (addon.error) log.warn({ reason: addon.error }, 'native addon unavailable: socket records carry no sender pid/uid/gid and systemd notification is off');
   status.section('peer_credentials', () => (addon.native ? 'kernel (SO_PEERCRED)' : `unavailable: ${addon.error}`));
+  // One budget for the input every connection holds before the pipeline takes it, whatever their number.
+  const budget = new InputBudget(cfg.limits.input_buffer_bytes, (full, used) =>
+    status.setHealth('input', full ? 'degraded' : 'ok', `input buffer budget full (${used} of ${cfg.limits.input_buffer_bytes} bytes, limits.input_buffer_bytes): sockets paused until lines are taken`),
+  );
+  status.section('input_buffer', () => ({ bytes: budget.bytes, limit: budget.limit, paused: budget.paused, pauses: budget.pauses }));
   const listenFd = takeActivatedFd(process.env);
   const socket = new SocketSource(
     {
@@ -44,14 +53,15 @@ export async function startInputs(cfg: Config, l: Layout, p: Pipeline, status: S
       listenFd,
     },
     p.ingest,
+    budget,
     log,
   );
-  await socket.listen();
+  await socket.start();
   let spool: SpoolSource | undefined;
   try {
     if (cfg.spool.enabled) spool = await startSpool(cfg, l, p.ingest, () => p.store.progress.durableThrough, log);
   } catch (err) {
-    await socket.stop();
+    await socket.stopAccepting();
     throw err;
   }
   // Commands a handler serves on the control socket; jobs add theirs (holds, rotation requests).
@@ -60,11 +70,11 @@ export async function startInputs(cfg: Config, l: Layout, p: Pipeline, status: S
   try {
     await control.listen();
   } catch (err) {
-    await spool?.stop();
-    await socket.stop();
+    await spool?.stopAccepting();
+    await socket.stopAccepting();
     throw err;
   }
-  return { socket, spool, control, addon, listening: listenFd === undefined ? cfg.socket.path : `fd ${listenFd} from systemd` };
+  return { socket, spool, sources: spool ? [socket, spool] : [socket], control, addon, listening: listenFd === undefined ? cfg.socket.path : `fd ${listenFd} from systemd` };
 }
 
 /** Rebuilds spool progress from its cache and the log after it, then starts watching. */
@@ -77,7 +87,7 @@ async function startSpool(cfg: Config, l: Layout, ingest: Ingest, durableThrough
     progress.advance(r.seq);
   }
   const spool = new SpoolSource(
-    { dir: cfg.spool.dir, stabilityMs: cfg.spool.stability_ms, onDone: cfg.spool.on_done, duplicates: cfg.spool.duplicates, maxLineBytes: cfg.socket.max_line_bytes, parallelFiles: cfg.spool.parallel_files, durableThrough },
+    { dir: cfg.spool.dir, stabilityMs: cfg.spool.stability_ms, idleMs: cfg.spool.idle_ms, onDone: cfg.spool.on_done, duplicates: cfg.spool.duplicates, maxLineBytes: cfg.socket.max_line_bytes, parallelFiles: cfg.spool.parallel_files, durableThrough },
     ingest,
     progress,
     log,

@@ -72,8 +72,12 @@ export async function* query(trail: Trail, opts: QueryOptions): AsyncGenerator<T
   const progress: QueryProgress = { segment: 0, segments: segs.length, frames: 0, bytes: 0, matched: 0 };
   const state: ScanState = { cf, reverse, seqFrom, seqTo, since, until, last: undefined, progress, onProgress: opts.onProgress };
   let matched = 0;
+  let prevN: number | undefined;
   for (const i of order) {
     const seg = segs[i]!;
+    // Segments removed by retention lie between these two: the seqs jump there (verify checks the gap against the removal records).
+    if (prevN !== undefined && Math.abs(seg.n - prevN) !== 1) state.last = undefined;
+    prevN = seg.n;
     const first = firsts[i];
     const next = firsts.slice(i + 1).find((x) => x !== undefined) ?? Infinity;
     progress.segment = i + 1;

@@ -1,11 +1,12 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from 'pino';
-import { ErrorCode, RejectCode } from '../errors.js';
+import { ErrorCode } from '../errors.js';
 import type { PeerCred } from '../native.js';
-import type { AckTarget, JsonValue, RawLine, Source } from '../types.js';
 import { listenUnix } from '../unixSocket.js';
+import { Connection, type ConnectionHost } from './connection.js';
 import type { Ingest } from './ingest.js';
-import { isBlank, LineSplitter, type SplitLine } from './lineSplitter.js';
+import type { InputBudget } from './inputBudget.js';
+import type { InputSource } from './source.js';
 
 export interface SocketOptions {
   path: string;
@@ -21,9 +22,6 @@ export interface SocketOptions {
   listenFd?: number;
 }
 
-const END_GRACE_MS = 2000;
-const HANDSHAKE_PREFIX = Buffer.from('{"$sealog"');
-
 export interface SocketCounts {
   connections: number;
   lines: number;
@@ -35,23 +33,28 @@ export interface SocketCounts {
  * backpressure (a full pipeline pauses the socket). A first line
  * {"$sealog":{"ack":true}} turns on acknowledgements for that connection.
  */
-export class SocketSource {
+export class SocketSource implements InputSource {
   private server: Server | undefined;
   private conns = new Set<Connection>();
   private nextConn = 1;
   private lastRefusalLog = 0;
   readonly counts: SocketCounts = { connections: 0, lines: 0, refused: 0 };
 
-  constructor(private readonly opts: SocketOptions, private readonly ingest: Ingest, private readonly log: Logger) {}
+  private readonly host: ConnectionHost;
+
+  constructor(private readonly opts: SocketOptions, ingest: Ingest, budget: InputBudget, private readonly log: Logger) {
+    this.host = { ingest, budget, maxLineBytes: opts.maxLineBytes, ackBufferBytes: opts.ackBufferBytes, log, lineTaken: () => this.counts.lines++ };
+  }
 
   get openConnections(): number {
     return this.conns.size;
   }
 
-  async listen(): Promise<void> {
-    const server = createServer({ allowHalfOpen: true }, (sock) => {
+  async start(): Promise<void> {
+    // A small read buffer per socket: a paused connection holds little beyond what the input budget counts.
+    const server = createServer({ allowHalfOpen: true, pauseOnConnect: true, highWaterMark: 16 * 1024 }, (sock) => {
       if (this.conns.size >= this.opts.maxConnections) return this.refuse(sock);
-      const c = new Connection(this.nextConn++, sock, this, this.peerOf(sock));
+      const c = new Connection(this.nextConn++, sock, this.host, this.peerOf(sock));
       this.conns.add(c);
       this.counts.connections++;
       sock.once('close', () => this.conns.delete(c));
@@ -84,7 +87,7 @@ export class SocketSource {
   }
 
   /** Stops accepting and reading; lines already framed stay in the pipeline. */
-  async stop(): Promise<void> {
+  async stopAccepting(): Promise<void> {
     const server = this.server;
     this.server = undefined;
     for (const c of this.conns) c.stopReading();
@@ -94,7 +97,7 @@ export class SocketSource {
   }
 
   /** After the pipeline has drained: every connection gets its last acks and an end. */
-  finish(): void {
+  async finish(): Promise<void> {
     for (const c of this.conns) c.endAfterAcks();
   }
 
@@ -111,171 +114,4 @@ export class SocketSource {
     }
   }
 
-  /**
-   * @internal Hands lines to the pipeline until its entrance is at its mark,
-   * then pauses the connection until there is room: the mark holds exactly.
-   */
-  feed<L>(lines: L[], from: number, submit: (l: L) => void, conn: Connection): number {
-    let i = from;
-    while (i < lines.length) {
-      if (this.ingest.full) {
-        conn.pause('pipeline');
-        this.ingest.whenReady(() => conn.resume('pipeline'));
-        break;
-      }
-      this.counts.lines++;
-      submit(lines[i++]!);
-    }
-    return i;
-  }
-
-  /** @internal */
-  write(line: RawLine): void {
-    this.ingest.write(line);
-  }
-
-  /** @internal */
-  get options(): SocketOptions {
-    return this.opts;
-  }
-  /** @internal */
-  get logger(): Logger {
-    return this.log;
-  }
-}
-
-class Connection implements AckTarget {
-  private splitter: LineSplitter;
-  private lineNo = 0;
-  private acks = false;
-  private outstanding = 0;
-  private inputEnded = false;
-  private stopped = false;
-  private pausedFor = new Set<string>();
-  /** Lines framed from what was read but not yet handed on, while the pipeline is full. */
-  private backlog: (SplitLine & { unterminated?: boolean })[] = [];
-  private fed = 0;
-
-  constructor(readonly id: number, private readonly sock: Socket, private readonly src: SocketSource, private readonly peer: PeerCred | undefined) {
-    this.splitter = new LineSplitter(src.options.maxLineBytes);
-    sock.on('data', (chunk: Buffer) => {
-      if (this.stopped) return;
-      for (const l of this.splitter.push(chunk)) this.backlog.push(l);
-      this.feed();
-    });
-    sock.on('end', () => {
-      if (this.stopped) return;
-      this.unterminated();
-      this.inputEnded = true;
-      this.feed();
-    });
-    // A reset connection (a client killed with acks unread) has no 'end': its last bytes still count.
-    sock.on('close', () => {
-      if (this.stopped) return;
-      this.unterminated();
-      this.feed();
-    });
-    sock.on('drain', () => this.resume('acks'));
-    sock.on('error', (err) => src.logger.debug({ conn: id, err: err.message }, 'client connection error'));
-  }
-
-  private feed(): void {
-    this.fed = this.src.feed(this.backlog, this.fed, (l) => this.line(l.bytes, l.oversize, l.unterminated), this);
-    if (this.fed === this.backlog.length) {
-      this.backlog = [];
-      this.fed = 0;
-    }
-    this.maybeEnd();
-  }
-
-  /** What came after the last newline: a line like any other, queued behind what waits for room, marked so a cut one is named as cut. */
-  private unterminated(): void {
-    const last = this.splitter.end();
-    if (last) this.backlog.push({ ...last, unterminated: true });
-  }
-
-  private line(bytes: Buffer, oversize?: { length: number; sha256: string }, unterminated?: boolean): void {
-    const lineNo = ++this.lineNo;
-    if (!oversize && isBlank(bytes)) return; // blank lines carry no event
-    if (!oversize && bytes.subarray(0, HANDSHAKE_PREFIX.length).equals(HANDSHAKE_PREFIX)) {
-      const ack = lineNo === 1 ? parseHandshake(bytes) : undefined;
-      if (ack !== undefined) {
-        this.acks = ack;
-        return;
-      }
-      this.submit({ bytes, source: this.source(lineNo), ack: this.acks ? this : undefined, rejectAs: RejectCode.BAD_HANDSHAKE });
-      return;
-    }
-    this.submit({ bytes, oversize, source: this.source(lineNo), ack: this.acks ? this : undefined, ...(unterminated ? { unterminated } : {}) });
-  }
-
-  private source(line: number): Source {
-    return this.peer ? { kind: 'socket', conn: this.id, line, peer: this.peer } : { kind: 'socket', conn: this.id, line };
-  }
-
-  private submit(raw: RawLine): void {
-    if (raw.ack) this.outstanding++;
-    this.src.write(raw);
-  }
-
-  committed(count: number, throughLine: number, lastSeq: number): void {
-    this.ackLine(count, `{"ack":"commit","count":${count},"through_line":${throughLine},"last_seq":${lastSeq}}\n`);
-  }
-
-  rejected(line: number, seq: number, code: string, reason: string): void {
-    this.ackLine(1, `${JSON.stringify({ ack: 'rejected', line, seq, code, reason })}\n`);
-  }
-
-  duplicate(line: number, firstSeq: number, eventId: JsonValue): void {
-    this.ackLine(1, `${JSON.stringify({ ack: 'duplicate', line, event_id: eventId, seq: firstSeq })}\n`);
-  }
-
-  private ackLine(settled: number, text: string): void {
-    this.outstanding -= settled;
-    if (!this.sock.destroyed && this.sock.writable) {
-      // A client that does not read its acks slows only itself: its reads pause.
-      if (!this.sock.write(text) && this.sock.writableLength > this.src.options.ackBufferBytes) this.pause('acks');
-    }
-    this.maybeEnd();
-  }
-
-  private maybeEnd(): void {
-    if (this.inputEnded && this.outstanding === 0 && this.backlog.length === 0 && this.sock.writable) this.sock.end();
-  }
-
-  pause(why: string): void {
-    this.pausedFor.add(why);
-    this.sock.pause();
-  }
-
-  resume(why: string): void {
-    if (!this.pausedFor.delete(why) || this.stopped) return;
-    if (why === 'pipeline') this.feed();
-    if (this.pausedFor.size === 0) this.sock.resume();
-  }
-
-  stopReading(): void {
-    this.stopped = true;
-    this.sock.pause();
-  }
-
-  endAfterAcks(): void {
-    // Closed once the last acks are handed to the kernel (the client can still read them),
-    // or after a grace period if the client does not read them: a stop never hangs on a client.
-    const grace = setTimeout(() => this.sock.destroy(), END_GRACE_MS);
-    this.sock.once('close', () => clearTimeout(grace));
-    if (this.sock.writable) this.sock.end(() => this.sock.destroy());
-    else this.sock.destroy();
-  }
-}
-
-function parseHandshake(bytes: Buffer): boolean | undefined {
-  try {
-    const v = JSON.parse(bytes.toString('utf8')) as { $sealog?: { ack?: unknown } };
-    const keys = Object.keys(v ?? {});
-    if (keys.length !== 1 || typeof v.$sealog !== 'object' || v.$sealog === null) return undefined;
-    return typeof v.$sealog.ack === 'boolean' ? v.$sealog.ack : undefined;
-  } catch {
-    return undefined;
-  }
 }

@@ -45,10 +45,12 @@ export function createSealer(head: ChainHead, now: () => string): (p: Serialized
 export function sourceJcs(s: Source): string {
   let t = '{';
   if (s.conn !== undefined) t += `"conn":${s.conn},`;
+  if (s.continues !== undefined) t += `"continues":${JSON.stringify(s.continues)},`;
   if (s.file !== undefined) t += `"file":${JSON.stringify(s.file)},`;
   if (s.fp !== undefined) t += `"fp":${JSON.stringify(s.fp)},`;
   t += `"kind":${JSON.stringify(s.kind)},`;
   if (s.line !== undefined) t += `"line":${s.line},`;
+  if (s.owner !== undefined) t += `"owner":{"gid":${s.owner.gid},"uid":${s.owner.uid}},`;
   if (s.peer !== undefined) t += `"peer":{"gid":${s.peer.gid},"pid":${s.peer.pid},"uid":${s.peer.uid}},`;
   if (s.token !== undefined) t += `"token":${JSON.stringify(s.token)},`;
   return `${t.slice(0, -1)}}`;

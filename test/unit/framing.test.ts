@@ -37,10 +37,24 @@ test('line framing is the same at chunk sizes 1, 2, 3, 5 and 64 KiB', () => {
 test('an oversize line is never buffered beyond the limit', () => {
   const s = new LineSplitter(1024, 16);
   for (let i = 0; i < 1000; i++) s.push(Buffer.alloc(4096, 0x61));
-  assert.equal(s.buffered, 0);
+  assert.equal(s.held, 16, 'only the head of the line is held');
   const [l] = s.push(Buffer.from('\n'));
   assert.equal(l!.oversize!.length, 4096 * 1000);
   assert.equal(l!.bytes.length, 16);
+});
+
+test('load/next frames one line at a time and counts the bytes it holds', () => {
+  const s = new LineSplitter(1024);
+  s.load(Buffer.from('{"a":1}\n{"b":2}\n{"c"'));
+  assert.equal(s.held, 20);
+  assert.equal(s.next()!.bytes.toString(), '{"a":1}');
+  assert.equal(s.held, 12, 'the rest of the chunk');
+  assert.equal(s.next()!.bytes.toString(), '{"b":2}');
+  assert.equal(s.next(), undefined);
+  assert.equal(s.held, 4, 'the line begun');
+  s.load(Buffer.from(':3}\n'));
+  assert.equal(s.next()!.bytes.toString(), '{"c":3}');
+  assert.equal(s.held, 0);
 });
 
 test('scanFrame measures whole frames, flags cut ones as incomplete and junk as corrupt', () => {

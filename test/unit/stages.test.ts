@@ -112,7 +112,7 @@ test('seal chains records: seq from the head, prev = previous hash, hash over th
 
 test('sourceJcs is exactly jcs() of a source, for every field and without the optional ones', () => {
   // Required<Source>: a field added to Source fails to compile here until sourceJcs writes it.
-  const full = { kind: 'spool', conn: 3, file: 'a "b"\u0001é.jsonl', fp: 'ab'.repeat(32), line: 12, peer: { pid: 4, uid: 1000, gid: 100 }, token: 'ann"é' } satisfies Required<Source>;
+  const full = { kind: 'spool', conn: 3, file: 'a "b"\u0001é.jsonl', fp: 'ab'.repeat(32), line: 12, peer: { pid: 4, uid: 1000, gid: 100 }, owner: { uid: 1001, gid: 101 }, continues: 'cd'.repeat(32), token: 'ann"é' } satisfies Required<Source>;
   assert.equal(sourceJcs(full), jcs(full));
   assert.equal(sourceJcs({ kind: 'socket', conn: 1, line: 2 }), jcs({ kind: 'socket', conn: 1, line: 2 }));
   assert.equal(sourceJcs({ kind: 'sealog' }), '{"kind":"sealog"}');

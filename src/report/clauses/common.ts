@@ -156,4 +156,4 @@ export function incidents(e: Evidence): Judged {
   };
 }
 
-export { n as fmt, pct };
+export { n as fmt };
