@@ -27,7 +27,19 @@ import { stringify } from 'yaml';
 import { askDaemon } from '../dist/src/control.js';
 import { makeBuffer } from './lib/events.mjs';
 import { machine, machineLine } from './lib/machine.mjs';
-import { ROOT, SEALOG_BIN, connectUnix, makeTempDir, probeSocket, readProcStats, removeTempDir, runMain, sendBuffer, spawnTracked, stopProcess } from './lib/proc.mjs';
+import {
+  ROOT,
+  SEALOG_BIN,
+  connectUnix,
+  makeTempDir,
+  probeSocket,
+  readProcStats,
+  removeTempDir,
+  runMain,
+  sendBuffer,
+  spawnTracked,
+  stopProcess,
+} from './lib/proc.mjs';
 import { fmtNum } from './lib/stats.mjs';
 
 const NATS = 'nats://127.0.0.1:4222';
@@ -72,19 +84,36 @@ function tempStream() {
 async function daemon(s, { dir = makeTempDir(), origin = 'bench/host' } = {}) {
   const socket = join(dir, `s-${id()}.sock`);
   const cfg = {
-    data_dir: join(dir, 'data'), origin, socket: { path: socket }, spool: { dir: join(dir, 'spool') }, log: { level: 'warn' },
-    http: { enabled: false }, integrity: { enabled: false }, checkpoint: { every_seconds: 1 },
+    data_dir: join(dir, 'data'),
+    origin,
+    socket: { path: socket },
+    spool: { dir: join(dir, 'spool') },
+    log: { level: 'warn' },
+    http: { enabled: false },
+    integrity: { enabled: false },
+    checkpoint: { every_seconds: 1 },
     sinks: [{ name: 'central', type: 'jetstream', url: NATS, stream: s.stream, subject_root: s.root }],
   };
   const file = join(dir, `sealog-${id()}.yaml`);
   writeFileSync(file, stringify(cfg));
   const child = spawnTracked([SEALOG_BIN, 'start', '--config', file]);
   const probe = new AbortController();
-  await Promise.race([probeSocket(socket, probe.signal), sleep(30_000).then(() => { throw new Error(`daemon not ready: ${child.stderrText()}`); })]).finally(() => probe.abort());
+  await Promise.race([
+    probeSocket(socket, probe.signal),
+    sleep(30_000).then(() => {
+      throw new Error(`daemon not ready: ${child.stderrText()}`);
+    }),
+  ]).finally(() => probe.abort());
   const ctl = socket.replace(/\.sock$/, '.ctl');
   // The control socket listens a moment after the data socket.
   for (const end = Date.now() + 30_000; ; await sleep(20)) {
-    if (await askDaemon(ctl, { cmd: 'status' }).then(() => true, () => false)) break;
+    if (
+      await askDaemon(ctl, { cmd: 'status' }).then(
+        () => true,
+        () => false,
+      )
+    )
+      break;
     if (Date.now() > end) throw new Error(`no status from the daemon: ${child.stderrText()}`);
   }
   const status = () => askDaemon(ctl, { cmd: 'status' });
@@ -92,8 +121,24 @@ async function daemon(s, { dir = makeTempDir(), origin = 'bench/host' } = {}) {
 }
 
 async function collect(s, db, keysFile) {
-  const child = spawnTracked([SEALOG_BIN, 'collect', '--nats', NATS, '--postgres', db.url, '--keys', keysFile, '--stream', s.stream, '--subject-root', s.root, '--batch', '5000']);
-  for (const end = Date.now() + 30_000; !child.stderrText().includes('sealog collect ready'); await sleep(5)) if (Date.now() > end) throw new Error(`collect not ready: ${child.stderrText()}`);
+  const child = spawnTracked([
+    SEALOG_BIN,
+    'collect',
+    '--nats',
+    NATS,
+    '--postgres',
+    db.url,
+    '--keys',
+    keysFile,
+    '--stream',
+    s.stream,
+    '--subject-root',
+    s.root,
+    '--batch',
+    '5000',
+  ]);
+  for (const end = Date.now() + 30_000; !child.stderrText().includes('sealog collect ready'); await sleep(5))
+    if (Date.now() > end) throw new Error(`collect not ready: ${child.stderrText()}`);
   return child;
 }
 
@@ -137,7 +182,17 @@ async function forwarding(input) {
   const catchUp = N / ((performance.now() - c0) / 1000);
   const catchUpPerCpu = N / (readProcStats(d2.child.pid).cpuSec - cpu0);
   await stopProcess(d2.child);
-  return { s: s2, dir: d.dir, pub: d.pub, ingest: N / ((tIngest - t0) / 1000), sink: N / ((tSink - t0) / 1000), afterIngestMs: tSink - tIngest, maxLag: Math.max(...polls.map((p) => p.lag)), catchUp, catchUpPerCpu };
+  return {
+    s: s2,
+    dir: d.dir,
+    pub: d.pub,
+    ingest: N / ((tIngest - t0) / 1000),
+    sink: N / ((tSink - t0) / 1000),
+    afterIngestMs: tSink - tIngest,
+    maxLag: Math.max(...polls.map((p) => p.lag)),
+    catchUp,
+    catchUpPerCpu,
+  };
 }
 
 async function collectRate(f) {
@@ -147,7 +202,8 @@ async function collectRate(f) {
   const c = await collect(f.s, db, keys);
   const t0 = performance.now();
   // CPU of the collector and of its PostgreSQL backends (NATS is shared with others here, not counted).
-  const backends = async () => (await db.pool.query('SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()')).rows.map((r) => r.pid);
+  const backends = async () =>
+    (await db.pool.query('SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()')).rows.map((r) => r.pid);
   const cpu = (pids) => pids.reduce((sum, pid) => sum + (readProcStats(pid)?.cpuSec ?? 0), 0);
   const seen = new Map();
   const cpu0 = readProcStats(c.pid).cpuSec;
@@ -230,12 +286,18 @@ await runMain(async () => {
     console.log(`collect benchmark: ${fmtNum(N)} events; end to end at ${fmtNum(RATE)} events/s for ${SECONDS} s\nmachine   ${machineLine(env)}`);
     const input = makeBuffer(Math.max(N, RATE * SECONDS), 42);
     const f = await forwarding(input.subarray(0, nthLineEnd(input, N)));
-    console.log(`1. ingest ${fmtNum(f.ingest)} events/s; sink ${fmtNum(f.sink)} events/s (${(f.sink / f.ingest).toFixed(2)}x ingest), caught up ${fmtNum(f.afterIngestMs)} ms after the last commit, max lag ${fmtNum(f.maxLag)} records; sink alone (catch-up from disk) ${fmtNum(f.catchUp)} events/s (${(f.catchUp / f.ingest).toFixed(2)}x ingest), ${fmtNum(f.catchUpPerCpu)} events per daemon CPU-second`);
+    console.log(
+      `1. ingest ${fmtNum(f.ingest)} events/s; sink ${fmtNum(f.sink)} events/s (${(f.sink / f.ingest).toFixed(2)}x ingest), caught up ${fmtNum(f.afterIngestMs)} ms after the last commit, max lag ${fmtNum(f.maxLag)} records; sink alone (catch-up from disk) ${fmtNum(f.catchUp)} events/s (${(f.catchUp / f.ingest).toFixed(2)}x ingest), ${fmtNum(f.catchUpPerCpu)} events per daemon CPU-second`,
+    );
     const c = await collectRate(f);
-    console.log(`2. collect ${fmtNum(c.rate)} records/s into PostgreSQL (goal >= 50,000), ${fmtNum(c.perCpu)} records per CPU-second (collect ${c.collectCpu.toFixed(1)} s + PostgreSQL backends ${c.pgCpu.toFixed(1)} s), verify --postgres ${c.verified ? 'INTACT' : 'FAILED'}`);
+    console.log(
+      `2. collect ${fmtNum(c.rate)} records/s into PostgreSQL (goal >= 50,000), ${fmtNum(c.perCpu)} records per CPU-second (collect ${c.collectCpu.toFixed(1)} s + PostgreSQL backends ${c.pgCpu.toFixed(1)} s), verify --postgres ${c.verified ? 'INTACT' : 'FAILED'}`,
+    );
     removeTempDir(f.dir);
     const e = await endToEnd(input);
-    console.log(`3. commit -> row in PostgreSQL at ${fmtNum(RATE)} events/s, ${fmtNum(e.events)} events: p50 ${fmtNum(e.p50)} ms, p90 ${fmtNum(e.p90)} ms, p99 ${fmtNum(e.p99)} ms, max ${fmtNum(e.max)} ms (goal p99 < 1000 ms)`);
+    console.log(
+      `3. commit -> row in PostgreSQL at ${fmtNum(RATE)} events/s, ${fmtNum(e.events)} events: p50 ${fmtNum(e.p50)} ms, p90 ${fmtNum(e.p90)} ms, p99 ${fmtNum(e.p99)} ms, max ${fmtNum(e.max)} ms (goal p99 < 1000 ms)`,
+    );
     if (!a.quick) {
       mkdirSync(join(ROOT, 'benchmarks/results'), { recursive: true });
       writeFileSync(

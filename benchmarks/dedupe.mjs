@@ -25,7 +25,9 @@ function sealCost(n, withId, dedupe) {
   const seal = createSealer({ nextSeq: 0, prev: '0'.repeat(64) }, () => '2026-11-23T12:00:00.000000Z');
   const drafts = Array.from({ length: n }, (_, i) => ({
     source: { kind: 'socket', conn: 1, line: i + 2 },
-    event: withId ? { event_id: `run-${i}`, type: 'tool.call', agent: 'a1', msg: 'agent called a tool', n: i } : { type: 'tool.call', agent: 'a1', msg: 'agent called a tool', n: i },
+    event: withId
+      ? { event_id: `run-${i}`, type: 'tool.call', agent: 'a1', msg: 'agent called a tool', n: i }
+      : { type: 'tool.call', agent: 'a1', msg: 'agent called a tool', n: i },
     redactions: [],
   }));
   const t0 = process.hrtime.bigint();
@@ -38,7 +40,8 @@ function windowHeap(entries) {
   globalThis.gc?.();
   const before = process.memoryUsage().heapUsed;
   const d = new Deduper({ windowMs: 600_000, maxEntries: entries, nextSeq: 0 });
-  for (let i = 0; i < entries; i++) d.stage({ source: { kind: 'socket' }, event: { event_id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}` }, redactions: [] });
+  for (let i = 0; i < entries; i++)
+    d.stage({ source: { kind: 'socket' }, event: { event_id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}` }, redactions: [] });
   globalThis.gc?.();
   const bytes = process.memoryUsage().heapUsed - before;
   return { bytes, perEntry: bytes / d.entries };
@@ -63,9 +66,13 @@ function startTime(dir, cfg) {
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function main() {
-  const { values } = parseArgs({ options: { events: { type: 'string', default: '200000' }, runs: { type: 'string', default: '3' }, help: { type: 'boolean', short: 'h' } } });
+  const { values } = parseArgs({
+    options: { events: { type: 'string', default: '200000' }, runs: { type: 'string', default: '3' }, help: { type: 'boolean', short: 'h' } },
+  });
   if (values.help) {
-    console.log('usage: node --expose-gc benchmarks/dedupe.mjs [--events N] [--runs R]\n  the dedupe stage\'s cost per event (with and without an event_id), per remembered id, and at start over a log of N records');
+    console.log(
+      "usage: node --expose-gc benchmarks/dedupe.mjs [--events N] [--runs R]\n  the dedupe stage's cost per event (with and without an event_id), per remembered id, and at start over a log of N records",
+    );
     return;
   }
   const events = Number(values.events);
@@ -76,10 +83,14 @@ async function main() {
     const pairs = Array.from({ length: runs }, () => [sealCost(200_000, withId, false), sealCost(200_000, withId, true)]);
     const alone = median(pairs.map((p) => p[0]));
     const both = median(pairs.map((p) => p[1]));
-    console.log(`seal ${alone.toFixed(0)} ns/event, dedupe + seal ${both.toFixed(0)} ns/event: +${(both - alone).toFixed(0)} ns ${withId ? 'with a unique event_id' : 'without an event_id'}`);
+    console.log(
+      `seal ${alone.toFixed(0)} ns/event, dedupe + seal ${both.toFixed(0)} ns/event: +${(both - alone).toFixed(0)} ns ${withId ? 'with a unique event_id' : 'without an event_id'}`,
+    );
   }
   const heap = windowHeap(100_000);
-  console.log(`window of 100,000 ids: ${(heap.bytes / 1048576).toFixed(1)} MiB heap, ${heap.perEntry.toFixed(0)} bytes/id${globalThis.gc ? '' : ' (run with --expose-gc for a steadier figure)'}`);
+  console.log(
+    `window of 100,000 ids: ${(heap.bytes / 1048576).toFixed(1)} MiB heap, ${heap.perEntry.toFixed(0)} bytes/id${globalThis.gc ? '' : ' (run with --expose-gc for a steadier figure)'}`,
+  );
 
   const dir = makeTempDir();
   try {
@@ -89,7 +100,10 @@ async function main() {
     writeFileSync(on, base);
     writeFileSync(off, `${base}dedupe:\n  enabled: false\n`);
     const input = join(dir, 'in.jsonl');
-    writeFileSync(input, Array.from({ length: events }, (_, i) => JSON.stringify({ event_id: `run-${i}`, type: 'tool.call', agent: 'a1', n: i })).join('\n') + '\n');
+    writeFileSync(
+      input,
+      Array.from({ length: events }, (_, i) => JSON.stringify({ event_id: `run-${i}`, type: 'tool.call', agent: 'a1', n: i })).join('\n') + '\n',
+    );
     const d = spawn(process.execPath, [SEALOG_BIN, 'start', '--config', off], { stdio: ['ignore', 'ignore', 'pipe'] });
     await new Promise((r) => d.stderr.on('data', (b) => String(b).includes('sealog ready') && r()));
     const sent = spawnSync(process.execPath, [SEALOG_BIN, 'send', '--socket', `${dir}/s.sock`, '--ack', input], { encoding: 'utf8' });
@@ -102,7 +116,9 @@ async function main() {
       tOff.push(await startTime(dir, off));
       tOn.push(await startTime(dir, on));
     }
-    console.log(`start on a log of ${events.toLocaleString('en')} records with event_ids: ${median(tOn).toFixed(0)} ms with dedupe (window rebuilt), ${median(tOff).toFixed(0)} ms without (median of ${runs})`);
+    console.log(
+      `start on a log of ${events.toLocaleString('en')} records with event_ids: ${median(tOn).toFixed(0)} ms with dedupe (window rebuilt), ${median(tOff).toFixed(0)} ms without (median of ${runs})`,
+    );
   } finally {
     removeTempDir(dir);
   }

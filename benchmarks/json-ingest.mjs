@@ -69,21 +69,33 @@ async function main() {
     const order = run % 2 ? ['json', 'jsonl'] : ['jsonl', 'json'];
     const got = {};
     for (const kind of order) {
-      got[kind] = await ingestOne(`bench.${kind}`, kind === 'jsonl' ? (p) => writeFileSync(p, events.join('\n') + '\n') : (p) => writeArray(p, events.length, (i) => events[i]), events.length);
+      got[kind] = await ingestOne(
+        `bench.${kind}`,
+        kind === 'jsonl' ? (p) => writeFileSync(p, events.join('\n') + '\n') : (p) => writeArray(p, events.length, (i) => events[i]),
+        events.length,
+      );
     }
     for (const kind of ['jsonl', 'json']) rows[kind].push({ ...got[kind], rate: o.events / got[kind].wallSec });
     rows.ratio.push(rows.json.at(-1).rate / rows.jsonl.at(-1).rate);
   }
   const env = machine();
   console.log('Spool ingest: the same events as one .jsonl file and as one .json array');
-  console.log(`method    ${fmtNum(o.events)} seeded events (seed ${o.seed}, benchmarks/lib/events.mjs); ${o.runs} runs, kinds interleaved, a fresh daemon each;`);
+  console.log(
+    `method    ${fmtNum(o.events)} seeded events (seed ${o.seed}, benchmarks/lib/events.mjs); ${o.runs} runs, kinds interleaved, a fresh daemon each;`,
+  );
   console.log('          timed from the rename into the spool to the file in spool/done/ (every event durable, fsync per batch); lz4 record count checked');
   console.log(`machine   ${machineLine(env)}`);
   const r = (k) => stat(rows[k].map((x) => x.rate));
   console.log(
     textTable([
       ['file', 'events/s (median)', 'MB', 'server CPU s', 'peak RSS MiB'],
-      ...['jsonl', 'json'].map((k) => [`.${k}`, fmtNum(r(k).median), (rows[k][0].bytes / 1e6).toFixed(1), rows[k].map((x) => x.cpuSec.toFixed(1)).join(' / '), rows[k].map((x) => (x.peakRssKiB / 1024).toFixed(0)).join(' / ')]),
+      ...['jsonl', 'json'].map((k) => [
+        `.${k}`,
+        fmtNum(r(k).median),
+        (rows[k][0].bytes / 1e6).toFixed(1),
+        rows[k].map((x) => x.cpuSec.toFixed(1)).join(' / '),
+        rows[k].map((x) => (x.peakRssKiB / 1024).toFixed(0)).join(' / '),
+      ]),
     ]),
   );
   console.log(`.json / .jsonl rate, in-run: ${fmtRatio(stat(rows.ratio))} (goal >= 0.8)`);
@@ -92,7 +104,9 @@ async function main() {
     const pad = 'x'.repeat(900);
     const count = Math.round((gb * 1e9) / 960);
     const big = await ingestOne('big.json', (p) => writeArray(p, count, (i) => `{"i":${i},"kind":"bulk","pad":"${pad}"}`), count);
-    console.log(`big array: ${(big.bytes / 1e9).toFixed(2)} GB, ${fmtNum(count)} events in ${big.wallSec.toFixed(0)} s (${fmtNum(count / big.wallSec)} events/s), peak RSS ${(big.peakRssKiB / 1024).toFixed(0)} MiB (goal < 256 MB)`);
+    console.log(
+      `big array: ${(big.bytes / 1e9).toFixed(2)} GB, ${fmtNum(count)} events in ${big.wallSec.toFixed(0)} s (${fmtNum(count / big.wallSec)} events/s), peak RSS ${(big.peakRssKiB / 1024).toFixed(0)} MiB (goal < 256 MB)`,
+    );
   }
 }
 

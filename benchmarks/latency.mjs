@@ -154,8 +154,16 @@ export async function runLatency(o, { input, log = console.log } = {}) {
         const problems = daemonProblems(d.child.stderrText());
         const pct = Object.fromEntries(PERCENTILES.map((p) => [pLabel(p), m.histogram.percentile(p) / 1000]));
         r = {
-          run, rate, ...pct, counted: m.counted, offered: m.offered, achievedPerSec: m.achievedPerSec, commits: m.commits, meanBatch: m.meanBatch,
-          sendLagMaxMs: m.sendLagMaxMs, peakRssKiB: stats?.hwmKiB,
+          run,
+          rate,
+          ...pct,
+          counted: m.counted,
+          offered: m.offered,
+          achievedPerSec: m.achievedPerSec,
+          commits: m.commits,
+          meanBatch: m.meanBatch,
+          sendLagMaxMs: m.sendLagMaxMs,
+          peakRssKiB: stats?.hwmKiB,
           check: exit.code !== 0 ? `FAIL: exit ${exit.code ?? exit.signal}` : problems.length ? `FAIL: daemon logged ${problems[0].slice(0, 200)}` : 'ok',
         };
       } catch (err) {
@@ -168,7 +176,9 @@ export async function runLatency(o, { input, log = console.log } = {}) {
       runs[rate].push(r);
       log(
         `  run ${run}/${o.runs}  ${fmtNum(rate).padStart(6)} events/s offered  ` +
-          (r.error ? r.check : `${PERCENTILES.map((p) => `${pLabel(p)} ${r[pLabel(p)].toFixed(2)}`).join('  ')} ms; achieved ${fmtNum(r.achievedPerSec)}/s, ${fmtNum(r.meanBatch, 0)} events/commit, ${r.check}`),
+          (r.error
+            ? r.check
+            : `${PERCENTILES.map((p) => `${pLabel(p)} ${r[pLabel(p)].toFixed(2)}`).join('  ')} ms; achieved ${fmtNum(r.achievedPerSec)}/s, ${fmtNum(r.meanBatch, 0)} events/commit, ${r.check}`),
       );
     }
   }
@@ -196,12 +206,21 @@ export function latencyRows(res) {
   const rows = [['offered events/s', ...PERCENTILES.map((p) => `${pLabel(p)} ms`), 'achieved events/s', 'events/commit', 'samples', 'check']];
   for (const rate of res.params.loads) {
     const s = res.summary[rate];
-    rows.push([fmtNum(rate), ...PERCENTILES.map((p) => fmtMs(s[pLabel(p)])), s.achievedPerSec ? fmtNum(s.achievedPerSec.median) : 'n/a', s.meanBatch ? fmtNum(s.meanBatch.median, 0) : 'n/a', fmtNum(s.counted), s.allChecksOk ? 'ok' : 'FAIL']);
+    rows.push([
+      fmtNum(rate),
+      ...PERCENTILES.map((p) => fmtMs(s[pLabel(p)])),
+      s.achievedPerSec ? fmtNum(s.achievedPerSec.median) : 'n/a',
+      s.meanBatch ? fmtNum(s.meanBatch.median, 0) : 'n/a',
+      fmtNum(s.counted),
+      s.allChecksOk ? 'ok' : 'FAIL',
+    ]);
   }
   return rows;
 }
 
-export const LATENCY_NOTES = ['median (min-max) over runs of each run\'s percentile (HDR histogram, 3 significant digits); achieved = events / (first write -> last ack): below the offered rate, the server is saturated and latency is queueing.'];
+export const LATENCY_NOTES = [
+  "median (min-max) over runs of each run's percentile (HDR histogram, 3 significant digits); achieved = events / (first write -> last ack): below the offered rate, the server is saturated and latency is queueing.",
+];
 
 export const latencyMarkdown = (res) => [markdownTable(latencyRows(res)), '', LATENCY_NOTES.join('\n')].join('\n');
 export const printLatency = (res, log = console.log) => log('\n' + textTable(latencyRows(res)) + '\n' + LATENCY_NOTES.join('\n'));
@@ -220,7 +239,9 @@ if (isMain(import.meta.url)) {
   await runMain(async () => {
     const o = parseOptions(process.argv.slice(2), { loads: { type: 'string' }, seconds: { type: 'string' }, 'linger-ms': { type: 'string' } });
     if (o.help) {
-      console.log(`usage: node benchmarks/latency.mjs [options]\n${COMMON_USAGE}\n  --loads a,b,c offered events/s (default ${DEFAULT_LOADS.join(',')})\n  --seconds S   measured seconds per load (default 10; --quick 1.5)\n  --linger-ms M sealog batch.linger_ms (default ${SEALOG_BATCH.linger_ms}, the daemon's default)`);
+      console.log(
+        `usage: node benchmarks/latency.mjs [options]\n${COMMON_USAGE}\n  --loads a,b,c offered events/s (default ${DEFAULT_LOADS.join(',')})\n  --seconds S   measured seconds per load (default 10; --quick 1.5)\n  --linger-ms M sealog batch.linger_ms (default ${SEALOG_BATCH.linger_ms}, the daemon's default)`,
+      );
     } else {
       const lingerMs = o['linger-ms'] === undefined ? undefined : Number(o['linger-ms']);
       const res = await runLatency(latencyOptions({ ...o, loads: o.loads?.split(',').map(Number), seconds: o.seconds && Number(o.seconds), lingerMs }));

@@ -55,7 +55,9 @@ export async function runOverload(o, { input, log = console.log } = {}) {
         }
         r.run = run;
         runs[s.key].push(r);
-        log(`  run ${run}/${o.runs}  ${s.name.padEnd(26)} ${r.error ? r.check : `peak RSS ${fmtNum(r.peakRssKiB / 1024)} MiB, ${fmtNum(r.lines)} events in ${r.wallSec.toFixed(1)} s = ${fmtNum(r.eventsPerSec)} events/s, cpu ${r.cpuSec?.toFixed(2)} s, lost ${r.lost}, ${r.check}`}`);
+        log(
+          `  run ${run}/${o.runs}  ${s.name.padEnd(26)} ${r.error ? r.check : `peak RSS ${fmtNum(r.peakRssKiB / 1024)} MiB, ${fmtNum(r.lines)} events in ${r.wallSec.toFixed(1)} s = ${fmtNum(r.eventsPerSec)} events/s, cpu ${r.cpuSec?.toFixed(2)} s, lost ${r.lost}, ${r.check}`}`,
+        );
       }
     }
   } finally {
@@ -81,7 +83,16 @@ export function overloadRows(res) {
   const rows = [['system', 'clients', 'peak RSS MiB', 'events/s', 'vs copier', 'server CPU s', 'lost', 'check']];
   for (const s of SYSTEMS) {
     const m = res.summary[s.key];
-    rows.push([s.name, String(res.params.clients), fmtStat(m.peakRssMiB, 0), fmtStat(m.eventsPerSec, 0), s.key === 'copier' ? '1.00x' : fmtRatio(m.vsCopier), fmtStat(m.cpuSec, 2), String(m.lostMax ?? 'n/a'), m.allChecksOk ? 'ok' : 'FAIL']);
+    rows.push([
+      s.name,
+      String(res.params.clients),
+      fmtStat(m.peakRssMiB, 0),
+      fmtStat(m.eventsPerSec, 0),
+      s.key === 'copier' ? '1.00x' : fmtRatio(m.vsCopier),
+      fmtStat(m.cpuSec, 2),
+      String(m.lostMax ?? 'n/a'),
+      m.allChecksOk ? 'ok' : 'FAIL',
+    ]);
   }
   return rows;
 }
@@ -93,9 +104,16 @@ export const printOverload = (res, log = console.log) => log('\n' + textTable(ov
 if (isMain(import.meta.url)) {
   await runMain(async () => {
     const o = parseOptions(process.argv.slice(2), { seconds: { type: 'string' } });
-    if (o.help) console.log(`usage: node benchmarks/overload.mjs [options]\n${COMMON_USAGE}\n  --seconds S   how long each client sends flat out (default 60; --quick 3)\n  (--events is the input here: default 2,000,000; --quick 20,000)`);
+    if (o.help)
+      console.log(
+        `usage: node benchmarks/overload.mjs [options]\n${COMMON_USAGE}\n  --seconds S   how long each client sends flat out (default 60; --quick 3)\n  (--events is the input here: default 2,000,000; --quick 20,000)`,
+      );
     else {
-      const res = await runOverload({ ...o, seconds: o.seconds && Number(o.seconds), overloadEvents: process.argv.includes('--events') ? o.events : undefined });
+      const res = await runOverload({
+        ...o,
+        seconds: o.seconds && Number(o.seconds),
+        overloadEvents: process.argv.includes('--events') ? o.events : undefined,
+      });
       printOverload(res);
       return Object.values(res.summary).every((m) => m.allChecksOk) ? 0 : 1;
     }

@@ -38,7 +38,10 @@ const RESPONSES_PER_STEP = 4;
 /** Model responses to parse: arrays of retrieved chunks with titles, text and scores. */
 function makeResponses(seed, count = 16) {
   const rnd = mulberry32(seed);
-  const words = 'the validation of computerized systems under GAMP 5 requires risk based assessment ALCOA data integrity audit trail electronic records 21 CFR Part 11 supplier evidence test protocol requirement traceability'.split(' ');
+  const words =
+    'the validation of computerized systems under GAMP 5 requires risk based assessment ALCOA data integrity audit trail electronic records 21 CFR Part 11 supplier evidence test protocol requirement traceability'.split(
+      ' ',
+    );
   const text = (n) => Array.from({ length: n }, () => words[Math.floor(rnd() * words.length)]).join(' ');
   return Array.from({ length: count }, (_, k) =>
     JSON.stringify({
@@ -271,7 +274,8 @@ export async function runProducerOverhead(o, { log = console.log } = {}) {
     const exit = await stopProcess(d.child, 60_000);
     await stopProcess(nul.child, 10_000).catch(() => {});
     const problems = daemonProblems(d.child.stderrText());
-    const check = exit.code !== 0 ? `FAIL: daemon exit ${exit.code ?? exit.signal}` : problems.length ? `FAIL: daemon logged ${problems[0].slice(0, 200)}` : 'ok';
+    const check =
+      exit.code !== 0 ? `FAIL: daemon exit ${exit.code ?? exit.signal}` : problems.length ? `FAIL: daemon logged ${problems[0].slice(0, 200)}` : 'ok';
     const sealogEvents = sum('sealog', 'events') + sum('sealog-raw', 'events');
     const summary = {
       drainSec,
@@ -301,7 +305,9 @@ export async function runProducerOverhead(o, { log = console.log } = {}) {
           `main-thread CPU ${m.mainCpuOverheadPct.toFixed(2)}% (median ${m.mainCpuPerRound.median.toFixed(1)}), process CPU ${m.cpuOverheadPct.toFixed(2)}%, in-band ${m.inBandPct.toFixed(2)}% (${m.inBandUsPerEvent.toFixed(2)} µs/event)`,
       );
     }
-    log(`  sealog daemon: ${check}; ${summary.daemonCpuUsPerEvent.toFixed(0)} µs CPU per event (${summary.daemonCpuPct.toFixed(0)}% of a core over the measurement); last ack ${(drainSec * 1000).toFixed(1)} ms after the last step`);
+    log(
+      `  sealog daemon: ${check}; ${summary.daemonCpuUsPerEvent.toFixed(0)} µs CPU per event (${summary.daemonCpuPct.toFixed(0)}% of a core over the measurement); last ack ${(drainSec * 1000).toFixed(1)} ms after the last step`,
+    );
     return { date: new Date().toISOString(), params, machine: env, method: PRODUCER_METHOD(params, env), summary, rounds: results };
   } finally {
     if (d.child.exitCode === null) await stopProcess(d.child, 5000).catch(() => {});
@@ -320,12 +326,35 @@ export const hasClientModes = (res) => PRODUCER_MODES.every((m) => m === 'withou
 export function producerRows(res) {
   const p = res.params;
   if (!hasClientModes(res)) return [['events sent to'], ['(results from before sealog/client: run the producer section again)']];
-  const rows = [['events sent to', 'workflow', 'events/s', 'wall overhead', 'per round: median (range)', 'main-thread CPU overhead', 'per round: median (range)', 'process CPU overhead', 'in-band', 'in-band µs/event', 'daemon CPU µs/event', 'check']];
+  const rows = [
+    [
+      'events sent to',
+      'workflow',
+      'events/s',
+      'wall overhead',
+      'per round: median (range)',
+      'main-thread CPU overhead',
+      'per round: median (range)',
+      'process CPU overhead',
+      'in-band',
+      'in-band µs/event',
+      'daemon CPU µs/event',
+      'check',
+    ],
+  ];
   for (const mode of PRODUCER_MODES.slice(1)) {
     const m = res.summary[mode];
     rows.push([
-      MODE_NAMES[mode], `${fmtNum(p.rounds * p.blockSteps)} steps × ${p.stepMs.toFixed(2)} ms`, fmtNum(m.eventsPerSec),
-      signedPct(m.wallOverheadPct), spread(m.wallPerRound), signedPct(m.mainCpuOverheadPct), spread(m.mainCpuPerRound), signedPct(m.cpuOverheadPct), `${m.inBandPct.toFixed(2)}%`, m.inBandUsPerEvent.toFixed(2),
+      MODE_NAMES[mode],
+      `${fmtNum(p.rounds * p.blockSteps)} steps × ${p.stepMs.toFixed(2)} ms`,
+      fmtNum(m.eventsPerSec),
+      signedPct(m.wallOverheadPct),
+      spread(m.wallPerRound),
+      signedPct(m.mainCpuOverheadPct),
+      spread(m.mainCpuPerRound),
+      signedPct(m.cpuOverheadPct),
+      `${m.inBandPct.toFixed(2)}%`,
+      m.inBandUsPerEvent.toFixed(2),
       mode.startsWith('sealog') ? res.summary.daemonCpuUsPerEvent.toFixed(0) : '-',
       mode.startsWith('sealog') ? res.summary.check : 'ok',
     ]);
@@ -334,10 +363,10 @@ export function producerRows(res) {
 }
 
 export const PRODUCER_NOTES = [
-  'overhead = total time of the mode\'s blocks / total of the interleaved blocks without sending - 1; per round: the same for each round, median and range in percent;',
-  'main-thread CPU = the producer thread\'s own CPU time (schedstat), the cost the goal is about: the client\'s worker thread runs beside it (on a 2-core machine, on the other core);',
-  'process CPU counts every thread. in-band = the producer thread\'s wall time inside the sink. The older design promised < 5%; the target is < 1%.',
-  'On a 2-core machine the daemon\'s CPU (daemon µs/event) is taken from the cores the producer runs on; the null server shows the cost of sending alone.',
+  "overhead = total time of the mode's blocks / total of the interleaved blocks without sending - 1; per round: the same for each round, median and range in percent;",
+  "main-thread CPU = the producer thread's own CPU time (schedstat), the cost the goal is about: the client's worker thread runs beside it (on a 2-core machine, on the other core);",
+  "process CPU counts every thread. in-band = the producer thread's wall time inside the sink. The older design promised < 5%; the target is < 1%.",
+  "On a 2-core machine the daemon's CPU (daemon µs/event) is taken from the cores the producer runs on; the null server shows the cost of sending alone.",
 ];
 export const producerMarkdown = (res) => [markdownTable(producerRows(res)), '', PRODUCER_NOTES.join('\n')].join('\n');
 export const printProducer = (res, log = console.log) => log('\n' + textTable(producerRows(res)) + '\n' + PRODUCER_NOTES.join('\n'));
@@ -345,7 +374,10 @@ export const printProducer = (res, log = console.log) => log('\n' + textTable(pr
 if (isMain(import.meta.url)) {
   await runMain(async () => {
     const o = parseOptions(process.argv.slice(2), { rounds: { type: 'string' }, 'block-steps': { type: 'string' } });
-    if (o.help) console.log(`usage: node benchmarks/producer-overhead.mjs [options]\n${COMMON_USAGE}\n  --rounds K        rounds of one block per mode (default max(48, 16 x runs); --quick 4)\n  --block-steps S   steps per block (default 50; --quick 25)`);
+    if (o.help)
+      console.log(
+        `usage: node benchmarks/producer-overhead.mjs [options]\n${COMMON_USAGE}\n  --rounds K        rounds of one block per mode (default max(48, 16 x runs); --quick 4)\n  --block-steps S   steps per block (default 50; --quick 25)`,
+      );
     else {
       const res = await runProducerOverhead({ ...o, rounds: o.rounds && Number(o.rounds), blockSteps: o['block-steps'] && Number(o['block-steps']) });
       printProducer(res);

@@ -28,13 +28,21 @@ export async function producers({ events, runs, quick }) {
     const res = JSON.parse(out.stdout.trim().split('\n').pop());
     if (!res.ok || res.committed !== pyEvents) throw new Error(`python producer: not every event committed: ${out.stdout}`);
     py.push(res);
-    const app = (target, dest) => runCommand(process.execPath, [join(ROOT, 'benchmarks/pino-app.mjs'), target, dest, String(pinoEvents)]).then((o) => JSON.parse(o.stdout.trim()));
+    const app = (target, dest) =>
+      runCommand(process.execPath, [join(ROOT, 'benchmarks/pino-app.mjs'), target, dest, String(pinoEvents)]).then((o) => JSON.parse(o.stdout.trim()));
     pinoFile.push(await app('pino/file', join(dir, `pino-${r}.log`)));
     pinoSealog.push(await app('sealog/pino', d.socketPath));
     await stopProcess(d.child);
   }
   const result = {
-    python: { events: pyEvents, rate: 10_000, dumps_us: median(py.map((x) => x.dumps_us)), send_us: median(py.map((x) => x.send_us)), ratio: median(py.map((x) => x.ratio)), goal: '<= 1.5' },
+    python: {
+      events: pyEvents,
+      rate: 10_000,
+      dumps_us: median(py.map((x) => x.dumps_us)),
+      send_us: median(py.map((x) => x.send_us)),
+      ratio: median(py.map((x) => x.ratio)),
+      goal: '<= 1.5',
+    },
     pino: {
       events: pinoEvents,
       file_events_per_s: Math.round(pinoEvents / (median(pinoFile.map((x) => x.total_ms)) / 1000)),

@@ -34,7 +34,7 @@ function bucketOf(cf) {
   if (path.startsWith('node:')) {
     const parts = path.slice(5).split('/');
     // node:internal/streams/readable -> node streams; node:net -> node net
-    return `node ${parts[0] === 'internal' ? parts[1]?.replace(/\.js$/, '') ?? 'internal' : parts[0]}`;
+    return `node ${parts[0] === 'internal' ? (parts[1]?.replace(/\.js$/, '') ?? 'internal') : parts[0]}`;
   }
   if (path === '') return 'V8 builtins and native';
   return relative(ROOT, path) || path;
@@ -86,11 +86,16 @@ export async function runProfile(o, { input, log = console.log } = {}) {
   const intervalUs = 500;
   const env = machine();
   const params = { events: N, clients: o.clients, intervalUs };
-  log(['6. where sealog\'s time goes (CPU profile)', ...PROFILE_METHOD(params, env).map((l) => '  ' + l)].join('\n'));
+  log(["6. where sealog's time goes (CPU profile)", ...PROFILE_METHOD(params, env).map((l) => '  ' + l)].join('\n'));
   try {
-    const r = await runSealog({ N, input, parts: splitLines(input, o.clients) }, {
-      fsync: 'batch', verify: false, nodeArgs: ['--cpu-prof', '--cpu-prof-dir', profDir, `--cpu-prof-interval`, String(intervalUs)],
-    });
+    const r = await runSealog(
+      { N, input, parts: splitLines(input, o.clients) },
+      {
+        fsync: 'batch',
+        verify: false,
+        nodeArgs: ['--cpu-prof', '--cpu-prof-dir', profDir, `--cpu-prof-interval`, String(intervalUs)],
+      },
+    );
     // Node names them CPU.<date>.<time>.<pid>.<threadId>.<n>.cpuprofile; thread 0 is the main thread.
     const files = readdirSync(profDir).filter((f) => f.endsWith('.cpuprofile'));
     if (files.length === 0) throw new Error('the daemon wrote no .cpuprofile');
@@ -100,7 +105,14 @@ export async function runProfile(o, { input, log = console.log } = {}) {
       .map((t) => ({ name: t.threadId === 0 ? 'main thread' : `worker thread ${t.threadId} (front)`, summary: t.summary }));
     const busy = threads.map((t) => `${t.name} ${(t.summary.busyMs / 1000).toFixed(1)} s busy`).join(', ');
     log(`  ${fmtNum(N / r.wallSec)} events/s under the profiler, ${r.check}; ${busy}`);
-    return { date: new Date().toISOString(), params, machine: env, method: PROFILE_METHOD(params, env), run: { eventsPerSec: N / r.wallSec, wallSec: r.wallSec, cpuSec: r.cpuSec, check: r.check }, threads };
+    return {
+      date: new Date().toISOString(),
+      params,
+      machine: env,
+      method: PROFILE_METHOD(params, env),
+      run: { eventsPerSec: N / r.wallSec, wallSec: r.wallSec, cpuSec: r.cpuSec, check: r.check },
+      threads,
+    };
   } finally {
     removeTempDir(profDir);
   }
@@ -118,14 +130,21 @@ function profileFnRows(t, limit = 12) {
   return rows;
 }
 
-const perThread = (res, table) => res.threads.flatMap((t) => [table(profileRows(t)), '', table(profileFnRows(t)), '']).join('\n').trimEnd();
+const perThread = (res, table) =>
+  res.threads
+    .flatMap((t) => [table(profileRows(t)), '', table(profileFnRows(t)), ''])
+    .join('\n')
+    .trimEnd();
 export const profileMarkdown = (res) => perThread(res, markdownTable);
 export const printProfile = (res, log = console.log) => log('\n' + perThread(res, textTable));
 
 if (isMain(import.meta.url)) {
   await runMain(async () => {
     const o = parseOptions(process.argv.slice(2));
-    if (o.help) console.log(`usage: node benchmarks/profile.mjs [options]\n${COMMON_USAGE}\n  (--events is the profiled run's size here: default 300,000; --quick 20,000)`);
+    if (o.help)
+      console.log(
+        `usage: node benchmarks/profile.mjs [options]\n${COMMON_USAGE}\n  (--events is the profiled run's size here: default 300,000; --quick 20,000)`,
+      );
     else {
       const res = await runProfile({ ...o, profileEvents: process.argv.includes('--events') ? o.events : undefined });
       printProfile(res);

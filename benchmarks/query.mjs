@@ -18,7 +18,9 @@ import { machine, machineLine } from './lib/machine.mjs';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const BIN = join(ROOT, 'bin/sealog.js');
-const { values } = parseArgs({ options: { records: { type: 'string', default: '2000000' }, runs: { type: 'string', default: '5' }, data: { type: 'string' }, out: { type: 'string' } } });
+const { values } = parseArgs({
+  options: { records: { type: 'string', default: '2000000' }, runs: { type: 'string', default: '5' }, data: { type: 'string' }, out: { type: 'string' } },
+});
 const N = Number(values.records);
 const RUNS = Number(values.runs);
 const PER_HOUR = 100_000; // receive times: 100,000 records an hour, from a fixed start
@@ -39,16 +41,23 @@ if (!existsSync(join(data, 'segments'))) {
   log(`generating ${N.toLocaleString('en-US')} records in ${data} …`);
   const next = eventSource(42);
   const t = performance.now();
-  await writeLog(data, N, (i) => {
-    const e = next();
-    e.correlation_id = `run-${runOf(i).toString(16).padStart(8, '0')}`;
-    const type = e.event_type ?? e.hook_type ?? 'log';
-    return { event: e, type, level: (e.level ?? e.levelname ?? 'info').toLowerCase(), stream: /Validation|GAMP/.test(type) ? 'audit' : 'application' };
-  }, { batch: 2000, segmentBytes: 128 << 20, checkpointEvery: 100_000, tsOf: (i) => T0 + (i * 3_600_000) / PER_HOUR });
+  await writeLog(
+    data,
+    N,
+    (i) => {
+      const e = next();
+      e.correlation_id = `run-${runOf(i).toString(16).padStart(8, '0')}`;
+      const type = e.event_type ?? e.hook_type ?? 'log';
+      return { event: e, type, level: (e.level ?? e.levelname ?? 'info').toLowerCase(), stream: /Validation|GAMP/.test(type) ? 'audit' : 'application' };
+    },
+    { batch: 2000, segmentBytes: 128 << 20, checkpointEvery: 100_000, tsOf: (i) => T0 + (i * 3_600_000) / PER_HOUR },
+  );
   log(`  written in ${((performance.now() - t) / 1000).toFixed(0)} s`);
 }
 
-const segs = readdirSync(join(data, 'segments')).filter((f) => f.endsWith('.seg.lz4')).map((f) => join(data, 'segments', f));
+const segs = readdirSync(join(data, 'segments'))
+  .filter((f) => f.endsWith('.seg.lz4'))
+  .map((f) => join(data, 'segments', f));
 const segBytes = segs.reduce((s, f) => s + statSync(f).size, 0);
 const sealog = (args) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', maxBuffer: 1 << 30 });
 const time = (fn) => {
@@ -59,19 +68,32 @@ const time = (fn) => {
 const median = (xs) => xs.slice().sort((a, b) => a - b)[xs.length >> 1];
 /** Evicts the log's files from the page cache (POSIX_FADV_DONTNEED), so the next read comes from disk. */
 const evict = () => {
-  const files = [...segs, ...readdirSync(join(data, 'index')).filter((f) => f.endsWith('.idx')).map((f) => join(data, 'index', f))];
-  execFileSync('python3', ['-c', 'import os,sys\nfor p in sys.argv[1:]:\n  fd=os.open(p,os.O_RDONLY); os.fsync(fd); os.posix_fadvise(fd,0,0,os.POSIX_FADV_DONTNEED); os.close(fd)', ...files]);
+  const files = [
+    ...segs,
+    ...readdirSync(join(data, 'index'))
+      .filter((f) => f.endsWith('.idx'))
+      .map((f) => join(data, 'index', f)),
+  ];
+  execFileSync('python3', [
+    '-c',
+    'import os,sys\nfor p in sys.argv[1:]:\n  fd=os.open(p,os.O_RDONLY); os.fsync(fd); os.posix_fadvise(fd,0,0,os.POSIX_FADV_DONTNEED); os.close(fd)',
+    ...files,
+  ]);
 };
 
 // 1. The index, built up front (a query would build what is missing on its own).
 rmSync(join(data, 'index'), { recursive: true, force: true });
 const build = time(() => sealog(['index', 'rebuild', '--data', data]));
 if (build.r.status !== 0) throw new Error(build.r.stderr);
-const idxBytes = readdirSync(join(data, 'index')).filter((f) => f.endsWith('.idx')).reduce((s, f) => s + statSync(join(data, 'index', f)).size, 0);
+const idxBytes = readdirSync(join(data, 'index'))
+  .filter((f) => f.endsWith('.idx'))
+  .reduce((s, f) => s + statSync(join(data, 'index', f)).size, 0);
 const treeBytes = readdirSync(join(data, 'index/tree')).reduce((s, f) => s + statSync(join(data, 'index/tree', f)).size, 0);
 
 // 2. A selective query: one correlation_id (~100 hits), cold then warm.
-const corr = `run-${runOf(Math.floor(N * 0.61803)).toString(16).padStart(8, '0')}`;
+const corr = `run-${runOf(Math.floor(N * 0.61803))
+  .toString(16)
+  .padStart(8, '0')}`;
 const selArgs = ['query', '--data', data, '--field', `event.correlation_id=${corr}`, '--format', 'jsonl'];
 const cold = [];
 const warm = [];
@@ -104,11 +126,34 @@ for await (const _ of query(trail, { filter, onProgress: (p) => (framesRead = p.
 const hourFrames = Math.ceil(hourRecords / 2000) + 1; // frames of 2,000 records; the hour may straddle one more
 let totalFrames = 0;
 for (const s of await trail.segments()) totalFrames += (await trail.frames(s)).length;
-const hourCli = median(Array.from({ length: RUNS }, () => time(() => sealog(['query', '--data', data, '--since', new Date(hourStart).toISOString(), '--until', new Date(hourStart + 3_600_000).toISOString(), '--format', 'jsonl'])).ms));
+const hourCli = median(
+  Array.from(
+    { length: RUNS },
+    () =>
+      time(() =>
+        sealog([
+          'query',
+          '--data',
+          data,
+          '--since',
+          new Date(hourStart).toISOString(),
+          '--until',
+          new Date(hourStart + 3_600_000).toISOString(),
+          '--format',
+          'jsonl',
+        ]),
+      ).ms,
+  ),
+);
 
 // 4. Full scan with --text against lz4 -dc | grep -F on the same segments (page cache warm for both).
 const rng = mulberry32(7);
-const texts = ['ALCOA principle', `call_${Math.floor(rng() * 0xffffff).toString(16).padStart(6, '0')}`];
+const texts = [
+  'ALCOA principle',
+  `call_${Math.floor(rng() * 0xffffff)
+    .toString(16)
+    .padStart(6, '0')}`,
+];
 const scan = [];
 for (const text of texts) {
   const ours = [];
@@ -119,7 +164,9 @@ for (const text of texts) {
     const a = time(() => sealog(['query', '--data', data, '--text', text, '--format', 'jsonl']));
     ours.push(a.ms);
     n1 = a.r.stdout.split('\n').filter(Boolean).length;
-    const b = time(() => spawnSync('sh', ['-c', `cat ${segs.map((s) => `'${s}'`).join(' ')} | lz4 -dc | grep -F -- '${text}'`], { encoding: 'utf8', maxBuffer: 1 << 30 }));
+    const b = time(() =>
+      spawnSync('sh', ['-c', `cat ${segs.map((s) => `'${s}'`).join(' ')} | lz4 -dc | grep -F -- '${text}'`], { encoding: 'utf8', maxBuffer: 1 << 30 }),
+    );
     theirs.push(b.ms);
     n2 = b.r.stdout.split('\n').filter(Boolean).length;
   }
@@ -165,7 +212,10 @@ const lines = [
   `| the same, warm, in-process (a fresh Trail; what the HTTP API pays) | ${f(median(inproc))} | |`,
   `| one hour (${hourRecords.toLocaleString('en-US')} records): frames decoded | ${framesRead} of ${totalFrames} (the hour spans ≈ ${hourFrames}) | only that hour's |`,
   `| one hour, CLI jsonl | ${f(hourCli)} | |`,
-  ...scan.map((s) => `| full scan --text "${s.text}" (${s.hits} hits): sealog / lz4 -dc \\| grep -F | ${f(s.ours)} / ${f(s.theirs)} = ${(s.theirs / s.ours).toFixed(2)}× grep's speed | ≥ 0.5× |`),
+  ...scan.map(
+    (s) =>
+      `| full scan --text "${s.text}" (${s.hits} hits): sealog / lz4 -dc \\| grep -F | ${f(s.ours)} / ${f(s.theirs)} = ${(s.theirs / s.ours).toFixed(2)}× grep's speed | ≥ 0.5× |`,
+  ),
   `| prove SEQ (tree hashes stored) | ${f(median(proveMs))} | < 50 ms |`,
   `| prove, in-process (a fresh Trail) | ${f(median(proveInproc))} | |`,
   `| index size (query index / segments) | ${(idxBytes / 1e6).toFixed(2)} MB / ${(segBytes / 1e6).toFixed(1)} MB = ${((100 * idxBytes) / segBytes).toFixed(2)} % (+ tree hashes ${(treeBytes / 1e6).toFixed(2)} MB = ${((100 * treeBytes) / segBytes).toFixed(2)} %) | ≤ 2 % |`,

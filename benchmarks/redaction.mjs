@@ -65,13 +65,17 @@ const HOSTILE = {
 async function main() {
   const o = parseOptions(process.argv.slice(2), { 'no-hostile': { type: 'boolean', default: false } });
   if (o.help) {
-    console.log('usage: node benchmarks/redaction.mjs [--events N] [--runs R] [--no-hostile]\n  redaction CPU per event (prefilter on vs off, interleaved) and per KB of hostile lines vs ordinary events');
+    console.log(
+      'usage: node benchmarks/redaction.mjs [--events N] [--runs R] [--no-hostile]\n  redaction CPU per event (prefilter on vs off, interleaved) and per KB of hostile lines vs ordinary events',
+    );
     return;
   }
   const events = Math.min(o.events, 200_000);
   const cfg = loadConfig(undefined);
   console.log('redaction: CPU per event and per KB, in-process');
-  console.log(`  method    process.cpuUsage around each pass; ${events.toLocaleString('en-US')} seeded events (seed ${o.seed}) parsed from JSON; ${o.runs} interleaved runs, median`);
+  console.log(
+    `  method    process.cpuUsage around each pass; ${events.toLocaleString('en-US')} seeded events (seed ${o.seed}) parsed from JSON; ${o.runs} interleaved runs, median`,
+  );
   console.log(`  machine   ${machineLine(machine())}`);
 
   // Strings as JSON.parse makes them (flat), not as the generator built them.
@@ -79,7 +83,10 @@ async function main() {
   const strings = stringsOf(parsed);
   const lines = parsed.map((e) => Buffer.from(JSON.stringify(e)));
   const pseudonymize = createPseudonymizer(KEY);
-  const scans = { prefilter: createRedactor(cfg.redact, pseudonymize).scan, 'every detector': createRedactor(cfg.redact, pseudonymize, { noPrefilter: true }).scan };
+  const scans = {
+    prefilter: createRedactor(cfg.redact, pseudonymize).scan,
+    'every detector': createRedactor(cfg.redact, pseudonymize, { noPrefilter: true }).scan,
+  };
   const noop = () => {};
   for (const scan of Object.values(scans)) for (const s of strings) scan(s, noop); // warm up
   const perEvent = { prefilter: [], 'every detector': [] };
@@ -92,7 +99,8 @@ async function main() {
     ratios.push(run.prefilter / run['every detector']);
   }
   console.log(`\n  scan of ${(strings.length / events).toFixed(1)} strings per event`);
-  for (const [name, xs] of Object.entries(perEvent)) console.log(`    ${name.padEnd(16)} ${median(xs).toFixed(2)} µs/event (${Math.min(...xs).toFixed(2)}-${Math.max(...xs).toFixed(2)})`);
+  for (const [name, xs] of Object.entries(perEvent))
+    console.log(`    ${name.padEnd(16)} ${median(xs).toFixed(2)} µs/event (${Math.min(...xs).toFixed(2)}-${Math.max(...xs).toFixed(2)})`);
   console.log(`    prefilter ÷ every detector, in-run: ${median(ratios).toFixed(2)}x (${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)})`);
 
   frontPerKB(cfg, lines);
@@ -111,7 +119,7 @@ async function main() {
     });
     console.log(`    ${name.padEnd(35)}${cells.join('    ')}`);
   }
-  console.log('\n  × ordinary: the line\'s CPU per KB over the ordinary events\' per KB in this run (issue 18: at most ~50x)');
+  console.log("\n  × ordinary: the line's CPU per KB over the ordinary events' per KB in this run (issue 18: at most ~50x)");
 }
 
 if (isMain(import.meta.url)) runMain(main);

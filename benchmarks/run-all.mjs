@@ -40,7 +40,10 @@ ${COMMON_USAGE}
 function setupPeers(log) {
   log('setup: benchmarks/setup-peers.sh (Debian packages: lz4, librsvg2-bin, rsyslog, syslog-ng-core)');
   const r = spawnSync('bash', [join(ROOT, 'benchmarks', 'setup-peers.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 600_000 });
-  for (const l of `${r.stdout ?? ''}${r.stderr ?? ''}`.split('\n').filter((x) => x.trim() && !/debconf|^\(Reading|^Selecting|^Preparing|^Unpacking|^Setting up|^Processing/.test(x))) log('  ' + l);
+  for (const l of `${r.stdout ?? ''}${r.stderr ?? ''}`
+    .split('\n')
+    .filter((x) => x.trim() && !/debconf|^\(Reading|^Selecting|^Preparing|^Unpacking|^Setting up|^Processing/.test(x)))
+    log('  ' + l);
   if (r.status !== 0) log(`  setup-peers.sh exited ${r.status ?? r.signal}: continuing; missing peers are skipped`);
 }
 
@@ -61,24 +64,67 @@ function goals(res) {
     else if (t) out.push({ key, label, measured: 'peer not run', target: `≥ ${goal}x`, met: undefined });
   }
   const sb = t?.summary?.['sealog-batch']?.eventsPerSec;
-  if (sb) out.push({ key: 'sealog-abs', label: "throughput, fsync per batch, vs the issue's rsyslog sync figure", measured: `${fmtNum(sb.median)} events/s`, target: '≥ 220,000 events/s (issue)', met: sb.median >= 220_000 });
+  if (sb)
+    out.push({
+      key: 'sealog-abs',
+      label: "throughput, fsync per batch, vs the issue's rsyslog sync figure",
+      measured: `${fmtNum(sb.median)} events/s`,
+      target: '≥ 220,000 events/s (issue)',
+      met: sb.median >= 220_000,
+    });
   const l = res.latency?.summary?.[10000]?.p99;
-  if (l) out.push({ key: 'p99-10k', label: 'p99 ingest → ack at 10k events/s, fsync per batch', measured: `${range(l, (x) => (x >= 100 ? fmtNum(x) : x.toFixed(1)))} ms`, target: '< 10 ms', met: l.median < 10 });
+  if (l)
+    out.push({
+      key: 'p99-10k',
+      label: 'p99 ingest → ack at 10k events/s, fsync per batch',
+      measured: `${range(l, (x) => (x >= 100 ? fmtNum(x) : x.toFixed(1)))} ms`,
+      target: '< 10 ms',
+      met: l.median < 10,
+    });
   const p = res.producer?.summary;
   if (p && hasClientModes(res.producer)) {
-    const po = (m) => `${m.wallOverheadPct.toFixed(1)}% wall (median round ${m.wallPerRound.median.toFixed(1)}%), ${m.mainCpuOverheadPct.toFixed(1)}% main-thread CPU`;
-    out.push({ key: 'producer', label: 'producer overhead, sealog/client', measured: po(p.sealog), target: '< 1% (old design: < 5%)', met: p.sealog.wallOverheadPct < 1 });
-    out.push({ key: 'producer-raw', label: 'producer overhead, raw socket sink', measured: po(p['sealog-raw']), target: '< 1%', met: p['sealog-raw'].wallOverheadPct < 1 });
-    out.push({ key: 'producer-floor', label: 'producer overhead, JSON.stringify alone (floor)', measured: po(p.stringify), target: 'reported', met: undefined });
+    const po = (m) =>
+      `${m.wallOverheadPct.toFixed(1)}% wall (median round ${m.wallPerRound.median.toFixed(1)}%), ${m.mainCpuOverheadPct.toFixed(1)}% main-thread CPU`;
+    out.push({
+      key: 'producer',
+      label: 'producer overhead, sealog/client',
+      measured: po(p.sealog),
+      target: '< 1% (old design: < 5%)',
+      met: p.sealog.wallOverheadPct < 1,
+    });
+    out.push({
+      key: 'producer-raw',
+      label: 'producer overhead, raw socket sink',
+      measured: po(p['sealog-raw']),
+      target: '< 1%',
+      met: p['sealog-raw'].wallOverheadPct < 1,
+    });
+    out.push({
+      key: 'producer-floor',
+      label: 'producer overhead, JSON.stringify alone (floor)',
+      measured: po(p.stringify),
+      target: 'reported',
+      met: undefined,
+    });
   }
   const v = res.verify?.summary?.verifyVsSha256;
   if (v) out.push({ key: 'verify', label: 'sealog verify MB/s ÷ sha256sum MB/s', measured: fx(v), target: '≥ 0.5x', met: v.median >= 0.5 });
   const o = res.overload?.summary?.['sealog-batch']?.peakRssMiB;
-  if (o) out.push({ key: 'overload', label: `peak RSS, ${res.overload.params.clients} clients flat out`, measured: `${range(o, (x) => fmtNum(x))} MiB`, target: 'reported (no figure in the issue)', met: undefined });
+  if (o)
+    out.push({
+      key: 'overload',
+      label: `peak RSS, ${res.overload.params.clients} clients flat out`,
+      measured: `${range(o, (x) => fmtNum(x))} MiB`,
+      target: 'reported (no figure in the issue)',
+      met: undefined,
+    });
   return out;
 }
 
-const goalRows = (gs) => [['goal', 'measured', 'target', 'met'], ...gs.map((g) => [g.label, g.measured, g.target, g.met === undefined ? '-' : g.met ? 'yes' : 'NO'])];
+const goalRows = (gs) => [
+  ['goal', 'measured', 'target', 'met'],
+  ...gs.map((g) => [g.label, g.measured, g.target, g.met === undefined ? '-' : g.met ? 'yes' : 'NO']),
+];
 
 function chartSpec(res, gs) {
   const t = res.throughput;
@@ -88,18 +134,28 @@ function chartSpec(res, gs) {
     subtitle: `${res.date.slice(0, 16).replace('T', ' ')} UTC · ${m.cores} cores ${m.cpuModel}, kernel ${m.kernel}, node ${m.node}, ${m.tmpFs} · load avg ${m.loadavg.join(' ')} at start`,
     throughput: {
       title: 'Throughput: socket in → file on disk',
-      subtitle: t ? `${fmtNum(t.params.events)} seeded events (${(t.params.inputBytes / 1e6).toFixed(0)} MB) per run, ${t.params.runs} run${t.params.runs === 1 ? '' : 's'} interleaved, ${t.params.clients} clients; bar = median, whiskers = min–max` : 'not run',
+      subtitle: t
+        ? `${fmtNum(t.params.events)} seeded events (${(t.params.inputBytes / 1e6).toFixed(0)} MB) per run, ${t.params.runs} run${t.params.runs === 1 ? '' : 's'} interleaved, ${t.params.clients} clients; bar = median, whiskers = min–max`
+        : 'not run',
       rows: t
         ? t.systems.map((s) => {
             const e = t.summary[s.key]?.eventsPerSec;
             return {
-              name: s.name, kind: s.kind, reference: s.reference, skipped: !s.available || !e,
-              median: e?.median, min: e?.min, max: e?.max, note: s.fsync.startsWith('per') ? 'fsync' : '',
+              name: s.name,
+              kind: s.kind,
+              reference: s.reference,
+              skipped: !s.available || !e,
+              median: e?.median,
+              min: e?.min,
+              max: e?.max,
+              note: s.fsync.startsWith('per') ? 'fsync' : '',
             };
           })
         : [],
     },
-    goals: gs.filter((g) => g.key !== 'sealog-batch/rsyslog-sync').map((g) => ({ ...g, label: g.label.replace('throughput, fsync per batch', 'sealog fsync per batch') })),
+    goals: gs
+      .filter((g) => g.key !== 'sealog-batch/rsyslog-sync')
+      .map((g) => ({ ...g, label: g.label.replace('throughput, fsync per batch', 'sealog fsync per batch') })),
     footer: [
       `Every figure's method (events, bytes, runs, fsync setting, machine) is in latest.md and latest.json beside this chart. Peers do no sealing.`,
       `Reproduce: npm run bench${res.params.quick ? ' -- --quick' : ''}   ·   sealog ${res.sealogVersion}, ${res.peers.map((p) => (p.ok ? p.version : `${p.name}: ${p.reason}`)).join(', ')}`,
@@ -170,18 +226,30 @@ function writeOutputs(res, gs, outDir, log) {
 
 function fsyncProbe(dir) {
   // Fsync latency of this disk, for reading the latency figures.
-  const r = spawnSync(process.execPath, ['-e', `
+  const r = spawnSync(
+    process.execPath,
+    [
+      '-e',
+      `
     const fs = require('node:fs'); const f = require('node:path').join(${JSON.stringify(dir)}, 'fsync-probe-' + process.pid);
     const fd = fs.openSync(f, 'w'); const b = Buffer.alloc(2000, 65); const xs = [];
     for (let i = 0; i < 300; i++) { const t = performance.now(); fs.writeSync(fd, b); fs.fsyncSync(fd); xs.push(performance.now() - t); }
     fs.closeSync(fd); fs.unlinkSync(f); xs.sort((a, b) => a - b);
     const q = (p) => xs[Math.ceil(p / 100 * xs.length) - 1].toFixed(2);
-    console.log('p50 ' + q(50) + ' ms, p99 ' + q(99) + ' ms, max ' + xs.at(-1).toFixed(2) + ' ms (300 writes)');`], { encoding: 'utf8' });
+    console.log('p50 ' + q(50) + ' ms, p99 ' + q(99) + ' ms, max ' + xs.at(-1).toFixed(2) + ' ms (300 writes)');`,
+    ],
+    { encoding: 'utf8' },
+  );
   return r.stdout.trim() || 'n/a';
 }
 
 async function main() {
-  const o = parseOptions(process.argv.slice(2), { 'no-install': { type: 'boolean', default: false }, out: { type: 'string' }, only: { type: 'string' }, render: { type: 'string' } });
+  const o = parseOptions(process.argv.slice(2), {
+    'no-install': { type: 'boolean', default: false },
+    out: { type: 'string' },
+    only: { type: 'string' },
+    render: { type: 'string' },
+  });
   if (o.help) {
     console.log(USAGE);
     return 0;
@@ -223,7 +291,9 @@ async function main() {
 
   const g0 = performance.now();
   const input = makeBuffer(o.events, o.seed);
-  log(`  input     ${fmtNum(o.events)} events, ${(input.length / 1e6).toFixed(1)} MB, generated in ${((performance.now() - g0) / 1000).toFixed(1)} s (seed ${o.seed})\n`);
+  log(
+    `  input     ${fmtNum(o.events)} events, ${(input.length / 1e6).toFixed(1)} MB, generated in ${((performance.now() - g0) / 1000).toFixed(1)} s (seed ${o.seed})\n`,
+  );
 
   const section = async (name, fn) => {
     if (!only.includes(name)) return undefined;
@@ -240,7 +310,10 @@ async function main() {
 
   let kept;
   res.throughput = await section('throughput', async () => {
-    const r = await runThroughput({ ...o, verify: only.includes('verify') && !o.quick ? 'kept' : undefined }, { input, log, keepSealogRun1: only.includes('verify') });
+    const r = await runThroughput(
+      { ...o, verify: only.includes('verify') && !o.quick ? 'kept' : undefined },
+      { input, log, keepSealogRun1: only.includes('verify') },
+    );
     kept = r.keptDir && { dir: r.keptDir, dataDir: r.keptDataDir };
     delete r.keptDir;
     delete r.keptDataDir;

@@ -51,9 +51,13 @@ export async function main() {
   const parts = splitLines(input, o.clients);
   const env = machine();
   console.log('sweep impact on ingest');
-  console.log(`  method   ${fmtNum(o.events)} seeded events (${(input.length / 1e6).toFixed(1)} MB NDJSON), ${o.clients} clients with acks, fsync per batch, 4 MiB segments;`);
+  console.log(
+    `  method   ${fmtNum(o.events)} seeded events (${(input.length / 1e6).toFixed(1)} MB NDJSON), ${o.clients} clients with acks, fsync per batch, 4 MiB segments;`,
+  );
   console.log(`           ${o.runs} run(s), each running both variants in an order that alternates; timed: first byte sent -> last commit ack.`);
-  console.log(`           "on": integrity.schedule and full_schedule every second, so a full sweep (worker thread) re-verifies every closed segment back to back.`);
+  console.log(
+    `           "on": integrity.schedule and full_schedule every second, so a full sweep (worker thread) re-verifies every closed segment back to back.`,
+  );
   console.log(`  machine  ${machineLine(env)}`);
   const ratios = [];
   const rows = { off: [], on: [] };
@@ -63,13 +67,17 @@ export async function main() {
     for (const v of order) {
       res[v.key] = await runOnce(v, parts, o.events);
       rows[v.key].push(res[v.key]);
-      console.log(`  run ${run + 1}  ${v.name.padEnd(24)} ${fmtNum(res[v.key].eps)} events/s  (${res[v.key].wallSec.toFixed(2)} s, ${res[v.key].sweeps} sweep(s) sealed)`);
+      console.log(
+        `  run ${run + 1}  ${v.name.padEnd(24)} ${fmtNum(res[v.key].eps)} events/s  (${res[v.key].wallSec.toFixed(2)} s, ${res[v.key].sweeps} sweep(s) sealed)`,
+      );
     }
     ratios.push(res.on.eps / res.off.eps);
   }
   const ratio = median(ratios);
   console.log(`  median   no sweep ${fmtNum(median(rows.off.map((r) => r.eps)))} events/s, with sweep ${fmtNum(median(rows.on.map((r) => r.eps)))} events/s`);
-  console.log(`  ratio    with sweep / without = ${ratio.toFixed(3)} (median of in-run ratios ${ratios.map((r) => r.toFixed(3)).join(', ')}); goal >= 0.80: ${ratio >= 0.8 ? 'met' : 'NOT met'}`);
+  console.log(
+    `  ratio    with sweep / without = ${ratio.toFixed(3)} (median of in-run ratios ${ratios.map((r) => r.toFixed(3)).join(', ')}); goal >= 0.80: ${ratio >= 0.8 ? 'met' : 'NOT met'}`,
+  );
   return 0;
 }
 

@@ -23,19 +23,49 @@ import { SEALOG_BATCH, runCat, runCopier, runPeer, runSealog, runSealogSpool } f
  * measured on a 2-core machine of this kind), where it gives one.
  */
 export const SYSTEMS = [
-  { key: 'sealog-batch', name: 'sealog, fsync per batch', kind: 'sealog', fsync: 'per batch (acked after fsync)', run: (ctx, o) => runSealog(ctx, { fsync: 'batch', ...o }) },
-  { key: 'sealog-never', name: 'sealog, fsync off', kind: 'sealog', fsync: 'never (acked after write)', run: (ctx, o) => runSealog(ctx, { fsync: 'never', ...o }) },
-  { key: 'sealog-rules-off', name: 'sealog, redaction rules off', kind: 'sealog', fsync: 'per batch (acked after fsync)', run: (ctx, o) => runSealog(ctx, { fsync: 'batch', ...o, config: { redact: { enabled: false } } }) },
+  {
+    key: 'sealog-batch',
+    name: 'sealog, fsync per batch',
+    kind: 'sealog',
+    fsync: 'per batch (acked after fsync)',
+    run: (ctx, o) => runSealog(ctx, { fsync: 'batch', ...o }),
+  },
+  {
+    key: 'sealog-never',
+    name: 'sealog, fsync off',
+    kind: 'sealog',
+    fsync: 'never (acked after write)',
+    run: (ctx, o) => runSealog(ctx, { fsync: 'never', ...o }),
+  },
+  {
+    key: 'sealog-rules-off',
+    name: 'sealog, redaction rules off',
+    kind: 'sealog',
+    fsync: 'per batch (acked after fsync)',
+    run: (ctx, o) => runSealog(ctx, { fsync: 'batch', ...o, config: { redact: { enabled: false } } }),
+  },
   { key: 'sealog-spool', name: 'sealog, spool files in', kind: 'sealog', fsync: 'per batch (file done after fsync)', run: (ctx) => runSealogSpool(ctx) },
   ...PEER_VARIANTS.map((v) => ({ ...v, kind: 'peer', run: (ctx) => runPeer(ctx, v) })),
   { key: 'copier', name: 'Node copier, splits lines', kind: 'limit', fsync: 'once, at the end', reference: 1_300_000, run: (ctx) => runCopier(ctx) },
-  { key: 'copier-parse', name: 'Node copier + JSON.parse', kind: 'limit', fsync: 'once, at the end', reference: 320_000, run: (ctx) => runCopier(ctx, { parse: true }) },
+  {
+    key: 'copier-parse',
+    name: 'Node copier + JSON.parse',
+    kind: 'limit',
+    fsync: 'once, at the end',
+    reference: 320_000,
+    run: (ctx) => runCopier(ctx, { parse: true }),
+  },
   { key: 'cat', name: 'cat file > file', kind: 'limit', fsync: 'once, at the end', run: (ctx) => runCat(ctx) },
 ];
 
 /** In-run ratios the goals are judged by: [numerator, denominator, goal (at least)]. */
 export const GOAL_RATIOS = [
-  ['sealog-batch', 'sealog-rules-off', 0.75, 'sealog with the default secret/PII rules keeps >= 75% of its throughput without them (the rules cost at most 25%)'],
+  [
+    'sealog-batch',
+    'sealog-rules-off',
+    0.75,
+    'sealog with the default secret/PII rules keeps >= 75% of its throughput without them (the rules cost at most 25%)',
+  ],
   ['sealog-batch', 'rsyslog-sync-1m', 1, 'sealog (all stages, fsync per batch) >= rsyslog sync="on" (1 MiB buffer: fsync per batch)'],
   ['sealog-batch', 'rsyslog-sync', 1, 'sealog (all stages, fsync per batch) >= rsyslog sync="on" (default 4 KiB buffer)'],
   ['sealog-batch', 'syslog-ng-fsync', 2, 'sealog (all stages, fsync per batch) >= 2x syslog-ng fsync(yes), on the way'],
@@ -72,8 +102,15 @@ export async function runThroughput(o, { input, log = console.log, keepSealogRun
   const env = machine();
   const verifyPolicy = o.verify ?? (o.quick ? 'all' : 'first');
   const params = {
-    events: N, runs: o.runs, clients: o.clients, seed: o.seed, inputBytes: input.length, generateSec: +genSec.toFixed(1),
-    verify: { all: 'every run', first: 'run 1 of each sealog system', none: 'not here', kept: "run 1's fsync-per-batch segments, in section 4 (verify speed)" }[verifyPolicy],
+    events: N,
+    runs: o.runs,
+    clients: o.clients,
+    seed: o.seed,
+    inputBytes: input.length,
+    generateSec: +genSec.toFixed(1),
+    verify: { all: 'every run', first: 'run 1 of each sealog system', none: 'not here', kept: "run 1's fsync-per-batch segments, in section 4 (verify speed)" }[
+      verifyPolicy
+    ],
   };
 
   const wanted = o.systems ? new Set(o.systems) : undefined;
@@ -134,7 +171,18 @@ export async function runThroughput(o, { input, log = console.log, keepSealogRun
   for (const [a, b, goal, what] of GOAL_RATIOS) {
     if (results[a] && results[b]) ratios[`${a}/${b}`] = { what, goal, ...perRunRatio(results[a], results[b]) };
   }
-  return { date: new Date().toISOString(), params, machine: env, method: THROUGHPUT_METHOD(params, env), systems, summary, ratios, runs: results, keptDataDir, keptDir };
+  return {
+    date: new Date().toISOString(),
+    params,
+    machine: env,
+    method: THROUGHPUT_METHOD(params, env),
+    systems,
+    summary,
+    ratios,
+    runs: results,
+    keptDataDir,
+    keptDir,
+  };
 }
 
 /** Per-run ratio of events/s (a / b in the same run), as a stat over runs where both succeeded. */
@@ -179,10 +227,17 @@ export function throughputRows(res) {
     }
     const m = res.summary[s.key];
     rows.push([
-      s.name, s.fsync, fmtStat(m.eventsPerSec, 0), fmtStat(m.mbPerSec, 1),
-      s.key === 'copier' ? '1.00x' : fmtRatio(m.vsCopier), fmtStat(m.cpuSec, 2), fmtStat(m.peakRssMiB, 0),
-      m.storedMB ? fmtNum(m.storedMB.median, 1) : 'n/a', m.lostMax === undefined ? 'n/a' : String(m.lostMax),
-      m.allChecksOk ? 'ok' : `FAIL in ${m.problems.length} run(s)`, refText(s.reference),
+      s.name,
+      s.fsync,
+      fmtStat(m.eventsPerSec, 0),
+      fmtStat(m.mbPerSec, 1),
+      s.key === 'copier' ? '1.00x' : fmtRatio(m.vsCopier),
+      fmtStat(m.cpuSec, 2),
+      fmtStat(m.peakRssMiB, 0),
+      m.storedMB ? fmtNum(m.storedMB.median, 1) : 'n/a',
+      m.lostMax === undefined ? 'n/a' : String(m.lostMax),
+      m.allChecksOk ? 'ok' : `FAIL in ${m.problems.length} run(s)`,
+      refText(s.reference),
     ]);
   }
   return rows;
@@ -214,7 +269,9 @@ export function printThroughput(res, log = console.log) {
 export function throughputMarkdown(res) {
   const problems = res.systems.flatMap((s) => (res.summary[s.key]?.problems ?? []).map((p) => `- ${s.name}, ${p}`));
   return [
-    markdownTable(throughputRows(res)), '', THROUGHPUT_NOTES.join('\n'),
+    markdownTable(throughputRows(res)),
+    '',
+    THROUGHPUT_NOTES.join('\n'),
     ...(Object.keys(res.ratios).length ? ['', markdownTable(ratioRows(res))] : []),
     ...(problems.length ? ['', 'Failed checks:', '', ...problems] : []),
   ].join('\n');
@@ -223,7 +280,9 @@ export function throughputMarkdown(res) {
 async function main() {
   const o = parseOptions(process.argv.slice(2), { systems: { type: 'string' } });
   if (o.help) {
-    console.log(`usage: node benchmarks/throughput.mjs [options]\n${COMMON_USAGE}\n  --systems a,b keys of the systems to run (${SYSTEMS.map((s) => s.key).join(', ')})`);
+    console.log(
+      `usage: node benchmarks/throughput.mjs [options]\n${COMMON_USAGE}\n  --systems a,b keys of the systems to run (${SYSTEMS.map((s) => s.key).join(', ')})`,
+    );
     return 0;
   }
   if (o.systems) {

@@ -59,8 +59,15 @@ export async function runVerifySpeed(o, { dataDir, source = 'throughput run 1 (s
     const rec = await countSegmentRecords(dataDir);
     const threads = o.threads ?? availableParallelism();
     const params = {
-      source, runs: o.runs, threads, records: rec.lines, segments: segs.length, compressedBytes: statSync(all).size, recordBytes,
-      sha256sum: toolVersion('sha256sum'), lz4: toolVersion('lz4', ['--version']) ?? toolVersion('lz4', ['-V']),
+      source,
+      runs: o.runs,
+      threads,
+      records: rec.lines,
+      segments: segs.length,
+      compressedBytes: statSync(all).size,
+      recordBytes,
+      sha256sum: toolVersion('sha256sum'),
+      lz4: toolVersion('lz4', ['--version']) ?? toolVersion('lz4', ['-V']),
     };
     log(['4. verify speed', ...VERIFY_METHOD(params, env).map((l) => '  ' + l)].join('\n'));
 
@@ -75,7 +82,11 @@ export async function runVerifySpeed(o, { dataDir, source = 'throughput run 1 (s
           v = {};
         }
         const ok = r.code === 0 && v.ok && v.records === rec.lines;
-        return { wallSec: r.wallSec, check: ok ? 'ok' : `FAIL: exit ${r.code}, ${JSON.stringify(v.failure ?? v).slice(0, 300)} ${r.stderr.slice(0, 300)}`, verdictBytes: v.bytes };
+        return {
+          wallSec: r.wallSec,
+          check: ok ? 'ok' : `FAIL: exit ${r.code}, ${JSON.stringify(v.failure ?? v).slice(0, 300)} ${r.stderr.slice(0, 300)}`,
+          verdictBytes: v.bytes,
+        };
       },
       sha256sum: async () => {
         const r = await runCommand('sha256sum', [records]);
@@ -106,7 +117,11 @@ export async function runVerifySpeed(o, { dataDir, source = 'throughput run 1 (s
     const summary = {};
     for (const t of VERIFY_TOOLS) {
       const ok = runs[t.key].filter((r) => !r.error);
-      summary[t.key] = { mbPerSec: stat(ok.map((r) => r.mbPerSec)), wallSec: stat(ok.map((r) => r.wallSec)), allChecksOk: ok.length === runs[t.key].length && ok.every((r) => r.check === 'ok') };
+      summary[t.key] = {
+        mbPerSec: stat(ok.map((r) => r.mbPerSec)),
+        wallSec: stat(ok.map((r) => r.wallSec)),
+        allChecksOk: ok.length === runs[t.key].length && ok.every((r) => r.check === 'ok'),
+      };
     }
     // In-run ratio: sealog verify's MB/s over sha256sum's (goal: at least 0.5).
     const ratios = [];
@@ -150,7 +165,10 @@ if (isMain(import.meta.url)) {
     const o = parseOptions(process.argv.slice(2), { threads: { type: 'string' } });
     const threads = o.threads === undefined ? undefined : Number(o.threads);
     if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1)) throw new Error(`--threads must be a positive integer, not ${o.threads}`);
-    if (o.help) console.log(`usage: node benchmarks/verify-speed.mjs [options]\n${COMMON_USAGE}\n  --threads T   sealog verify --threads T (default: one per CPU, os.availableParallelism())`);
+    if (o.help)
+      console.log(
+        `usage: node benchmarks/verify-speed.mjs [options]\n${COMMON_USAGE}\n  --threads T   sealog verify --threads T (default: one per CPU, os.availableParallelism())`,
+      );
     else {
       const res = await runVerifySpeed({ ...o, threads, events: process.argv.includes('--events') || o.quick ? o.events : 200_000 });
       printVerify(res);

@@ -4,9 +4,7 @@ import { spawnSync } from 'node:child_process';
 
 // Under npm, `node-gyp` on PATH is npm's own copy; npm_config_node_gyp names it when run by hand.
 const gyp = process.env.npm_config_node_gyp;
-const r = gyp
-  ? spawnSync(process.execPath, [gyp, 'rebuild'], { stdio: 'inherit' })
-  : spawnSync('node-gyp', ['rebuild'], { stdio: 'inherit' });
+const r = gyp ? spawnSync(process.execPath, [gyp, 'rebuild'], { stdio: 'inherit' }) : spawnSync('node-gyp', ['rebuild'], { stdio: 'inherit' });
 if (r.status !== 0) {
   const why = r.error ? r.error.message : `node-gyp exited with ${r.status ?? r.signal}`;
   console.warn(

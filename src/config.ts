@@ -20,7 +20,9 @@ const schema = {
     data_dir: { type: 'string', minLength: 1, default: './var/data' },
     origin: { type: 'string', pattern: '^[^\\s+]*$', default: '' },
     socket: {
-      type: 'object', additionalProperties: false, default: {},
+      type: 'object',
+      additionalProperties: false,
+      default: {},
       properties: {
         path: { type: 'string', minLength: 1, maxLength: 107, default: './var/sealog.sock' },
         mode: { type: 'string', pattern: '^0?[0-7]{3}$', default: '0660' },
@@ -30,14 +32,18 @@ const schema = {
       },
     },
     control: {
-      type: 'object', additionalProperties: false, default: {},
+      type: 'object',
+      additionalProperties: false,
+      default: {},
       properties: {
         path: { type: 'string', maxLength: 107, default: '' },
         mode: { type: 'string', pattern: '^0?[0-7]{3}$', default: '0600' },
       },
     },
     spool: {
-      type: 'object', additionalProperties: false, default: {},
+      type: 'object',
+      additionalProperties: false,
+      default: {},
       properties: {
         dir: { type: 'string', minLength: 1, default: './var/spool' },
         enabled: { type: 'boolean', default: true },
@@ -49,7 +55,9 @@ const schema = {
       },
     },
     dedupe: {
-      type: 'object', additionalProperties: false, default: {},
+      type: 'object',
+      additionalProperties: false,
+      default: {},
       properties: {
         enabled: { type: 'boolean', default: true },
         window_seconds: { type: 'integer', minimum: 1, maximum: 7 * 24 * 3600, default: 600 },
@@ -57,7 +65,9 @@ const schema = {
       },
     },
     batch: {
-      type: 'object', additionalProperties: false, default: {},
+      type: 'object',
+      additionalProperties: false,
+      default: {},
       properties: {
         max_records: { type: 'integer', minimum: 1, maximum: 1_000_000, default: 4096 },
         max_bytes: { type: 'integer', minimum: 1024, maximum: 16 * 1024 * 1024, default: 1024 * 1024 },
@@ -65,28 +75,36 @@ const schema = {
       },
     },
     fsync: {
-      type: 'object', additionalProperties: false, default: {},
+      type: 'object',
+      additionalProperties: false,
+      default: {},
       properties: {
         mode: { enum: ['batch', 'interval', 'never'], default: 'batch' },
         interval_ms: { type: 'integer', minimum: 1, maximum: 60_000, default: 1000 },
       },
     },
     segment: {
-      type: 'object', additionalProperties: false, default: {},
+      type: 'object',
+      additionalProperties: false,
+      default: {},
       properties: {
         max_bytes: { type: 'integer', minimum: 4096, default: 128 * 1024 * 1024 },
         max_age_seconds: { type: 'integer', minimum: 1, default: 3600 },
       },
     },
     checkpoint: {
-      type: 'object', additionalProperties: false, default: {},
+      type: 'object',
+      additionalProperties: false,
+      default: {},
       properties: {
         every_records: { type: 'integer', minimum: 1, default: 100_000 },
         every_seconds: { type: 'integer', minimum: 1, default: 60 },
       },
     },
     sanitize: {
-      type: 'object', additionalProperties: false, default: {},
+      type: 'object',
+      additionalProperties: false,
+      default: {},
       properties: {
         max_depth: { type: 'integer', minimum: 1, maximum: 1000, default: 32 },
         max_string_chars: { type: 'integer', minimum: 16, default: 65536 },
@@ -95,16 +113,22 @@ const schema = {
     },
     redact: redactSchema,
     classify: {
-      type: 'object', additionalProperties: false, default: {},
+      type: 'object',
+      additionalProperties: false,
+      default: {},
       properties: {
         rules: {
-          type: 'array', default: [],
+          type: 'array',
+          default: [],
           items: {
-            type: 'object', additionalProperties: false, required: ['match', 'set'],
+            type: 'object',
+            additionalProperties: false,
+            required: ['match', 'set'],
             properties: {
               name: { type: 'string' },
               match: {
-                type: 'object', minProperties: 1,
+                type: 'object',
+                minProperties: 1,
                 additionalProperties: {
                   anyOf: [
                     { type: ['string', 'number', 'boolean', 'null'] },
@@ -113,7 +137,9 @@ const schema = {
                 },
               },
               set: {
-                type: 'object', additionalProperties: false, minProperties: 1,
+                type: 'object',
+                additionalProperties: false,
+                minProperties: 1,
                 properties: {
                   stream: { enum: ['application', 'audit', 'security'] },
                   level: { enum: ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] },
@@ -130,7 +156,9 @@ const schema = {
       },
     },
     limits: {
-      type: 'object', additionalProperties: false, default: {},
+      type: 'object',
+      additionalProperties: false,
+      default: {},
       properties: {
         max_frame_bytes: { type: 'integer', minimum: 1024 * 1024, maximum: 1024 * 1024 * 1024, default: 64 * 1024 * 1024 },
         queue_items: { type: 'integer', minimum: 1, maximum: 100_000, default: 256 },
@@ -139,12 +167,15 @@ const schema = {
       },
     },
     retention: {
-      type: 'object', additionalProperties: false, default: {},
+      type: 'object',
+      additionalProperties: false,
+      default: {},
       properties: {
         enabled: { type: 'boolean', default: false },
         schedule: { type: 'string', default: '0 30 3 * * *' },
         streams: {
-          type: 'object', default: { audit: '2555d', security: '2555d', application: '30d', rejected: '90d' },
+          type: 'object',
+          default: { audit: '2555d', security: '2555d', application: '30d', rejected: '90d' },
           propertyNames: { pattern: '^[a-z][a-z0-9_.-]*$' },
           additionalProperties: { type: 'string', pattern: DURATION },
         },
@@ -153,11 +184,15 @@ const schema = {
       },
     },
     requests: {
-      type: 'object', additionalProperties: false, default: {},
+      type: 'object',
+      additionalProperties: false,
+      default: {},
       properties: { schedule: { type: 'string', default: '*/10 * * * * *' } },
     },
     integrity: {
-      type: 'object', additionalProperties: false, default: {},
+      type: 'object',
+      additionalProperties: false,
+      default: {},
       properties: {
         enabled: { type: 'boolean', default: true },
         schedule: { type: 'string', default: '0 */10 * * * *' },
@@ -167,12 +202,16 @@ const schema = {
       },
     },
     http: {
-      type: 'object', additionalProperties: false, default: {},
+      type: 'object',
+      additionalProperties: false,
+      default: {},
       properties: {
         enabled: { type: 'boolean', default: true },
         listen: { type: 'string', pattern: '^(\\[[0-9a-fA-F:.]+\\]|[^:\\s]+):[0-9]{1,5}$', default: '127.0.0.1:8470' },
         tls: {
-          type: 'object', additionalProperties: false, default: {},
+          type: 'object',
+          additionalProperties: false,
+          default: {},
           properties: { cert: { type: 'string', default: '' }, key: { type: 'string', default: '' } },
         },
         allow_plaintext_remote: { type: 'boolean', default: false },
@@ -187,9 +226,13 @@ const schema = {
     },
     // DESIGN §11: each sink reads the committed log by its cursor data/sinks/<name>.cursor.
     sinks: {
-      type: 'array', default: [], maxItems: 16,
+      type: 'array',
+      default: [],
+      maxItems: 16,
       items: {
-        type: 'object', additionalProperties: false, required: ['name', 'type', 'url'],
+        type: 'object',
+        additionalProperties: false,
+        required: ['name', 'type', 'url'],
         properties: {
           name: { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]{0,63}$' },
           type: { enum: ['jetstream', 'postgres'] },
@@ -206,7 +249,9 @@ const schema = {
       },
     },
     log: {
-      type: 'object', additionalProperties: false, default: {},
+      type: 'object',
+      additionalProperties: false,
+      default: {},
       properties: { level: { enum: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], default: 'info' } },
     },
   },
@@ -261,21 +306,37 @@ export function loadConfig(file: string | undefined, overrides: Overrides = {}):
       const extra = e.keyword === 'additionalProperties' ? ` '${(e.params as { additionalProperty: string }).additionalProperty}'` : '';
       return `  - ${at}: ${e.message}${extra}`;
     });
-    throw new SealogError(ErrorCode.CONFIG_INVALID, `invalid configuration${file ? ` in ${file}` : ''} (${lines.length} error${lines.length === 1 ? '' : 's'}):\n${lines.join('\n')}`);
+    throw new SealogError(
+      ErrorCode.CONFIG_INVALID,
+      `invalid configuration${file ? ` in ${file}` : ''} (${lines.length} error${lines.length === 1 ? '' : 's'}):\n${lines.join('\n')}`,
+    );
   }
   if (!cfg.origin) cfg.origin = `sealog/${hostname()}`;
   if (!cfg.control.path) cfg.control.path = `${cfg.socket.path.replace(/\.sock$/, '')}.ctl`;
   const names = (cfg.sinks as SinkConfig[]).map((x) => x.name);
   const twice = names.filter((n, i) => names.indexOf(n) !== i);
-  if (twice.length) throw new SealogError(ErrorCode.CONFIG_INVALID, `invalid configuration${file ? ` in ${file}` : ''}: sink name ${JSON.stringify(twice[0])} is used twice (each has its own cursor file)`);
+  if (twice.length)
+    throw new SealogError(
+      ErrorCode.CONFIG_INVALID,
+      `invalid configuration${file ? ` in ${file}` : ''}: sink name ${JSON.stringify(twice[0])} is used twice (each has its own cursor file)`,
+    );
   compileRules(cfg.classify.rules); // a bad rule (regex, match key) is a config error now, not at first event
-  const schedules = { 'retention.schedule': cfg.retention.schedule, 'requests.schedule': cfg.requests.schedule, 'integrity.schedule': cfg.integrity.schedule, 'integrity.full_schedule': cfg.integrity.full_schedule };
+  const schedules = {
+    'retention.schedule': cfg.retention.schedule,
+    'requests.schedule': cfg.requests.schedule,
+    'integrity.schedule': cfg.integrity.schedule,
+    'integrity.full_schedule': cfg.integrity.full_schedule,
+  };
   const badCron = Object.entries(schedules).filter(([, expr]) => !cron.validate(expr));
   if (badCron.length) {
-    throw new SealogError(ErrorCode.CONFIG_INVALID, `invalid configuration${file ? ` in ${file}` : ''}:\n${badCron.map(([k, v]) => `  - ${k}: ${JSON.stringify(v)} is not a cron expression`).join('\n')}`);
+    throw new SealogError(
+      ErrorCode.CONFIG_INVALID,
+      `invalid configuration${file ? ` in ${file}` : ''}:\n${badCron.map(([k, v]) => `  - ${k}: ${JSON.stringify(v)} is not a cron expression`).join('\n')}`,
+    );
   }
   const httpErrors = checkHttpConfig(cfg.http);
-  if (httpErrors.length) throw new SealogError(ErrorCode.CONFIG_INVALID, `invalid configuration${file ? ` in ${file}` : ''}:\n${httpErrors.map((e) => `  - ${e}`).join('\n')}`);
+  if (httpErrors.length)
+    throw new SealogError(ErrorCode.CONFIG_INVALID, `invalid configuration${file ? ` in ${file}` : ''}:\n${httpErrors.map((e) => `  - ${e}`).join('\n')}`);
   return deepFreeze(cfg) as Config;
 }
 

@@ -17,7 +17,12 @@ export type ControlHandler = (request: Record<string, unknown>) => unknown;
 export class ControlServer {
   private server: Server | undefined;
 
-  constructor(private readonly path: string, private readonly mode: number, private readonly handlers: Record<string, ControlHandler>, private readonly log: Logger) {}
+  constructor(
+    private readonly path: string,
+    private readonly mode: number,
+    private readonly handlers: Record<string, ControlHandler>,
+    private readonly log: Logger,
+  ) {}
 
   /** A command registered once its part is running (the jobs' 'requests'). */
   handle(cmd: string, handler: ControlHandler): void {
@@ -77,7 +82,11 @@ export function askDaemon(path: string, request: Record<string, unknown>, timeou
     sock.on('connect', () => sock.write(`${JSON.stringify(request)}\n`));
     sock.on('data', (chunk: Buffer) => (buf += chunk.toString('utf8')));
     sock.on('error', (err: NodeJS.ErrnoException) =>
-      reject(err.code === 'ENOENT' || err.code === 'ECONNREFUSED' ? new Error(`no daemon answers on ${path} (${err.code}): is sealog running, with this config?`) : err),
+      reject(
+        err.code === 'ENOENT' || err.code === 'ECONNREFUSED'
+          ? new Error(`no daemon answers on ${path} (${err.code}): is sealog running, with this config?`)
+          : err,
+      ),
     );
     sock.on('end', () => {
       try {

@@ -20,7 +20,8 @@ export const RejectReason: Record<RejectCode, string> = {
   E_NOT_OBJECT: 'JSON value is not an object',
   E_SCHEMA: 'event does not match the JSON Schema for its type',
   E_TRUNCATED_LINE: 'the connection ended in the middle of this line (no newline) and what came is not a whole JSON value',
-  E_JSON_DOCUMENT: 'a spool .json document is not valid JSON from here on: the rest of the file, kept as one entry (its sealog.spool.ingested record gives the byte offset)',
+  E_JSON_DOCUMENT:
+    'a spool .json document is not valid JSON from here on: the rest of the file, kept as one entry (its sealog.spool.ingested record gives the byte offset)',
   E_BAD_HANDSHAKE: 'the $sealog control line is only allowed as the first line and must be {"$sealog":{"ack":true|false}}',
 };
 

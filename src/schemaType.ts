@@ -11,7 +11,11 @@ type Prettify<T> = { [K in keyof T]: T[K] } & {};
 type Scalar<T> = T extends 'string' ? string : T extends 'integer' | 'number' ? number : T extends 'boolean' ? boolean : T extends 'null' ? null : never;
 
 /** A property is always there when the schema requires it or gives it a default. */
-type Present<S, K> = K extends (S extends { required: readonly (infer R)[] } ? R : never) ? true : S extends { properties: { [P in K & string]: { default: unknown } } } ? true : false;
+type Present<S, K> = K extends (S extends { required: readonly (infer R)[] } ? R : never)
+  ? true
+  : S extends { properties: { [P in K & string]: { default: unknown } } }
+    ? true
+    : false;
 
 type ObjectOf<S, P> = Prettify<
   { -readonly [K in keyof P as Present<S, K> extends true ? K : never]: FromSchema<P[K]> } & {

@@ -10,16 +10,19 @@ import type { Status } from './status.js';
 export function watchForStall(status: Status, progress: () => Progress, afterMs: number): () => void {
   let last = progress();
   let calmSince = Date.now();
-  const timer = setInterval(() => {
-    const now = progress();
-    if (now.pending === 0 || now.lastCommitAt !== last.lastCommitAt) {
-      calmSince = Date.now();
-      status.setHealth('pipeline', 'ok');
-    } else if (Date.now() - calmSince >= afterMs) {
-      const s = Math.round((Date.now() - calmSince) / 1000);
-      status.setHealth('pipeline', 'unhealthy', `stalled: ${now.pending} records wait and nothing was committed for ${s} s`);
-    }
-    last = now;
-  }, Math.max(10, Math.min(1000, afterMs / 4))).unref();
+  const timer = setInterval(
+    () => {
+      const now = progress();
+      if (now.pending === 0 || now.lastCommitAt !== last.lastCommitAt) {
+        calmSince = Date.now();
+        status.setHealth('pipeline', 'ok');
+      } else if (Date.now() - calmSince >= afterMs) {
+        const s = Math.round((Date.now() - calmSince) / 1000);
+        status.setHealth('pipeline', 'unhealthy', `stalled: ${now.pending} records wait and nothing was committed for ${s} s`);
+      }
+      last = now;
+    },
+    Math.max(10, Math.min(1000, afterMs / 4)),
+  ).unref();
   return () => clearInterval(timer);
 }

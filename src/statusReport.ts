@@ -9,7 +9,10 @@ import type { SegmentStore } from './store/segmentStore.js';
 /** The pipeline's streams: stream-chain fuses the plain functions between the front and batch into one. */
 const STAGES = ['front (worker)', 'seal', 'batch', 'compress', 'rotate'];
 /** The daemon's sections of `sealog status`: who it is, what it took in and made durable, where the log stands, what is queued. */
-export function reportStatus(status: Status, d: { cfg: Config; counts: EventCounts; store: SegmentStore; socket: SocketSource; pipeline: { streams: unknown[] }; dedupe: boolean }): void {
+export function reportStatus(
+  status: Status,
+  d: { cfg: Config; counts: EventCounts; store: SegmentStore; socket: SocketSource; pipeline: { streams: unknown[] }; dedupe: boolean },
+): void {
   const startedAt = Date.now();
   const iso = (ms: number) => (ms ? new Date(ms).toISOString() : null);
   status.section('daemon', () => ({
@@ -17,7 +20,9 @@ export function reportStatus(status: Status, d: { cfg: Config; counts: EventCoun
     started: iso(startedAt),
     uptime_s: Math.round((Date.now() - startedAt) / 1000),
     rss_bytes: process.memoryUsage.rss(),
-    memory: (({ heapUsed, heapTotal, external, arrayBuffers }) => ({ heap_used: heapUsed, heap_total: heapTotal, external, array_buffers: arrayBuffers }))(process.memoryUsage()),
+    memory: (({ heapUsed, heapTotal, external, arrayBuffers }) => ({ heap_used: heapUsed, heap_total: heapTotal, external, array_buffers: arrayBuffers }))(
+      process.memoryUsage(),
+    ),
     origin: d.cfg.origin,
     data_dir: d.cfg.data_dir,
     socket: d.cfg.socket.path,

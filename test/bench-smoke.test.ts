@@ -41,7 +41,15 @@ test('npm run bench -- --quick runs every benchmark and prints its tables, with 
     // Each peer is measured or skipped with a reason, never an error.
     for (const name of PEER_ROWS) assert.match(r.stdout, new RegExp(`^${escape(name)}\\s+\\S.*(\\bok\\b|skipped)`, 'm'), name);
     // The other sections' tables and the goals.
-    for (const header of [/^offered events\/s\s+p50 ms/m, /^events sent to\s+workflow/m, /^tool\s+MB\/s/m, /^system\s+clients\s+peak RSS MiB/m, /^main thread: where \(self time\)/m, /^worker thread \d+ \(front\): where \(self time\)/m, /^goal\s+measured\s+target/m]) {
+    for (const header of [
+      /^offered events\/s\s+p50 ms/m,
+      /^events sent to\s+workflow/m,
+      /^tool\s+MB\/s/m,
+      /^system\s+clients\s+peak RSS MiB/m,
+      /^main thread: where \(self time\)/m,
+      /^worker thread \d+ \(front\): where \(self time\)/m,
+      /^goal\s+measured\s+target/m,
+    ]) {
       assert.match(r.stdout, header);
     }
     // The result files.
@@ -58,7 +66,10 @@ test('npm run bench -- --quick runs every benchmark and prints its tables, with 
 test('peers that are not installed are skipped cleanly', { timeout: 120_000 }, async () => {
   const out = mkdtempSync(join(tmpdir(), 'sealog-bench-smoke-'));
   try {
-    const r = await run(['--quick', '--no-install', '--only', 'throughput', '--events', '2000', '--out', out], { SEALOG_BENCH_SYSLOG_NG: 'none', SEALOG_BENCH_RSYSLOGD: 'none' });
+    const r = await run(['--quick', '--no-install', '--only', 'throughput', '--events', '2000', '--out', out], {
+      SEALOG_BENCH_SYSLOG_NG: 'none',
+      SEALOG_BENCH_RSYSLOGD: 'none',
+    });
     assert.equal(r.code, 0, r.stdout + r.stderr);
     for (const name of PEER_ROWS) assert.match(r.stdout, new RegExp(`^${escape(name)}\\s+\\S.*\\bskipped\\b`, 'm'), name);
     assert.match(r.stdout, /^sealog, fsync per batch\s+per batch .*\bok\b/m);

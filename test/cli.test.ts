@@ -44,7 +44,9 @@ test('send --ack over several files names each rejected line by file and line, a
   assert.equal(ok.code, 0, ok.stderr);
   assert.equal(cli(['send', '--socket', join(t.dir, 'nope.sock'), '--ack'], '{}\n').code, 2);
   assert.equal(await d.stop(), 0);
-  const events = readRecords(t).filter((r) => r.stream !== 'rejected').map((r) => `${r.event.f}${r.event.n}`);
+  const events = readRecords(t)
+    .filter((r) => r.stream !== 'rejected')
+    .map((r) => `${r.event.f}${r.event.n}`);
   assert.deepEqual(events, ['a1', 'a2', 'b1', 'b4', 'a1', 'a2']);
 });
 

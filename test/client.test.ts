@@ -55,8 +55,14 @@ test('every event sent is in the log exactly once, with an event_id; flush() res
   assert.deepEqual(c.counts, { written: n, settled: n, unsentBytes: 0 });
   await c.close();
   await stopAndVerify(t, d);
-  assertExactlyOnce(t, 'a', Array.from({ length: n }, (_, k) => k));
-  const ids = readRecords(t).filter((r) => r.event?.run === 'a').map((r) => r.event.event_id as string);
+  assertExactlyOnce(
+    t,
+    'a',
+    Array.from({ length: n }, (_, k) => k),
+  );
+  const ids = readRecords(t)
+    .filter((r) => r.event?.run === 'a')
+    .map((r) => r.event.event_id as string);
   assert.match(ids[0]!, /^[0-9a-f-]{36}:0$/);
   assert.equal(new Set(ids).size, n);
 });
@@ -71,7 +77,11 @@ test('flush() resolves only after the commit: a SIGKILL right after it loses not
   d = await start(t); // the restart cuts any torn tail; what was acknowledged must be there
   await c.close();
   await stopAndVerify(t, d);
-  assertExactlyOnce(t, 'b', Array.from({ length: 3000 }, (_, k) => k));
+  assertExactlyOnce(
+    t,
+    'b',
+    Array.from({ length: 3000 }, (_, k) => k),
+  );
 });
 
 test('lines the daemon rejects make flush() reject with their code, once; the others are committed', async () => {
@@ -84,7 +94,10 @@ test('lines the daemon rejects make flush() reject with their code, once; the ot
   c.send(['an', 'array']);
   c.send(event('c', 2));
   const err = await rejection(c.flush());
-  assert.deepEqual(err.failures.map((f) => [f.code, f.count]), [['E_NOT_OBJECT', 2]]);
+  assert.deepEqual(
+    err.failures.map((f) => [f.code, f.count]),
+    [['E_NOT_OBJECT', 2]],
+  );
   assert.match(err.message, /2 event\(s\) not committed: 2 E_NOT_OBJECT/);
   // Reported once: the next flush covers only what came after.
   c.send(event('c', 3));
@@ -108,7 +121,11 @@ test('daemon SIGKILLed mid-stream and restarted: the client resends what was not
   await c.flush();
   await c.close();
   await stopAndVerify(t, d);
-  assertExactlyOnce(t, 'd', Array.from({ length: n }, (_, k) => k));
+  assertExactlyOnce(
+    t,
+    'd',
+    Array.from({ length: n }, (_, k) => k),
+  );
 });
 
 test('daemon gone for good: flush() rejects with E_CONNECTION_LOST for the events never committed', async () => {
@@ -121,7 +138,10 @@ test('daemon gone for good: flush() rejects with E_CONNECTION_LOST for the event
   for (let k = 1; k <= 100; k++) c.send(event('e', k));
   await d.kill();
   const err = await rejection(c.flush());
-  assert.deepEqual(err.failures.map((f) => [f.code, f.count]), [[ClientCode.CONNECTION_LOST, 100]]);
+  assert.deepEqual(
+    err.failures.map((f) => [f.code, f.count]),
+    [[ClientCode.CONNECTION_LOST, 100]],
+  );
   await c.close(); // nothing left to flush: what was lost has been reported
 });
 
@@ -132,7 +152,10 @@ test('a daemon that refuses the connection (too many connections) is given up on
   const second = await SealogClient.connect({ socket: t.socket, reconnectMs: 500 }); // accepted, told E_TOO_MANY_CONNECTIONS, closed
   second.send(event('r', 0));
   const err = await rejection(second.flush());
-  assert.deepEqual(err.failures.map((f) => [f.code, f.count]), [[ClientCode.CONNECTION_LOST, 1]]);
+  assert.deepEqual(
+    err.failures.map((f) => [f.code, f.count]),
+    [[ClientCode.CONNECTION_LOST, 1]],
+  );
   first.send(event('r', 1));
   await first.close();
   await second.close();
@@ -162,7 +185,10 @@ test('without event ids, what was in flight at a lost connection is reported, no
   assert.ok([...m.values()].every((x) => x === 1));
 });
 
-async function withStoppedDaemon(opts: Partial<ClientOptions>, fill: (c: SealogClient) => number): Promise<{ t: Tmp; d: Running; c: SealogClient; sent: number }> {
+async function withStoppedDaemon(
+  opts: Partial<ClientOptions>,
+  fill: (c: SealogClient) => number,
+): Promise<{ t: Tmp; d: Running; c: SealogClient; sent: number }> {
   const t = fresh();
   const d = await start(t);
   const c = await SealogClient.connect({ socket: t.socket, ringBytes: 4096, ...opts });
@@ -175,16 +201,23 @@ async function withStoppedDaemon(opts: Partial<ClientOptions>, fill: (c: SealogC
 test("onFull 'error': a full ring throws E_RING_FULL; what was accepted is committed", async () => {
   const { t, d, c, sent } = await withStoppedDaemon({ onFull: 'error' }, (c) => {
     let k = 0;
-    assert.throws(() => {
-      for (; k < 1000; k++) c.send(event('g', k));
-    }, { code: ClientCode.RING_FULL });
+    assert.throws(
+      () => {
+        for (; k < 1000; k++) c.send(event('g', k));
+      },
+      { code: ClientCode.RING_FULL },
+    );
     return k;
   });
   assert.ok(sent > 5 && sent < 1000, `${sent}`);
   await c.flush();
   await c.close();
   await stopAndVerify(t, d);
-  assertExactlyOnce(t, 'g', Array.from({ length: sent }, (_, k) => k));
+  assertExactlyOnce(
+    t,
+    'g',
+    Array.from({ length: sent }, (_, k) => k),
+  );
 });
 
 test("onFull 'drop': dropped events are counted and flush() reports them as E_DROPPED", async () => {
@@ -195,10 +228,17 @@ test("onFull 'drop': dropped events are counted and flush() reports them as E_DR
   const accepted = c.counts.written;
   assert.ok(accepted > 5 && accepted < 1000, `${accepted}`);
   const err = await rejection(c.flush());
-  assert.deepEqual(err.failures.map((f) => [f.code, f.count]), [[ClientCode.DROPPED, 1000 - accepted]]);
+  assert.deepEqual(
+    err.failures.map((f) => [f.code, f.count]),
+    [[ClientCode.DROPPED, 1000 - accepted]],
+  );
   await c.close();
   await stopAndVerify(t, d);
-  assertExactlyOnce(t, 'h', Array.from({ length: accepted }, (_, k) => k));
+  assertExactlyOnce(
+    t,
+    'h',
+    Array.from({ length: accepted }, (_, k) => k),
+  );
 });
 
 test("onFull 'block': a ring far smaller than the stream; send() waits for room and nothing is lost", async () => {
@@ -210,7 +250,11 @@ test("onFull 'block': a ring far smaller than the stream; send() waits for room 
   await c.flush();
   await c.close();
   await stopAndVerify(t, d);
-  assertExactlyOnce(t, 'i', Array.from({ length: n }, (_, k) => k));
+  assertExactlyOnce(
+    t,
+    'i',
+    Array.from({ length: n }, (_, k) => k),
+  );
 });
 
 test('an event larger than the ring throws E_EVENT_TOO_LARGE; send() after close() throws E_CLIENT_CLOSED', async () => {
@@ -243,6 +287,14 @@ test('a producer process exits after close(), and one that forgets close() still
   const forgets = await producer(t.socket, 'l', 'forget');
   assert.equal(forgets.code, 0, forgets.stderr);
   await stopAndVerify(t, d);
-  assertExactlyOnce(t, 'k', Array.from({ length: 500 }, (_, k) => k));
-  assertExactlyOnce(t, 'l', Array.from({ length: 500 }, (_, k) => k));
+  assertExactlyOnce(
+    t,
+    'k',
+    Array.from({ length: 500 }, (_, k) => k),
+  );
+  assertExactlyOnce(
+    t,
+    'l',
+    Array.from({ length: 500 }, (_, k) => k),
+  );
 });

@@ -36,5 +36,10 @@ console.log('sent');
   assert.equal(npx.status, 0, npx.stderr);
   assert.match(npx.stdout, /^sealog verify /);
   assert.equal(await d.stop(), 0);
-  assert.deepEqual(readRecords(t).filter((r) => r.event.event_type === 'ToolCall').map((r) => r.event.tool), ['search']);
+  assert.deepEqual(
+    readRecords(t)
+      .filter((r) => r.event.event_type === 'ToolCall')
+      .map((r) => r.event.tool),
+    ['search'],
+  );
 });

@@ -40,11 +40,30 @@ test(`faults at random moments (seed ${SEED}): still exactly once, nothing lost,
   const proxy = await tcpProxy(4222);
   cleanups.push(proxy.close);
   const hosts = ['one', 'two'].map((name) => ({ name, t: h.fresh() }));
-  const yaml = (name: string) => `origin: f/${name}\ncheckpoint: { every_records: 64, every_seconds: 1 }\n${jetstreamSink(s, proxy.url, '    batch_records: 100\n    max_in_flight: 64\n')}`;
+  const yaml = (name: string) =>
+    `origin: f/${name}\ncheckpoint: { every_records: 64, every_seconds: 1 }\n${jetstreamSink(s, proxy.url, '    batch_records: 100\n    max_in_flight: 64\n')}`;
   const daemons = new Map<string, Running>();
   for (const { name, t } of hosts) daemons.set(name, await h.start(t, yaml(name)));
-  const keys = keysFile(hosts[0]!.t.dir, hosts.map((x) => x.t.pub));
-  const collectArgs = ['--nats', proxy.url, '--postgres', db.url, '--keys', keys, '--stream', s.stream, '--subject-root', s.root, '--batch', '150', '--ack-wait', '2s'];
+  const keys = keysFile(
+    hosts[0]!.t.dir,
+    hosts.map((x) => x.t.pub),
+  );
+  const collectArgs = [
+    '--nats',
+    proxy.url,
+    '--postgres',
+    db.url,
+    '--keys',
+    keys,
+    '--stream',
+    s.stream,
+    '--subject-root',
+    s.root,
+    '--batch',
+    '150',
+    '--ack-wait',
+    '2s',
+  ];
   let collect = await startCollect(collectArgs);
   cleanups.push(async () => collect.proc.exitCode === null && collect.kill());
 
@@ -69,21 +88,40 @@ test(`faults at random moments (seed ${SEED}): still exactly once, nothing lost,
     }
   }
 
-  const lines = (t: Tmp) => spawnSync('sh', ['-c', `cat "${t.data}"/segments/*.seg.lz4 | lz4 -dc`], { encoding: 'utf8', maxBuffer: 1 << 30 }).stdout.split('\n').filter(Boolean);
+  const lines = (t: Tmp) =>
+    spawnSync('sh', ['-c', `cat "${t.data}"/segments/*.seg.lz4 | lz4 -dc`], { encoding: 'utf8', maxBuffer: 1 << 30 })
+      .stdout.split('\n')
+      .filter(Boolean);
   for (const { name, t } of hosts) {
     const n = readRecords(t).length;
     const end = Date.now() + 60_000;
     for (;;) {
       const got = (await db.pool.query('SELECT count(*)::int AS n FROM sealog_records WHERE origin = $1', [`f/${name}`])).rows[0].n as number;
       if (got === n) break;
-      assert.ok(Date.now() < end, `seed ${SEED}, faults ${faults.join(',')}: ${name} has ${got} of ${n} records in PostgreSQL\ncollect: ${collect.stderr().slice(-3000)}\ndaemon: ${[...daemons.values()].map((d) => d.stderr().split('\n').filter((l) => /sink/.test(l)).slice(-10).join('\n')).join('\n')}`);
+      assert.ok(
+        Date.now() < end,
+        `seed ${SEED}, faults ${faults.join(',')}: ${name} has ${got} of ${n} records in PostgreSQL\ncollect: ${collect.stderr().slice(-3000)}\ndaemon: ${[
+          ...daemons.values(),
+        ]
+          .map((d) =>
+            d
+              .stderr()
+              .split('\n')
+              .filter((l) => /sink/.test(l))
+              .slice(-10)
+              .join('\n'),
+          )
+          .join('\n')}`,
+      );
       await sleep(100);
     }
   }
   // The sinks caught up by themselves while the daemons ran; a clean stop sends the final checkpoints.
   for (const d of daemons.values()) assert.equal(await d.stop(), 0);
   for (const { name, t } of hosts) {
-    const stored = (await db.pool.query<{ line: string }>('SELECT line FROM sealog_records WHERE origin = $1 ORDER BY seq', [`f/${name}`])).rows.map((r) => r.line);
+    const stored = (await db.pool.query<{ line: string }>('SELECT line FROM sealog_records WHERE origin = $1 ORDER BY seq', [`f/${name}`])).rows.map(
+      (r) => r.line,
+    );
     assert.deepEqual(stored, lines(t), `${name}: every line once, byte for byte`);
     const v = cli(['verify', '--postgres', db.url, '--origin', `f/${name}`, '--key', t.pub]);
     assert.equal(v.code, 0, v.stdout);

@@ -29,7 +29,17 @@ async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, what: str
 }
 
 const recordLine = (seq: number, prev: string, n: number) => {
-  const body = jcs({ seq, ts: '2026-12-07T00:00:00.000001Z', stream: 'audit', level: 'info', type: 'Forged', source: { kind: 'socket' }, event: { n }, redactions: [], prev });
+  const body = jcs({
+    seq,
+    ts: '2026-12-07T00:00:00.000001Z',
+    stream: 'audit',
+    level: 'info',
+    type: 'Forged',
+    source: { kind: 'socket' },
+    event: { n },
+    redactions: [],
+    prev,
+  });
   const hash = leafHash(body).toString('hex');
   return { line: `${body.slice(0, -1)},"hash":"${hash}"}`, hash };
 };
@@ -49,10 +59,25 @@ test('forged and altered messages are quarantined, a gap is held until acknowled
   assert.equal(await d.stop(), 0);
   const local = readRecords(t);
   const n = local.length;
-  const collect = await startCollect(['--nats', NATS_URL, '--postgres', db.url, '--keys', keysFile(t.dir, [t.pub]), '--stream', s.stream, '--subject-root', s.root]);
+  const collect = await startCollect([
+    '--nats',
+    NATS_URL,
+    '--postgres',
+    db.url,
+    '--keys',
+    keysFile(t.dir, [t.pub]),
+    '--stream',
+    s.stream,
+    '--subject-root',
+    s.root,
+  ]);
   cleanups.push(async () => collect.proc.exitCode === null && collect.kill());
   const count = (table: string) => db.pool.query(`SELECT count(*)::int AS n FROM ${table}`).then((r) => r.rows[0].n as number);
-  await until(() => count('sealog_records'), (v) => v === n, 'the real records');
+  await until(
+    () => count('sealog_records'),
+    (v) => v === n,
+    'the real records',
+  );
 
   const nc = await connect({ servers: NATS_URL });
   cleanups.push(() => nc.close());
@@ -74,26 +99,48 @@ test('forged and altered messages are quarantined, a gap is held until acknowled
   await pub(`${s.root}.mallory.records.audit`, next.line, { 'Sealog-Origin': 'mallory', 'Sealog-Seq': String(n) });
   // A checkpoint signed by another key with the same name.
   const other = parseSignerKey(generateKeys(origin).signerKey);
-  await pub(`${s.root}.${token}.checkpoints`, signCheckpoint(origin, n, Buffer.alloc(32, 1), other), { 'Sealog-Origin': origin, 'Sealog-Tree-Size': String(n) });
+  await pub(`${s.root}.${token}.checkpoints`, signCheckpoint(origin, n, Buffer.alloc(32, 1), other), {
+    'Sealog-Origin': origin,
+    'Sealog-Tree-Size': String(n),
+  });
   // A replay of an old seq with other content.
   await pub(`${s.root}.${token}.records.audit`, recordLine(3, local[2]!.hash, 99).line, rec(3));
-  const reasons = await until(() => db.pool.query('SELECT reason FROM sealog_quarantine ORDER BY received_at').then((r) => r.rows.map((x) => x.reason as string)), (v) => v.length >= 5, '5 quarantined');
+  const reasons = await until(
+    () => db.pool.query('SELECT reason FROM sealog_quarantine ORDER BY received_at').then((r) => r.rows.map((x) => x.reason as string)),
+    (v) => v.length >= 5,
+    '5 quarantined',
+  );
   assert.equal(reasons.length, 5);
-  for (const re of [/hash mismatch/, /broken chain/, /unknown origin/, /signature/, /replayed seq 3/]) assert.ok(reasons.some((r) => re.test(r)), `a quarantine reason matching ${re}: ${reasons.join(' | ')}`);
+  for (const re of [/hash mismatch/, /broken chain/, /unknown origin/, /signature/, /replayed seq 3/])
+    assert.ok(
+      reasons.some((r) => re.test(r)),
+      `a quarantine reason matching ${re}: ${reasons.join(' | ')}`,
+    );
   assert.equal(await count('sealog_records'), n, 'nothing forged among the records');
   assert.match(collect.stderr(), /quarantined: not stored among the records/);
 
   // A gap: seq n+1 arrives without seq n. It is held, not stored, until an operator says n is lost.
   const after1 = recordLine(n + 1, next.hash, 5);
   await pub(`${s.root}.${token}.records.audit`, after1.line, rec(n + 1));
-  await until(() => count('sealog_held'), (v) => v === 1, 'the record after the gap held');
+  await until(
+    () => count('sealog_held'),
+    (v) => v === 1,
+    'the record after the gap held',
+  );
   assert.equal(await count('sealog_records'), n);
   const st = cli(['collect', 'status', '--postgres', db.url, '--json']);
   assert.equal(st.code, 1);
-  assert.deepEqual((JSON.parse(st.stdout) as { origins: { origin: string; next_seq: number; first_held: number }[] }).origins.map((o) => [o.origin, o.next_seq, o.first_held]), [[origin, n, n + 1]]);
+  assert.deepEqual(
+    (JSON.parse(st.stdout) as { origins: { origin: string; next_seq: number; first_held: number }[] }).origins.map((o) => [o.origin, o.next_seq, o.first_held]),
+    [[origin, n, n + 1]],
+  );
   const ack = cli(['collect', 'ack-gap', '--postgres', db.url, '--origin', origin, '--reason', 'host disk lost seq n', '--by', 'test']);
   assert.equal(ack.code, 0, ack.stderr);
-  await until(() => count('sealog_records'), (v) => v === n + 1, 'the held record taken in after ack-gap');
+  await until(
+    () => count('sealog_records'),
+    (v) => v === n + 1,
+    'the held record taken in after ack-gap',
+  );
   const gapVerdict = cli(['verify', '--postgres', db.url, '--origin', origin, '--key', t.pub]);
   assert.equal(gapVerdict.code, 1);
   assert.match(gapVerdict.stdout, new RegExp(`seq ${n} missing.*acknowledged by test`));

@@ -14,7 +14,9 @@ after(async () => {
   for (const c of cleanups.reverse()) await c().catch(() => {});
 });
 
-const shapes = readFileSync(join(import.meta.dirname, '../../test/fixtures/event-shapes.jsonl'), 'utf8').trim().split('\n');
+const shapes = readFileSync(join(import.meta.dirname, '../../test/fixtures/event-shapes.jsonl'), 'utf8')
+  .trim()
+  .split('\n');
 
 function events(host: string): string[] {
   const out: string[] = [];

@@ -66,7 +66,11 @@ test('[URS-ALC-080] [URS-P11-050] crash battery: SIGKILL at 20 random moments un
     }
     const conns = await Promise.all(producers.map(async (p) => ({ p, c: await client(tmp.socket), first: p.acked + 1 })));
     const sending = conns.map(({ p, c, first }) =>
-      c.send(Array.from({ length: PER_ROUND }, (_, j) => JSON.stringify({ event_id: `c${p.id}-${first + j}`, client: p.id, i: first + j, pad: 'p'.repeat((first + j) % 97) }))),
+      c.send(
+        Array.from({ length: PER_ROUND }, (_, j) =>
+          JSON.stringify({ event_id: `c${p.id}-${first + j}`, client: p.id, i: first + j, pad: 'p'.repeat((first + j) % 97) }),
+        ),
+      ),
     );
     // The random moment: anywhere from at once to well after the first commits.
     await new Promise((r) => setTimeout(r, Math.floor(rand() * 700)));

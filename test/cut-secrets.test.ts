@@ -62,7 +62,14 @@ test('no part of a secret in a cut line reaches any stored byte', async () => {
 
   const records = readRecords(t);
   const rejected = records.filter((r) => r.stream === 'rejected');
-  assert.deepEqual(rejected.map((r) => r.event.code).sort(), ['E_INVALID_JSON', 'E_INVALID_JSON', 'E_LINE_TOO_LONG', 'E_LINE_TOO_LONG', 'E_TRUNCATED_LINE', 'E_TRUNCATED_LINE']);
+  assert.deepEqual(rejected.map((r) => r.event.code).sort(), [
+    'E_INVALID_JSON',
+    'E_INVALID_JSON',
+    'E_LINE_TOO_LONG',
+    'E_LINE_TOO_LONG',
+    'E_TRUNCATED_LINE',
+    'E_TRUNCATED_LINE',
+  ]);
   const bytes = stored(t);
   assert.ok(bytes.includes('"code":"E_LINE_TOO_LONG"') && bytes.includes('xxxxxxxx'), 'the search looks at the real bytes');
   for (const [name, secret] of Object.entries(S)) {

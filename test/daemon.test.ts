@@ -22,8 +22,14 @@ test('[URS-P11-050] [URS-ALC-070] send with acks, SIGTERM, restart, send more: o
   assert.equal(second.code, 0, second.stderr);
   assert.equal(await d.stop(), 0);
   const records = readRecords(t);
-  assert.deepEqual(records.map((r) => r.seq), [0, 1, 2, 3, 4]);
-  assert.deepEqual(records.map((r) => r.event.n), [1, 2, 3, 4, 5]);
+  assert.deepEqual(
+    records.map((r) => r.seq),
+    [0, 1, 2, 3, 4],
+  );
+  assert.deepEqual(
+    records.map((r) => r.event.n),
+    [1, 2, 3, 4, 5],
+  );
   const { peer, ...where } = records[3]!.source;
   assert.deepEqual(where, { kind: 'socket', conn: 1, line: 2 });
   assert.equal(peer.uid, process.getuid!(), 'the sender as the kernel reports it');
@@ -155,7 +161,10 @@ test('[URS-ALC-080] a torn final frame is cut at restart, kept aside, recorded, 
   assert.equal(await d.stop(), 0);
   assert.equal(statSync(seg).size, goodSize);
   const records = readRecords(t);
-  assert.deepEqual(records.map((r) => r.seq), [0, 1, 2, 3]);
+  assert.deepEqual(
+    records.map((r) => r.seq),
+    [0, 1, 2, 3],
+  );
   const cut = records[2]!;
   assert.equal(cut.type, 'sealog.recovery');
   assert.equal(cut.stream, 'audit');

@@ -20,12 +20,15 @@ test('dedupe: the same event_id twice on one connection is committed once; the r
   assert.deepEqual(JSON.parse(st.stdout).events.socket, { in: 5, committed: 4, rejected: 0, duplicates: 1, pending: 0 });
   assert.equal(await d.stop(), 0);
   const records = readRecords(t);
-  assert.deepEqual(records.map((r) => [r.seq, r.event.event_id ?? null, r.event.n ?? null]), [
-    [0, 'a', 1],
-    [1, null, null],
-    [2, null, null],
-    [3, 'a', 2], // same id, different event: kept
-  ]);
+  assert.deepEqual(
+    records.map((r) => [r.seq, r.event.event_id ?? null, r.event.n ?? null]),
+    [
+      [0, 'a', 1],
+      [1, null, null],
+      [2, null, null],
+      [3, 'a', 2], // same id, different event: kept
+    ],
+  );
   const dup = c.acks.find((a) => a.ack === 'duplicate');
   assert.deepEqual(dup, { ack: 'duplicate', line: 4, event_id: 'a', seq: 0 });
   // The commit acks still count only what was sealed, and through_line reaches the last line.
@@ -56,7 +59,10 @@ test('dedupe: a resend on another connection, and after a SIGKILL restart, is ab
   assert.match(r.stderr, /sent 3, committed 3 \(2 of them committed earlier: same event_id\), rejected 0/);
   assert.equal(await d.stop(), 0);
   const records = readRecords(t).filter((x) => x.source.kind === 'socket');
-  assert.deepEqual(records.map((x) => x.event.event_id), ['x', 42, 'y']);
+  assert.deepEqual(
+    records.map((x) => x.event.event_id),
+    ['x', 42, 'y'],
+  );
   const v = verify(t, ['--strict']);
   assert.equal(v.exit, 0, JSON.stringify(v.failure));
 });
@@ -68,7 +74,16 @@ test('dedupe: disabled, or outside the window, the same id is committed again', 
   assert.equal(await d.stop(), 0);
   assert.equal(readRecords(t).length, 2);
   // Restarted with a window the records are already older than (segments are written a second and more ago).
-  await waitUntil(() => Date.now() - readRecords(t).map((r) => Date.parse(r.ts)).reduce((m, x) => Math.max(m, x)) > 1100, 'the window to pass', 5000);
+  await waitUntil(
+    () =>
+      Date.now() -
+        readRecords(t)
+          .map((r) => Date.parse(r.ts))
+          .reduce((m, x) => Math.max(m, x)) >
+      1100,
+    'the window to pass',
+    5000,
+  );
   d = await start(t, 'dedupe:\n  window_seconds: 1\n');
   assert.equal(cli(['send', '--socket', t.socket, '--ack'], `${ev('z', 1)}\n`).code, 0);
   assert.equal(await d.stop(), 0);
@@ -85,7 +100,13 @@ test('dedupe: a spool file repeating an event sent on the socket settles that li
   await waitUntil(() => existsSync(join(spool, 'done', 'f.jsonl')), 'the file to be ingested');
   assert.equal(await d.stop(), 0);
   const records = readRecords(t);
-  assert.deepEqual(records.filter((r) => r.event.event_id !== undefined).map((r) => [r.source.kind, r.event.event_id]), [['socket', 's'], ['spool', 't']]);
+  assert.deepEqual(
+    records.filter((r) => r.event.event_id !== undefined).map((r) => [r.source.kind, r.event.event_id]),
+    [
+      ['socket', 's'],
+      ['spool', 't'],
+    ],
+  );
   const done = records.find((r) => r.type === 'sealog.spool.ingested')!;
   assert.deepEqual([done.event.lines, done.event.accepted, done.event.duplicates], [2, 1, 1]);
 });
@@ -101,5 +122,10 @@ test('dedupe: the window rebuilt at start keeps the newest max_entries ids', asy
   const r = cli(['send', '--socket', t.socket, '--ack'], `${ev('m3', 3)}\n${ev('m2', 2)}\n${ev('m1', 1)}\n`);
   assert.match(r.stderr, /committed 3 \(2 of them committed earlier/);
   assert.equal(await d.stop(), 0);
-  assert.deepEqual(readRecords(t).filter((x) => x.event.event_id).map((x) => x.event.event_id), ['m1', 'm2', 'm3', 'm1']);
+  assert.deepEqual(
+    readRecords(t)
+      .filter((x) => x.event.event_id)
+      .map((x) => x.event.event_id),
+    ['m1', 'm2', 'm3', 'm1'],
+  );
 });

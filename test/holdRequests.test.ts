@@ -20,7 +20,11 @@ test('hold and release return the daemon verdict at once; duplicate id, unknown 
   assert.equal(placed.stdout.trim(), 'h1');
   assert.match(placed.stderr, /hold placed, sealed at seq \d+/);
   const holds = JSON.parse(cli(['holds', '--data', t.data, '--json']).stdout);
-  assert.deepEqual(holds.active.map((x: { id: string }) => x.id), ['h1'], 'applied already, not pending');
+  assert.deepEqual(
+    holds.active.map((x: { id: string }) => x.id),
+    ['h1'],
+    'applied already, not pending',
+  );
 
   const again = cli(['hold', '--config', cfg, '--id', 'h1', '--stream', 'audit', '--reason', 'again']);
   assert.equal(again.code, 1, again.stdout);

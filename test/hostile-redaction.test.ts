@@ -16,7 +16,12 @@ const hostile = [
   'pwd=<'.repeat(KB192 / 5), // not JSON: the dead letter scans it as raw text
 ];
 const ordinary = (bytes: number) => {
-  const one = JSON.stringify({ event_type: 'AgentRequestEvent', agent_id: 'planner_agent', session_id: '34e136a9-c529-43a0-adc5-aea7228f4e9f', payload: { text: 'Completion as tool confidence instrument' } });
+  const one = JSON.stringify({
+    event_type: 'AgentRequestEvent',
+    agent_id: 'planner_agent',
+    session_id: '34e136a9-c529-43a0-adc5-aea7228f4e9f',
+    payload: { text: 'Completion as tool confidence instrument' },
+  });
   return Array.from({ length: Math.ceil(bytes / one.length) }, () => one);
 };
 

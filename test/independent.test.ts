@@ -17,7 +17,16 @@ before(async () => {
   const d = await startDaemon(t, 'batch:\n  max_records: 7\n  linger_ms: 1\nsegment:\n  max_bytes: 8192\ncheckpoint:\n  every_records: 40\n');
   const c = await client(t.socket);
   const events = Array.from({ length: 300 }, (_, i) =>
-    JSON.stringify({ i, f: i / 7, big: 2 ** 60 + i, neg: -0, exp: 1e21 * (i + 1), tiny: 1.5e-7, text: `é 😀 \u2028 ${'ab'.repeat(i % 50)}`, nested: { z: [i, null, true], a: { 'é': 1, e: 2, '\u0080': 3 } } }),
+    JSON.stringify({
+      i,
+      f: i / 7,
+      big: 2 ** 60 + i,
+      neg: -0,
+      exp: 1e21 * (i + 1),
+      tiny: 1.5e-7,
+      text: `é 😀 \u2028 ${'ab'.repeat(i % 50)}`,
+      nested: { z: [i, null, true], a: { é: 1, e: 2, '\u0080': 3 } },
+    }),
   );
   await c.send([...events, 'not json']);
   await c.waitFor(() => c.committed === 300 && c.acks.some((a) => a.ack === 'rejected'), 'all committed');

@@ -46,7 +46,10 @@ function produce(t: Tmp, n: number, what: 'tiny-lines' | 'unterminated') {
     })();
     process.stdin.on('data', () => {});
     process.stdin.on('end', () => process.exit(0));`;
-  const child = spawn(process.execPath, ['-e', script], { stdio: ['pipe', 'pipe', 'pipe'], ...(process.getuid?.() === 0 ? { uid: PRODUCER, gid: PRODUCER } : {}) });
+  const child = spawn(process.execPath, ['-e', script], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    ...(process.getuid?.() === 0 ? { uid: PRODUCER, gid: PRODUCER } : {}),
+  });
   let out = '';
   child.stdout.on('data', (b) => (out += b));
   child.stderr.on('data', (b) => (out += b));
@@ -75,7 +78,10 @@ async function underAttack(t: Tmp, n: number, what: 'tiny-lines' | 'unterminated
     await waitUntil(() => status(t).input_buffer.pauses > 0, 'readers to pause for the input budget', 60_000);
     const s = status(t);
     assert.equal(s.connections.open, n);
-    assert.ok(s.health.conditions.some((c: { component: string }) => c.component === 'input'), 'status says reading is paused');
+    assert.ok(
+      s.health.conditions.some((c: { component: string }) => c.component === 'input'),
+      'status says reading is paused',
+    );
     // Over by at most what the readers woken at once can take in a read or two.
     assert.ok(s.input_buffer.bytes <= s.input_buffer.limit + 16 * 1024 * 1024, `held ${s.input_buffer.bytes} against the budget ${s.input_buffer.limit}`);
     const peak = vm(d.pid, 'VmHWM');

@@ -40,7 +40,11 @@ const sweeps = (t: Tmp) => readRecords(t).filter((r) => r.type === OwnType.INTEG
 const sweepsAfterDamage = (t: Tmp) =>
   readdirSync(join(t.data, 'segments'))
     .filter((f) => f.endsWith('.seg.lz4') && f !== '0000000001.seg.lz4')
-    .flatMap((f) => spawnSync('lz4', ['-dc', join(t.data, 'segments', f)], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean))
+    .flatMap((f) =>
+      spawnSync('lz4', ['-dc', join(t.data, 'segments', f)], { encoding: 'utf8' })
+        .stdout.split('\n')
+        .filter(Boolean),
+    )
     .map((l) => JSON.parse(l) as Record<string, any>)
     .filter((r) => r.type === OwnType.INTEGRITY_SWEEP);
 
@@ -51,18 +55,28 @@ test('sweeps are sealed; a byte flipped in an old segment is found, logged as an
   const d = await h.start(t, CONFIG);
   await send(t, 100);
   // Debug logs say when a job run is done: wait for a full and an incremental sweep over closed segments.
-  const ran = (job: string) => d.stderr().split('\n').some((l) => l.includes(`"job":"${job}"`) && l.includes('"mode"') && l.includes('job done'));
+  const ran = (job: string) =>
+    d
+      .stderr()
+      .split('\n')
+      .some((l) => l.includes(`"job":"${job}"`) && l.includes('"mode"') && l.includes('job done'));
   await waitUntil(() => ran('integrity-full') && ran('integrity'), 'a full and an incremental sweep', 30_000);
   assert.equal(await d.stop(), 0);
   const clean = sweeps(t);
   assert.ok(clean.length >= 1, 'sweep records sealed');
-  assert.ok(clean.every((r) => r.event.ok === true && r.level === 'info'), JSON.stringify(clean.map((r) => r.event)));
+  assert.ok(
+    clean.every((r) => r.event.ok === true && r.level === 'info'),
+    JSON.stringify(clean.map((r) => r.event)),
+  );
   assert.ok(clean.some((r) => r.event.mode === 'full'));
 
   flip(t, '0000000001.seg.lz4');
   const d2 = await h.start(t, CONFIG);
   await waitUntil(() => d2.stderr().includes('integrity sweep found damage'), 'the sweep to find the flipped byte', 30_000);
-  const line = d2.stderr().split('\n').find((l) => l.includes('integrity sweep found damage'))!;
+  const line = d2
+    .stderr()
+    .split('\n')
+    .find((l) => l.includes('integrity sweep found damage'))!;
   const logged = JSON.parse(line) as { level: number; finding: { code: string; segment: string }; msg: string };
   assert.equal(logged.level, 50, 'logged as an error');
   assert.equal(logged.finding.segment, '0000000001.seg.lz4');

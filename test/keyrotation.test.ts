@@ -12,7 +12,8 @@ import { cli, client, harness, readRecords, ROOT, waitUntil, type Tmp } from './
 // with a key ring across the transitions; a checkpoint forged with a retired key fails.
 
 const h = harness();
-const CONFIG = 'batch: { max_records: 5, linger_ms: 1 }\ncheckpoint: { every_records: 10 }\nrequests: { schedule: "* * * * * *" }\nintegrity: { enabled: false }\n';
+const CONFIG =
+  'batch: { max_records: 5, linger_ms: 1 }\ncheckpoint: { every_records: 10 }\nrequests: { schedule: "* * * * * *" }\nintegrity: { enabled: false }\n';
 
 async function send(t: Tmp, count: number, from = 0): Promise<void> {
   const c = await client(t.socket);
@@ -58,18 +59,36 @@ test('rotate-key on a stopped daemon and on a running one: verify with the key r
   const pub2 = readFileSync(t.pub, 'utf8').trim();
 
   const transitions = readRecords(t).filter((r) => r.type === 'sealog.key.transition');
-  assert.deepEqual(transitions.map((r) => [r.event.old_key, r.event.new_key]), [[pub0, pub1], [pub1, pub2]]);
+  assert.deepEqual(
+    transitions.map((r) => [r.event.old_key, r.event.new_key]),
+    [
+      [pub0, pub1],
+      [pub1, pub2],
+    ],
+  );
   assert.equal(transitions[0].stream, 'audit');
 
   const ring = join(t.data, 'keys/ring.pub');
   const ringLines = readFileSync(ring, 'utf8').trim().split('\n');
-  assert.deepEqual(ringLines.filter((l) => !l.startsWith('{')), [pub0, pub1, pub2]);
+  assert.deepEqual(
+    ringLines.filter((l) => !l.startsWith('{')),
+    [pub0, pub1, pub2],
+  );
   // Each retired key bound, by its successor, to the trees up to its transition record.
   const retirements = ringLines.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
-  assert.deepEqual(retirements.map((r) => [r.retired, r.tree_size, r.successor]), [[pub0, transitions[0].seq, pub1], [pub1, transitions[1].seq, pub2]]);
+  assert.deepEqual(
+    retirements.map((r) => [r.retired, r.tree_size, r.successor]),
+    [
+      [pub0, transitions[0].seq, pub1],
+      [pub1, transitions[1].seq, pub2],
+    ],
+  );
   const all = verifyWith(t, [ring]);
   assert.equal(all.exit, 0, JSON.stringify(all.failure));
-  assert.deepEqual(all.keyTransitions.map((x) => x.seq), transitions.map((r) => r.seq));
+  assert.deepEqual(
+    all.keyTransitions.map((x) => x.seq),
+    transitions.map((r) => r.seq),
+  );
   assert.equal(verifyWith(t, [pub0, pub1, pub2]).exit, 0, 'repeated --key works as a ring');
   const oldOnly = verifyWith(t, [pub0]);
   assert.equal(oldOnly.exit, 1);
@@ -78,7 +97,10 @@ test('rotate-key on a stopped daemon and on a running one: verify with the key r
 
   // 3. A checkpoint after the first transition, re-signed with the retired key (an attacker
   // holding a copy of it): right size, right root, valid signature by a trusted key, still a failure.
-  const after = readdirSync(join(t.data, 'checkpoints')).map((f) => Number(f.slice(0, 20))).filter((n) => n > transitions[0].seq + 1).sort((a, b) => b - a)[0]!;
+  const after = readdirSync(join(t.data, 'checkpoints'))
+    .map((f) => Number(f.slice(0, 20)))
+    .filter((n) => n > transitions[0].seq + 1)
+    .sort((a, b) => b - a)[0]!;
   const file = join(t.data, 'checkpoints', `${String(after).padStart(20, '0')}.ckpt`);
   const body = readFileSync(file, 'utf8').split('\n\n')[0] + '\n';
   writeFileSync(file, signNote(body, parseSignerKey(key0.trim())));

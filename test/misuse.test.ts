@@ -42,7 +42,16 @@ test('half a line and a disconnect: the cut line goes to the dead letter as E_TR
   const c = await client(t.socket);
   await c.send(['{"n":1}', Buffer.from('{"half":"cut her')]);
   await c.end(); // the daemon acks what it has, then closes
-  assert.deepEqual(c.acks.find((a) => a.ack === 'rejected'), { ack: 'rejected', line: 3, seq: 1, code: 'E_TRUNCATED_LINE', reason: 'the connection ended in the middle of this line (no newline) and what came is not a whole JSON value' });
+  assert.deepEqual(
+    c.acks.find((a) => a.ack === 'rejected'),
+    {
+      ack: 'rejected',
+      line: 3,
+      seq: 1,
+      code: 'E_TRUNCATED_LINE',
+      reason: 'the connection ended in the middle of this line (no newline) and what came is not a whole JSON value',
+    },
+  );
   assert.equal(c.throughLine, 2);
   const raw = connect(t.socket);
   raw.end('{"whole":1}'); // no newline, no acks: a writer that left it out
@@ -53,7 +62,10 @@ test('half a line and a disconnect: the cut line goes to the dead letter as E_TR
   assert.equal(cut.event.code, 'E_TRUNCATED_LINE');
   assert.equal(cut.event.raw, '{"half":"cut her');
   assert.deepEqual(cut.source.line, 3);
-  assert.deepEqual(records.filter((r) => r.stream !== 'rejected').map((r) => r.event), [{ n: 1 }, { whole: 1 }]);
+  assert.deepEqual(
+    records.filter((r) => r.stream !== 'rejected').map((r) => r.event),
+    [{ n: 1 }, { whole: 1 }],
+  );
   assert.equal(verify(t, ['--strict']).ok, true);
 });
 
@@ -75,13 +87,22 @@ test('half a line from a client killed with its acks unread: the cut line still 
       return false; // a frame being written right now
     }
   };
-  await waitUntil(committed((r) => r.length === 1000), 'every whole line to be committed');
+  await waitUntil(
+    committed((r) => r.length === 1000),
+    'every whole line to be committed',
+  );
   // The client dies: the daemon's next ack write fails (EPIPE) before it reads the end of input.
   s.destroy();
-  await waitUntil(committed((r) => r.some((x) => x.stream === 'rejected')), 'the cut line to be committed');
+  await waitUntil(
+    committed((r) => r.some((x) => x.stream === 'rejected')),
+    'the cut line to be committed',
+  );
   assert.equal(await d.stop(), 0);
   const cut = readRecords(t).filter((r) => r.stream === 'rejected');
-  assert.deepEqual(cut.map((r) => [r.event.code, r.event.raw, r.source.line]), [['E_TRUNCATED_LINE', '{"cut":"he', 1002]]);
+  assert.deepEqual(
+    cut.map((r) => [r.event.code, r.event.raw, r.source.line]),
+    [['E_TRUNCATED_LINE', '{"cut":"he', 1002]],
+  );
 });
 
 test('a thousand idle connections: a working client is still served, descriptors stay bounded, stop is clean', { timeout: 120_000 }, async () => {
@@ -140,7 +161,9 @@ test('connections beyond socket.max_connections get a clear error line and are c
 const asRoot = process.getuid?.() === 0;
 const nobody = { uid: 65534, gid: 65534 };
 
-test('a data directory sealog may not write (another owner, read-only, another user\'s log): a clear error and exit 1, no stack trace', { skip: !asRoot && 'needs root to run the daemon as another uid' }, async () => {
+test("a data directory sealog may not write (another owner, read-only, another user's log): a clear error and exit 1, no stack trace", {
+  skip: !asRoot && 'needs root to run the daemon as another uid',
+}, async () => {
   const t = fresh();
   chmodSync(t.dir, 0o777); // the socket, the config and the spool are this uid's to use
   mkdirSync(t.data, { mode: 0o755 }); // root's
@@ -178,5 +201,8 @@ test('a socket directory sealog may not write: a clear error and exit 1', { skip
     (e: Error) => e.message,
   );
   assert.match(err, /daemon exited \(1\) before ready/);
-  assert.match(err, /permission denied: cannot listen \S+\/run\/s.sock \(\S+\/run is owned by uid 0 gid 0, mode 0755\); sealog runs as uid 65534 .*\[E_DATA_ACCESS\]/);
+  assert.match(
+    err,
+    /permission denied: cannot listen \S+\/run\/s.sock \(\S+\/run is owned by uid 0 gid 0, mode 0755\); sealog runs as uid 65534 .*\[E_DATA_ACCESS\]/,
+  );
 });

@@ -91,7 +91,9 @@ const run = (cmd: string, ...args: string[]) => {
 };
 const canMount = process.getuid?.() === 0 && ['mkfs.ext4', 'fsfreeze', 'mount'].every((c) => spawnSync('sh', ['-c', `command -v ${c}`]).status === 0);
 
-test('a real stall (the data filesystem frozen by fsfreeze) stops the watchdog pings; they resume when it thaws, nothing lost', { skip: !canMount && 'needs root, mkfs.ext4, mount -o loop and fsfreeze' }, async () => {
+test('a real stall (the data filesystem frozen by fsfreeze) stops the watchdog pings; they resume when it thaws, nothing lost', {
+  skip: !canMount && 'needs root, mkfs.ext4, mount -o loop and fsfreeze',
+}, async () => {
   const t0 = fresh();
   const mnt = join(t0.dir, 'mnt');
   const img = join(t0.dir, 'fs.img');
@@ -115,8 +117,15 @@ test('a real stall (the data filesystem frozen by fsfreeze) stops the watchdog p
     await waitUntil(() => d!.stderr().includes('pipeline stuck'), 'the stall to be noticed', 30000);
     const from = l.messages.length;
     await waitUntil(() => l.messages.length >= from + 5, 'five more ticks');
-    assert.deepEqual(l.messages.slice(from).filter((m) => has(m, 'WATCHDOG=1')), [], 'no ping while stuck');
-    assert.ok(l.messages.slice(from).every((m) => has(m, 'STATUS=unhealthy;')), 'the health says so');
+    assert.deepEqual(
+      l.messages.slice(from).filter((m) => has(m, 'WATCHDOG=1')),
+      [],
+      'no ping while stuck',
+    );
+    assert.ok(
+      l.messages.slice(from).every((m) => has(m, 'STATUS=unhealthy;')),
+      'the health says so',
+    );
     assert.equal(c.committed, 1);
 
     run('fsfreeze', '-u', mnt);

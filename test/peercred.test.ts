@@ -19,13 +19,19 @@ test('the native addon built at install loads; a missing one is reported, not th
   assert.match(missing.error!, /cannot load \/nonexistent/);
 });
 
-test('[URS-P11-080] each socket record carries the sender pid/uid/gid the kernel reports, whatever the client claims', { skip: process.getuid?.() !== 0 && 'needs root to send as another uid' }, async () => {
+test('[URS-P11-080] each socket record carries the sender pid/uid/gid the kernel reports, whatever the client claims', {
+  skip: process.getuid?.() !== 0 && 'needs root to send as another uid',
+}, async () => {
   const t = fresh();
   chmodSync(t.dir, 0o755); // mkdtemp made it 0700; the other uid must reach the socket
   const d = await start(t, 'socket:\n  mode: "0666"\n');
   // The real `sealog send`, run as nobody; its own claim about who it is rides in the event.
   const input = '{"n":1,"source":{"peer":{"pid":1,"uid":0,"gid":0}}}\n{"n":2}\n';
-  const child = spawn(process.execPath, [join(ROOT, 'bin/sealog.js'), 'send', '--socket', t.socket, '--ack'], { uid: NOBODY, gid: NOBODY, stdio: ['pipe', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [join(ROOT, 'bin/sealog.js'), 'send', '--socket', t.socket, '--ack'], {
+    uid: NOBODY,
+    gid: NOBODY,
+    stdio: ['pipe', 'ignore', 'pipe'],
+  });
   let err = '';
   child.stderr.on('data', (b) => (err += b));
   child.stdin.end(input);
@@ -39,7 +45,10 @@ test('[URS-P11-080] each socket record carries the sender pid/uid/gid the kernel
   assert.equal(await d.stop(), 0);
 
   const recs = readRecords(t);
-  assert.deepEqual(recs.map((r) => r.event.n), [1, 2, 3]);
+  assert.deepEqual(
+    recs.map((r) => r.event.n),
+    [1, 2, 3],
+  );
   for (const r of recs.slice(0, 2)) assert.deepEqual(r.source.peer, { pid: child.pid, uid: NOBODY, gid: NOBODY });
   assert.deepEqual(recs[2]!.source.peer, { pid: process.pid, uid: 0, gid: 0 });
   assert.deepEqual(recs[0]!.event.source, { peer: { pid: 1, uid: 0, gid: 0 } }, 'the claim stays in the event, apart from the kernel facts');

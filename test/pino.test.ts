@@ -17,7 +17,10 @@ for (const ending of ['natural', 'exit'] as const) {
     assert.equal(app.stderr, '', 'the transport reported nothing lost');
     // Read right after the app exited: nothing may still be on its way.
     const got = readRecords(tm).filter((r) => r.source?.kind === 'socket');
-    assert.deepEqual(got.map((r) => r.event.n), [...Array(n).keys()]);
+    assert.deepEqual(
+      got.map((r) => r.event.n),
+      [...Array(n).keys()],
+    );
     assert.equal(got[9].level, 'warn', 'pino level 40 is warn');
     assert.equal(got[0].level, 'info', 'pino level 30 is info');
     assert.equal(got[0].event.msg, 'tool call');

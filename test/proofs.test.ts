@@ -28,7 +28,10 @@ before(async () => {
   ({ pub, origin } = await writeLog(small.data, 300, event, { batch: 1, segmentBytes: 4096, checkpointEvery: 1 }));
   cps = await Promise.all(readdirSync(join(small.data, 'checkpoints')).map((f) => readCheckpointFile(join(small.data, 'checkpoints', f))));
   cps.sort((a, b) => a.size - b.size);
-  assert.deepEqual(cps.map((c) => c.size), Array.from({ length: 300 }, (_, i) => i + 1));
+  assert.deepEqual(
+    cps.map((c) => c.size),
+    Array.from({ length: 300 }, (_, i) => i + 1),
+  );
 });
 
 const keys = () => [parseVerifierKey(pub)];
@@ -40,7 +43,11 @@ test('inclusion: against every checkpoint 1..300 of a log, every seq of the smal
     const seqs = cp.size <= 40 ? [...Array(cp.size).keys()] : [0, cp.size - 1, (cp.size * 7) % cp.size, (cp.size * 13 + 5) % cp.size, cp.size >> 1];
     for (const seq of seqs) {
       const b = await inclusionBundle(trail, seq, { checkpoint: cp });
-      assert.deepEqual(checkBundle(b, keys(), origin), { ok: true, type: 'sealog.inclusion.v1', origin, tree_size: cp.size, leaf_index: seq, signer: pub }, `seq ${seq} in ${cp.size}`);
+      assert.deepEqual(
+        checkBundle(b, keys(), origin),
+        { ok: true, type: 'sealog.inclusion.v1', origin, tree_size: cp.size, leaf_index: seq, signer: pub },
+        `seq ${seq} in ${cp.size}`,
+      );
       n++;
     }
   }
@@ -56,7 +63,11 @@ test('inclusion: any flipped bit in the bundle, a wrong key, a wrong origin, or 
       const bytes = Buffer.from(JSON.stringify(bundles[k]));
       const i = at % bytes.length;
       bytes[i]! ^= 1 << bit;
-      assert.equal(checkBundle(bytes.toString('latin1'), keys(), origin).ok, false, `bit ${bit} of byte ${i}: ${bytes.toString('latin1').slice(Math.max(0, i - 20), i + 20)}`);
+      assert.equal(
+        checkBundle(bytes.toString('latin1'), keys(), origin).ok,
+        false,
+        `bit ${bit} of byte ${i}: ${bytes.toString('latin1').slice(Math.max(0, i - 20), i + 20)}`,
+      );
     }),
     { numRuns: 500 },
   );
@@ -90,7 +101,10 @@ test('consistency: every pair of 25 checkpoints checks; a rolled-back or forked 
   const forged = signCheckpoint(origin, 120, Buffer.alloc(32, 7), signer);
   const path = join(small.dir, 'fork.ckpt');
   writeFileSync(path, forged);
-  await assert.rejects(consistencyBundle(trail, await readCheckpointFile(path)), (e: any) => e.code === 'E_INTEGRITY' && /not a checkpoint of this log's history/.test(e.message));
+  await assert.rejects(
+    consistencyBundle(trail, await readCheckpointFile(path)),
+    (e: any) => e.code === 'E_INTEGRITY' && /not a checkpoint of this log's history/.test(e.message),
+  );
   const real = await consistencyBundle(trail, cps[119]!);
   assert.match((checkBundle({ ...real, old_checkpoint: forged }, keys(), origin) as { reason: string }).reason, /not consistent/);
   const r = cli(['prove', '--data', small.data, '--consistency', path]);
@@ -124,8 +138,14 @@ test('CLI: prove, check-proof (file and stdin), the exact bundle shape, and "not
   assert.match(late.stderr, /not yet sealed: wait for the next checkpoint/);
   assert.equal(cli(['prove', '249', '--data', copy.data]).code, 0);
   const wp = cli(['query', '--data', copy.data, '--seq', '248..251', '--with-proof']);
-  const out = wp.stdout.trim().split('\n').map((l) => JSON.parse(l));
-  assert.deepEqual(out.map((o) => o.type), ['sealog.inclusion.v1', 'sealog.inclusion.v1', 'sealog.unsealed.v1', 'sealog.unsealed.v1']);
+  const out = wp.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+  assert.deepEqual(
+    out.map((o) => o.type),
+    ['sealog.inclusion.v1', 'sealog.inclusion.v1', 'sealog.unsealed.v1', 'sealog.unsealed.v1'],
+  );
   assert.equal(checkBundle(out[1], keys(), origin).ok, true);
   assert.equal(cli(['prove', 'x']).code, 2);
 });
@@ -137,13 +157,18 @@ test('the Python verifier checks the same bundles and tiles independently (RFC 9
   const py = (args: string[]) => spawnSync('python3', [PY, '--key', join(small.data, 'keys/signing.pub'), '--origin', origin, ...args], { encoding: 'utf8' });
   for (const seq of [0, 7, 128, 299]) {
     const f = join(dir, `i${seq}.json`);
-    const b = await inclusionBundle(trail, seq, { checkpoint: cps[seq + (299 - seq >> 1)] });
+    const b = await inclusionBundle(trail, seq, { checkpoint: cps[seq + ((299 - seq) >> 1)] });
     writeFileSync(f, JSON.stringify(b));
     assert.equal(py(['--bundle', f]).status, 0, py(['--bundle', f]).stdout);
     writeFileSync(f, JSON.stringify({ ...b, proof: [...b.proof].reverse() }));
     if (b.proof.length > 1) assert.equal(py(['--bundle', f]).status, 1);
   }
-  for (const [m, n] of [[1, 300], [64, 200], [100, 101], [255, 257]] as const) {
+  for (const [m, n] of [
+    [1, 300],
+    [64, 200],
+    [100, 101],
+    [255, 257],
+  ] as const) {
     const f = join(dir, `c${m}.json`);
     const b = await consistencyBundle(trail, cps[m - 1]!, { to: cps[n - 1]! });
     writeFileSync(f, JSON.stringify(b));
@@ -153,13 +178,14 @@ test('the Python verifier checks the same bundles and tiles independently (RFC 9
   }
 });
 
-test('tiles: sealog tiles writes C2SP tlog-tiles whose hashes recompute the checkpoint root (checked by Python, and by Go\'s sumdb/tlog when go is installed)', async () => {
+test("tiles: sealog tiles writes C2SP tlog-tiles whose hashes recompute the checkpoint root (checked by Python, and by Go's sumdb/tlog when go is installed)", async () => {
   const t = h.fresh();
   const { origin: o } = await writeLog(t.data, 70_000, event, { batch: 1000, segmentBytes: 1 << 20, checkpointEvery: 100_000 });
   const out = join(t.dir, 'tiles');
   const r = cli(['tiles', '--data', t.data, '--out', out]);
   assert.equal(r.code, 0, r.stderr);
-  for (const p of ['checkpoint', 'tile/0/000', 'tile/0/273.p/112', 'tile/1/000', 'tile/1/001.p/17', 'tile/2/000.p/1', 'tile/entries/273.p/112']) assert.ok(readFileSync(join(out, p)).length > 0, p);
+  for (const p of ['checkpoint', 'tile/0/000', 'tile/0/273.p/112', 'tile/1/000', 'tile/1/001.p/17', 'tile/2/000.p/1', 'tile/entries/273.p/112'])
+    assert.ok(readFileSync(join(out, p)).length > 0, p);
   assert.equal(readFileSync(join(out, 'tile/1/000')).length, 256 * 32);
   const py = spawnSync('python3', [PY, '--tiles', out, '--key', join(t.data, 'keys/signing.pub'), '--origin', o], { encoding: 'utf8', timeout: 120_000 });
   assert.equal(py.status, 0, py.stdout + py.stderr);

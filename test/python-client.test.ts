@@ -18,7 +18,12 @@ test('Python client: its unittest suite passes against the real daemon', () => {
     encoding: 'utf8',
     timeout: 300_000,
   });
-  process.stderr.write(r.stderr.split('\n').filter((l) => / \.\.\. |^Ran |^OK|^FAILED|skipped/.test(l)).join('\n') + '\n');
+  process.stderr.write(
+    r.stderr
+      .split('\n')
+      .filter((l) => / \.\.\. |^Ran |^OK|^FAILED|skipped/.test(l))
+      .join('\n') + '\n',
+  );
   assert.equal(r.status, 0, r.stderr.slice(-4000));
   assert.match(r.stderr, /^Ran (\d+) tests?/m);
 });
@@ -29,9 +34,16 @@ test('Python client: `pip install ./clients/python` works with no package index,
   const venv = spawnSync(PY, ['-m', 'venv', join(dir, 'venv')], { encoding: 'utf8' });
   if (venv.status !== 0) return t.skip(`python3 -m venv is not available here: ${venv.stderr.trim()}`);
   const py = join(dir, 'venv/bin/python');
-  const install = spawnSync(py, ['-m', 'pip', 'install', '--no-index', '--disable-pip-version-check', CLIENT], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+  const install = spawnSync(py, ['-m', 'pip', 'install', '--no-index', '--disable-pip-version-check', CLIENT], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
   assert.equal(install.status, 0, install.stdout + install.stderr);
-  const probe = spawnSync(py, ['-c', 'import sealog, sealog.llamaindex; print(sealog.__file__); print(sealog.Client.__name__)'], { cwd: dir, encoding: 'utf8' });
+  const probe = spawnSync(py, ['-c', 'import sealog, sealog.llamaindex; print(sealog.__file__); print(sealog.Client.__name__)'], {
+    cwd: dir,
+    encoding: 'utf8',
+  });
   assert.equal(probe.status, 0, probe.stderr);
   const [file, name] = probe.stdout.trim().split('\n');
   assert.ok(file!.startsWith(join(dir, 'venv')), `imported from the venv, not the source tree: ${file}`);

@@ -28,7 +28,14 @@ const TYPES = ['AgentRequestEvent', 'PlanningEvent', 'ValidationEvent', 'tool_st
 const LEVELS = ['debug', 'info', 'warn', 'error'];
 
 function eventOf(i: number): Record<string, unknown> {
-  const e: Record<string, unknown> = { event_type: TYPES[i % TYPES.length], level: LEVELS[(i * 7) % 4], correlation_id: `corr-${i % 37}`, session_id: `sess-${i % 11}`, n: i % 5, note: `word${i % 13} text` };
+  const e: Record<string, unknown> = {
+    event_type: TYPES[i % TYPES.length],
+    level: LEVELS[(i * 7) % 4],
+    correlation_id: `corr-${i % 37}`,
+    session_id: `sess-${i % 11}`,
+    n: i % 5,
+    note: `word${i % 13} text`,
+  };
   if (i % 9 === 0) e.email = `User${i % 6}@Example.com`;
   if (i % 15 === 0) e.action = 'login';
   return e;
@@ -65,7 +72,23 @@ function reference(f: Filter, line: string, r: Record<string, any>): boolean {
   if (f.since !== undefined && us < f.since * 1000) return false;
   if (f.until !== undefined && us >= f.until * 1000) return false;
   if (f.streams.length && !f.streams.includes(r.stream)) return false;
-  if (f.types.length && !f.types.some((g) => new RegExp(`^${g.split('*').map((p) => p.split('?').map((q) => q.replace(/[.+^${}()|[\]\\]/g, '\\$&')).join('.')).join('.*')}$`).test(r.type))) return false;
+  if (
+    f.types.length &&
+    !f.types.some((g) =>
+      new RegExp(
+        `^${g
+          .split('*')
+          .map((p) =>
+            p
+              .split('?')
+              .map((q) => q.replace(/[.+^${}()|[\]\\]/g, '\\$&'))
+              .join('.'),
+          )
+          .join('.*')}$`,
+      ).test(r.type),
+    )
+  )
+    return false;
   if (f.level && RANK.indexOf(r.level) < RANK.indexOf(f.level)) return false;
   for (const { path, value } of f.fields) {
     let v: any = r;
@@ -79,7 +102,8 @@ function reference(f: Filter, line: string, r: Record<string, any>): boolean {
 
 // Each criterion is present in about one combination in three, so that ANDed together they still match something.
 const maybe = <T>(a: fc.Arbitrary<T>) => fc.oneof({ arbitrary: fc.constant(undefined), weight: 2 }, { arbitrary: a, weight: 1 });
-const some = <T>(xs: T[]) => fc.oneof({ arbitrary: fc.constant([] as T[]), weight: 2 }, { arbitrary: fc.subarray(xs, { minLength: 1, maxLength: 2 }), weight: 1 });
+const some = <T>(xs: T[]) =>
+  fc.oneof({ arbitrary: fc.constant([] as T[]), weight: 2 }, { arbitrary: fc.subarray(xs, { minLength: 1, maxLength: 2 }), weight: 1 });
 function filters(): fc.Arbitrary<Filter> {
   const tsMs = (r: Record<string, any>) => Date.parse(`${r.ts.slice(0, 23)}Z`) + Number(r.ts.slice(23, 26)) / 1000;
   const at = fc.integer({ min: 0, max: N - 1 });
@@ -144,7 +168,10 @@ test('the CLI prints the stored lines byte for byte (jsonl), and every filter fl
     [['--type', 'Agent*', '--level', 'warn'], (_l, r) => r.type.startsWith('Agent') && RANK.indexOf(r.level) >= 3],
     [['--field', 'event.correlation_id=corr-5', '--field', 'event.n=0'], (_l, r) => r.event.correlation_id === 'corr-5' && r.event.n === 0],
     [['--pseudonym', 'email:USER2@example.com', '--seq', '100..2000'], (l, r) => l.includes(ann) && r.seq >= 100 && r.seq <= 2000],
-    [['--text', 'word7 ', '--since', records[500]!.ts, '--until', records[1500]!.ts], (l, r) => l.includes('word7 ') && r.ts >= records[500]!.ts && r.ts < records[1500]!.ts],
+    [
+      ['--text', 'word7 ', '--since', records[500]!.ts, '--until', records[1500]!.ts],
+      (l, r) => l.includes('word7 ') && r.ts >= records[500]!.ts && r.ts < records[1500]!.ts,
+    ],
   ];
   for (const [flags, pred] of cases) {
     const r = cli(['query', '--data', t.data, '--format', 'jsonl', ...flags]);
@@ -237,13 +264,22 @@ test('a record edited on disk (its hash no longer matches): exit 1 naming seq, s
   assert.equal(r.code, 1, r.stderr);
   assert.match(r.stderr, new RegExp(`seq ${victim.seq}, segment ${seg}, byte 0`));
   assert.match(r.stderr, /V_HASH_MISMATCH/);
-  const printed = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l).seq);
-  assert.deepEqual(printed, Array.from({ length: victim.seq }, (_, i) => i), 'every record before it, checked, and nothing from it on');
+  const printed = r.stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l).seq);
+  assert.deepEqual(
+    printed,
+    Array.from({ length: victim.seq }, (_, i) => i),
+    'every record before it, checked, and nothing from it on',
+  );
   // A query whose frames do not include it still answers.
   assert.equal(cli(['query', '--data', copy.data, '--seq', '0..10', '--format', 'jsonl']).code, 0);
   // Re-sealed with a fresh hash of its own: the record checks, the next one's prev does not.
   const body = `${text[k]!.slice(0, -75)}}`;
-  text[k] = `${body.slice(0, -1)},"hash":"${createHash('sha256').update(Buffer.concat([Buffer.from([0]), Buffer.from(body)])).digest('hex')}"}`;
+  text[k] = `${body.slice(0, -1)},"hash":"${createHash('sha256')
+    .update(Buffer.concat([Buffer.from([0]), Buffer.from(body)]))
+    .digest('hex')}"}`;
   writeFileSync(path, compressFrameSync(Buffer.from(text.join('\n'))));
   const chain = cli(['query', '--data', copy.data, '--format', 'jsonl']);
   assert.equal(chain.code, 1);
@@ -271,7 +307,10 @@ test('--follow prints records as they commit, in order, none missed across segme
     await c.waitFor(() => out.split('\n').length > total, 'every record followed', 30000);
     const seen = out.trim().split('\n');
     // (An integrity sweep falling due may add a record of sealog's own.)
-    assert.deepEqual(seen.map((l) => JSON.parse(l).seq), Array.from({ length: seen.length }, (_, i) => i));
+    assert.deepEqual(
+      seen.map((l) => JSON.parse(l).seq),
+      Array.from({ length: seen.length }, (_, i) => i),
+    );
     assert.equal(seen.filter((l) => JSON.parse(l).source.kind === 'socket').length, total);
     assert.deepEqual(seen, lz4Lines(live.data).slice(0, seen.length), 'the stored lines, byte for byte');
     assert.ok(readdirSync(join(live.data, 'segments')).filter((f) => f.endsWith('.seg.lz4')).length >= 5, 'it rotated while following');

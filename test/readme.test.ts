@@ -95,7 +95,13 @@ const slug = (heading: string) =>
     .replace(/\s/g, '-');
 
 test('every relative link in the README and docs/ points at a file (and heading) that exists', () => {
-  const files = ['README.md', 'benchmarks/README.md', ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+  const files = [
+    'README.md',
+    'benchmarks/README.md',
+    ...readdirSync(join(ROOT, 'docs'))
+      .filter((f) => f.endsWith('.md'))
+      .map((f) => `docs/${f}`),
+  ];
   const broken: string[] = [];
   for (const f of files) {
     const text = readFileSync(join(ROOT, f), 'utf8').replace(/```[\s\S]*?```/g, '');

@@ -53,7 +53,10 @@ test('[URS-GDPR-030] no planted secret or PII reaches the segments, the dead let
   const all = [...planted, OVERSIZE];
   // Searched in the bytes as stored, in base64 dead-letter entries decoded, in the acks and in stderr.
   const records = readRecords(t);
-  const stored = [segmentText(t), ...records.filter((r) => r.event?.raw_encoding === 'base64').map((r) => Buffer.from(r.event.raw, 'base64').toString('latin1'))].join('\n');
+  const stored = [
+    segmentText(t),
+    ...records.filter((r) => r.event?.raw_encoding === 'base64').map((r) => Buffer.from(r.event.raw, 'base64').toString('latin1')),
+  ].join('\n');
   const acks = JSON.stringify(c.acks);
   const log = d.stderr();
   assert.ok(stored.includes('GAMP 5 category 4 examples') && log.includes('sealog ready'), 'the search looks at the real bytes');
@@ -73,7 +76,10 @@ test('[URS-GDPR-030] no planted secret or PII reaches the segments, the dead let
     assert.ok(r, `a record for sent line ${i + 1}`);
     for (const { value, kind } of all) {
       if (!forms(value).some((f) => text(l).includes(f))) continue;
-      assert.ok(r.redactions.some((x: { kind: string }) => x.kind === kind), `line ${i + 1} lists ${kind} for ${value}: ${JSON.stringify(r.redactions)}`);
+      assert.ok(
+        r.redactions.some((x: { kind: string }) => x.kind === kind),
+        `line ${i + 1} lists ${kind} for ${value}: ${JSON.stringify(r.redactions)}`,
+      );
       checked++;
     }
   });
@@ -82,7 +88,10 @@ test('[URS-GDPR-030] no planted secret or PII reaches the segments, the dead let
   const rejected = records.filter((r) => r.stream === 'rejected');
   assert.deepEqual(rejected.map((r) => r.event.code).sort(), [...invalidLines.map(() => 'E_INVALID_JSON'), 'E_INVALID_UTF8', 'E_LINE_TOO_LONG'].sort());
   for (const r of rejected) {
-    assert.ok(r.redactions.some((x: { path: string; kind: string }) => x.path === 'event.raw' && /^(secret|pii):/.test(x.kind)), `dead letter ${r.event.code} lists what it redacted`);
+    assert.ok(
+      r.redactions.some((x: { path: string; kind: string }) => x.path === 'event.raw' && /^(secret|pii):/.test(x.kind)),
+      `dead letter ${r.event.code} lists what it redacted`,
+    );
     assert.equal(r.event.raw_sha256, null, 'no digest of the original line');
   }
   assert.equal(verify(t, ['--strict']).ok, true, 'the redacted trail verifies');
@@ -103,7 +112,10 @@ test('the daemon refuses to start without a valid keys/hmac.key, and never print
   assert.ok(!d.stderr().includes(key), 'the key is not logged');
 
   writeFileSync(keyFile, `${key.slice(0, 40)}\n`, { mode: 0o600 });
-  await assert.rejects(startDaemon(t), (err: Error) => err.message.includes('E_KEY_INVALID') && err.message.includes('64 hex') && !err.message.includes(key.slice(0, 40)));
+  await assert.rejects(
+    startDaemon(t),
+    (err: Error) => err.message.includes('E_KEY_INVALID') && err.message.includes('64 hex') && !err.message.includes(key.slice(0, 40)),
+  );
   rmSync(keyFile);
   await assert.rejects(startDaemon(t), (err: Error) => err.message.includes('E_KEY_MISSING') && err.message.includes('hmac.key'));
 });

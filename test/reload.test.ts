@@ -14,7 +14,8 @@ test('[URS-GMP-020] validate: exit 0 for a valid file, 1 listing every error, 2 
 
   const bad = cli(['validate', '--config', writeConfig(t, 'socket:\n  mode: 999\n  bogus: 1\nbatch:\n  max_records: 0\n')]);
   assert.equal(bad.code, 1);
-  for (const e of ["socket: must NOT have additional properties 'bogus'", 'socket.mode: must be string', 'batch.max_records: must be >= 1']) assert.ok(bad.stderr.includes(e), bad.stderr);
+  for (const e of ["socket: must NOT have additional properties 'bogus'", 'socket.mode: must be string', 'batch.max_records: must be >= 1'])
+    assert.ok(bad.stderr.includes(e), bad.stderr);
   assert.match(bad.stderr, /3 errors/);
 
   const badRule = cli(['validate', '--config', writeConfig(t, 'classify:\n  rules:\n    - match: { nowhere: 1 }\n      set: { stream: audit }\n')]);
@@ -46,7 +47,10 @@ test('SIGHUP: a valid change applies at once and restart-only changes are named;
   await sendOne(c, { k: 'x', n: 1 });
 
   // Valid: a classification rule and the log level (live), the socket line limit (restart only).
-  writeConfig(t, 'classify:\n  rules:\n    - name: k-is-security\n      match: { event.k: x }\n      set: { stream: security }\nsocket:\n  max_line_bytes: 4096\nlog:\n  level: debug\n');
+  writeConfig(
+    t,
+    'classify:\n  rules:\n    - name: k-is-security\n      match: { event.k: x }\n      set: { stream: security }\nsocket:\n  max_line_bytes: 4096\nlog:\n  level: debug\n',
+  );
   d.proc.kill('SIGHUP');
   await waitUntil(() => d.stderr().includes('"msg":"configuration reloaded"'), 'reload');
   assert.match(d.stderr(), /"applied":\["classify.rules","log.level"\]|"applied":\["log.level","classify.rules"\]/);
@@ -57,7 +61,10 @@ test('SIGHUP: a valid change applies at once and restart-only changes are named;
   writeConfig(t, 'classify:\n  rules: []\nbatch:\n  max_records: 0\nbogus: true\n');
   d.proc.kill('SIGHUP');
   await waitUntil(() => d.stderr().includes('configuration reload refused'), 'refusal');
-  const refusal = d.stderr().split('\n').find((l) => l.includes('configuration reload refused'))!;
+  const refusal = d
+    .stderr()
+    .split('\n')
+    .find((l) => l.includes('configuration reload refused'))!;
   assert.match(refusal, /batch.max_records: must be >= 1/);
   assert.match(refusal, /must NOT have additional properties 'bogus'/);
   await sendOne(c, { k: 'x', n: 3 });
@@ -66,6 +73,13 @@ test('SIGHUP: a valid change applies at once and restart-only changes are named;
   assert.equal(d.proc.exitCode, null, 'the daemon kept running');
   assert.equal(await d.stop(), 0);
   const recs = readRecords(t);
-  assert.deepEqual(recs.map((r) => [r.event.n, r.stream]), [[1, 'application'], [2, 'security'], [3, 'security']]);
+  assert.deepEqual(
+    recs.map((r) => [r.event.n, r.stream]),
+    [
+      [1, 'application'],
+      [2, 'security'],
+      [3, 'security'],
+    ],
+  );
   assert.equal(verify(t, ['--strict']).exit, 0);
 });

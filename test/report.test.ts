@@ -26,7 +26,10 @@ interface Known {
 }
 
 function shapes(): Rec[] {
-  return readFileSync(join(ROOT, 'test/fixtures/event-shapes.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Rec);
+  return readFileSync(join(ROOT, 'test/fixtures/event-shapes.jsonl'), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Rec);
 }
 
 async function burst(t: Tmp, lines: string[]): Promise<void> {
@@ -47,14 +50,24 @@ async function knownLog(): Promise<Known> {
     const s = shapes()[i % shapes().length]!;
     const withAnn = i % 7 === 0;
     if (withAnn) annSent++;
-    first.push(JSON.stringify({ ...s, n: i, ...(withAnn ? { contact: { email: ANN[i % 2] } } : i % 5 === 0 ? { contact: { email: `user${i}@example.org` } } : {}) }));
+    first.push(
+      JSON.stringify({ ...s, n: i, ...(withAnn ? { contact: { email: ANN[i % 2] } } : i % 5 === 0 ? { contact: { email: `user${i}@example.org` } } : {}) }),
+    );
   }
   first.push('{not json', '[1,2]', '"a string"');
   await burst(t, first);
   const end = Date.now();
   await waitUntil(() => Date.now() > end + 1300, 'the clock to move past the first burst');
   const split = new Date(end + 650).toISOString();
-  const second = Array.from({ length: 25 }, (_, i) => JSON.stringify({ event_type: 'ValidationEvent', agent_id: `agent-${i % 3}`, timestamp: new Date().toISOString(), level: i % 4 === 0 ? 'error' : 'info', k: i }));
+  const second = Array.from({ length: 25 }, (_, i) =>
+    JSON.stringify({
+      event_type: 'ValidationEvent',
+      agent_id: `agent-${i % 3}`,
+      timestamp: new Date().toISOString(),
+      level: i % 4 === 0 ? 'error' : 'info',
+      k: i,
+    }),
+  );
   second.push('{"half":');
   await burst(t, second);
   assert.equal(await d.stop(), 0);
@@ -79,7 +92,11 @@ function independent(records: Rec[], from?: string, to?: string) {
       by_source: count((r) => r.source.kind),
       rejected: { total: rejected.length, by_code: count((r) => r.event.code, rejected) },
     },
-    redactions: { records: inPeriod.filter((r) => r.redactions.length).length, total: redactions.length, by_kind: redactions.reduce<Record<string, number>>((c, x) => ((c[x.kind] = (c[x.kind] ?? 0) + 1), c), {}) },
+    redactions: {
+      records: inPeriod.filter((r) => r.redactions.length).length,
+      total: redactions.length,
+      by_kind: redactions.reduce<Record<string, number>>((c, x) => ((c[x.kind] = (c[x.kind] ?? 0) + 1), c), {}),
+    },
   };
 }
 
@@ -119,7 +136,10 @@ test('[URS-P11-020] [URS-ALC-060] [URS-ALC-010] report: every count equals an in
       assert.ok(['met', 'partial', 'not_met', 'not_applicable'].includes(c.status), `${standard} ${c.id}`);
       assert.ok(c.evidence.length > 0 && c.title, `${standard} ${c.id} has a title and evidence`);
     }
-    assert.equal(Object.values(json.summary as Record<string, number>).reduce((a, b) => a + b, 0), json.clauses.length);
+    assert.equal(
+      Object.values(json.summary as Record<string, number>).reduce((a, b) => a + b, 0),
+      json.clauses.length,
+    );
   }
   const p11 = (await report(t, ['--standard', 'part11'])).json;
   assert.equal(clause(p11, '11.10(i)').status, 'not_applicable');
@@ -139,9 +159,13 @@ test('[URS-ALC-030] [URS-ALC-090] report --from/--to counts only the period (fro
   assert.equal(before.json.counts.records + after.json.counts.records, records.length);
   assert.deepEqual(after.json.period, { from: split, to: null });
   // The same period through sealog query: the same records, stream by stream.
-  const queried = (extra: string[]) => cli(['query', '--data', t.data, '--since', split, '--format', 'jsonl', ...extra]).stdout.split('\n').filter(Boolean).length;
+  const queried = (extra: string[]) =>
+    cli(['query', '--data', t.data, '--since', split, '--format', 'jsonl', ...extra])
+      .stdout.split('\n')
+      .filter(Boolean).length;
   assert.equal(queried([]), after.json.counts.records);
-  for (const [stream, n] of Object.entries(after.json.counts.by_stream as Record<string, number>)) assert.equal(queried(['--stream', stream]), n, `query --stream ${stream}`);
+  for (const [stream, n] of Object.entries(after.json.counts.by_stream as Record<string, number>))
+    assert.equal(queried(['--stream', stream]), n, `query --stream ${stream}`);
   const whole = await report(t, ['--standard', 'alcoa', '--gap', '1']);
   assert.equal(whole.json.coverage.gaps.length, 1, JSON.stringify(whole.json.coverage));
   assert.equal(whole.json.coverage.gaps[0].after_seq, before.json.coverage.last.seq);
@@ -153,7 +177,13 @@ test('[URS-P11-010] [URS-ALC-050] report on a log with a tampered segment: integ
   const { t } = await log();
   const c = fresh();
   cpSync(t.data, c.data, { recursive: true });
-  const seg = join(c.data, 'segments', readdirSync(join(c.data, 'segments')).filter((f) => f.endsWith('.seg.lz4')).sort()[1]!);
+  const seg = join(
+    c.data,
+    'segments',
+    readdirSync(join(c.data, 'segments'))
+      .filter((f) => f.endsWith('.seg.lz4'))
+      .sort()[1]!,
+  );
   const buf = readFileSync(seg);
   buf[Math.floor(buf.length / 2)]! ^= 0x20;
   writeFileSync(seg, buf);
@@ -187,9 +217,17 @@ test('[URS-P11-030] report: a period with a retention removal and a legal hold s
   assert.equal(held.code, 0, held.stderr);
   const id = held.stdout.trim();
   await waitUntil(() => d.stderr().includes('legal hold placed'), 'the hold to be sealed');
-  await burst(t, Array.from({ length: 90 }, (_, i) => JSON.stringify({ msg: `event ${i} ${'x'.repeat(60)}`, tenant_id: i < 30 ? 't-held' : 'other' })));
-  await waitUntil(() => (d.stderr().match(/segment removed by retention/g) ?? []).length >= 2 && d.stderr().includes('kept by a legal hold'), 'removals and a held segment', 30_000);
-  const sweepsSealed = () => cli(['query', '--data', t.data, '--type', 'sealog.integrity.sweep', '--format', 'jsonl']).stdout.split('\n').filter(Boolean).length;
+  await burst(
+    t,
+    Array.from({ length: 90 }, (_, i) => JSON.stringify({ msg: `event ${i} ${'x'.repeat(60)}`, tenant_id: i < 30 ? 't-held' : 'other' })),
+  );
+  await waitUntil(
+    () => (d.stderr().match(/segment removed by retention/g) ?? []).length >= 2 && d.stderr().includes('kept by a legal hold'),
+    'removals and a held segment',
+    30_000,
+  );
+  const sweepsSealed = () =>
+    cli(['query', '--data', t.data, '--type', 'sealog.integrity.sweep', '--format', 'jsonl']).stdout.split('\n').filter(Boolean).length;
   await waitUntil(() => sweepsSealed() >= 1, 'an integrity sweep to be sealed', 30_000);
   assert.equal(await d.stop(), 0);
   const records = readRecords(t);
@@ -198,21 +236,40 @@ test('[URS-P11-030] report: a period with a retention removal and a legal hold s
   assert.equal(code, 0, JSON.stringify(json.integrity.failure));
   assert.deepEqual(json.counts, independent(records).counts, 'counts are of the records still present');
   assert.equal(json.reading.complete, true, 'the query engine reads across the segments retention removed');
-  for (const extra of [[], ['--reverse']]) assert.equal(cli(['query', '--data', t.data, '--format', 'jsonl', ...extra]).stdout.split('\n').filter(Boolean).length, records.length, `sealog query ${extra.join(' ')}`);
-  assert.deepEqual(json.retention.removals.map((r: Rec) => [r.seq, r.segment]), removals.map((r) => [r.seq, r.event.segment]));
+  for (const extra of [[], ['--reverse']])
+    assert.equal(
+      cli(['query', '--data', t.data, '--format', 'jsonl', ...extra])
+        .stdout.split('\n')
+        .filter(Boolean).length,
+      records.length,
+      `sealog query ${extra.join(' ')}`,
+    );
+  assert.deepEqual(
+    json.retention.removals.map((r: Rec) => [r.seq, r.segment]),
+    removals.map((r) => [r.seq, r.event.segment]),
+  );
   assert.equal(json.integrity.removed_segments.length, removals.length);
   const sweeps = records.filter((r) => r.type === 'sealog.integrity.sweep');
-  assert.deepEqual([json.sweeps.total, json.sweeps.passed, json.sweeps.failed], [sweeps.length, sweeps.filter((r) => r.event.ok).length, sweeps.filter((r) => !r.event.ok).length]);
+  assert.deepEqual(
+    [json.sweeps.total, json.sweeps.passed, json.sweeps.failed],
+    [sweeps.length, sweeps.filter((r) => r.event.ok).length, sweeps.filter((r) => !r.event.ok).length],
+  );
   assert.equal(clause(json, '11.10(e)').status, 'met');
-  assert.deepEqual(json.retention.holds_placed.map((h: Rec) => h.id), [id]);
-  assert.deepEqual(json.retention.active_holds.map((h: Rec) => h.id), [id]);
+  assert.deepEqual(
+    json.retention.holds_placed.map((h: Rec) => h.id),
+    [id],
+  );
+  assert.deepEqual(
+    json.retention.active_holds.map((h: Rec) => h.id),
+    [id],
+  );
   const evidence = clause(json, '11.10(c)').evidence.join('\n');
   assert.match(evidence, new RegExp(`${removals.length} segment removal\\(s\\) in the period: segment ${removals[0]!.event.segment} `));
   assert.match(evidence, new RegExp(`1 legal hold\\(s\\) placed, 0 released in the period; 1 active now: ${id}`));
   assert.equal(records.filter((r) => r.source.kind === 'socket' && r.event.tenant_id === 't-held').length, 30, 'the held records are all still there');
 });
 
-test('[URS-P11-020] [URS-ALC-020] report HTML: self-contained, printed to A4 PDF by headless Chromium, its text has the JSON\'s numbers', async () => {
+test("[URS-P11-020] [URS-ALC-020] report HTML: self-contained, printed to A4 PDF by headless Chromium, its text has the JSON's numbers", async () => {
   const { t } = await log();
   const html = join(t.dir, 'part11.html');
   const r = cli(['report', '--data', t.data, '--key', t.pub, '--standard', 'part11', '--out', html]);
@@ -229,11 +286,19 @@ test('[URS-P11-020] [URS-ALC-020] report HTML: self-contained, printed to A4 PDF
   const flat = text.replace(/\s+/g, ' ');
   assert.match(flat, new RegExp(`Records: ${json.counts.records}\\b`));
   const s = json.summary;
-  assert.match(flat, new RegExp(`\\b${s.met} ${s.partial} ${s.not_met} ${s.not_applicable} ${json.counts.records} ${json.counts.rejected.total} ${json.signatures.length}\\b`), 'the summary row');
-  for (const [stream, n] of Object.entries(json.counts.by_stream as Record<string, number>)) assert.match(text, new RegExp(`\\b${stream}\\s+${n}\\b`), `stream ${stream}`);
-  for (const [level, n] of Object.entries(json.counts.by_level as Record<string, number>)) assert.match(text, new RegExp(`\\b${level}\\s+${n}\\b`), `level ${level}`);
-  for (const [code, n] of Object.entries(json.counts.rejected.by_code as Record<string, number>)) assert.match(text, new RegExp(`${code}\\s+${n}\\b`), `reject code ${code}`);
-  for (const [kind, n] of Object.entries(json.redactions.by_kind as Record<string, number>)) assert.match(text, new RegExp(`${kind}\\s+${n}\\b`), `redaction kind ${kind}`);
+  assert.match(
+    flat,
+    new RegExp(`\\b${s.met} ${s.partial} ${s.not_met} ${s.not_applicable} ${json.counts.records} ${json.counts.rejected.total} ${json.signatures.length}\\b`),
+    'the summary row',
+  );
+  for (const [stream, n] of Object.entries(json.counts.by_stream as Record<string, number>))
+    assert.match(text, new RegExp(`\\b${stream}\\s+${n}\\b`), `stream ${stream}`);
+  for (const [level, n] of Object.entries(json.counts.by_level as Record<string, number>))
+    assert.match(text, new RegExp(`\\b${level}\\s+${n}\\b`), `level ${level}`);
+  for (const [code, n] of Object.entries(json.counts.rejected.by_code as Record<string, number>))
+    assert.match(text, new RegExp(`${code}\\s+${n}\\b`), `reject code ${code}`);
+  for (const [kind, n] of Object.entries(json.redactions.by_kind as Record<string, number>))
+    assert.match(text, new RegExp(`${kind}\\s+${n}\\b`), `redaction kind ${kind}`);
   assert.match(flat, new RegExp(`checkpoint of tree size ${json.log.checkpoint.tree_size}\\b`));
   assert.match(flat, /Integrity: INTACT/);
   const label: Record<string, string> = { met: 'met', partial: 'partial', not_met: 'NOT MET', not_applicable: 'not applicable' };
@@ -249,7 +314,10 @@ test('[URS-GDPR-010] report --standard gdpr --subject: what the trail holds abou
   const holding = readRecords(t).filter((r) => JSON.stringify(r).includes(pseudonym));
   assert.equal(holding.length, annSent);
   assert.equal(json.subject.records, annSent);
-  assert.deepEqual(json.subject.seqs, holding.map((r) => r.seq));
+  assert.deepEqual(
+    json.subject.seqs,
+    holding.map((r) => r.seq),
+  );
   assert.equal(clause(json, 'Art. 15').status, 'met');
   const raw = spawnSync('sh', ['-c', `cat "${t.data}"/segments/*.seg.lz4 | lz4 -dc`], { encoding: 'utf8' }).stdout;
   assert.ok(!/ann@example\.com/i.test(raw), 'the trail never stores the address');
@@ -277,12 +345,29 @@ test('[URS-P11-020] report --sign writes a detached signed note; --check accepts
 test('[URS-P11-090] report: electronic signatures and a key rotation in the period, each listed and judged', async () => {
   const t = fresh();
   const d = await start(t, 'requests: { schedule: "* * * * * *" }\n');
-  await burst(t, Array.from({ length: 5 }, (_, i) => JSON.stringify({ event_type: 'ValidationEvent', agent_id: 'a', i })));
+  await burst(
+    t,
+    Array.from({ length: 5 }, (_, i) => JSON.stringify({ event_type: 'ValidationEvent', agent_id: 'a', i })),
+  );
   const pass = join(t.dir, 'pass');
   writeFileSync(pass, 'a long enough passphrase\n');
   const key = join(t.dir, 'qa.signer');
   assert.equal(cli(['signer', 'add', '--name', 'Quinn QA', '--out', key, '--data', t.data, '--passphrase-file', pass]).code, 0);
-  const signed = await cliAsync(['sign', '--config', join(t.dir, 'sealog.yaml'), '--key', key, '--passphrase-file', pass, '--name', 'Quinn QA', '--meaning', 'review', '--range', '1..3']);
+  const signed = await cliAsync([
+    'sign',
+    '--config',
+    join(t.dir, 'sealog.yaml'),
+    '--key',
+    key,
+    '--passphrase-file',
+    pass,
+    '--name',
+    'Quinn QA',
+    '--meaning',
+    'review',
+    '--range',
+    '1..3',
+  ]);
   assert.equal(signed.code, 0, signed.stderr);
   const sigSeq = (JSON.parse(signed.stdout) as { seq: number }).seq;
   assert.equal(cli(['rotate-key', '--data', t.data]).code, 0);
@@ -291,13 +376,19 @@ test('[URS-P11-090] report: electronic signatures and a key rotation in the peri
   const ring = join(t.data, 'keys/ring.pub');
   const { code, json } = await report({ ...t, pub: ring }, ['--standard', 'part11']);
   assert.equal(code, 0, JSON.stringify(json.integrity));
-  assert.deepEqual(json.signatures.map((s: Rec) => [s.seq, s.signer, s.meaning, s.records.map((r: Rec) => r.seq)]), [[sigSeq, 'Quinn QA', 'review', [1, 2, 3]]]);
+  assert.deepEqual(
+    json.signatures.map((s: Rec) => [s.seq, s.signer, s.meaning, s.records.map((r: Rec) => r.seq)]),
+    [[sigSeq, 'Quinn QA', 'review', [1, 2, 3]]],
+  );
   assert.equal(json.integrity.signatures_checked, 1);
   for (const id of ['11.50', '11.70']) assert.equal(clause(json, id).status, 'met', id);
   assert.equal(clause(json, '11.200(a)').status, 'partial');
   const transitions = readRecords(t).filter((r) => r.type === 'sealog.key.transition');
   assert.equal(transitions.length, 1);
-  assert.deepEqual(json.key_rotations.map((k: Rec) => [k.seq, k.old_key, k.new_key]), [[transitions[0]!.seq, transitions[0]!.event.old_key, transitions[0]!.event.new_key]]);
+  assert.deepEqual(
+    json.key_rotations.map((k: Rec) => [k.seq, k.old_key, k.new_key]),
+    [[transitions[0]!.seq, transitions[0]!.event.old_key, transitions[0]!.event.new_key]],
+  );
   assert.deepEqual(json.log.key_ring, [transitions[0]!.event.old_key, transitions[0]!.event.new_key], 'the ring: the retired key and its successor');
   const before = await report({ ...t, pub: ring }, ['--standard', 'part11', '--to', readRecords(t)[sigSeq]!.ts]);
   assert.deepEqual(before.json.signatures, [], 'a signature outside the period is not listed');
@@ -309,7 +400,13 @@ test('report: --help explains; usage errors exit 2', async () => {
   assert.equal(h.code, 0);
   assert.match(h.stdout, /^sealog report --standard part11\|annex11\|alcoa\|hipaa\|soc2\|gdpr/);
   const { t } = await log();
-  for (const args of [['--standard', 'iso9001'], ['--standard', 'part11', '--from', 'yesterday-ish'], ['--standard', 'part11', '--format', 'pdf'], ['--standard', 'part11', '--sign'], ['--bogus']]) {
+  for (const args of [
+    ['--standard', 'iso9001'],
+    ['--standard', 'part11', '--from', 'yesterday-ish'],
+    ['--standard', 'part11', '--format', 'pdf'],
+    ['--standard', 'part11', '--sign'],
+    ['--bogus'],
+  ]) {
     assert.equal(cli(['report', '--data', t.data, ...args]).code, 2, args.join(' '));
   }
 });

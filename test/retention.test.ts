@@ -54,7 +54,10 @@ test('[URS-P11-030] expired segments are removed, each removal sealed; verify pa
   const v = verify(t, ['--strict']) as ReturnType<typeof verify> & { removed: { segment: number; first_seq: number; record_seq: number }[]; treeSize: number };
   assert.equal(v.exit, 0, JSON.stringify(v.failure));
   assert.ok(v.ok);
-  assert.deepEqual(v.removed.map((r) => r.segment).sort((a, b) => a - b), removals.map((r) => r.event.segment).sort((a, b) => a - b));
+  assert.deepEqual(
+    v.removed.map((r) => r.segment).sort((a, b) => a - b),
+    removals.map((r) => r.event.segment).sort((a, b) => a - b),
+  );
   assert.equal(v.removed[0]!.first_seq, 0);
   for (const r of v.removed) assert.equal(r.record_seq, removals.find((x) => x.event.segment === r.segment)!.seq);
   assert.ok(v.records < v.treeSize, 'fewer records read than the tree holds');
@@ -65,7 +68,13 @@ test('[URS-P11-030] expired segments are removed, each removal sealed; verify pa
   const first = v.removed.find((r) => r.segment === 1)!;
   const inside = join(t.dir, 'witness.ckpt');
   const origin = readFileSync(join(t.data, 'checkpoints', readdirSync(join(t.data, 'checkpoints'))[0]!), 'utf8').split('\n')[0];
-  writeFileSync(inside, signNote(`${origin}\n${first.first_seq + 1}\n${Buffer.alloc(32, 7).toString('base64')}\n`, parseSignerKey(readFileSync(join(t.data, 'keys/signing.key'), 'utf8').trim())));
+  writeFileSync(
+    inside,
+    signNote(
+      `${origin}\n${first.first_seq + 1}\n${Buffer.alloc(32, 7).toString('base64')}\n`,
+      parseSignerKey(readFileSync(join(t.data, 'keys/signing.key'), 'utf8').trim()),
+    ),
+  );
   const w = verify(t, ['--checkpoint', inside]) as ReturnType<typeof verify> & { warnings: { code: string }[] };
   assert.equal(w.exit, 0);
   assert.ok(w.warnings.some((x) => x.code === 'V_CHECKPOINT_UNCHECKED'));
@@ -74,13 +83,13 @@ test('[URS-P11-030] expired segments are removed, each removal sealed; verify pa
   assert.equal(py.removed, removals.length, 'the independent verifier crosses the same gap');
 
   // The daemon restarts on a log whose first segments are gone and keeps the chain.
-  const d2 = await h.start(t, config(", enabled: false"));
+  const d2 = await h.start(t, config(', enabled: false'));
   await send(t, 5);
   assert.equal(await d2.stop(), 0);
   assert.equal(verify(t, ['--strict']).exit, 0);
 });
 
-test('a segment deleted behind sealog\'s back still fails verify, with or without its signed manifest', async () => {
+test("a segment deleted behind sealog's back still fails verify, with or without its signed manifest", async () => {
   const t = h.fresh();
   const d = await h.start(t, config());
   await send(t, 120);
@@ -157,7 +166,10 @@ test('[URS-P11-030] a legal hold keeps covered segments past retention until it 
   const id = placed.stdout.trim();
   await waitUntil(() => d.stderr().includes('legal hold placed'), 'the hold to be sealed');
   const listed = JSON.parse(cli(['holds', '--data', t.data, '--json']).stdout) as { active: { id: string; tenant_id: string; placed_seq: number }[] };
-  assert.deepEqual(listed.active.map((x) => [x.id, x.tenant_id]), [[id, 't-held']]);
+  assert.deepEqual(
+    listed.active.map((x) => [x.id, x.tenant_id]),
+    [[id, 't-held']],
+  );
 
   // Events 0-39 are the held tenant's, then 80 of others: the first segments are held.
   await send(t, 120, (i) => ({ msg: `event ${i} ${'x'.repeat(60)}`, tenant_id: i < 40 ? 't-held' : 'other' }));
@@ -186,15 +198,22 @@ test('[URS-P11-030] a legal hold keeps covered segments past retention until it 
 
 test('a disk budget is reported (status degraded), never met by removing records still inside their period', async () => {
   const t = h.fresh();
-  const d = await h.start(t, config().replace('streams: { application: 2s, audit: 1h }, enabled: true', 'streams: { application: 1h, audit: 1h }, enabled: true, max_total_bytes: 1000'));
+  const d = await h.start(
+    t,
+    config().replace('streams: { application: 2s, audit: 1h }, enabled: true', 'streams: { application: 1h, audit: 1h }, enabled: true, max_total_bytes: 1000'),
+  );
   await send(t, 60);
   const control = t.socket.replace(/\.sock$/, '.ctl');
   let report: { health: { level: string; conditions: { component: string; reason: string }[] } } | undefined;
-  await waitUntil(() => {
-    const r = cli(['status', '--control', control, '--json']);
-    report = JSON.parse(r.stdout);
-    return report!.health.conditions.some((c) => c.component === 'retention');
-  }, 'retention to report the budget', 30_000);
+  await waitUntil(
+    () => {
+      const r = cli(['status', '--control', control, '--json']);
+      report = JSON.parse(r.stdout);
+      return report!.health.conditions.some((c) => c.component === 'retention');
+    },
+    'retention to report the budget',
+    30_000,
+  );
   assert.equal(report!.health.level, 'degraded');
   assert.match(report!.health.conditions.find((c) => c.component === 'retention')!.reason, /over retention\.max_total_bytes 1000/);
   assert.equal(await d.stop(), 0);

@@ -72,15 +72,31 @@ test('[URS-P11-090] [URS-P11-110] sign: a passphrase-protected signer key, the s
   assert.equal(sig.event.signer.name, NAME);
   assert.equal(sig.event.meaning, 'approval');
   assert.equal(sig.event.reason, 'batch record reviewed');
-  assert.deepEqual(sig.event.records, [1, 2].map((seq) => ({ seq, hash: records[seq]!.hash })));
+  assert.deepEqual(
+    sig.event.records,
+    [1, 2].map((seq) => ({ seq, hash: records[seq]!.hash })),
+  );
   const listed = cli(['query', '--data', s.t.data, '--type', 'sealog.signature', '--format', 'jsonl']);
   assert.equal(listed.code, 0, listed.stderr);
-  assert.deepEqual(listed.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l).seq), [s.sigSeq], 'sealog query --type sealog.signature lists it');
+  assert.deepEqual(
+    listed.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l).seq),
+    [s.sigSeq],
+    'sealog query --type sealog.signature lists it',
+  );
   const v = verify(s.t);
   assert.equal(v.exit, 0, JSON.stringify(v));
   const checked = (v as unknown as { signatures: { seq: number; signer: string; meaning: string }[] }).signatures;
-  assert.deepEqual(checked.map((x) => [x.seq, x.signer, x.meaning]), [[s.sigSeq, NAME, 'approval']]);
-  assert.ok(v.warnings.some((w) => w.code === 'V_SIGNERS_NOT_PINNED'), 'the verdict says the signer registry was not pinned');
+  assert.deepEqual(
+    checked.map((x) => [x.seq, x.signer, x.meaning]),
+    [[s.sigSeq, NAME, 'approval']],
+  );
+  assert.ok(
+    v.warnings.some((w) => w.code === 'V_SIGNERS_NOT_PINNED'),
+    'the verdict says the signer registry was not pinned',
+  );
   const pinned = cli(['verify', '--data', s.t.data, '--key', s.t.pub, '--signers', join(s.t.data, 'keys/signers.pub'), '--json']);
   assert.equal(pinned.code, 0, pinned.stdout);
   assert.ok(!(JSON.parse(pinned.stdout) as { warnings: { code: string }[] }).warnings.some((w) => w.code === 'V_SIGNERS_NOT_PINNED'));
@@ -96,7 +112,7 @@ test('[URS-P11-110] sign: a wrong passphrase is refused (E_SIGNER_PASSPHRASE) an
   assert.equal(r.code, 1);
   assert.match(r.stderr, /E_SIGNER_PASSPHRASE/);
   const badName = await sign(s.t, s.key, s.passFile, ['--name', 'Someone Else', '--meaning', 'review', '--seq', '3']);
-  assert.equal(badName.code, 2, 'a printed name other than the key\'s is a usage error');
+  assert.equal(badName.code, 2, "a printed name other than the key's is a usage error");
   const notThere = await sign(s.t, s.key, s.passFile, ['--name', NAME, '--meaning', 'review', '--seq', '999']);
   assert.equal(notThere.code, 2);
   assert.match(notThere.stderr, /record 999 is not in the log/);

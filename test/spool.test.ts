@@ -1,6 +1,20 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, symlinkSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  symlinkSync,
+  truncateSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { cli, harness, readRecords, verify, waitUntil } from './helpers/daemon.js';
@@ -14,7 +28,10 @@ async function setup(yaml = '') {
 }
 const lines = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => JSON.stringify({ f: prefix, i: i + 1 })).join('\n') + '\n';
 const inDir = (dir: string) => (existsSync(dir) ? readdirSync(dir).sort() : []);
-const spoolFiles = (spool: string) => readdirSync(spool).filter((f) => f !== 'done' && f !== 'rejected').sort();
+const spoolFiles = (spool: string) =>
+  readdirSync(spool)
+    .filter((f) => f !== 'done' && f !== 'rejected')
+    .sort();
 
 test('both producer protocols, files present at start, other names ignored, bad lines in the middle', async () => {
   const { t, spool, start } = await setup();
@@ -35,7 +52,8 @@ test('both producer protocols, files present at start, other names ignored, bad 
   assert.deepEqual(spoolFiles(spool), ['notes.txt', 'pending.jsonl.tmp']);
   assert.equal(await d.stop(), 0);
   const recs = readRecords(t);
-  const got = (f: string) => recs.filter((r) => r.source.file === f).map((r) => (r.stream === 'rejected' ? `${r.source.line}:${r.event.code}` : `${r.source.line}:${r.event.i}`));
+  const got = (f: string) =>
+    recs.filter((r) => r.source.file === f).map((r) => (r.stream === 'rejected' ? `${r.source.line}:${r.event.code}` : `${r.source.line}:${r.event.i}`));
   assert.deepEqual(got('early.jsonl'), ['1:1', '2:2', '3:3']);
   assert.deepEqual(got('renamed.jsonl'), ['1:1', '2:2', '3:3', '4:4', '5:5']);
   assert.deepEqual(got('inplace.jsonl'), ['1:1', '2:2', '3:E_INVALID_JSON', '4:4']);
@@ -45,7 +63,11 @@ test('both producer protocols, files present at start, other names ignored, bad 
     const [a, b] = ingested.get(r.event.file) ?? [0, 0];
     ingested.set(r.event.file, [a + r.event.accepted, b + r.event.rejected]);
   }
-  assert.deepEqual([...ingested].sort(), [['early.jsonl', [3, 0]], ['inplace.jsonl', [3, 1]], ['renamed.jsonl', [5, 0]]]);
+  assert.deepEqual([...ingested].sort(), [
+    ['early.jsonl', [3, 0]],
+    ['inplace.jsonl', [3, 1]],
+    ['renamed.jsonl', [5, 0]],
+  ]);
   assert.equal(verify(t, ['--strict']).exit, 0);
 });
 
@@ -60,7 +82,10 @@ test('lines across read-chunk boundaries, CRLF and over-long lines frame exactly
   await waitUntil(() => inDir(join(spool, 'done')).includes('big.jsonl'), 'big.jsonl done');
   assert.equal(await d.stop(), 0);
   const recs = readRecords(t).filter((r) => r.source.file === 'big.jsonl');
-  assert.deepEqual(recs.map((r) => r.event.i ?? r.event.code), [1, 2, 3, 4, 'E_LINE_TOO_LONG', 6]);
+  assert.deepEqual(
+    recs.map((r) => r.event.i ?? r.event.code),
+    [1, 2, 3, 4, 'E_LINE_TOO_LONG', 6],
+  );
   assert.equal(recs[0]!.event.pad.length, 40_001);
   assert.equal(recs[3]!.event.pad2.length, 40_000);
   assert.equal(recs[4]!.event.raw_bytes, Buffer.byteLength(JSON.stringify({ i: 5, pad: 'y'.repeat(300_000) })));
@@ -104,7 +129,9 @@ test('duplicates: ingest, and on_done: delete', async () => {
   assert.equal(readRecords(t).filter((r) => r.event.f === 'same').length, 4);
 });
 
-test('a file the daemon cannot read is refused with a record, not skipped', { skip: process.getuid?.() !== 0 && 'needs root to run the daemon as another user' }, async () => {
+test('a file the daemon cannot read is refused with a record, not skipped', {
+  skip: process.getuid?.() !== 0 && 'needs root to run the daemon as another user',
+}, async () => {
   const { t, spool } = await setup();
   // Root reads everything, so the daemon runs as nobody here, and the file belongs to root, mode 0600.
   mkdirSync(t.data, { recursive: true });
@@ -133,7 +160,11 @@ test('a file appended to, truncated, or removed after pickup gets a record of wh
     renameSync(join(spool, `${name}.tmp`), join(spool, name));
     await waitUntil(() => d.stderr().split('spool file picked up').length > picked, `${name} picked up`);
     act(join(spool, name));
-    const finished = () => d.stderr().split('\n').some((l) => l.includes(`"file":"${name}"`) && l.includes('spool file finished'));
+    const finished = () =>
+      d
+        .stderr()
+        .split('\n')
+        .some((l) => l.includes(`"file":"${name}"`) && l.includes('spool file finished'));
     await waitUntil(finished, `${name} finished`, 60_000);
   }
   assert.equal(await d.stop(), 0);
@@ -157,13 +188,25 @@ test('many small files: one directory watch and a few descriptors, not one per f
   for (let i = 0; i < N; i++) renameSync(join(spool, `s${i}.jsonl.tmp`), join(spool, `s${i}.jsonl`));
   let maxFds = 0;
   let maxWatches = 0;
-  await waitUntil(() => {
-    const fds = readdirSync(`/proc/${d.pid}/fd`);
-    maxFds = Math.max(maxFds, fds.length);
-    const watches = fds.map((fd) => spawnSync('cat', [`/proc/${d.pid}/fdinfo/${fd}`], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l.startsWith('inotify')).length);
-    maxWatches = Math.max(maxWatches, watches.reduce((a, b) => a + b, 0));
-    return inDir(join(spool, 'done')).length === N;
-  }, `${N} files done`, 120_000);
+  await waitUntil(
+    () => {
+      const fds = readdirSync(`/proc/${d.pid}/fd`);
+      maxFds = Math.max(maxFds, fds.length);
+      const watches = fds.map(
+        (fd) =>
+          spawnSync('cat', [`/proc/${d.pid}/fdinfo/${fd}`], { encoding: 'utf8' })
+            .stdout.split('\n')
+            .filter((l) => l.startsWith('inotify')).length,
+      );
+      maxWatches = Math.max(
+        maxWatches,
+        watches.reduce((a, b) => a + b, 0),
+      );
+      return inDir(join(spool, 'done')).length === N;
+    },
+    `${N} files done`,
+    120_000,
+  );
   assert.equal(await d.stop(), 0);
   assert.ok(maxWatches <= 2, `inotify watches: ${maxWatches}`);
   assert.ok(maxFds < 64, `open descriptors: ${maxFds}`);
@@ -216,7 +259,10 @@ test('SIGTERM in the middle of a file: what was read commits, the rest resumes a
   await waitUntil(() => inDir(join(spool, 'done')).includes('long.jsonl'), 'long.jsonl done', 60_000);
   assert.equal(await d.stop(), 0);
   const recs = readRecords(t);
-  assert.deepEqual(recs.filter((r) => r.event.f === 'long').map((r) => r.event.i), Array.from({ length: 200_000 }, (_, i) => i + 1));
+  assert.deepEqual(
+    recs.filter((r) => r.event.f === 'long').map((r) => r.event.i),
+    Array.from({ length: 200_000 }, (_, i) => i + 1),
+  );
   assert.equal(recs.filter((r) => r.type === 'sealog.spool.failed').length, 0);
   assert.equal(recs.find((r) => r.type === 'sealog.spool.ingested')!.event.resumed_after_line, before);
 });

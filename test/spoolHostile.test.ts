@@ -1,6 +1,21 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, closeSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  closeSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { cli, harness, readRecords, verify, waitUntil, type Tmp } from './helpers/daemon.js';
@@ -24,7 +39,11 @@ function sharedSpool(t: Tmp): string {
 
 /** Runs `script` (JavaScript, `spool` in scope) as the producer uid; resolves with its exit code and stderr. */
 function asProducer(spool: string, script: string): Promise<{ code: number | null; stderr: string; stdout: string }> {
-  const child = spawn(process.execPath, ['-e', `const fs = require('node:fs'); const path = require('node:path'); const spool = ${JSON.stringify(spool)};\n${script}`], { uid: PRODUCER, gid: PRODUCER, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    ['-e', `const fs = require('node:fs'); const path = require('node:path'); const spool = ${JSON.stringify(spool)};\n${script}`],
+    { uid: PRODUCER, gid: PRODUCER, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let stderr = '';
   let stdout = '';
   child.stderr.on('data', (b) => (stderr += b));
@@ -40,7 +59,8 @@ test('spool FIFO race: a FIFO swapped in between listing and open never blocks t
   const spool = sharedSpool(t);
   const d = await h.start(t, CONFIG);
   // The producer makes FIFOs, then for 3 s keeps renaming a finished file over each name and a FIFO over it at once.
-  for (let i = 0; i < 8; i++) assert.equal(spawnSync('setpriv', [`--reuid=${PRODUCER}`, `--regid=${PRODUCER}`, '--clear-groups', 'mkfifo', join(spool, `p${i}.fifo`)]).status, 0);
+  for (let i = 0; i < 8; i++)
+    assert.equal(spawnSync('setpriv', [`--reuid=${PRODUCER}`, `--regid=${PRODUCER}`, '--clear-groups', 'mkfifo', join(spool, `p${i}.fifo`)]).status, 0);
   const race = await asProducer(
     spool,
     `const end = Date.now() + 3000; let n = 0;
@@ -63,18 +83,24 @@ test('spool FIFO race: a FIFO swapped in between listing and open never blocks t
   const recs = readRecords(t);
   assert.equal(recs.filter((r) => r.event.f === 'after').length, 20);
   const codes = new Set(recs.filter((r) => r.type === 'sealog.spool.failed').map((r) => r.event.code));
-  for (const c of codes) assert.ok(['E_SPOOL_NOT_FILE', 'E_SPOOL_LINKED', 'E_SPOOL_VANISHED', 'E_SPOOL_TRUNCATED', 'E_SPOOL_CHANGED'].includes(c), `unexpected ${c}`);
+  for (const c of codes)
+    assert.ok(['E_SPOOL_NOT_FILE', 'E_SPOOL_LINKED', 'E_SPOOL_VANISHED', 'E_SPOOL_TRUNCATED', 'E_SPOOL_CHANGED'].includes(c), `unexpected ${c}`);
   assert.equal(verify(t, ['--strict']).exit, 0);
 });
 
-test('spool done/ swapped for a symlink: sealog folders stay its own, no move replaces a file, a dangling done does not stop a restart', { skip: needsRoot }, async () => {
+test('spool done/ swapped for a symlink: sealog folders stay its own, no move replaces a file, a dangling done does not stop a restart', {
+  skip: needsRoot,
+}, async () => {
   const t = h.fresh();
   const spool = sharedSpool(t);
   let d = await h.start(t, CONFIG);
   // sealog sets the sticky bit on the spool it owns and makes its folders 0700: the producer cannot take done/ away.
   assert.equal(statSync(spool).mode & 0o1000, 0o1000, 'sticky bit');
   for (const dir of ['done', 'rejected']) assert.equal(statSync(join(spool, dir)).mode & 0o777, 0o700, dir);
-  const attack = await asProducer(spool, `try { fs.renameSync(path.join(spool, 'done'), path.join(spool, 'mine')); console.log('renamed'); } catch (e) { console.log(e.code); }`);
+  const attack = await asProducer(
+    spool,
+    `try { fs.renameSync(path.join(spool, 'done'), path.join(spool, 'mine')); console.log('renamed'); } catch (e) { console.log(e.code); }`,
+  );
   assert.equal(attack.stdout.trim(), 'EPERM', 'the producer cannot rename done/ in a sticky spool');
 
   // Where someone could (a spool that is not sticky), done/ becomes a symlink into the data directory,
@@ -85,7 +111,10 @@ test('spool done/ swapped for a symlink: sealog folders stay its own, no move re
   await waitUntil(() => existsSync(join(spool, 'done', 'first.jsonl')), 'first.jsonl done');
   renameSync(join(spool, 'done'), join(t.dir, 'old-done'));
   symlinkSync(t.data, join(spool, 'done'));
-  const planted = await asProducer(spool, `fs.writeFileSync(path.join(spool, 'spool-done.jsonl.tmp'), '{"fp":"forged","name":"victim.jsonl","seq":0}\\n'); fs.renameSync(path.join(spool, 'spool-done.jsonl.tmp'), path.join(spool, 'spool-done.jsonl'));`);
+  const planted = await asProducer(
+    spool,
+    `fs.writeFileSync(path.join(spool, 'spool-done.jsonl.tmp'), '{"fp":"forged","name":"victim.jsonl","seq":0}\\n'); fs.renameSync(path.join(spool, 'spool-done.jsonl.tmp'), path.join(spool, 'spool-done.jsonl'));`,
+  );
   assert.equal(planted.code, 0, planted.stderr);
   await waitUntil(() => !existsSync(join(spool, 'spool-done.jsonl')), 'the planted file to leave the spool');
   assert.ok(lstatSync(join(spool, 'done')).isDirectory(), 'done/ is a real directory again');
@@ -111,7 +140,10 @@ test('spool attribution: each line records the file owner uid/gid; done/ and rej
   const t = h.fresh();
   const spool = sharedSpool(t);
   const d = await h.start(t, CONFIG);
-  const drop = await asProducer(spool, `fs.writeFileSync(path.join(spool, 'own.jsonl.tmp'), ${JSON.stringify(lines('own', 3))}); fs.renameSync(path.join(spool, 'own.jsonl.tmp'), path.join(spool, 'own.jsonl'));`);
+  const drop = await asProducer(
+    spool,
+    `fs.writeFileSync(path.join(spool, 'own.jsonl.tmp'), ${JSON.stringify(lines('own', 3))}); fs.renameSync(path.join(spool, 'own.jsonl.tmp'), path.join(spool, 'own.jsonl'));`,
+  );
   assert.equal(drop.code, 0, drop.stderr);
   await waitUntil(() => existsSync(join(spool, 'done', 'own.jsonl')), 'own.jsonl done');
   assert.equal(await d.stop(), 0);
@@ -168,7 +200,16 @@ test('slowly written spool file: every line written in place is sealed whatever 
   await waitUntil(() => readRecordsSafe(t).some((r) => r.type === 'sealog.spool.grown_after_move'), 'growth after the move reported', 20_000);
   assert.equal(await d.stop(), 0);
   const recs = readRecords(t);
-  assert.deepEqual(recs.filter((r) => r.event.slow !== undefined).map((r) => [r.event.slow, r.source.line]), [[1, 1], [2, 2], [3, 3], [4, 4], [5, 5]]);
+  assert.deepEqual(
+    recs.filter((r) => r.event.slow !== undefined).map((r) => [r.event.slow, r.source.line]),
+    [
+      [1, 1],
+      [2, 2],
+      [3, 3],
+      [4, 4],
+      [5, 5],
+    ],
+  );
   assert.equal(recs.filter((r) => r.stream === 'rejected').length, 0, 'the line cut by a pause was not taken half-written');
   const grown = recs.find((r) => r.type === 'sealog.spool.grown_after_move')!;
   assert.deepEqual([grown.event.file, grown.event.bytes_now - grown.event.bytes_at_move], ['slow.jsonl', '{"slow":6}\n'.length]);

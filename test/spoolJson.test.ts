@@ -40,9 +40,18 @@ test('.json files: an array is one event per element, a single object one event,
   assert.equal(await d.stop(), 0);
   const recs = readRecords(t);
   const of = (file: string) => recs.filter((r) => r.source.file === file).map((r) => [r.source.line, r.stream === 'rejected' ? r.event.code : r.event]);
-  assert.deepEqual(of('array.json'), [[1, { a: 1 }], [2, { a: 2, s: 'x],"y' }], [3, 'E_NOT_OBJECT'], [4, { a: 4 }]]);
+  assert.deepEqual(of('array.json'), [
+    [1, { a: 1 }],
+    [2, { a: 2, s: 'x],"y' }],
+    [3, 'E_NOT_OBJECT'],
+    [4, { a: 4 }],
+  ]);
   assert.deepEqual(of('single.json'), [[1, { ticket: 42, steps: [1, 2] }]]);
-  assert.deepEqual(of('broken.json'), [[1, { b: 1 }], [2, { b: 2 }], [3, 'E_JSON_DOCUMENT']]);
+  assert.deepEqual(of('broken.json'), [
+    [1, { b: 1 }],
+    [2, { b: 2 }],
+    [3, 'E_JSON_DOCUMENT'],
+  ]);
   const rest = recs.find((r) => r.event.code === 'E_JSON_DOCUMENT')!;
   assert.equal(rest.event.raw, broken.slice(broken.indexOf(' {"b":3}') + 1));
   const ingested = recs.find((r) => r.type === 'sealog.spool.ingested' && r.event.file === 'broken.json')!;

@@ -29,7 +29,10 @@ function copy(): Tmp {
   cpSync(log.data, t.data, { recursive: true });
   return t;
 }
-const segments = (t: Tmp) => readdirSync(join(t.data, 'segments')).filter((f) => f.endsWith('.seg.lz4')).sort();
+const segments = (t: Tmp) =>
+  readdirSync(join(t.data, 'segments'))
+    .filter((f) => f.endsWith('.seg.lz4'))
+    .sort();
 function flipMiddle(t: Tmp, segment: string): void {
   const path = join(t.data, 'segments', segment);
   const buf = readFileSync(path);
@@ -83,7 +86,11 @@ test('with integrity.at_start: unhealthy it starts, reports integrity unhealthy 
   assert.equal(await d.stop(), 0);
   // The damaged segment no longer decodes; the record is in the segment the restart opened.
   const fresh = segments(t).filter((f) => f > damaged);
-  const lines = fresh.flatMap((f) => spawnSync('lz4', ['-dc', join(t.data, 'segments', f)], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean));
+  const lines = fresh.flatMap((f) =>
+    spawnSync('lz4', ['-dc', join(t.data, 'segments', f)], { encoding: 'utf8' })
+      .stdout.split('\n')
+      .filter(Boolean),
+  );
   const sealed = lines.map((l) => JSON.parse(l)).filter((r) => r.type === 'sealog.integrity.sweep' && r.event.mode === 'start');
   assert.equal(sealed.length, 1);
   assert.equal(sealed[0].event.ok, false);

@@ -38,7 +38,10 @@ test('sealog status answers over the control socket: health, counts per source, 
   assert.equal(report.log.tree_size, 4);
   assert.equal(report.daemon.pid, d.pid);
   assert.ok(Date.parse(report.log.last_commit) > 0);
-  assert.deepEqual(report.queues.map((q: { stage: string }) => q.stage), ['front (worker)', 'dedupe→seal', 'batch', 'compress', 'rotate']);
+  assert.deepEqual(
+    report.queues.map((q: { stage: string }) => q.stage),
+    ['front (worker)', 'dedupe→seal', 'batch', 'compress', 'rotate'],
+  );
   assert.equal(report.connections.total, 1);
 
   const table = cli(['status', '--control', controlOf(t)]);
@@ -101,7 +104,11 @@ test('disk full: input pauses within its marks, status says unhealthy, nothing t
     assert.ok(r.daemon.rss_bytes < 256 * 1024 * 1024, `rss ${r.daemon.rss_bytes}`);
     await new Promise((res) => setTimeout(res, 200));
   }
-  assert.equal(clients.reduce((n, c) => n + c.committed, 0), committedAtStall, 'nothing is acknowledged while nothing can be written');
+  assert.equal(
+    clients.reduce((n, c) => n + c.committed, 0),
+    committedAtStall,
+    'nothing is acknowledged while nothing can be written',
+  );
   // Nothing torn: what is on disk decodes and chains (an unsealed tail at most).
   const mid = verify(t);
   assert.equal(mid.ok, true, JSON.stringify(mid.failure));
@@ -116,7 +123,9 @@ test('disk full: input pauses within its marks, status says unhealthy, nothing t
   assert.equal(await d.stop(), 0);
 
   assert.equal(verify(t, ['--strict']).exit, 0);
-  const ids = readRecords(t).filter((r) => r.stream !== 'rejected' && r.event.id !== undefined).map((r) => r.event.id as string);
+  const ids = readRecords(t)
+    .filter((r) => r.stream !== 'rejected' && r.event.id !== undefined)
+    .map((r) => r.event.id as string);
   assert.equal(ids.length, 16 * N);
   assert.equal(new Set(ids).size, 16 * N, 'every event exactly once');
 });

@@ -22,7 +22,11 @@ test('graceful stop under load: SIGTERM while clients send flat out; every line 
     // Line 1 is the handshake: line n holds event n-2. Acked exactly what is in the log, a gap-free prefix.
     assert.equal(c.committed, mine.length, `client ${ci}: acked count = committed count`);
     assert.equal(c.throughLine, mine.length + 1, `client ${ci}: the last ack covers the last line read`);
-    assert.deepEqual(mine, mine.map((_, i) => i), `client ${ci}: a gap-free prefix, in order`);
+    assert.deepEqual(
+      mine,
+      mine.map((_, i) => i),
+      `client ${ci}: a gap-free prefix, in order`,
+    );
     assert.equal(c.acks.filter((a) => a.ack !== 'commit').length, 0);
   }
   const v = verify(t, ['--strict']);

@@ -30,7 +30,9 @@ test('the service unit: notify with watchdog, validate before start, reload by S
   assert.doesNotMatch(unit, /^MemoryDenyWriteExecute/m, 'breaks V8');
 });
 
-test('socket activation: systemd-socket-activate binds, the daemon takes fd 3, a client queued before it started is served', { skip: !has('systemd-socket-activate') && 'systemd-socket-activate is not installed' }, async () => {
+test('socket activation: systemd-socket-activate binds, the daemon takes fd 3, a client queued before it started is served', {
+  skip: !has('systemd-socket-activate') && 'systemd-socket-activate is not installed',
+}, async () => {
   const t = fresh();
   const listen = join(t.dir, 'activated.sock'); // not the config's socket.path, which is ignored then
   const cfg = writeConfig(t);
@@ -54,7 +56,10 @@ test('socket activation: systemd-socket-activate binds, the daemon takes fd 3, a
   }
   assert.equal(await exited, 0, err);
   const recs = readRecords(t);
-  assert.deepEqual(recs.map((r) => r.event.n), [1, 2]);
+  assert.deepEqual(
+    recs.map((r) => r.event.n),
+    [1, 2],
+  );
   assert.equal(recs[0]!.source.peer.pid, process.pid);
   assert.equal(verify(t, ['--strict']).exit, 0);
 });

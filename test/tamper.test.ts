@@ -27,15 +27,47 @@ function event(i: number): Record<string, unknown> {
   const corr = `req-${i % 9}`;
   switch (i % 6) {
     case 0:
-      return { event_type: 'GAMPCategorizationEvent', gamp_category: 1 + (i % 5), confidence_score: (i % 100) / 100, correlation_id: corr, session_id: `s-${i % 7}`, agent_id: 'categorizer', i };
+      return {
+        event_type: 'GAMPCategorizationEvent',
+        gamp_category: 1 + (i % 5),
+        confidence_score: (i % 100) / 100,
+        correlation_id: corr,
+        session_id: `s-${i % 7}`,
+        agent_id: 'categorizer',
+        i,
+      };
     case 1:
-      return { event_type: 'omninode.logging.application.v1', event_id: `e-${i}`, tenant_id: 'default', payload: { service_name: 'svc', level: i % 2 ? 'warn' : 'info', message: 'm'.repeat(i % 80), context: { n: i } }, i };
+      return {
+        event_type: 'omninode.logging.application.v1',
+        event_id: `e-${i}`,
+        tenant_id: 'default',
+        payload: { service_name: 'svc', level: i % 2 ? 'warn' : 'info', message: 'm'.repeat(i % 80), context: { n: i } },
+        i,
+      };
     case 2:
-      return { event_type: 'omninode.logging.audit.v1', event_id: `e-${i}`, tenant_id: 't1', payload: { action: 'approve', actor: `agent-${i % 4}`, resource: `doc/${i}`, outcome: 'success' }, i };
+      return {
+        event_type: 'omninode.logging.audit.v1',
+        event_id: `e-${i}`,
+        tenant_id: 't1',
+        payload: { action: 'approve', actor: `agent-${i % 4}`, resource: `doc/${i}`, outcome: 'success' },
+        i,
+      };
     case 3:
-      return { event_type: i % 12 === 3 ? 'tool_start' : 'tool_end', tool_name: 'search', agent_name: 'planner', trace_id: `tr-${i}`, execution_time: i * 0.5, success: i % 4 !== 0, i };
+      return {
+        event_type: i % 12 === 3 ? 'tool_start' : 'tool_end',
+        tool_name: 'search',
+        agent_name: 'planner',
+        trace_id: `tr-${i}`,
+        execution_time: i * 0.5,
+        success: i % 4 !== 0,
+        i,
+      };
     case 4:
-      return { event_type: 'omninode.logging.security.v1', payload: { event_type: 'access', user_id: `u${i}`, resource: '/admin', decision: i % 3 ? 'deny' : 'allow' }, i };
+      return {
+        event_type: 'omninode.logging.security.v1',
+        payload: { event_type: 'access', user_id: `u${i}`, resource: '/admin', decision: i % 3 ? 'deny' : 'allow' },
+        i,
+      };
     default:
       return { ticket_id: `T-${i}`, status: 'done', metrics: { steps: i % 13, ratio: 1 / (1 + i) }, trace: ['α', 'β', `ü-${i}`, '日本'], i };
   }
@@ -98,7 +130,9 @@ const frameLines = (raw: Buffer): string[] => decompressFrameSync(raw).toString(
 /** Where every record of a data dir sits: segment, frame offset, seq. Checks the seqs run gap-free. */
 function indexLog(data: string): LogIndex {
   const ix: LogIndex = { segments: [], lines: [], hashes: [], checkpoints: [] };
-  for (const name of readdirSync(join(data, 'segments')).filter((f) => f.endsWith('.seg.lz4')).sort()) {
+  for (const name of readdirSync(join(data, 'segments'))
+    .filter((f) => f.endsWith('.seg.lz4'))
+    .sort()) {
     const buf = readFileSync(join(data, 'segments', name));
     const seg: SegmentInfo = { n: Number(name.slice(0, 10)), name, size: buf.length, firstSeq: ix.lines.length, count: 0, frames: [] };
     for (const span of frameSpans(buf)) {
@@ -114,7 +148,9 @@ function indexLog(data: string): LogIndex {
     }
     ix.segments.push(seg);
   }
-  ix.checkpoints = readdirSync(join(data, 'checkpoints')).map((f) => Number(f.slice(0, 20))).sort((a, b) => a - b);
+  ix.checkpoints = readdirSync(join(data, 'checkpoints'))
+    .map((f) => Number(f.slice(0, 20)))
+    .sort((a, b) => a - b);
   return ix;
 }
 
@@ -177,7 +213,9 @@ function innerFrame(): { seg: SegmentInfo; frame: FrameInfo } {
     const frame = seg.frames.find((f) => f.offset > 0 && f.count >= 3);
     if (frame) return { seg, frame };
   }
-  const shape = segments().map((s) => s.frames.map((f) => f.count).join('+')).join(' | ');
+  const shape = segments()
+    .map((s) => s.frames.map((f) => f.count).join('+'))
+    .join(' | ');
   assert.fail(`the fixture has no inner frame of three or more records (records per frame: ${shape})`);
 }
 const segmentOf = (seq: number) => segments().find((s) => seq >= s.firstSeq && seq < s.firstSeq + s.count)!;
@@ -250,7 +288,10 @@ function editFrame(c: Tmp, seg: SegmentInfo, frame: FrameInfo, edit: (lines: str
 function seal(record: Record<string, unknown>): { line: string; hash: string } {
   const { hash: _drop, ...body } = record;
   const jcs = canonicalize(body)!;
-  const hash = createHash('sha256').update(Buffer.from([0])).update(jcs).digest('hex');
+  const hash = createHash('sha256')
+    .update(Buffer.from([0]))
+    .update(jcs)
+    .digest('hex');
   return { line: `${jcs.slice(0, -1)},"hash":"${hash}"}`, hash };
 }
 
@@ -263,7 +304,10 @@ function sealNonCanonical(record: Record<string, unknown>): { line: string; hash
   const { hash: _drop, seq, ...rest } = record;
   const body = JSON.stringify({ seq, ...rest });
   assert.notEqual(body, canonicalize({ seq, ...rest }), 'precondition: the body is not canonical');
-  const hash = createHash('sha256').update(Buffer.from([0])).update(body).digest('hex');
+  const hash = createHash('sha256')
+    .update(Buffer.from([0]))
+    .update(body)
+    .digest('hex');
   return { line: `${body.slice(0, -1)},"hash":"${hash}"}`, hash };
 }
 
@@ -395,7 +439,9 @@ test('[URS-P11-010] [URS-ALC-050] 5b. a record edited and every later record re-
   rechainFrom(c, seq, (r) => (r.event = { event_type: 'forged', rewritten: true }));
   const cp = fx.ix.checkpoints.find((n) => n > seq)!;
   const seg = segmentOf(cp - 1);
-  const frame = indexLog(c.data).segments.find((s) => s.n === seg.n)!.frames.find((f) => cp - 1 < f.firstSeq + f.count)!;
+  const frame = indexLog(c.data)
+    .segments.find((s) => s.n === seg.n)!
+    .frames.find((f) => cp - 1 < f.firstSeq + f.count)!;
   assertFails(check(c), { code: 'V_ROOT_MISMATCH', seq: cp - 1, segment: seg.name, offset: frame.offset, file: ckptFile(c, cp) });
 });
 
@@ -503,14 +549,11 @@ test('11c. a chained frame appended to a closed segment whose signed manifest st
   assertFails(check(c), { code: 'V_MANIFEST_MISMATCH', segment: lastSegment().name, file: manifestFile(c, lastSegment().n) });
 });
 
-test(
-  '11d. an appended record that chains but is not stored in JCS form -> V_NOT_CANONICAL',
-  (t) => {
-    const c = copyLog(t);
-    appendTail(c, forge(EVENTS, fx.ix.hashes.at(-1)!, 1, sealNonCanonical));
-    assertFails(check(c), { code: 'V_NOT_CANONICAL', seq: EVENTS, segment: lastSegment().name, offset: lastSegment().size });
-  },
-);
+test('11d. an appended record that chains but is not stored in JCS form -> V_NOT_CANONICAL', (t) => {
+  const c = copyLog(t);
+  appendTail(c, forge(EVENTS, fx.ix.hashes.at(-1)!, 1, sealNonCanonical));
+  assertFails(check(c), { code: 'V_NOT_CANONICAL', seq: EVENTS, segment: lastSegment().name, offset: lastSegment().size });
+});
 
 // ---------------------------------------------------------------- 12-14. signatures and keys
 

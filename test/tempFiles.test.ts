@@ -16,7 +16,8 @@ test('rotate-key and keygen --force never write through a symlink planted at the
   const victim = join(t.dir, 'victim.txt');
   writeFileSync(victim, 'untouched\n', { mode: 0o644 });
   const keys = join(t.data, 'keys');
-  for (const tmp of ['next.key.tmp', 'next.pub.tmp', 'transition.note.tmp', 'signing.key.tmp', 'hmac.key.tmp', 'signing.pub.tmp']) symlinkSync(victim, join(keys, tmp));
+  for (const tmp of ['next.key.tmp', 'next.pub.tmp', 'transition.note.tmp', 'signing.key.tmp', 'hmac.key.tmp', 'signing.pub.tmp'])
+    symlinkSync(victim, join(keys, tmp));
 
   const r = cli(['rotate-key', '--data', t.data]);
   assert.equal(r.code, 0, r.stderr);

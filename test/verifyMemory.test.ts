@@ -36,8 +36,12 @@ function hostileLog(frames: Buffer[]): Tmp {
 
 /** Runs verify; returns its verdict and the peak RSS of the verify process in bytes. */
 function verifyPeak(t: Tmp, extra: string[]): { code: number; verdict: any; peak: number } {
-  const wrapper = 'import resource,subprocess,sys\nr=subprocess.run(sys.argv[1:],capture_output=True)\nsys.stdout.write(r.stdout.decode())\nsys.stderr.write("%d %d" % (r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))';
-  const r = spawnSync('python3', ['-c', wrapper, process.execPath, BIN, 'verify', '--data', t.data, '--key', t.pub, '--json', ...extra], { encoding: 'utf8', timeout: 300_000 });
+  const wrapper =
+    'import resource,subprocess,sys\nr=subprocess.run(sys.argv[1:],capture_output=True)\nsys.stdout.write(r.stdout.decode())\nsys.stderr.write("%d %d" % (r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))';
+  const r = spawnSync('python3', ['-c', wrapper, process.execPath, BIN, 'verify', '--data', t.data, '--key', t.pub, '--json', ...extra], {
+    encoding: 'utf8',
+    timeout: 300_000,
+  });
   const [code, kb] = r.stderr.trim().split(' ').map(Number);
   return { code: code!, verdict: JSON.parse(r.stdout), peak: kb! * 1024 };
 }
@@ -67,7 +71,8 @@ test('the daemon verifies a hostile closed segment at start in its bounded sweep
   const t = hostileLog([bomb(15), bomb(15), bomb(75)]); // 60 MiB one-line frames, then a 300 MiB bomb
   writeFileSync(join(t.data, 'segments', '0000000001.manifest'), 'not a manifest\n'); // closed, as far as the listing goes
   const cfg = writeConfig(t, 'integrity: { enabled: false }\n');
-  const wrapper = 'import resource,subprocess,sys\nr=subprocess.run(sys.argv[1:],capture_output=True,timeout=240)\nsys.stdout.write(r.stderr.decode())\nsys.stderr.write("%d %d" % (r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))';
+  const wrapper =
+    'import resource,subprocess,sys\nr=subprocess.run(sys.argv[1:],capture_output=True,timeout=240)\nsys.stdout.write(r.stderr.decode())\nsys.stderr.write("%d %d" % (r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))';
   const r = spawnSync('python3', ['-c', wrapper, process.execPath, BIN, 'start', '--config', cfg], { encoding: 'utf8', timeout: 300_000 });
   const [code, kb] = r.stderr.trim().split(' ').map(Number);
   assert.equal(code, 1, r.stdout);

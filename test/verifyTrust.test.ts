@@ -14,7 +14,10 @@ let log: Tmp;
 
 before(async () => {
   log = h.fresh();
-  const d = await h.start(log, 'batch: { max_records: 5, linger_ms: 1 }\ncheckpoint: { every_records: 10 }\nsegment: { max_bytes: 4096 }\nintegrity: { enabled: false }\n');
+  const d = await h.start(
+    log,
+    'batch: { max_records: 5, linger_ms: 1 }\ncheckpoint: { every_records: 10 }\nsegment: { max_bytes: 4096 }\nintegrity: { enabled: false }\n',
+  );
   const events = Array.from({ length: 80 }, (_, i) => JSON.stringify({ msg: `event ${i}`, pad: 'x'.repeat(60) })).join('\n');
   assert.equal(cli(['send', '--socket', log.socket, '--ack'], `${events}\n`).code, 0);
   assert.equal(await d.stop(), 0);
@@ -56,24 +59,39 @@ test('records with no signed checkpoint at all fail (V_NO_CHECKPOINT), without -
 test('a checkpoint linked to /dev/zero, a checkpoint that is a FIFO and a segment linked to /dev/zero each fail clearly, at once', () => {
   const newestCheckpoint = (t: Tmp) => join(t.data, 'checkpoints', readdirSync(join(t.data, 'checkpoints')).sort().at(-1)!);
   const cases: [string, (t: Tmp) => string][] = [
-    ['checkpoint -> /dev/zero', (t) => {
-      const f = newestCheckpoint(t);
-      unlinkSync(f);
-      symlinkSync('/dev/zero', f);
-      return f;
-    }],
-    ['checkpoint is a FIFO', (t) => {
-      const f = newestCheckpoint(t);
-      unlinkSync(f);
-      assert.equal(spawnSync('mkfifo', [f]).status, 0);
-      return f;
-    }],
-    ['segment -> /dev/zero', (t) => {
-      const f = join(t.data, 'segments', readdirSync(join(t.data, 'segments')).filter((n) => n.endsWith('.seg.lz4')).sort()[0]!);
-      unlinkSync(f);
-      symlinkSync('/dev/zero', f);
-      return f;
-    }],
+    [
+      'checkpoint -> /dev/zero',
+      (t) => {
+        const f = newestCheckpoint(t);
+        unlinkSync(f);
+        symlinkSync('/dev/zero', f);
+        return f;
+      },
+    ],
+    [
+      'checkpoint is a FIFO',
+      (t) => {
+        const f = newestCheckpoint(t);
+        unlinkSync(f);
+        assert.equal(spawnSync('mkfifo', [f]).status, 0);
+        return f;
+      },
+    ],
+    [
+      'segment -> /dev/zero',
+      (t) => {
+        const f = join(
+          t.data,
+          'segments',
+          readdirSync(join(t.data, 'segments'))
+            .filter((n) => n.endsWith('.seg.lz4'))
+            .sort()[0]!,
+        );
+        unlinkSync(f);
+        symlinkSync('/dev/zero', f);
+        return f;
+      },
+    ],
   ];
   for (const [name, plant] of cases) {
     const t = copy();
@@ -116,7 +134,13 @@ test('a --key file that does not exist is reported as missing; --origin given is
 
 test('query and prove on a data directory whose segment or checkpoint is a FIFO fail with a clear error instead of hanging', () => {
   const t = copy();
-  const seg = join(t.data, 'segments', readdirSync(join(t.data, 'segments')).filter((n) => n.endsWith('.seg.lz4')).sort()[0]!);
+  const seg = join(
+    t.data,
+    'segments',
+    readdirSync(join(t.data, 'segments'))
+      .filter((n) => n.endsWith('.seg.lz4'))
+      .sort()[0]!,
+  );
   unlinkSync(seg);
   assert.equal(spawnSync('mkfifo', [seg]).status, 0);
   const q = cli(['query', '--data', t.data, '--format', 'jsonl']);

@@ -3,7 +3,17 @@
 // reference figures marked), sealog's ingest -> ack latency percentiles per
 // offered load, and a scorecard of the goals. No dependencies.
 
-const COLORS = { sealog: '#d95f02', peer: '#1b9e77', limit: '#7570b3', grid: '#dddddd', axis: '#555555', text: '#222222', muted: '#888888', bad: '#c0392b', good: '#1e8449' };
+const COLORS = {
+  sealog: '#d95f02',
+  peer: '#1b9e77',
+  limit: '#7570b3',
+  grid: '#dddddd',
+  axis: '#555555',
+  text: '#222222',
+  muted: '#888888',
+  bad: '#c0392b',
+  good: '#1e8449',
+};
 const LOAD_COLORS = ['#66a61e', '#e7298a', '#1f78b4', '#a6761d', '#666666'];
 const FONT = 'font-family="DejaVu Sans, Verdana, Arial, sans-serif"';
 
@@ -59,7 +69,14 @@ function throughputPanel(rows, { x, y, w, title, subtitle }) {
   out.push(text(x + labelW + (w - labelW - 60) / 2, bottom + 28, 'events/s (log scale)', { size: 11, anchor: 'middle', color: COLORS.axis }));
   rows.forEach((r, i) => {
     const cy = top + i * rowH + rowH / 2;
-    out.push(text(x + labelW - 8, cy + 4, r.name, { size: 11, anchor: 'end', color: r.skipped ? COLORS.muted : COLORS.text, weight: r.kind === 'sealog' ? 'bold' : 'normal' }));
+    out.push(
+      text(x + labelW - 8, cy + 4, r.name, {
+        size: 11,
+        anchor: 'end',
+        color: r.skipped ? COLORS.muted : COLORS.text,
+        weight: r.kind === 'sealog' ? 'bold' : 'normal',
+      }),
+    );
     if (r.skipped) {
       out.push(text(x + labelW + 6, cy + 4, 'not installed: skipped', { size: 11, color: COLORS.muted, extra: 'font-style="italic"' }));
       return;
@@ -69,18 +86,25 @@ function throughputPanel(rows, { x, y, w, title, subtitle }) {
     out.push(`<rect x="${x0}" y="${r1(cy - 7)}" width="${r1(Math.max(1, xm - x0))}" height="14" fill="${COLORS[r.kind]}" opacity="0.85"/>`);
     if (r.max > r.min) {
       out.push(`<line x1="${r1(sx(r.min))}" y1="${r1(cy)}" x2="${r1(sx(r.max))}" y2="${r1(cy)}" stroke="#000" stroke-width="1"/>`);
-      for (const v of [r.min, r.max]) out.push(`<line x1="${r1(sx(v))}" y1="${r1(cy - 4)}" x2="${r1(sx(v))}" y2="${r1(cy + 4)}" stroke="#000" stroke-width="1"/>`);
+      for (const v of [r.min, r.max])
+        out.push(`<line x1="${r1(sx(v))}" y1="${r1(cy - 4)}" x2="${r1(sx(v))}" y2="${r1(cy + 4)}" stroke="#000" stroke-width="1"/>`);
     }
     if (r.reference) {
       const rx = sx(r.reference);
       out.push(`<path d="M${r1(rx)} ${r1(cy - 6)} l4 6 l-4 6 l-4 -6 z" fill="#fff" stroke="#000" stroke-width="1"/>`);
     }
-    out.push(text(Math.max(sx(r.max), xm, r.reference ? sx(r.reference) + 4 : 0) + 7, cy + 4, shortNum(r.median) + (r.note ? `  ${r.note}` : ''), { size: 11 }));
+    out.push(
+      text(Math.max(sx(r.max), xm, r.reference ? sx(r.reference) + 4 : 0) + 7, cy + 4, shortNum(r.median) + (r.note ? `  ${r.note}` : ''), { size: 11 }),
+    );
   });
   // Legend.
   const ly = bottom + 44;
   let lx = x + labelW;
-  for (const [kind, label] of [['sealog', 'sealog (all stages)'], ['peer', 'syslog-ng / rsyslog (no sealing)'], ['limit', 'physical limits']]) {
+  for (const [kind, label] of [
+    ['sealog', 'sealog (all stages)'],
+    ['peer', 'syslog-ng / rsyslog (no sealing)'],
+    ['limit', 'physical limits'],
+  ]) {
     out.push(`<rect x="${lx}" y="${ly - 9}" width="12" height="10" fill="${COLORS[kind]}" opacity="0.85"/>`, text(lx + 16, ly, label, { size: 11 }));
     lx += 20 + label.length * 6.3;
   }
@@ -96,7 +120,10 @@ function latencyPanel(series, { x, y, w, h, title, subtitle, target }) {
   const top = y + 34;
   const bottom = y + h - 44;
   const cats = series[0]?.points.map((p) => p.p) ?? [];
-  const vals = series.flatMap((s) => s.points.flatMap((p) => [p.min, p.max])).filter((v) => v > 0).concat(target ? [target.ms] : []);
+  const vals = series
+    .flatMap((s) => s.points.flatMap((p) => [p.min, p.max]))
+    .filter((v) => v > 0)
+    .concat(target ? [target.ms] : []);
   if (!vals.length) return { svg: out.join('\n') };
   const lo = 10 ** Math.floor(Math.log10(Math.min(...vals)));
   const hi = 10 ** Math.ceil(Math.log10(Math.max(...vals) * 1.05));
@@ -120,7 +147,10 @@ function latencyPanel(series, { x, y, w, h, title, subtitle, target }) {
     const pts = s.points.map((p, i) => `${r1(sx(i))},${r1(sy(p.median))}`).join(' ');
     out.push(`<polyline points="${pts}" fill="none" stroke="${color}" stroke-width="2"/>`);
     s.points.forEach((p, i) => {
-      if (p.max > p.min) out.push(`<line x1="${r1(sx(i) + (k - 1) * 3)}" y1="${r1(sy(p.min))}" x2="${r1(sx(i) + (k - 1) * 3)}" y2="${r1(sy(p.max))}" stroke="${color}" stroke-width="1" opacity="0.7"/>`);
+      if (p.max > p.min)
+        out.push(
+          `<line x1="${r1(sx(i) + (k - 1) * 3)}" y1="${r1(sy(p.min))}" x2="${r1(sx(i) + (k - 1) * 3)}" y2="${r1(sy(p.max))}" stroke="${color}" stroke-width="1" opacity="0.7"/>`,
+        );
       out.push(`<circle cx="${r1(sx(i))}" cy="${r1(sy(p.median))}" r="3.5" fill="${color}"/>`);
     });
     const ly = bottom + 34;

@@ -93,7 +93,9 @@ function multisetCheck(parts, out) {
     lost,
     extra,
     method: 'multiset of per-line MD5',
-    note: ok ? `all ${inLines} lines present, but not in per-connection order` : `${lost} of ${inLines} input lines missing, ${extra} output lines not in the input`,
+    note: ok
+      ? `all ${inLines} lines present, but not in per-connection order`
+      : `${lost} of ${inLines} input lines missing, ${extra} output lines not in the input`,
   };
 }
 

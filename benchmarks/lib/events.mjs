@@ -39,7 +39,18 @@ const WORDS = (
   'identified determined classified selected recommended required expected observed confirmed rejected escalated'
 ).split(/\s+/);
 
-const AGENTS = ['categorization_agent', 'planner_agent', 'context_provider', 'research_agent', 'sme_agent', 'oq_generator', 'validator', 'orchestrator', 'reviewer_agent', 'compliance_checker'];
+const AGENTS = [
+  'categorization_agent',
+  'planner_agent',
+  'context_provider',
+  'research_agent',
+  'sme_agent',
+  'oq_generator',
+  'validator',
+  'orchestrator',
+  'reviewer_agent',
+  'compliance_checker',
+];
 const MODELS = ['gpt-4.1-mini', 'gpt-4o', 'claude-sonnet-4', 'o4-mini', 'deepseek-v3', 'llama-3.3-70b'];
 const TOOLS = ['vector_search', 'read_document', 'web_fetch', 'sql_query', 'python_exec', 'write_file', 'regulatory_lookup', 'embed_chunks'];
 const LOGGERS = ['app.workflow', 'app.agents.planner', 'app.agents.context', 'app.api', 'app.storage', 'app.llm.client', 'app.validation', 'uvicorn.access'];
@@ -47,11 +58,23 @@ const RULES = ['schema.required_fields', 'gamp.category_consistency', 'trace.req
 const DOC_PREFIX = ['URS', 'FRS', 'DS', 'RA', 'IQ', 'OQ', 'PQ', 'SOP'];
 
 // Level mix of a healthy system: mostly info, some debug, a little warn/error.
-const LEVELS = [['info', 0.72], ['debug', 0.16], ['warn', 0.08], ['error', 0.04]];
+const LEVELS = [
+  ['info', 0.72],
+  ['debug', 0.16],
+  ['warn', 0.08],
+  ['error', 0.04],
+];
 // Event type mix; weights say how common each record kind is in such logs.
 const KINDS = [
-  ['AgentRequestEvent', 0.18], ['AgentResponseEvent', 0.14], ['tool_start', 0.14], ['tool_end', 0.14],
-  ['log', 0.2], ['PlanningEvent', 0.06], ['ValidationEvent', 0.07], ['GAMPCategorizationEvent', 0.04], ['WorkflowStepEvent', 0.03],
+  ['AgentRequestEvent', 0.18],
+  ['AgentResponseEvent', 0.14],
+  ['tool_start', 0.14],
+  ['tool_end', 0.14],
+  ['log', 0.2],
+  ['PlanningEvent', 0.06],
+  ['ValidationEvent', 0.07],
+  ['GAMPCategorizationEvent', 0.04],
+  ['WorkflowStepEvent', 0.03],
 ];
 
 /**
@@ -70,7 +93,10 @@ export function eventSource(seed) {
   };
   const hex = (n) => {
     let s = '';
-    while (s.length < n) s += Math.floor(rnd() * 0x100000000).toString(16).padStart(8, '0');
+    while (s.length < n)
+      s += Math.floor(rnd() * 0x100000000)
+        .toString(16)
+        .padStart(8, '0');
     return s.slice(0, n);
   };
   const uuid = () => {
@@ -96,19 +122,44 @@ export function eventSource(seed) {
       case 'AgentRequestEvent':
         return { agent: pick(AGENTS), model: pick(MODELS), prompt_tokens: int(200, 12000), temperature: pick([0, 0.1, 0.2, 0.7]), text: '' };
       case 'AgentResponseEvent':
-        return { agent: pick(AGENTS), model: pick(MODELS), completion_tokens: int(20, 4000), latency_ms: int(180, 45000), finish_reason: pick(['stop', 'stop', 'stop', 'length', 'tool_calls']), text: '' };
+        return {
+          agent: pick(AGENTS),
+          model: pick(MODELS),
+          completion_tokens: int(20, 4000),
+          latency_ms: int(180, 45000),
+          finish_reason: pick(['stop', 'stop', 'stop', 'length', 'tool_calls']),
+          text: '',
+        };
       case 'tool_start':
         return { tool: pick(TOOLS), call_id: `call_${hex(24)}`, args: { query: words(int(2, 6)), top_k: int(3, 20) }, text: '' };
       case 'tool_end':
-        return { tool: pick(TOOLS), call_id: `call_${hex(24)}`, duration_ms: int(2, 9000), status: level === 'error' ? 'error' : 'ok', result_items: int(0, 40), text: '' };
+        return {
+          tool: pick(TOOLS),
+          call_id: `call_${hex(24)}`,
+          duration_ms: int(2, 9000),
+          status: level === 'error' ? 'error' : 'ok',
+          result_items: int(0, 40),
+          text: '',
+        };
       case 'PlanningEvent':
         return { plan_id: `plan-${hex(8)}`, steps: Array.from({ length: int(2, 4) }, () => words(int(2, 4))), estimated_tokens: int(1000, 60000), text: '' };
       case 'ValidationEvent':
         return { rule: pick(RULES), passed: level !== 'error' && rnd() < 0.85, issues: int(0, 4), text: '' };
       case 'GAMPCategorizationEvent':
-        return { category: pick([1, 3, 4, 5]), confidence: Math.round(rnd() * 1000) / 1000, software_type: pick(['infrastructure', 'non-configured', 'configured', 'custom']), review_required: rnd() < 0.3, text: '' };
+        return {
+          category: pick([1, 3, 4, 5]),
+          confidence: Math.round(rnd() * 1000) / 1000,
+          software_type: pick(['infrastructure', 'non-configured', 'configured', 'custom']),
+          review_required: rnd() < 0.3,
+          text: '',
+        };
       case 'WorkflowStepEvent':
-        return { step: pick(['categorize', 'plan', 'gather_context', 'generate_oq', 'review', 'finalize']), state: pick(['started', 'completed', 'waiting', 'retrying']), attempt: int(1, 3), text: '' };
+        return {
+          step: pick(['categorize', 'plan', 'gather_context', 'generate_oq', 'review', 'finalize']),
+          state: pick(['started', 'completed', 'waiting', 'retrying']),
+          attempt: int(1, 3),
+          text: '',
+        };
       default:
         return null; // 'log': flat application log line, see below
     }

@@ -41,7 +41,10 @@ export function machineLine(m) {
 /** Filesystem type of the mount holding `path` (fsync on tmpfs proves nothing). */
 export function fsTypeOf(path) {
   try {
-    const mounts = readFileSync('/proc/mounts', 'utf8').trim().split('\n').map((l) => l.split(' '));
+    const mounts = readFileSync('/proc/mounts', 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => l.split(' '));
     const p = resolve(path);
     let best = ['', '/', 'unknown'];
     for (const m of mounts) if ((p === m[1] || p.startsWith(m[1].endsWith('/') ? m[1] : m[1] + '/')) && m[1].length >= best[1].length) best = m;
@@ -54,8 +57,16 @@ export function fsTypeOf(path) {
 /** First line of `cmd --version` (or the given args), or undefined if it does not run. */
 export function toolVersion(cmd, args = ['--version'], env) {
   try {
-    const out = execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: env ? { ...process.env, ...env } : undefined, timeout: 10_000 });
-    return out.split('\n').find((l) => l.trim())?.trim();
+    const out = execFileSync(cmd, args, {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: env ? { ...process.env, ...env } : undefined,
+      timeout: 10_000,
+    });
+    return out
+      .split('\n')
+      .find((l) => l.trim())
+      ?.trim();
   } catch {
     return undefined;
   }

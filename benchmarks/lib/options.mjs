@@ -31,7 +31,8 @@ export function parseOptions(argv, extra = {}) {
   const o = { ...values };
   for (const k of ['events', 'runs', 'clients', 'seed']) {
     o[k] = values[k] === undefined ? base[k] : Number(values[k]);
-    if (!Number.isInteger(o[k]) || o[k] < (k === 'seed' ? 0 : 1)) throw new Error(`--${k} must be a ${k === 'seed' ? 'non-negative' : 'positive'} integer, not ${values[k]}`);
+    if (!Number.isInteger(o[k]) || o[k] < (k === 'seed' ? 0 : 1))
+      throw new Error(`--${k} must be a ${k === 'seed' ? 'non-negative' : 'positive'} integer, not ${values[k]}`);
   }
   return o;
 }

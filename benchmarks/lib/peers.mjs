@@ -28,7 +28,9 @@ export function findPeer(name) {
   if (found.has(name)) return found.get(name);
   const spec = {
     'syslog-ng': {
-      envVar: 'SEALOG_BENCH_SYSLOG_NG', exe: 'syslog-ng', pkg: 'syslog-ng-core',
+      envVar: 'SEALOG_BENCH_SYSLOG_NG',
+      exe: 'syslog-ng',
+      pkg: 'syslog-ng-core',
       privateSetup: (dir) => ({
         bin: join(dir, 'usr/sbin/syslog-ng'),
         env: { LD_LIBRARY_PATH: join(dir, 'usr/lib/syslog-ng') },
@@ -36,7 +38,9 @@ export function findPeer(name) {
       }),
     },
     rsyslog: {
-      envVar: 'SEALOG_BENCH_RSYSLOGD', exe: 'rsyslogd', pkg: 'rsyslog',
+      envVar: 'SEALOG_BENCH_RSYSLOGD',
+      exe: 'rsyslogd',
+      pkg: 'rsyslog',
       privateSetup: (dir) => ({
         bin: join(dir, 'usr/sbin/rsyslogd'),
         env: {},
@@ -47,7 +51,8 @@ export function findPeer(name) {
   let r;
   const override = process.env[spec.envVar];
   if (override === 'none') r = { ok: false, reason: `${spec.envVar}=none` };
-  else if (override) r = existsSync(override) ? { ok: true, bin: override, env: {}, args: [], where: override } : { ok: false, reason: `${spec.envVar}: no file ${override}` };
+  else if (override)
+    r = existsSync(override) ? { ok: true, bin: override, env: {}, args: [], where: override } : { ok: false, reason: `${spec.envVar}: no file ${override}` };
   else {
     const sys = onPath(spec.exe);
     const priv = spec.privateSetup(join(PEERS_DIR, spec.pkg));
@@ -56,7 +61,9 @@ export function findPeer(name) {
     else r = { ok: false, reason: `not installed (run benchmarks/setup-peers.sh as root, or npm run bench)` };
   }
   if (r.ok) {
-    r.version = (toolVersion(r.bin, name === 'rsyslog' ? ['-v'] : ['--version'], r.env) ?? 'unknown version').replace(/\s+compiled with:$/, '').replace(/\s+/g, ' ');
+    r.version = (toolVersion(r.bin, name === 'rsyslog' ? ['-v'] : ['--version'], r.env) ?? 'unknown version')
+      .replace(/\s+compiled with:$/, '')
+      .replace(/\s+/g, ' ');
     if (name === 'syslog-ng' && !/syslog-ng/.test(r.version)) r = { ok: false, reason: `${r.bin} does not run: ${r.version}` };
   }
   found.set(name, r);
@@ -71,39 +78,66 @@ const SYSLOG_NG_TUNED = { iw: 100_000, fetch: 1_000, fifo: 200_000 };
 
 export const PEER_VARIANTS = [
   {
-    key: 'syslog-ng-default', peer: 'syslog-ng', name: 'syslog-ng default windows', fsync: 'never',
+    key: 'syslog-ng-default',
+    peer: 'syslog-ng',
+    name: 'syslog-ng default windows',
+    fsync: 'never',
     what: 'unix-stream(flags(no-parse)) -> file(template("$MSG\\n")), default log-iw-size/log-fetch-limit, flow-control',
-    tuned: false, fsyncYes: false,
+    tuned: false,
+    fsyncYes: false,
   },
   {
-    key: 'syslog-ng-tuned', peer: 'syslog-ng', name: 'syslog-ng tuned', fsync: 'never',
+    key: 'syslog-ng-tuned',
+    peer: 'syslog-ng',
+    name: 'syslog-ng tuned',
+    fsync: 'never',
     what: `as default, log-iw-size(${SYSLOG_NG_TUNED.iw}) log-fetch-limit(${SYSLOG_NG_TUNED.fetch}) log-fifo-size(${SYSLOG_NG_TUNED.fifo})`,
-    reference: 300_000, tuned: true, fsyncYes: false,
+    reference: 300_000,
+    tuned: true,
+    fsyncYes: false,
   },
   {
-    key: 'syslog-ng-fsync', peer: 'syslog-ng', name: 'syslog-ng tuned fsync(yes)', fsync: 'per write',
+    key: 'syslog-ng-fsync',
+    peer: 'syslog-ng',
+    name: 'syslog-ng tuned fsync(yes)',
+    fsync: 'per write',
     what: 'as tuned, file(... fsync(yes))',
-    reference: 100_000, tuned: true, fsyncYes: true,
+    reference: 100_000,
+    tuned: true,
+    fsyncYes: true,
   },
   {
-    key: 'rsyslog', peer: 'rsyslog', name: 'rsyslog asyncWriting off', fsync: 'never',
+    key: 'rsyslog',
+    peer: 'rsyslog',
+    name: 'rsyslog asyncWriting off',
+    fsync: 'never',
     what: 'imptcp path= (Unix socket) -> omfile template "%rawmsg%\\n", asyncWriting="off"',
-    reference: 520_000, sync: false,
+    reference: 520_000,
+    sync: false,
   },
   {
-    key: 'rsyslog-sync', peer: 'rsyslog', name: 'rsyslog sync="on"', fsync: 'per 4 KiB write',
+    key: 'rsyslog-sync',
+    peer: 'rsyslog',
+    name: 'rsyslog sync="on"',
+    fsync: 'per 4 KiB write',
     // omfile writes (and, with sync="on", fsyncs) every time its 4 KiB
     // ioBuffer fills: ~13 events per fsync with these events.
     what: 'as above, omfile sync="on" (default ioBufferSize 4 KiB)',
-    reference: 220_000, sync: true,
+    reference: 220_000,
+    sync: true,
   },
   {
-    key: 'rsyslog-sync-1m', peer: 'rsyslog', name: 'rsyslog sync="on" 1 MiB buffer', fsync: 'per batch',
+    key: 'rsyslog-sync-1m',
+    peer: 'rsyslog',
+    name: 'rsyslog sync="on" 1 MiB buffer',
+    fsync: 'per batch',
     // Not in the issue's list: the same durable job with a buffer that holds
     // a whole queue batch, so it fsyncs per batch as sealog does. The goal is
     // judged against this one, the stronger of the two.
     what: 'as above, ioBufferSize="1m"',
-    reference: 220_000, sync: true, ioBufferSize: '1m',
+    reference: 220_000,
+    sync: true,
+    ioBufferSize: '1m',
   },
 ];
 

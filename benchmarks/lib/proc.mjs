@@ -147,7 +147,8 @@ function waitForOutput(child, stream, test, what, timeoutMs, signal) {
       text += d;
       if (test(text)) done();
     };
-    const onExit = (code, signal) => finish(new Error(`${what}: exited (code ${code}, signal ${signal}) before ready\n${stream === child.stderr ? text : child.stderrText()}`));
+    const onExit = (code, signal) =>
+      finish(new Error(`${what}: exited (code ${code}, signal ${signal}) before ready\n${stream === child.stderr ? text : child.stderrText()}`));
     const timer = setTimeout(() => finish(new Error(`${what}: not ready after ${timeoutMs} ms\n${child.stderrText()}`)), timeoutMs);
     const finish = (err) => {
       clearTimeout(timer);
@@ -281,7 +282,10 @@ export async function startServer(command, args, { socketPath, env, readyTimeout
     await Promise.race([
       probeSocket(socketPath, probe.signal),
       new Promise((_, reject) => {
-        const timer = setTimeout(() => reject(new Error(`${what}: socket ${socketPath} not ready after ${readyTimeoutMs} ms\n${child.stderrText()}`)), readyTimeoutMs);
+        const timer = setTimeout(
+          () => reject(new Error(`${what}: socket ${socketPath} not ready after ${readyTimeoutMs} ms\n${child.stderrText()}`)),
+          readyTimeoutMs,
+        );
         probe.signal.addEventListener('abort', () => clearTimeout(timer));
         child.once('exit', (code, sig) => reject(new Error(`${what}: exited (code ${code}, signal ${sig}) before ready\n${child.stderrText()}`)));
         child.once('error', reject);
@@ -375,7 +379,10 @@ export function sendBuffer(sock, buf, { lines, acks = false, timeoutMs = 600_000
       sock.destroy();
       reject(err);
     };
-    const timer = setTimeout(() => fail(new Error(`client: timed out after ${timeoutMs} ms (committed ${committed}/${lines}, rejected ${rejected})`)), timeoutMs);
+    const timer = setTimeout(
+      () => fail(new Error(`client: timed out after ${timeoutMs} ms (committed ${committed}/${lines}, rejected ${rejected})`)),
+      timeoutMs,
+    );
     sock.on('error', fail);
     sock.setEncoding('utf8');
     sock.on('data', (d) => {

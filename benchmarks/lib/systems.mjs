@@ -10,7 +10,16 @@ import { join } from 'node:path';
 import { checkOutput, countSegmentRecords, segmentFiles } from './check.mjs';
 import { startPeer } from './peers.mjs';
 import {
-  connectUnix, makeTempDir, removeTempDir, runSealogCli, sampleProcess, sendBuffer, spawnTracked, startCopier, startSealog, stopProcess,
+  connectUnix,
+  makeTempDir,
+  removeTempDir,
+  runSealogCli,
+  sampleProcess,
+  sendBuffer,
+  spawnTracked,
+  startCopier,
+  startSealog,
+  stopProcess,
 } from './proc.mjs';
 
 /** The batch settings every benchmark states and passes explicitly (they are the defaults). */
@@ -59,7 +68,12 @@ export async function runCopier(ctx, { parse = false } = {}) {
     const t1 = performance.now();
     const stats = sampler.snapshot(); // last reading taken while it was alive
     if (exit.code !== 0) throw new Error(`baseline-copier exited with ${exit.code ?? exit.signal}: ${srv.child.stderrText()}`);
-    return { wallSec: (t1 - t0) / 1000, cpuSec: stats && stats.cpuSec - cpu0, peakRssKiB: stats?.hwmKiB, ...outputResult({ ...ctx, parts: sent, N }, srv.outFile) };
+    return {
+      wallSec: (t1 - t0) / 1000,
+      cpuSec: stats && stats.cpuSec - cpu0,
+      peakRssKiB: stats?.hwmKiB,
+      ...outputResult({ ...ctx, parts: sent, N }, srv.outFile),
+    };
   } finally {
     sampler.stop();
     if (srv.child.exitCode === null) await stopProcess(srv.child, 5000).catch(() => {});

@@ -5,11 +5,26 @@ export type Level = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
 
 // Decided once: every spelling we accept, mapped to one normalized level.
 const LEVEL_NAMES: Record<string, Level> = {
-  trace: 'trace', debug: 'debug', dbg: 'debug', verbose: 'debug',
-  info: 'info', information: 'info', informational: 'info', notice: 'info',
-  warn: 'warn', warning: 'warn',
-  err: 'error', error: 'error', exception: 'error',
-  fatal: 'fatal', critical: 'fatal', crit: 'fatal', alert: 'fatal', emerg: 'fatal', emergency: 'fatal', panic: 'fatal',
+  trace: 'trace',
+  debug: 'debug',
+  dbg: 'debug',
+  verbose: 'debug',
+  info: 'info',
+  information: 'info',
+  informational: 'info',
+  notice: 'info',
+  warn: 'warn',
+  warning: 'warn',
+  err: 'error',
+  error: 'error',
+  exception: 'error',
+  fatal: 'fatal',
+  critical: 'fatal',
+  crit: 'fatal',
+  alert: 'fatal',
+  emerg: 'fatal',
+  emergency: 'fatal',
+  panic: 'fatal',
 };
 
 /** Names (any case), numeric pino levels (10..60) and syslog severities (0..7). */
@@ -68,7 +83,10 @@ export function classifyDefault(d: Draft): void {
   const hook = text(own(e, 'hook_type'));
   const workflow = own(e, 'ticket_id') !== undefined && (own(e, 'trace') !== undefined || own(e, 'status') !== undefined);
   d.type =
-    text(own(e, 'event_type')) ?? text(own(e, 'type')) ?? hook ?? (workflow ? 'workflow_log' : undefined) ??
+    text(own(e, 'event_type')) ??
+    text(own(e, 'type')) ??
+    hook ??
+    (workflow ? 'workflow_log' : undefined) ??
     (own(e, 'msg') !== undefined || own(e, 'message') !== undefined ? 'log' : 'event');
   const decision = text(own(payload, 'decision')) ?? text(own(e, 'decision'));
   const outcome = text(own(payload, 'outcome')) ?? text(own(e, 'outcome'));
@@ -76,8 +94,15 @@ export function classifyDefault(d: Draft): void {
     streamOfType(d.type) ??
     (decision !== undefined ? 'security' : (own(payload, 'action') !== undefined && outcome !== undefined) || workflow ? 'audit' : 'application');
   d.level =
-    normalizeLevel(own(e, 'level')) ?? normalizeLevel(own(e, 'severity')) ?? normalizeLevel(own(e, 'levelname')) ?? normalizeLevel(own(payload, 'level')) ??
-    (own(e, 'success') === false || text(own(e, 'error')) ? 'error' : /^(deny|denied|block)/i.test(decision ?? '') || /^fail/i.test(outcome ?? '') ? 'warn' : 'info');
+    normalizeLevel(own(e, 'level')) ??
+    normalizeLevel(own(e, 'severity')) ??
+    normalizeLevel(own(e, 'levelname')) ??
+    normalizeLevel(own(payload, 'level')) ??
+    (own(e, 'success') === false || text(own(e, 'error'))
+      ? 'error'
+      : /^(deny|denied|block)/i.test(decision ?? '') || /^fail/i.test(outcome ?? '')
+        ? 'warn'
+        : 'info');
 
   const meta: JsonObject = {};
   const hasPii = d.redactions.some((r) => r.kind.startsWith('pii:'));

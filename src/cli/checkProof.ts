@@ -36,7 +36,9 @@ export async function run(argv: string[]): Promise<number> {
   if (values.json) console.log(JSON.stringify(result));
   else if (result.ok) {
     const what = result.type === 'sealog.inclusion.v1' ? `record seq ${result.leaf_index} is in` : `tree size ${result.old_size} is a prefix of`;
-    console.log(`VALID: ${what} the log ${result.origin} at tree size ${result.tree_size}, checkpoint signed by ${result.signer.split('+').slice(0, 2).join('+')}${values.origin ? '' : ' (origin not pinned)'}`);
+    console.log(
+      `VALID: ${what} the log ${result.origin} at tree size ${result.tree_size}, checkpoint signed by ${result.signer.split('+').slice(0, 2).join('+')}${values.origin ? '' : ' (origin not pinned)'}`,
+    );
   } else console.log(`INVALID: ${result.reason}`);
   return result.ok ? 0 : 1;
 }

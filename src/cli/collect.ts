@@ -74,7 +74,8 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   const [sub, ...extra] = positionals;
-  if (extra.length || (sub !== undefined && sub !== 'status' && sub !== 'ack-gap')) throw new SealogError(ErrorCode.USAGE, `unexpected argument ${JSON.stringify(sub ?? extra[0])}`);
+  if (extra.length || (sub !== undefined && sub !== 'status' && sub !== 'ack-gap'))
+    throw new SealogError(ErrorCode.USAGE, `unexpected argument ${JSON.stringify(sub ?? extra[0])}`);
   if (!values.postgres) throw new SealogError(ErrorCode.USAGE, '--postgres URL is required');
   const pool = new pg.Pool({ connectionString: values.postgres, max: 4 });
   try {
@@ -100,7 +101,8 @@ function intFlag(text: string | undefined, name: string, dflt: number, min: numb
 }
 
 async function collect(pool: pg.Pool, v: Record<string, string | boolean | undefined>): Promise<number> {
-  if (typeof v.nats !== 'string' || typeof v.keys !== 'string') throw new SealogError(ErrorCode.USAGE, 'collect needs --nats URL, --postgres URL and --keys FILE');
+  if (typeof v.nats !== 'string' || typeof v.keys !== 'string')
+    throw new SealogError(ErrorCode.USAGE, 'collect needs --nats URL, --postgres URL and --keys FILE');
   const duration = (flag: string, dflt: string) => {
     try {
       return parseDuration((v[flag] as string | undefined) ?? dflt);
@@ -123,7 +125,8 @@ async function collect(pool: pg.Pool, v: Record<string, string | boolean | undef
   const lock = await pool.connect();
   try {
     const { rows } = await lock.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS ok', [`sealog:collect:${stream}:${durable}`]);
-    if (!rows[0]!.ok) throw new SealogError(ErrorCode.DATA_LOCKED, `another sealog collect for stream ${stream}, consumer ${durable} is running on this database`);
+    if (!rows[0]!.ok)
+      throw new SealogError(ErrorCode.DATA_LOCKED, `another sealog collect for stream ${stream}, consumer ${durable} is running on this database`);
     const acceptor = new Acceptor(pool, keys, log);
     await acceptor.load();
     const ac = new AbortController();
@@ -150,7 +153,9 @@ async function status(pool: pg.Pool, json: boolean): Promise<number> {
     console.log(`quarantined  ${s.quarantined} (${s.quarantined_last_hour} in the last hour)`);
     for (const o of s.origins) {
       const waiting = o.held ? `WAITING for seq ${o.next_seq} (${o.held} held, first held seq ${o.first_held ?? '-'})` : 'in order';
-      console.log(`${o.origin}  next seq ${o.next_seq}  ${waiting}  checkpoints ${o.checkpoints} (newest ${o.newest_checkpoint ?? '-'})  acknowledged gaps ${o.acknowledged_gaps}  updated ${o.updated_at}`);
+      console.log(
+        `${o.origin}  next seq ${o.next_seq}  ${waiting}  checkpoints ${o.checkpoints} (newest ${o.newest_checkpoint ?? '-'})  acknowledged gaps ${o.acknowledged_gaps}  updated ${o.updated_at}`,
+      );
     }
   }
   return s.origins.some((o) => o.held > 0) || s.quarantined_last_hour > 0 ? 1 : 0;

@@ -23,7 +23,15 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   const criteria = (h: Partial<Hold>) =>
-    [h.stream && `stream=${h.stream}`, h.from && `from=${h.from}`, h.to && `to=${h.to}`, h.correlation_id && `correlation_id=${h.correlation_id}`, h.tenant_id && `tenant=${h.tenant_id}`].filter(Boolean).join(' ');
+    [
+      h.stream && `stream=${h.stream}`,
+      h.from && `from=${h.from}`,
+      h.to && `to=${h.to}`,
+      h.correlation_id && `correlation_id=${h.correlation_id}`,
+      h.tenant_id && `tenant=${h.tenant_id}`,
+    ]
+      .filter(Boolean)
+      .join(' ');
   console.log(active.length ? 'ACTIVE' : 'no active holds');
   for (const h of active) console.log(`  ${h.id}  ${criteria(h)}  (sealed at seq ${h.placed_seq}; ${h.reason})`);
   if (pending.length) console.log('PENDING (the daemon applies these at its next holds pickup)');

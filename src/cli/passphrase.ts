@@ -14,10 +14,12 @@ export async function readPassphrase(file: string | undefined, prompt: string, c
   if (file !== undefined) {
     const text = readFileSync(file === '-' ? 0 : file, 'utf8');
     const first = text.split(/\r?\n/, 1)[0] ?? '';
-    if (!first || first.length > MAX_PASSPHRASE) throw new SealogError(ErrorCode.USAGE, `--passphrase-file ${file}: its first line must hold the passphrase (1-${MAX_PASSPHRASE} characters)`);
+    if (!first || first.length > MAX_PASSPHRASE)
+      throw new SealogError(ErrorCode.USAGE, `--passphrase-file ${file}: its first line must hold the passphrase (1-${MAX_PASSPHRASE} characters)`);
     return first;
   }
-  if (!process.stdin.isTTY) throw new SealogError(ErrorCode.USAGE, 'no terminal to ask the passphrase at: give --passphrase-file FILE (or - for standard input)');
+  if (!process.stdin.isTTY)
+    throw new SealogError(ErrorCode.USAGE, 'no terminal to ask the passphrase at: give --passphrase-file FILE (or - for standard input)');
   const first = await ask(prompt);
   if (confirm && (await ask('repeat the passphrase: ')) !== first) throw new SealogError(ErrorCode.USAGE, 'the two passphrases differ');
   return first;

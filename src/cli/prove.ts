@@ -29,7 +29,11 @@ next checkpoint"), or the log does not produce the signed root, or OLD is not
 of this log's history; 2 usage or I/O error.`;
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parseFlags(argv, { data: { type: 'string' }, checkpoint: { type: 'string' }, consistency: { type: 'string' }, to: { type: 'string' } }, true);
+  const { values, positionals } = parseFlags(
+    argv,
+    { data: { type: 'string' }, checkpoint: { type: 'string' }, consistency: { type: 'string' }, to: { type: 'string' } },
+    true,
+  );
   if (values.help) {
     console.log(help);
     return 0;
@@ -38,9 +42,10 @@ export async function run(argv: string[]): Promise<number> {
   const data = values.data ?? './var/data';
   if (!existsSync(data)) throw usage(`no data directory at ${data}`);
   const trail = openTrail(data);
-  const checkpoint = async (file: string) => readCheckpointFile(file).catch((err: Error) => {
-    throw usage(`cannot read checkpoint ${file}: ${err.message}`);
-  });
+  const checkpoint = async (file: string) =>
+    readCheckpointFile(file).catch((err: Error) => {
+      throw usage(`cannot read checkpoint ${file}: ${err.message}`);
+    });
   let bundle;
   if (values.consistency !== undefined) {
     if (positionals.length || values.checkpoint) throw usage('--consistency takes OLD.ckpt [--to NEW.ckpt], no SEQ or --checkpoint');

@@ -123,7 +123,9 @@ export async function run(argv: string[]): Promise<number> {
     if (!(err instanceof TrailError)) throw err;
     if (shown) process.stderr.write('\n');
     const f = err.finding;
-    console.error(`sealog query: integrity failure ${f.code}: ${f.message}\n  at ${f.seq !== undefined ? `seq ${f.seq}, ` : ''}segment ${f.segment}, byte ${f.offset}\n  (records after it were not printed; run sealog verify for the whole log)`);
+    console.error(
+      `sealog query: integrity failure ${f.code}: ${f.message}\n  at ${f.seq !== undefined ? `seq ${f.seq}, ` : ''}segment ${f.segment}, byte ${f.offset}\n  (records after it were not printed; run sealog verify for the whole log)`,
+    );
     // A failed command exits at once (main.ts): first let a pipe take every record already printed.
     await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
     return 1;

@@ -14,9 +14,22 @@ const PAGE = 1000;
  * filters over the collected tables, across origins (ordered by origin, then seq). Each row's
  * stored line is hashed again before it is printed; a row that fails exits 1.
  */
-export async function runPostgres(v: FlagValues & { postgres?: string; origin?: string; 'hmac-key'?: string; format?: string; limit?: string; reverse?: boolean; follow?: boolean; 'with-proof'?: boolean; data?: string }): Promise<number> {
+export async function runPostgres(
+  v: FlagValues & {
+    postgres?: string;
+    origin?: string;
+    'hmac-key'?: string;
+    format?: string;
+    limit?: string;
+    reverse?: boolean;
+    follow?: boolean;
+    'with-proof'?: boolean;
+    data?: string;
+  },
+): Promise<number> {
   const usage = (m: string) => new SealogError(ErrorCode.USAGE, m);
-  if (v.follow || v['with-proof'] || v.data) throw usage('--postgres takes the filters, --origin, --format, --limit and --reverse (not --data, --follow or --with-proof)');
+  if (v.follow || v['with-proof'] || v.data)
+    throw usage('--postgres takes the filters, --origin, --format, --limit and --reverse (not --data, --follow or --with-proof)');
   const format = (v.format ?? (process.stdout.isTTY ? 'table' : 'jsonl')) as Format;
   if (!FORMATS.includes(format)) throw usage(`--format must be one of ${FORMATS.join(', ')}`);
   const limit = v.limit === undefined ? Infinity : Number(v.limit);
@@ -47,7 +60,9 @@ export async function runPostgres(v: FlagValues & { postgres?: string; origin?: 
         const line = Buffer.from(r.line, 'utf8');
         const o = openLine(line);
         if (typeof o === 'string' || o.hash.toString('hex') !== o.claimed || o.claimed !== r.hash || o.seq !== Number(r.seq)) {
-          console.error(`sealog query: integrity failure: the row of origin ${r.origin}, seq ${r.seq} does not hash to its hash (edited in the database); run sealog verify --postgres`);
+          console.error(
+            `sealog query: integrity failure: the row of origin ${r.origin}, seq ${r.seq} does not hash to its hash (edited in the database); run sealog verify --postgres`,
+          );
           return 1;
         }
         await printer.record(line, Number(r.seq));

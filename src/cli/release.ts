@@ -15,7 +15,11 @@ Exit 0 released (or, with no daemon, requested); 1 refused (no hold with this
 id is active or requested); 2 usage error.`;
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parseFlags(argv, { config: { type: 'string', short: 'c' }, data: { type: 'string' }, control: { type: 'string' }, reason: { type: 'string' } }, true);
+  const { values, positionals } = parseFlags(
+    argv,
+    { config: { type: 'string', short: 'c' }, data: { type: 'string' }, control: { type: 'string' }, reason: { type: 'string' } },
+    true,
+  );
   if (values.help) {
     console.log(help);
     return 0;

@@ -55,12 +55,23 @@ export async function run(argv: string[]): Promise<number> {
   const seqs = parseSeqs(values.seq ?? [], values.range);
   const cfg = loadConfig(values.config);
   const file = await readSignerKey(values.key);
-  if (file.name !== values.name) throw new SealogError(ErrorCode.USAGE, `--name ${JSON.stringify(values.name)} is not the printed name of this key (${JSON.stringify(file.name)})`);
+  if (file.name !== values.name)
+    throw new SealogError(ErrorCode.USAGE, `--name ${JSON.stringify(values.name)} is not the printed name of this key (${JSON.stringify(file.name)})`);
   const signer = unlockSignerKey(file, await readPassphrase(values['passphrase-file'], `passphrase for ${file.name}: `));
   const found = await recordHashes(layout(cfg.data_dir), new Set(seqs), cfg.limits.max_frame_bytes);
   const missing = seqs.find((s) => !found.hashes.has(s));
-  if (missing !== undefined) throw new SealogError(ErrorCode.USAGE, `record ${missing} is not in the log at ${cfg.data_dir}${found.removed.has(missing) ? ' (removed by retention)' : ''}`);
-  const signature = signRecords(signer, file.name, values.meaning as Meaning, seqs.map((seq) => ({ seq, hash: found.hashes.get(seq)! })), values.reason ?? null);
+  if (missing !== undefined)
+    throw new SealogError(
+      ErrorCode.USAGE,
+      `record ${missing} is not in the log at ${cfg.data_dir}${found.removed.has(missing) ? ' (removed by retention)' : ''}`,
+    );
+  const signature = signRecords(
+    signer,
+    file.name,
+    values.meaning as Meaning,
+    seqs.map((seq) => ({ seq, hash: found.hashes.get(seq)! })),
+    values.reason ?? null,
+  );
   let answer: Record<string, unknown>;
   try {
     answer = await askDaemon(cfg.control.path, { cmd: 'sign', signature }, 30_000);
@@ -72,7 +83,9 @@ export async function run(argv: string[]): Promise<number> {
     if (typeof error === 'string') throw new Error(`the daemon refused: ${error}`);
     throw new SealogError(error.code ?? SignCode.REFUSED, `the daemon refused the signature: ${error.message}`);
   }
-  console.log(JSON.stringify({ seq: answer.seq, signer: signature.signer, meaning: signature.meaning, signed_at: signature.signed_at, records: signature.records }));
+  console.log(
+    JSON.stringify({ seq: answer.seq, signer: signature.signer, meaning: signature.meaning, signed_at: signature.signed_at, records: signature.records }),
+  );
   return 0;
 }
 
@@ -84,7 +97,8 @@ function parseSeqs(list: string[], range: string | undefined): number[] {
   if (range !== undefined) {
     const m = /^(\d+)\.\.(\d+)$/.exec(range);
     if (!m || Number(m[1]) > Number(m[2])) throw new SealogError(ErrorCode.USAGE, `--range ${range} is not A..B with A <= B`);
-    if (Number(m[2]) - Number(m[1]) + 1 > MAX_SIGNED_RECORDS) throw new SealogError(ErrorCode.USAGE, `--range ${range} names more than ${MAX_SIGNED_RECORDS} records`);
+    if (Number(m[2]) - Number(m[1]) + 1 > MAX_SIGNED_RECORDS)
+      throw new SealogError(ErrorCode.USAGE, `--range ${range} names more than ${MAX_SIGNED_RECORDS} records`);
     for (let s = Number(m[1]); s <= Number(m[2]); s++) seqs.push(s);
   }
   const unique = [...new Set(seqs)].sort((a, b) => a - b);

@@ -21,9 +21,23 @@ no answer prints {"error":{"code":"E_NO_ANSWER","message":...}}).`;
 
 interface Report {
   health: { level: HealthLevel; conditions: Condition[] };
-  daemon?: { pid: number; uptime_s: number; rss_bytes: number; memory: { heap_used: number; external: number }; origin: string; data_dir: string; socket: string };
+  daemon?: {
+    pid: number;
+    uptime_s: number;
+    rss_bytes: number;
+    memory: { heap_used: number; external: number };
+    origin: string;
+    data_dir: string;
+    socket: string;
+  };
   events?: Record<string, Counts>;
-  log?: { tree_size: number; segment: { n: number; bytes: number } | null; last_commit: string | null; last_checkpoint: string | null; checkpoint_size: number };
+  log?: {
+    tree_size: number;
+    segment: { n: number; bytes: number } | null;
+    last_commit: string | null;
+    last_checkpoint: string | null;
+    checkpoint_size: number;
+  };
   queues?: { stage: string; items: number; mark: number }[];
   connections?: { open: number; total: number; refused: number };
   [section: string]: unknown;
@@ -58,7 +72,9 @@ function table(r: Report): string {
   for (const c of r.health.conditions) out.push(`            ${c.level} ${c.component}: ${c.reason} (since ${c.since})`);
   if (r.daemon) {
     const d = r.daemon;
-    out.push(`daemon      pid ${d.pid}, up ${d.uptime_s} s, rss ${mib(d.rss_bytes)} (heap ${mib(d.memory.heap_used)}, buffers ${mib(d.memory.external)}), origin ${d.origin}`);
+    out.push(
+      `daemon      pid ${d.pid}, up ${d.uptime_s} s, rss ${mib(d.rss_bytes)} (heap ${mib(d.memory.heap_used)}, buffers ${mib(d.memory.external)}), origin ${d.origin}`,
+    );
   }
   if (r.log) {
     const l = r.log;
@@ -68,10 +84,12 @@ function table(r: Report): string {
   if (r.events) {
     const rows = Object.entries(r.events);
     out.push(`events      ${'source'.padEnd(8)}${['in', 'committed', 'rejected', 'duplicates', 'pending'].map((h) => h.padStart(11)).join('')}`);
-    for (const [kind, c] of rows) out.push(`            ${kind.padEnd(8)}${[c.in, c.committed, c.rejected, c.duplicates, c.pending].map((n) => String(n).padStart(11)).join('')}`);
+    for (const [kind, c] of rows)
+      out.push(`            ${kind.padEnd(8)}${[c.in, c.committed, c.rejected, c.duplicates, c.pending].map((n) => String(n).padStart(11)).join('')}`);
   }
   if (r.queues) out.push(`queues      ${r.queues.map((q) => `${q.stage} ${q.items}/${q.mark}`).join(', ')}`);
-  if (r.connections) out.push(`connections ${r.connections.open} open, ${r.connections.total} since start, ${r.connections.refused} refused (socket.max_connections)`);
+  if (r.connections)
+    out.push(`connections ${r.connections.open} open, ${r.connections.total} since start, ${r.connections.refused} refused (socket.max_connections)`);
   // The other parts' sections (jobs, dedupe, reload, systemd, ...): one line each, or one per entry.
   const known = new Set(['health', 'daemon', 'log', 'events', 'queues', 'connections']);
   for (const [name, value] of Object.entries(r)) {
@@ -88,4 +106,10 @@ function table(r: Report): string {
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const inline = (v: unknown): string =>
-  isObject(v) ? Object.entries(v).map(([k, x]) => `${k.replaceAll('_', ' ')} ${typeof x === 'object' && x !== null ? JSON.stringify(x) : String(x)}`).join(', ') : typeof v === 'string' ? v : JSON.stringify(v);
+  isObject(v)
+    ? Object.entries(v)
+        .map(([k, x]) => `${k.replaceAll('_', ' ')} ${typeof x === 'object' && x !== null ? JSON.stringify(x) : String(x)}`)
+        .join(', ')
+    : typeof v === 'string'
+      ? v
+      : JSON.stringify(v);

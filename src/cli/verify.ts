@@ -87,10 +87,12 @@ export async function run(argv: string[]): Promise<number> {
   }
   if (values.postgres) return (await import('./verifyPostgres.js')).runPostgres(values);
   const capMb = Number(values['max-frame-mb'] ?? 64);
-  if (!Number.isInteger(capMb) || capMb < 1 || capMb > 1024) throw new SealogError(ErrorCode.USAGE, `--max-frame-mb must be an integer from 1 to 1024, not ${values['max-frame-mb']}`);
+  if (!Number.isInteger(capMb) || capMb < 1 || capMb > 1024)
+    throw new SealogError(ErrorCode.USAGE, `--max-frame-mb must be an integer from 1 to 1024, not ${values['max-frame-mb']}`);
   const frameCap = capMb * MiB;
   const threads = values.threads === undefined ? defaultThreads(frameCap) : Number(values.threads);
-  if (!Number.isInteger(threads) || threads < 1 || threads > 256) throw new SealogError(ErrorCode.USAGE, `--threads must be an integer from 1 to 256, not ${values.threads}`);
+  if (!Number.isInteger(threads) || threads < 1 || threads > 256)
+    throw new SealogError(ErrorCode.USAGE, `--threads must be an integer from 1 to 256, not ${values.threads}`);
   const data = values.data ?? './var/data';
   if (!existsSync(data)) throw new SealogError(ErrorCode.USAGE, `no data directory at ${data}`);
   const ring = openKeyArgs(values.key?.length ? values.key : [ownRing(data)]);
@@ -164,7 +166,9 @@ function readKeyFile(path: string): string {
 
 function render(v: Verdict, ms: number): string {
   const where = (f: Finding) =>
-    [f.seq !== undefined && `seq ${f.seq}`, f.segment && `segment ${f.segment}`, f.offset !== undefined && `byte ${f.offset}`, f.file && `file ${f.file}`].filter(Boolean).join(', ');
+    [f.seq !== undefined && `seq ${f.seq}`, f.segment && `segment ${f.segment}`, f.offset !== undefined && `byte ${f.offset}`, f.file && `file ${f.file}`]
+      .filter(Boolean)
+      .join(', ');
   const lines = [
     v.ok ? 'INTACT' : 'FAILED',
     `  records    ${v.records} in ${v.segments} segment(s), ${(v.bytes / 1e6).toFixed(1)} MB checked in ${(ms / 1000).toFixed(1)} s`,
@@ -173,7 +177,10 @@ function render(v: Verdict, ms: number): string {
     `  key        ${v.keyPinned ? 'pinned' : 'NOT pinned (read from the data directory)'}`,
   ];
   if (v.ok) lines.push(`  root       ${v.root} at tree size ${v.treeSize}`);
-  for (const t of v.keyTransitions) lines.push(`  key        rotated at seq ${t.seq}: ${t.old.split('+').slice(0, 2).join('+')} retired, ${t.new.split('+').slice(0, 2).join('+')} signs after`);
+  for (const t of v.keyTransitions)
+    lines.push(
+      `  key        rotated at seq ${t.seq}: ${t.old.split('+').slice(0, 2).join('+')} retired, ${t.new.split('+').slice(0, 2).join('+')} signs after`,
+    );
   // Years of daily segments removed: one line per run of consecutive ones.
   const runs: Verdict['removed'][] = [];
   for (const r of v.removed) {

@@ -53,7 +53,12 @@ export class SealogClient {
   private fatal: Error | undefined;
   private readonly onExit = () => void this.close().catch((err: Error) => process.emitWarning(`sealog client: events lost at exit: ${err.message}`));
 
-  private constructor(private readonly worker: Worker, sab: SharedArrayBuffer, private readonly onFull: OnFull, eventIds: boolean) {
+  private constructor(
+    private readonly worker: Worker,
+    sab: SharedArrayBuffer,
+    private readonly onFull: OnFull,
+    eventIds: boolean,
+  ) {
     ({ ctrl: this.ctrl, data: this.data, mask: this.mask, capacity: this.capacity } = ringViews(sab));
     // Touch every page now, not one page fault per 4 KiB of events on the first lap.
     this.data.fill(0);
@@ -70,7 +75,13 @@ export class SealogClient {
   static async connect(opts: ClientOptions): Promise<SealogClient> {
     const capacity = ringCapacity(opts.ringBytes ?? 8 << 20);
     const sab = new SharedArrayBuffer(HEADER_BYTES + capacity);
-    const cfg: WorkerConfig = { sab, socket: opts.socket, eventIds: opts.eventIds ?? true, lingerMs: opts.lingerMs ?? 20, reconnectMs: opts.reconnectMs ?? 10_000 };
+    const cfg: WorkerConfig = {
+      sab,
+      socket: opts.socket,
+      eventIds: opts.eventIds ?? true,
+      lingerMs: opts.lingerMs ?? 20,
+      reconnectMs: opts.reconnectMs ?? 10_000,
+    };
     const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: cfg });
     const first = await new Promise<ToMain>((resolve, reject) => {
       worker.once('message', resolve);
@@ -78,7 +89,10 @@ export class SealogClient {
     });
     if (first.type !== 'ready') {
       await worker.terminate();
-      throw new SealogError(first.type === 'error' ? first.code : ClientCode.CONNECT, first.type === 'error' ? first.message : 'sealog client worker did not start');
+      throw new SealogError(
+        first.type === 'error' ? first.code : ClientCode.CONNECT,
+        first.type === 'error' ? first.message : 'sealog client worker did not start',
+      );
     }
     const client = new SealogClient(worker, sab, opts.onFull ?? 'block', cfg.eventIds);
     // Idle, the worker does not hold the process open (after its listeners are on: adding one refs it again);
@@ -203,7 +217,8 @@ export class SealogClient {
   }
 
   private makeRoom(size: number): boolean {
-    if (size > this.capacity) throw new SealogError(ClientCode.EVENT_TOO_LARGE, `event of ${size} bytes does not fit the ${this.capacity}-byte ring (ringBytes)`);
+    if (size > this.capacity)
+      throw new SealogError(ClientCode.EVENT_TOO_LARGE, `event of ${size} bytes does not fit the ${this.capacity}-byte ring (ringBytes)`);
     if (this.onFull === 'drop') {
       this.dropped++;
       return false;

@@ -121,7 +121,8 @@ function onAck(line: string): void {
   downSince = undefined;
   const a = JSON.parse(line) as { ack?: string; count?: number; line?: number; code?: string; reason?: string; error?: string };
   if (a.ack === 'commit') release(skipLines(released, a.count!), a.count!);
-  else if (a.ack === 'duplicate') release(skipLines(released, 1), 1); // its first copy is durable: committed
+  else if (a.ack === 'duplicate')
+    release(skipLines(released, 1), 1); // its first copy is durable: committed
   else if (a.ack === 'rejected') {
     failures.push({ from: base + a.line! - 2, count: 1, code: a.code!, reason: a.reason! });
     release(skipLines(released, 1), 1);
@@ -169,7 +170,8 @@ function attach(s: Socket): void {
     sock = undefined;
     if (closing) return;
     // Without event ids a resend could seal an event twice: what was sent and not acknowledged is reported instead.
-    if (!cfg.eventIds) fail(sent, ClientCode.CONNECTION_LOST, 'the connection to sealog ended before these events were acknowledged; they may or may not be in the log');
+    if (!cfg.eventIds)
+      fail(sent, ClientCode.CONNECTION_LOST, 'the connection to sealog ended before these events were acknowledged; they may or may not be in the log');
     void reconnect();
   });
   s.write(HANDSHAKE);

@@ -58,8 +58,18 @@ export class Acceptor {
   /** Reads every origin's state and held count (at start, and after a conflict). */
   async load(): Promise<void> {
     const states = new Map<string, OriginState>();
-    const { rows } = await this.pool.query<{ origin: string; next_seq: string; last_hash: string; tree_size: string; peaks: string[] }>('SELECT origin, next_seq, last_hash, tree_size, peaks FROM sealog_origins');
-    for (const r of rows) states.set(r.origin, { nextSeq: Number(r.next_seq), lastHash: r.last_hash, tree: new CompactTree(Number(r.tree_size), r.peaks.map((p) => Buffer.from(p, 'hex'))) });
+    const { rows } = await this.pool.query<{ origin: string; next_seq: string; last_hash: string; tree_size: string; peaks: string[] }>(
+      'SELECT origin, next_seq, last_hash, tree_size, peaks FROM sealog_origins',
+    );
+    for (const r of rows)
+      states.set(r.origin, {
+        nextSeq: Number(r.next_seq),
+        lastHash: r.last_hash,
+        tree: new CompactTree(
+          Number(r.tree_size),
+          r.peaks.map((p) => Buffer.from(p, 'hex')),
+        ),
+      });
     const held = await this.pool.query<{ origin: string; n: string }>('SELECT origin, count(*) AS n FROM sealog_held GROUP BY origin');
     this.states = states;
     this.heldCount = new Map(held.rows.map((r) => [r.origin, Number(r.n)]));
@@ -87,8 +97,15 @@ export class Acceptor {
         for (const h of plan.held) this.heldCount.set(h.origin, (this.heldCount.get(h.origin) ?? 0) + 1);
         for (const h of plan.taken) this.heldCount.set(h.origin, (this.heldCount.get(h.origin) ?? 1) - 1);
         for (const [origin, n] of plan.remaining) this.heldCount.set(origin, n);
-        for (const q of plan.quarantine) this.log.warn({ subject: q.subject, origin: q.headers['Sealog-Origin'], reason: q.reason }, 'quarantined: not stored among the records');
-        const out = { records: plan.records.length, checkpoints: plan.checkpoints.length, duplicates: plan.duplicates, held: plan.held.length, quarantined: plan.quarantine.length };
+        for (const q of plan.quarantine)
+          this.log.warn({ subject: q.subject, origin: q.headers['Sealog-Origin'], reason: q.reason }, 'quarantined: not stored among the records');
+        const out = {
+          records: plan.records.length,
+          checkpoints: plan.checkpoints.length,
+          duplicates: plan.duplicates,
+          held: plan.held.length,
+          quarantined: plan.quarantine.length,
+        };
         for (const k of Object.keys(out) as (keyof Outcome)[]) this.totals[k] += out[k];
         return out;
       } catch (err) {
@@ -167,7 +184,11 @@ export class Acceptor {
     const c = acceptCheckpoint(item.origin, item.size, item.body, keys, s);
     if (!c.ok) {
       plan.quarantine.push(quarantined(item, c.reason));
-      if (c.reason.startsWith('Merkle root mismatch')) this.log.error({ origin: item.origin, tree_size: item.size }, 'a signed checkpoint disagrees with the records received for its origin: a forged or altered record was accepted before it; run sealog verify --postgres');
+      if (c.reason.startsWith('Merkle root mismatch'))
+        this.log.error(
+          { origin: item.origin, tree_size: item.size },
+          'a signed checkpoint disagrees with the records received for its origin: a forged or altered record was accepted before it; run sealog verify --postgres',
+        );
     } else plan.checkpoints.push(c.row);
   }
 
@@ -186,7 +207,10 @@ export class Acceptor {
         if (n > s.nextSeq) break;
         if (plan.taken.some((t) => t.origin === origin && t.kind === h.kind && t.n === n && t.body_sha === h.body_sha)) continue;
         const body = Buffer.from(h.body, 'utf8');
-        const item: Exclude<Item, { kind: 'bad' }> = h.kind === 'record' ? { kind: 'record', origin, seq: n, body, subject: h.subject, headers: {} } : { kind: 'checkpoint', origin, size: n, body, subject: h.subject, headers: {} };
+        const item: Exclude<Item, { kind: 'bad' }> =
+          h.kind === 'record'
+            ? { kind: 'record', origin, seq: n, body, subject: h.subject, headers: {} }
+            : { kind: 'checkpoint', origin, size: n, body, subject: h.subject, headers: {} };
         this.check(item, keys, s, plan);
         plan.taken.push({ origin, kind: h.kind, n, body_sha: h.body_sha, subject: h.subject, body: h.body });
         took++;
@@ -223,7 +247,14 @@ function quarantined(item: Item, reason: string): QuarantineRow {
 }
 
 function heldRow(item: Exclude<Item, { kind: 'bad' }>): HeldRow {
-  return { origin: item.origin, kind: item.kind, n: item.kind === 'record' ? item.seq : item.size, body_sha: createHash('sha256').update(item.body).digest('hex'), subject: item.subject, body: item.body.toString('utf8') };
+  return {
+    origin: item.origin,
+    kind: item.kind,
+    n: item.kind === 'record' ? item.seq : item.size,
+    body_sha: createHash('sha256').update(item.body).digest('hex'),
+    subject: item.subject,
+    body: item.body.toString('utf8'),
+  };
 }
 
 async function deleteHeld(db: PoolClient, taken: HeldRow[]): Promise<void> {
@@ -241,8 +272,14 @@ async function saveStates(db: PoolClient, work: Map<string, OriginState>, before
     const args = [origin, s.nextSeq, s.lastHash, s.tree.size, s.tree.peaks.map((p) => p.toString('hex'))];
     const r =
       was === undefined
-        ? await db.query('INSERT INTO sealog_origins (origin, next_seq, last_hash, tree_size, peaks) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (origin) DO NOTHING', args)
-        : await db.query('UPDATE sealog_origins SET next_seq = $2, last_hash = $3, tree_size = $4, peaks = $5, updated_at = now() WHERE origin = $1 AND next_seq = $6', [...args, was]);
+        ? await db.query(
+            'INSERT INTO sealog_origins (origin, next_seq, last_hash, tree_size, peaks) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (origin) DO NOTHING',
+            args,
+          )
+        : await db.query(
+            'UPDATE sealog_origins SET next_seq = $2, last_hash = $3, tree_size = $4, peaks = $5, updated_at = now() WHERE origin = $1 AND next_seq = $6',
+            [...args, was],
+          );
     if (r.rowCount !== 1) throw new Conflict(`origin ${origin} was at seq ${was ?? 'none'} when read, and has moved`);
   }
 }

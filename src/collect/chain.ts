@@ -56,14 +56,29 @@ export function acceptRecord(origin: string, seq: number, body: Buffer, claimedH
   const r = opened.record;
   if (typeof r.ts !== 'string' || !TS.test(r.ts) || Number.isNaN(Date.parse(r.ts))) return { ok: false, reason: 'record ts is not an RFC 3339 UTC time' };
   for (const k of ['stream', 'level', 'type'] as const) {
-    if (typeof r[k] !== 'string' || (r[k] as string).length > MAX_NAME) return { ok: false, reason: `record ${k} is not a string of at most ${MAX_NAME} characters` };
+    if (typeof r[k] !== 'string' || (r[k] as string).length > MAX_NAME)
+      return { ok: false, reason: `record ${k} is not a string of at most ${MAX_NAME} characters` };
   }
   // PostgreSQL text and jsonb cannot hold U+0000; the line (JSON) only ever holds it escaped.
   const event = JSON.stringify(r.event ?? null).replaceAll('\\u0000', '\\ufffd');
   if (s.tree.size === s.nextSeq) s.tree.append(opened.hash);
   s.nextSeq++;
   s.lastHash = hash;
-  return { ok: true, row: { origin, seq, ts: r.ts, stream: r.stream as string, level: r.level as string, type: r.type as string, hash, prev: opened.prev, line: body.toString('utf8'), event } };
+  return {
+    ok: true,
+    row: {
+      origin,
+      seq,
+      ts: r.ts,
+      stream: r.stream as string,
+      level: r.level as string,
+      type: r.type as string,
+      hash,
+      prev: opened.prev,
+      line: body.toString('utf8'),
+      event,
+    },
+  };
 }
 
 /**
@@ -71,14 +86,21 @@ export function acceptRecord(origin: string, seq: number, body: Buffer, claimedH
  * and (when the tree stands exactly at its size) with the root the records hash to.
  * Called only once the records it covers are in (size <= nextSeq).
  */
-export function acceptCheckpoint(origin: string, size: number, body: Buffer, keys: readonly Verifier[], s: OriginState): Checked<CheckpointRow> & { rootChecked?: boolean } {
+export function acceptCheckpoint(
+  origin: string,
+  size: number,
+  body: Buffer,
+  keys: readonly Verifier[],
+  s: OriginState,
+): Checked<CheckpointRow> & { rootChecked?: boolean } {
   const opened = openCheckpoint(body, keys);
   if ('error' in opened) return { ok: false, reason: opened.signature ? `checkpoint signature: ${opened.error}` : opened.error };
   const cp = opened.checkpoint;
   if (cp.origin !== origin) return { ok: false, reason: `checkpoint names origin ${JSON.stringify(cp.origin)}, sent as ${JSON.stringify(origin)}` };
   if (cp.size !== size) return { ok: false, reason: `checkpoint says tree size ${cp.size}, its headers say ${size}` };
   const rootChecked = s.tree.size === size && s.nextSeq === size;
-  if (rootChecked && !s.tree.root().equals(cp.root)) return { ok: false, reason: `Merkle root mismatch at tree size ${size}: the records received do not hash to the signed root` };
+  if (rootChecked && !s.tree.root().equals(cp.root))
+    return { ok: false, reason: `Merkle root mismatch at tree size ${size}: the records received do not hash to the signed root` };
   return { ok: true, rootChecked, row: { origin, tree_size: size, root: cp.root.toString('base64'), note: body.toString('utf8') } };
 }
 

@@ -25,8 +25,13 @@ export async function acknowledgeGap(pool: Pool, origin: string, by: string, rea
       `SELECT n, body FROM sealog_held WHERE origin = $1 AND kind = 'record' AND n = (SELECT min(n) FROM sealog_held WHERE origin = $1 AND kind = 'record' AND n > $2)`,
       [origin, next],
     );
-    if (!held.rows.length) throw new SealogError(ErrorCode.USAGE, `origin ${origin} holds no records behind a gap (it waits for seq ${next} with nothing after it)`);
-    if (held.rows.length > 1) throw new SealogError(ErrorCode.USAGE, `origin ${origin} holds ${held.rows.length} different messages for seq ${held.rows[0]!.n}: inspect sealog_held before acknowledging`);
+    if (!held.rows.length)
+      throw new SealogError(ErrorCode.USAGE, `origin ${origin} holds no records behind a gap (it waits for seq ${next} with nothing after it)`);
+    if (held.rows.length > 1)
+      throw new SealogError(
+        ErrorCode.USAGE,
+        `origin ${origin} holds ${held.rows.length} different messages for seq ${held.rows[0]!.n}: inspect sealog_held before acknowledging`,
+      );
     const first = Number(held.rows[0]!.n);
     let prev: unknown;
     try {
@@ -34,9 +39,16 @@ export async function acknowledgeGap(pool: Pool, origin: string, by: string, rea
     } catch {
       // not a record: refused below
     }
-    if (typeof prev !== 'string' || !/^[0-9a-f]{64}$/.test(prev)) throw new SealogError(ErrorCode.USAGE, `the held message for seq ${first} is not a record with a prev hash`);
+    if (typeof prev !== 'string' || !/^[0-9a-f]{64}$/.test(prev))
+      throw new SealogError(ErrorCode.USAGE, `the held message for seq ${first} is not a record with a prev hash`);
     await db.query('UPDATE sealog_origins SET next_seq = $2, last_hash = $3, updated_at = now() WHERE origin = $1', [origin, first, prev]);
-    await db.query('INSERT INTO sealog_gaps (origin, from_seq, to_seq, acknowledged_by, reason) VALUES ($1, $2, $3, $4, $5)', [origin, next, first - 1, by, reason]);
+    await db.query('INSERT INTO sealog_gaps (origin, from_seq, to_seq, acknowledged_by, reason) VALUES ($1, $2, $3, $4, $5)', [
+      origin,
+      next,
+      first - 1,
+      by,
+      reason,
+    ]);
     await db.query('COMMIT');
     return { origin, from_seq: next, to_seq: first - 1 };
   } catch (err) {
@@ -68,7 +80,9 @@ export async function collectStatus(pool: Pool): Promise<{ origins: OriginReport
       (SELECT count(*) FROM sealog_checkpoints c WHERE c.origin = o.origin)::int AS checkpoints,
       (SELECT max(tree_size) FROM sealog_checkpoints c WHERE c.origin = o.origin)::float8 AS newest_checkpoint
     FROM sealog_origins o ORDER BY o.origin`);
-  const q = await pool.query(`SELECT count(*)::float8 AS n, count(*) FILTER (WHERE received_at > now() - interval '1 hour')::float8 AS recent FROM sealog_quarantine`);
+  const q = await pool.query(
+    `SELECT count(*)::float8 AS n, count(*) FILTER (WHERE received_at > now() - interval '1 hour')::float8 AS recent FROM sealog_quarantine`,
+  );
   return {
     origins: rows.map((r) => ({ ...r, updated_at: new Date(r.updated_at).toISOString() })),
     quarantined: q.rows[0].n,

@@ -49,10 +49,12 @@ export async function insertCheckpoints(db: ClientBase, rows: CheckpointRow[]): 
 
 export async function insertQuarantine(db: ClientBase, rows: QuarantineRow[]): Promise<void> {
   if (!rows.length) return;
-  await db.query(
-    'INSERT INTO sealog_quarantine (subject, headers, body, reason) SELECT * FROM unnest($1::text[], $2::jsonb[], $3::text[], $4::text[])',
-    [rows.map((r) => r.subject), rows.map((r) => JSON.stringify(r.headers)), rows.map((r) => r.body), rows.map((r) => r.reason)],
-  );
+  await db.query('INSERT INTO sealog_quarantine (subject, headers, body, reason) SELECT * FROM unnest($1::text[], $2::jsonb[], $3::text[], $4::text[])', [
+    rows.map((r) => r.subject),
+    rows.map((r) => JSON.stringify(r.headers)),
+    rows.map((r) => r.body),
+    rows.map((r) => r.reason),
+  ]);
 }
 
 /** The same message held twice (a redelivery) is held once. */
@@ -61,6 +63,13 @@ export async function insertHeld(db: ClientBase, rows: HeldRow[]): Promise<void>
   await db.query(
     `INSERT INTO sealog_held (origin, kind, n, body_sha, subject, body)
      SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[]) ON CONFLICT DO NOTHING`,
-    [rows.map((r) => r.origin), rows.map((r) => r.kind), rows.map((r) => r.n), rows.map((r) => r.body_sha), rows.map((r) => r.subject), rows.map((r) => r.body)],
+    [
+      rows.map((r) => r.origin),
+      rows.map((r) => r.kind),
+      rows.map((r) => r.n),
+      rows.map((r) => r.body_sha),
+      rows.map((r) => r.subject),
+      rows.map((r) => r.body),
+    ],
   );
 }

@@ -39,7 +39,10 @@ export function filterSql(f: Filter, origin: string | undefined, first = 1): { w
 
 /** `Agent*Event` → `Agent%Event`: * any run, ? one character; LIKE's own wildcards escaped. */
 export function globToLike(glob: string): string {
-  return glob.replace(/[\\%_]/g, '\\$&').replace(/\*/g, '%').replace(/\?/g, '_');
+  return glob
+    .replace(/[\\%_]/g, '\\$&')
+    .replace(/\*/g, '%')
+    .replace(/\?/g, '_');
 }
 
 /** µs since the epoch → RFC 3339 with six fraction digits, as records are stamped. */

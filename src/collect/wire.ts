@@ -41,7 +41,13 @@ export function classify(root: string, subject: string, get: (name: string) => s
     if (v) headers[h] = v.slice(0, MAX_HEADER_CHARS).replace(/[\u0000-\u001f]/g, '?');
   }
   const buf = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
-  const bad = (reason: string): Item => ({ kind: 'bad', reason, body: buf.subarray(0, Math.min(buf.length, maxBody)), subject: subject.slice(0, MAX_HEADER_CHARS).replace(/[\u0000-\u001f]/g, '?'), headers });
+  const bad = (reason: string): Item => ({
+    kind: 'bad',
+    reason,
+    body: buf.subarray(0, Math.min(buf.length, maxBody)),
+    subject: subject.slice(0, MAX_HEADER_CHARS).replace(/[\u0000-\u001f]/g, '?'),
+    headers,
+  });
   if (buf.length > maxBody) return bad(`message body of ${buf.length} bytes is over the ${maxBody}-byte limit`);
   if (!isText(buf)) return bad('message body is not UTF-8 text without U+0000');
   const origin = headers[H_ORIGIN];

@@ -15,4 +15,6 @@ export function jcs(value: unknown): string {
  * 2.5x faster than the reference library. A property test holds it to jcs(), and
  * verify rejects any line that is not jcs() of its record.
  */
-export const jcsFast: (value: unknown) => string = configure({ deterministic: true, circularValue: TypeError, bigint: false, strict: true }) as (value: unknown) => string;
+export const jcsFast: (value: unknown) => string = configure({ deterministic: true, circularValue: TypeError, bigint: false, strict: true }) as (
+  value: unknown,
+) => string;

@@ -27,7 +27,10 @@ export async function writeKeys(l: Layout, name: string, force = false): Promise
     await write(l.publicKey, `${keys.verifierKey}\n`);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
-      throw new SealogError(ErrorCode.KEY_EXISTS, `keys already exist in ${l.keys}; use --force to replace them (old checkpoints then need the old public key)`);
+      throw new SealogError(
+        ErrorCode.KEY_EXISTS,
+        `keys already exist in ${l.keys}; use --force to replace them (old checkpoints then need the old public key)`,
+      );
     }
     throw err;
   }
@@ -35,7 +38,10 @@ export async function writeKeys(l: Layout, name: string, force = false): Promise
 }
 
 export async function keysExist(l: Layout): Promise<boolean> {
-  return stat(l.signingKey).then(() => true, () => false);
+  return stat(l.signingKey).then(
+    () => true,
+    () => false,
+  );
 }
 
 /** Loads the signing key, refusing one that others can read, as ssh does. */
@@ -62,7 +68,10 @@ export async function loadHmacKey(l: Layout): Promise<Buffer> {
   try {
     st = await stat(l.hmacKey);
   } catch {
-    throw new SealogError(ErrorCode.KEY_MISSING, `no HMAC key at ${l.hmacKey}; restore it from your key backup (a new key changes every pseudonym; \`sealog keygen --force\` makes a whole new key set)`);
+    throw new SealogError(
+      ErrorCode.KEY_MISSING,
+      `no HMAC key at ${l.hmacKey}; restore it from your key backup (a new key changes every pseudonym; \`sealog keygen --force\` makes a whole new key set)`,
+    );
   }
   if (st.mode & 0o077) {
     throw new SealogError(ErrorCode.KEY_INVALID, `${l.hmacKey} is accessible by group or others (mode ${(st.mode & 0o777).toString(8)}); chmod 600 it`);
@@ -72,7 +81,10 @@ export async function loadHmacKey(l: Layout): Promise<Buffer> {
 
 /** The log's key ring (keyRing.ts): every public key it was signed with (keys/ring.pub), or just signing.pub before any rotation. */
 export async function loadRing(l: Layout): Promise<KeyRing> {
-  const ring = await readFile(l.keyRing, 'utf8').then((t) => parseRing(t, l.keyRing), () => undefined);
+  const ring = await readFile(l.keyRing, 'utf8').then(
+    (t) => parseRing(t, l.keyRing),
+    () => undefined,
+  );
   return ring ?? parseRing(await readFile(l.publicKey, 'utf8'), l.publicKey);
 }
 
@@ -94,8 +106,16 @@ export interface PendingRotation {
  * is what makes the rotation pending.
  */
 export async function prepareRotation(l: Layout, origin: string, name?: string): Promise<PendingRotation> {
-  if (await stat(l.transitionNote).then(() => true, () => false)) {
-    throw new SealogError(ErrorCode.KEY_EXISTS, `a key rotation is already pending (${l.transitionNote}); the daemon finishes it at its next start or requests pickup`);
+  if (
+    await stat(l.transitionNote).then(
+      () => true,
+      () => false,
+    )
+  ) {
+    throw new SealogError(
+      ErrorCode.KEY_EXISTS,
+      `a key rotation is already pending (${l.transitionNote}); the daemon finishes it at its next start or requests pickup`,
+    );
   }
   const old = await loadSigner(l);
   const keys = generateKeys(name ?? old.name);
@@ -114,7 +134,10 @@ export async function pendingRotation(l: Layout): Promise<PendingRotation | unde
   const m = /\nold (\S+)\nnew (\S+)\n/.exec(note);
   if (!m) throw new SealogError(ErrorCode.KEY_INVALID, `${l.transitionNote} is not a key transition note`);
   // A crash after the new key replaced signing.key leaves no next.key: the current key is the new one.
-  const nextExists = await stat(l.nextKey).then(() => true, () => false);
+  const nextExists = await stat(l.nextKey).then(
+    () => true,
+    () => false,
+  );
   const next = nextExists ? await loadSigner({ ...l, signingKey: l.nextKey }) : await loadSigner(l);
   if (next.verifierKey !== m[2]) throw new SealogError(ErrorCode.KEY_INVALID, `the pending rotation's new key does not match ${l.transitionNote}`);
   return { next, oldKey: m[1]!, newKey: m[2]!, note };
@@ -132,8 +155,20 @@ export async function finishRotation(l: Layout, p: PendingRotation, origin: stri
   // A crash can seal the transition twice: the first one (the smaller size) stands.
   if (!ring.retirements.some((r) => r.retired === p.oldKey && r.origin === origin)) ring.retirements.push(retirement(origin, p.oldKey, transitionSeq, p.next));
   await writeFileDurable(l.keyRing, formatRing(ring), 0o600);
-  if (await stat(l.nextKey).then(() => true, () => false)) await rename(l.nextKey, l.signingKey);
-  if (await stat(l.nextPub).then(() => true, () => false)) await rename(l.nextPub, l.publicKey);
+  if (
+    await stat(l.nextKey).then(
+      () => true,
+      () => false,
+    )
+  )
+    await rename(l.nextKey, l.signingKey);
+  if (
+    await stat(l.nextPub).then(
+      () => true,
+      () => false,
+    )
+  )
+    await rename(l.nextPub, l.publicKey);
   await syncPath(l.keys);
   await unlink(l.transitionNote);
   await syncPath(l.keys);

@@ -49,7 +49,14 @@ export function parseRing(text: string, where: string): KeyRing {
     } catch {
       throw new SealogError(ErrorCode.KEY_INVALID, `${where} line ${i + 1}: not a key and not a JSON key retirement`);
     }
-    if (typeof r?.retired !== 'string' || !Number.isSafeInteger(r.tree_size) || r.tree_size < 0 || typeof r.successor !== 'string' || typeof r.origin !== 'string' || typeof r.note !== 'string') {
+    if (
+      typeof r?.retired !== 'string' ||
+      !Number.isSafeInteger(r.tree_size) ||
+      r.tree_size < 0 ||
+      typeof r.successor !== 'string' ||
+      typeof r.origin !== 'string' ||
+      typeof r.note !== 'string'
+    ) {
       throw new SealogError(ErrorCode.KEY_INVALID, `${where} line ${i + 1}: a key retirement needs retired, tree_size, successor, origin and note`);
     }
     ring.retirements.push(r);

@@ -22,7 +22,13 @@ export interface Signer {
 }
 
 export function keyId(name: string, rawPublic: Buffer): Buffer {
-  return createHash('sha256').update(name).update('\n').update(Buffer.from([ED25519])).update(rawPublic).digest().subarray(0, 4);
+  return createHash('sha256')
+    .update(name)
+    .update('\n')
+    .update(Buffer.from([ED25519]))
+    .update(rawPublic)
+    .digest()
+    .subarray(0, 4);
 }
 
 export function checkKeyName(name: string): void {

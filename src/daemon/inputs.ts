@@ -38,7 +38,11 @@ export async function startInputs(cfg: Config, l: Layout, p: Pipeline, status: S
   status.section('peer_credentials', () => (addon.native ? 'kernel (SO_PEERCRED)' : `unavailable: ${addon.error}`));
   // One budget for the input every connection holds before the pipeline takes it, whatever their number.
   const budget = new InputBudget(cfg.limits.input_buffer_bytes, (full, used) =>
-    status.setHealth('input', full ? 'degraded' : 'ok', `input buffer budget full (${used} of ${cfg.limits.input_buffer_bytes} bytes, limits.input_buffer_bytes): sockets paused until lines are taken`),
+    status.setHealth(
+      'input',
+      full ? 'degraded' : 'ok',
+      `input buffer budget full (${used} of ${cfg.limits.input_buffer_bytes} bytes, limits.input_buffer_bytes): sockets paused until lines are taken`,
+    ),
   );
   status.section('input_buffer', () => ({ bytes: budget.bytes, limit: budget.limit, paused: budget.paused, pauses: budget.pauses }));
   const listenFd = takeActivatedFd(process.env);
@@ -74,7 +78,14 @@ export async function startInputs(cfg: Config, l: Layout, p: Pipeline, status: S
     await socket.stopAccepting();
     throw err;
   }
-  return { socket, spool, sources: spool ? [socket, spool] : [socket], control, addon, listening: listenFd === undefined ? cfg.socket.path : `fd ${listenFd} from systemd` };
+  return {
+    socket,
+    spool,
+    sources: spool ? [socket, spool] : [socket],
+    control,
+    addon,
+    listening: listenFd === undefined ? cfg.socket.path : `fd ${listenFd} from systemd`,
+  };
 }
 
 /** Rebuilds spool progress from its cache and the log after it, then starts watching. */
@@ -87,7 +98,16 @@ async function startSpool(cfg: Config, l: Layout, ingest: Ingest, durableThrough
     progress.advance(r.seq);
   }
   const spool = new SpoolSource(
-    { dir: cfg.spool.dir, stabilityMs: cfg.spool.stability_ms, idleMs: cfg.spool.idle_ms, onDone: cfg.spool.on_done, duplicates: cfg.spool.duplicates, maxLineBytes: cfg.socket.max_line_bytes, parallelFiles: cfg.spool.parallel_files, durableThrough },
+    {
+      dir: cfg.spool.dir,
+      stabilityMs: cfg.spool.stability_ms,
+      idleMs: cfg.spool.idle_ms,
+      onDone: cfg.spool.on_done,
+      duplicates: cfg.spool.duplicates,
+      maxLineBytes: cfg.socket.max_line_bytes,
+      parallelFiles: cfg.spool.parallel_files,
+      durableThrough,
+    },
     ingest,
     progress,
     log,

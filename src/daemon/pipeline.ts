@@ -48,11 +48,26 @@ export interface Pipeline {
  * store under it continuing the chain where recovery left it. `signer` signs from the
  * first checkpoint on (a pending rotation's new key).
  */
-export async function buildPipeline(cfg: Config, l: Layout, signer: Signer, rotation: PendingRotation | undefined, status: Status, log: Logger, observe?: StoreOptions['observe']): Promise<Pipeline> {
+export async function buildPipeline(
+  cfg: Config,
+  l: Layout,
+  signer: Signer,
+  rotation: PendingRotation | undefined,
+  status: Status,
+  log: Logger,
+  observe?: StoreOptions['observe'],
+): Promise<Pipeline> {
   const front = await startFront(cfg, l);
   try {
     const counts = new EventCounts();
-    const recovered = await recover(l, cfg.origin, signer, [...(await loadRing(l)).keys, ...(rotation ? [rotation.oldKey] : [])], cfg.limits.max_frame_bytes, log);
+    const recovered = await recover(
+      l,
+      cfg.origin,
+      signer,
+      [...(await loadRing(l)).keys, ...(rotation ? [rotation.oldKey] : [])],
+      cfg.limits.max_frame_bytes,
+      log,
+    );
     let dedupe: Deduper | undefined;
     const listeners: ((records: Sealed[]) => void)[] = [];
     const onCommit = (records: Sealed[]) => {
@@ -78,7 +93,14 @@ export async function buildPipeline(cfg: Config, l: Layout, signer: Signer, rota
     );
     const seal = createSealer({ nextSeq: recovered.state.tree.size, prev: recovered.state.lastHash }, createClock());
     if (cfg.dedupe.enabled) {
-      dedupe = await loadDedupe(cfg, l, store.treeSize, (kind) => counts.duplicate(kind), (why) => status.setHealth('dedupe', 'degraded', `window rebuilt only in part at start: ${why}`), log);
+      dedupe = await loadDedupe(
+        cfg,
+        l,
+        store.treeSize,
+        (kind) => counts.duplicate(kind),
+        (why) => status.setHealth('dedupe', 'degraded', `window rebuilt only in part at start: ${why}`),
+        log,
+      );
       const d = dedupe;
       status.section('dedupe', () => ({ entries: d.entries, ...d.counts }));
     }
@@ -90,7 +112,9 @@ export async function buildPipeline(cfg: Config, l: Layout, signer: Signer, rota
     done.catch(() => {}); // observed by the caller through `done`
     const reload: Prepare = (next) => {
       // Builds first (a bad rule or schema refuses the reload); the swap cannot fail.
-      const swapFront = front.reload(next, (error) => log.error({ error }, 'configuration reload: the front worker could not take the new rules and keeps the old ones; restart sealog'));
+      const swapFront = front.reload(next, (error) =>
+        log.error({ error }, 'configuration reload: the front worker could not take the new rules and keeps the old ones; restart sealog'),
+      );
       return () => {
         swapFront();
         Object.assign(batchLimits, { maxRecords: next.batch.max_records, maxBytes: next.batch.max_bytes, lingerMs: next.batch.linger_ms });
@@ -106,9 +130,14 @@ export async function buildPipeline(cfg: Config, l: Layout, signer: Signer, rota
 }
 
 /** The stages in the order records take them, as one backpressured stream; `queueItems` is the mark at its entrance. */
-export function assemble(s: { front: Duplex; dedupe?: Deduper; seal: (p: Serialized) => Sealed; batchLimits: BatchLimits; sink: Writable }, queueItems: number): ReturnType<typeof chain> {
+export function assemble(
+  s: { front: Duplex; dedupe?: Deduper; seal: (p: Serialized) => Sealed; batchLimits: BatchLimits; sink: Writable },
+  queueItems: number,
+): ReturnType<typeof chain> {
   // The whole flow, in one place.
-  return chain([s.front, ...(s.dedupe ? [s.dedupe.stage] : []), s.seal, batchStage(s.batchLimits), compressStage(), s.sink], { writableHighWaterMark: queueItems });
+  return chain([s.front, ...(s.dedupe ? [s.dedupe.stage] : []), s.seal, batchStage(s.batchLimits), compressStage(), s.sink], {
+    writableHighWaterMark: queueItems,
+  });
 }
 
 /**
@@ -138,7 +167,14 @@ async function startFront(cfg: Config, l: Layout): Promise<FrontStage> {
  * committed before any input, through the same path as every own record; then a pending
  * rotation is finished.
  */
-export async function sealStartRecords(p: Pipeline, cfg: Config, l: Layout, rotation: PendingRotation | undefined, log: Logger, failedCheck?: JsonObject): Promise<void> {
+export async function sealStartRecords(
+  p: Pipeline,
+  cfg: Config,
+  l: Layout,
+  rotation: PendingRotation | undefined,
+  log: Logger,
+  failedCheck?: JsonObject,
+): Promise<void> {
   const ended = p.done.then(() => Promise.reject(new Error('the pipeline ended at start')));
   ended.catch(() => {}); // only raced against below; the daemon observes p.done itself
   const sealNow = (seal: Promise<number>) => Promise.race([seal, ended]);

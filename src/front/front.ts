@@ -27,7 +27,8 @@ export interface Front {
  */
 export function createFront(cfg: Config, hmacKey: Buffer): Front {
   const redactor: Redactor | undefined = cfg.redact.enabled ? createRedactor(cfg.redact, createPseudonymizer(hmacKey)) : undefined;
-  const sanitizerFor = (c: Config) => createSanitizer({ maxDepth: c.sanitize.max_depth, maxStringChars: c.sanitize.max_string_chars, maxItems: c.sanitize.max_items }, redactor);
+  const sanitizerFor = (c: Config) =>
+    createSanitizer({ maxDepth: c.sanitize.max_depth, maxStringChars: c.sanitize.max_string_chars, maxItems: c.sanitize.max_items }, redactor);
   let sanitize = sanitizerFor(cfg);
   let classify = classifierFor(cfg);
   const withDedupe = cfg.dedupe.enabled;

@@ -98,8 +98,10 @@ export function checkHold(h: Partial<Hold>): void {
   for (const k of ['from', 'to'] as const) {
     if (h[k] !== undefined && Number.isNaN(Date.parse(h[k]!))) throw new SealogError(ErrorCode.USAGE, `--${k} ${JSON.stringify(h[k])} is not an ISO 8601 time`);
   }
-  if (h.from !== undefined && h.to !== undefined && !(Date.parse(h.from) < Date.parse(h.to))) throw new SealogError(ErrorCode.USAGE, `--from ${h.from} is not before --to ${h.to}: the hold would cover nothing`);
-  if (h.stream !== undefined && !STREAMS.includes(h.stream)) throw new SealogError(ErrorCode.USAGE, `--stream ${JSON.stringify(h.stream)} is not a stream sealog writes (${STREAMS.join(', ')})`);
+  if (h.from !== undefined && h.to !== undefined && !(Date.parse(h.from) < Date.parse(h.to)))
+    throw new SealogError(ErrorCode.USAGE, `--from ${h.from} is not before --to ${h.to}: the hold would cover nothing`);
+  if (h.stream !== undefined && !STREAMS.includes(h.stream))
+    throw new SealogError(ErrorCode.USAGE, `--stream ${JSON.stringify(h.stream)} is not a stream sealog writes (${STREAMS.join(', ')})`);
   if (!h.reason) throw new SealogError(ErrorCode.USAGE, '--reason is required: holds and releases are audit records');
 }
 
@@ -107,7 +109,11 @@ export function checkHold(h: Partial<Hold>): void {
  * The daemon side: seals every pending request, then applies it. A crash between the
  * two seals it again at the next pickup (the same hold id twice in the trail, never lost).
  */
-export async function applyHoldRequests(l: Layout, seal: SealOwn, log: Logger): Promise<{ placed: number; released: number; active: Hold[]; outcomes: RequestOutcome[] }> {
+export async function applyHoldRequests(
+  l: Layout,
+  seal: SealOwn,
+  log: Logger,
+): Promise<{ placed: number; released: number; active: Hold[]; outcomes: RequestOutcome[] }> {
   let active = await readActiveHolds(l);
   let placed = 0;
   let released = 0;

@@ -52,7 +52,14 @@ const SWEEP_HEAP = { maxOldGenerationSizeMb: 192, maxYoungGenerationSizeMb: 16 }
 
 /** The exact finding, as the health reason and the error log give it. */
 export function describeFinding(f: Finding): string {
-  const where = [f.seq !== undefined && `seq ${f.seq}`, f.segment && `segment ${f.segment}`, f.offset !== undefined && `byte ${f.offset}`, f.file && `file ${f.file}`].filter(Boolean).join(', ');
+  const where = [
+    f.seq !== undefined && `seq ${f.seq}`,
+    f.segment && `segment ${f.segment}`,
+    f.offset !== undefined && `byte ${f.offset}`,
+    f.file && `file ${f.file}`,
+  ]
+    .filter(Boolean)
+    .join(', ');
   return `${f.code}: ${f.message}${where ? ` (at ${where})` : ''}`;
 }
 
@@ -86,16 +93,38 @@ export function integritySweep(o: IntegrityOptions): (mode: 'incremental' | 'ful
       }
       check = [...new Set([...sample, ...fresh])].sort((a, b) => a - b);
     }
-    const outcome = await runVerifier({ data: o.layout.data, ring: await o.ring(), origin: o.origin, frameCap: o.frameCap, check, throughSegment: through }, signal);
+    const outcome = await runVerifier(
+      { data: o.layout.data, ring: await o.ring(), origin: o.origin, frameCap: o.frameCap, check, throughSegment: through },
+      signal,
+    );
     if ('error' in outcome) {
       // Retention removed a segment under the sweep: not damage; the next sweep sees the new state.
       if (outcome.code === 'ENOENT') return { skipped: `a segment went away during the sweep (retention): ${outcome.error}` };
       throw new Error(outcome.error);
     }
     const v = outcome.verdict;
-    const result: SweepResult = { mode, ok: v.ok, segments: check.length, first_segment: check[0], last_segment: check[check.length - 1], records: v.records, ms: Date.now() - started, ...(v.failure && { failure: v.failure }) };
+    const result: SweepResult = {
+      mode,
+      ok: v.ok,
+      segments: check.length,
+      first_segment: check[0],
+      last_segment: check[check.length - 1],
+      records: v.records,
+      ms: Date.now() - started,
+      ...(v.failure && { failure: v.failure }),
+    };
     last = result;
-    const event = { action: 'integrity.sweep', mode, ok: v.ok, segments_checked: check.length, first_segment: check[0] ?? null, last_segment: check[check.length - 1] ?? null, through_segment: through, records: v.records, ms: result.ms };
+    const event = {
+      action: 'integrity.sweep',
+      mode,
+      ok: v.ok,
+      segments_checked: check.length,
+      first_segment: check[0] ?? null,
+      last_segment: check[check.length - 1] ?? null,
+      through_segment: through,
+      records: v.records,
+      ms: result.ms,
+    };
     if (v.failure) {
       const finding = describeFinding(v.failure);
       o.status.setHealth('integrity', 'unhealthy', finding);
@@ -115,7 +144,14 @@ export function integritySweep(o: IntegrityOptions): (mode: 'incremental' | 'ful
 export async function closedSegments(l: Layout, open?: number): Promise<number[]> {
   const closed: number[] = [];
   for (const { n } of await listSegments(l)) {
-    if (n !== open && (await stat(join(l.segments, manifestName(n))).then(() => true, () => false))) closed.push(n);
+    if (
+      n !== open &&
+      (await stat(join(l.segments, manifestName(n))).then(
+        () => true,
+        () => false,
+      ))
+    )
+      closed.push(n);
   }
   return closed;
 }

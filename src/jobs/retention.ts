@@ -52,7 +52,9 @@ export function parseDuration(text: string): number {
  * A crash anywhere leaves the segment in place, still expired: the next run does it
  * again (a crash after 2 seals a second, identical removal record, which verify accepts).
  */
-export function retentionJob(o: RetentionOptions): (signal: AbortSignal) => Promise<{ removed: number[]; held: { segment: number; holds: string[] }[]; total_bytes: number }> {
+export function retentionJob(
+  o: RetentionOptions,
+): (signal: AbortSignal) => Promise<{ removed: number[]; held: { segment: number; holds: string[] }[]; total_bytes: number }> {
   // When the last record of a closed segment expires never changes: computed once per segment.
   const expiry = new Map<number, number>();
   const shortest = Math.min(...Object.values(o.streams));
@@ -112,7 +114,9 @@ export function retentionJob(o: RetentionOptions): (signal: AbortSignal) => Prom
     }
     const total = await segmentBytes(l);
     const over = o.maxTotalBytes > 0 && total > o.maxTotalBytes;
-    const reason = over ? `segments take ${total} bytes, over retention.max_total_bytes ${o.maxTotalBytes}; nothing inside its retention period is removed to meet it` : undefined;
+    const reason = over
+      ? `segments take ${total} bytes, over retention.max_total_bytes ${o.maxTotalBytes}; nothing inside its retention period is removed to meet it`
+      : undefined;
     if (reason) o.log.warn({ total_bytes: total, max_total_bytes: o.maxTotalBytes }, 'segments over their disk budget');
     o.overBudget(reason);
     return { removed, held, total_bytes: total };
@@ -159,7 +163,15 @@ async function* records(path: string, frameCap: number): AsyncGenerator<Record<s
  * Deletes (or archives) a segment, its manifest and the checkpoints inside its range.
  * The newest checkpoint stays in the log: it is what catches a truncated tail.
  */
-async function dispose(l: Layout, n: number, path: string, manifestFile: string, inRange: { n: number; name: string }[], newest: number, archiveDir?: string): Promise<void> {
+async function dispose(
+  l: Layout,
+  n: number,
+  path: string,
+  manifestFile: string,
+  inRange: { n: number; name: string }[],
+  newest: number,
+  archiveDir?: string,
+): Promise<void> {
   if (archiveDir) {
     const a = layout(archiveDir);
     for (const dir of [a.segments, a.checkpoints, a.keys]) await mkdir(dir, { recursive: true, mode: 0o750 });

@@ -38,7 +38,10 @@ export class Jobs {
   private readonly abort = new AbortController();
   private readonly byName = new Map<string, Job>();
 
-  constructor(private readonly log: Logger, private readonly status: Status) {
+  constructor(
+    private readonly log: Logger,
+    private readonly status: Status,
+  ) {
     status.section('jobs', () => structuredClone(this.figures));
   }
 

@@ -47,7 +47,13 @@ export async function checkAtStart(o: { layout: Layout; ring: KeyRing; origin: s
  */
 export async function checkLogAtStart(cfg: Config, l: Layout, pendingKey: string | undefined, status: Status, log: Logger): Promise<StartCheck | undefined> {
   const ring = await loadRing(l);
-  const c = await checkAtStart({ layout: l, ring: { ...ring, keys: [...ring.keys, ...(pendingKey ? [pendingKey] : [])] }, origin: cfg.origin, frameCap: cfg.limits.max_frame_bytes, unswept: cfg.integrity.enabled });
+  const c = await checkAtStart({
+    layout: l,
+    ring: { ...ring, keys: [...ring.keys, ...(pendingKey ? [pendingKey] : [])] },
+    origin: cfg.origin,
+    frameCap: cfg.limits.max_frame_bytes,
+    unswept: cfg.integrity.enabled,
+  });
   if (!c) return undefined;
   if (!c.failure) {
     log.info({ segments: c.segments, records: c.records, ms: c.ms }, 'start check passed: the newest and every unswept closed segment verify');
@@ -55,7 +61,10 @@ export async function checkLogAtStart(cfg: Config, l: Layout, pendingKey: string
   }
   const finding = describeFinding(c.failure);
   if (cfg.integrity.at_start === 'refuse') {
-    throw new SealogError(ErrorCode.LOG_DAMAGED, `refusing to append to a log that fails verification: ${finding}; run sealog verify (integrity.at_start: unhealthy starts anyway)`);
+    throw new SealogError(
+      ErrorCode.LOG_DAMAGED,
+      `refusing to append to a log that fails verification: ${finding}; run sealog verify (integrity.at_start: unhealthy starts anyway)`,
+    );
   }
   status.setHealth('integrity', 'unhealthy', `at start: ${finding}`);
   log.error({ finding: c.failure }, `the log fails verification at start: ${finding}`);
@@ -65,7 +74,14 @@ export async function checkLogAtStart(cfg: Config, l: Layout, pendingKey: string
 /** A failed start check (integrity.at_start: unhealthy), sealed like a failed sweep; a passing one is only logged. */
 export function startCheckEvent(c: StartCheck): JsonObject {
   return {
-    action: 'integrity.sweep', mode: 'start', ok: c.ok, segments_checked: c.segments.length, first_segment: c.segments[0] ?? null,
-    last_segment: c.segments[c.segments.length - 1] ?? null, records: c.records, ms: c.ms, ...(c.failure && { failure: { ...c.failure } }),
+    action: 'integrity.sweep',
+    mode: 'start',
+    ok: c.ok,
+    segments_checked: c.segments.length,
+    first_segment: c.segments[0] ?? null,
+    last_segment: c.segments[c.segments.length - 1] ?? null,
+    records: c.records,
+    ms: c.ms,
+    ...(c.failure && { failure: { ...c.failure } }),
   };
 }

@@ -54,7 +54,11 @@ export function startJobs(cfg: Config, l: Layout, store: SegmentStore, seal: Sea
       seal,
       maxTotalBytes: cfg.retention.max_total_bytes,
       overBudget: (reason) => status.setHealth('retention', reason ? 'degraded' : 'ok', reason),
-      sinkFloor: () => retentionFloor(l.data, cfg.sinks.filter((s) => s.hold_retention).map((s) => s.name)),
+      sinkFloor: () =>
+        retentionFloor(
+          l.data,
+          cfg.sinks.filter((s) => s.hold_retention).map((s) => s.name),
+        ),
       log,
     });
     jobs.add({ name: 'retention', lock: 'retention', schedule: cfg.retention.schedule, run });
@@ -66,7 +70,17 @@ export function startJobs(cfg: Config, l: Layout, store: SegmentStore, seal: Sea
       const r = await loadRing(l);
       return { ...r, keys: [...r.keys, ...(pending ? [pending.newKey] : [])] };
     };
-    const sweep = integritySweep({ layout: l, ring, origin: cfg.origin, frameCap: cfg.limits.max_frame_bytes, sampleSegments: cfg.integrity.sample_segments, openSegment: () => store.segment?.n, seal, status, log });
+    const sweep = integritySweep({
+      layout: l,
+      ring,
+      origin: cfg.origin,
+      frameCap: cfg.limits.max_frame_bytes,
+      sampleSegments: cfg.integrity.sample_segments,
+      openSegment: () => store.segment?.n,
+      seal,
+      status,
+      log,
+    });
     jobs.add({ name: 'integrity', lock: 'integrity', schedule: cfg.integrity.schedule, run: (signal) => sweep('incremental', signal) });
     jobs.add({ name: 'integrity-full', lock: 'integrity', schedule: cfg.integrity.full_schedule, run: (signal) => sweep('full', signal) });
   }
@@ -84,4 +98,3 @@ async function applyRotation(l: Layout, origin: string, store: SegmentStore, sea
   log.info({ publicKey: rotation.newKey }, 'key rotation finished: the new key signs from here on');
   return true;
 }
-

@@ -94,7 +94,8 @@ function parseSeq(text: string): { seqFrom?: number; seqTo?: number } {
 function parseField(text: string): FieldMatch {
   const eq = text.indexOf('=');
   const path = text.slice(0, eq);
-  if (eq <= 0 || path.split('.').some((p) => p === '')) throw usage(`--field ${JSON.stringify(text)} must be PATH=VALUE with a dotted PATH (event.correlation_id=abc)`);
+  if (eq <= 0 || path.split('.').some((p) => p === ''))
+    throw usage(`--field ${JSON.stringify(text)} must be PATH=VALUE with a dotted PATH (event.correlation_id=abc)`);
   const raw = text.slice(eq + 1);
   let value: JsonValue;
   try {
@@ -182,7 +183,17 @@ export function filterFromParams(params: Record<string, string | string[] | unde
   const to = one('seq_to');
   const seq = from === undefined && to === undefined ? undefined : `${from ?? ''}..${to ?? ''}`;
   return filterFromFlags(
-    { since: one('since'), until: one('until'), seq, stream: many('stream'), type: many('type'), level: one('level'), field: many('field'), text: one('text'), pseudonym: many('pseudonym') },
+    {
+      since: one('since'),
+      until: one('until'),
+      seq,
+      stream: many('stream'),
+      type: many('type'),
+      level: one('level'),
+      field: many('field'),
+      text: one('text'),
+      pseudonym: many('pseudonym'),
+    },
     ctx,
   );
 }
@@ -206,7 +217,10 @@ export interface CompiledFilter {
 }
 
 function globRegex(glob: string): RegExp {
-  const body = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const body = glob
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${body}$`, 's');
 }
 

@@ -50,7 +50,10 @@ export interface ConsistencyBundle {
 export type Bundle = InclusionBundle | ConsistencyBundle;
 
 const notSealed = (seq: number, size: number | undefined) =>
-  new SealogError(ErrorCode.NOT_SEALED, `seq ${seq} is not yet sealed: wait for the next checkpoint (the newest covers ${size === undefined ? 'no records' : `seq 0..${size - 1}`})`);
+  new SealogError(
+    ErrorCode.NOT_SEALED,
+    `seq ${seq} is not yet sealed: wait for the next checkpoint (the newest covers ${size === undefined ? 'no records' : `seq 0..${size - 1}`})`,
+  );
 
 /** The hashes of the ranges, from the stored tree hashes; retried once from the records when they prove wrong. */
 async function proofHashes(trail: Trail, ranges: Range[], holds: (proof: Buffer[]) => boolean, what: string): Promise<Buffer[]> {
@@ -71,19 +74,38 @@ export async function inclusionBundle(trail: Trail, seq: number, opts: { checkpo
     if (!cp || cp.size <= seq) throw notSealed(seq, cp?.size);
   } else if (cp.size <= seq) throw new SealogError(ErrorCode.NOT_SEALED, `seq ${seq} is not in checkpoint ${cp.file} (tree size ${cp.size})`);
   let found: { line: Buffer; hash: Buffer } | undefined;
-  for await (const r of query(trail, { filter: { ...emptyFilter(), seqFrom: seq, seqTo: seq } })) found = { line: Buffer.from(r.line), hash: Buffer.from(r.hash) };
+  for await (const r of query(trail, { filter: { ...emptyFilter(), seqFrom: seq, seqTo: seq } }))
+    found = { line: Buffer.from(r.line), hash: Buffer.from(r.hash) };
   if (!found) throw new SealogError(ErrorCode.INTEGRITY, `seq ${seq} is covered by checkpoint ${cp.size} but is not in the trail (removed by retention?)`);
   const { line, hash } = found;
   const root = cp.root;
-  const proof = await proofHashes(trail, inclusionRanges(seq, cp.size), (p) => verifyInclusion(seq, cp.size, hash, p, root), `inclusion of seq ${seq} in tree size ${cp.size}`);
-  return { type: 'sealog.inclusion.v1', origin: cp.origin, leaf_index: seq, tree_size: cp.size, record: line.toString('utf8'), proof: proof.map((h) => h.toString('base64')), checkpoint: cp.text };
+  const proof = await proofHashes(
+    trail,
+    inclusionRanges(seq, cp.size),
+    (p) => verifyInclusion(seq, cp.size, hash, p, root),
+    `inclusion of seq ${seq} in tree size ${cp.size}`,
+  );
+  return {
+    type: 'sealog.inclusion.v1',
+    origin: cp.origin,
+    leaf_index: seq,
+    tree_size: cp.size,
+    record: line.toString('utf8'),
+    proof: proof.map((h) => h.toString('base64')),
+    checkpoint: cp.text,
+  };
 }
 
 export async function consistencyBundle(trail: Trail, old: CheckpointFile, opts: { to?: CheckpointFile } = {}): Promise<ConsistencyBundle> {
   const to = opts.to ?? (await trail.newestCheckpoint());
   if (!to) throw new SealogError(ErrorCode.NOT_SEALED, 'the trail has no checkpoint yet: wait for the first one');
-  if (old.origin !== to.origin) throw new SealogError(ErrorCode.INTEGRITY, `the old checkpoint is of origin ${JSON.stringify(old.origin)}, the new one of ${JSON.stringify(to.origin)}`);
-  if (old.size > to.size) throw new SealogError(ErrorCode.INTEGRITY, `the old checkpoint (tree size ${old.size}) is larger than the new one (${to.size}): the log was rolled back, or the two are the wrong way round`);
+  if (old.origin !== to.origin)
+    throw new SealogError(ErrorCode.INTEGRITY, `the old checkpoint is of origin ${JSON.stringify(old.origin)}, the new one of ${JSON.stringify(to.origin)}`);
+  if (old.size > to.size)
+    throw new SealogError(
+      ErrorCode.INTEGRITY,
+      `the old checkpoint (tree size ${old.size}) is larger than the new one (${to.size}): the log was rolled back, or the two are the wrong way round`,
+    );
   // First the trail against its own signed root (a wrong cache of tree hashes is rebuilt here);
   // then a proof that does not hold can only mean the old checkpoint is not of this log's past.
   await proofHashes(trail, [[0, to.size]], ([root]) => root!.equals(to.root), `tree size ${to.size}`);
@@ -91,9 +113,20 @@ export async function consistencyBundle(trail: Trail, old: CheckpointFile, opts:
   const proof: Buffer[] = [];
   for (const [a, b] of ranges) proof.push(await treeHashes(trail).subtree(a, b));
   if (old.size > 0 && !verifyConsistency(old.size, to.size, proof, old.root, to.root)) {
-    throw new SealogError(ErrorCode.INTEGRITY, `${old.file} is not a checkpoint of this log's history (a fork, or a log rewritten since): tree size ${old.size} is not consistent with ${to.size}`);
+    throw new SealogError(
+      ErrorCode.INTEGRITY,
+      `${old.file} is not a checkpoint of this log's history (a fork, or a log rewritten since): tree size ${old.size} is not consistent with ${to.size}`,
+    );
   }
-  return { type: 'sealog.consistency.v1', origin: to.origin, old_size: old.size, new_size: to.size, proof: proof.map((h) => h.toString('base64')), old_checkpoint: old.text, new_checkpoint: to.text };
+  return {
+    type: 'sealog.consistency.v1',
+    origin: to.origin,
+    old_size: old.size,
+    new_size: to.size,
+    proof: proof.map((h) => h.toString('base64')),
+    old_checkpoint: old.text,
+    new_checkpoint: to.text,
+  };
 }
 
 export type CheckResult =
@@ -119,7 +152,8 @@ function pinnedCheckpoint(text: unknown, keys: readonly Verifier[], origin: stri
   if (typeof text !== 'string') return `${which} is missing`;
   const opened = openCheckpoint(Buffer.from(text, 'utf8'), keys);
   if ('error' in opened) return `${which}: ${opened.error}`;
-  if (origin !== undefined && opened.checkpoint.origin !== origin) return `${which} is of origin ${JSON.stringify(opened.checkpoint.origin)}, not the pinned ${JSON.stringify(origin)}`;
+  if (origin !== undefined && opened.checkpoint.origin !== origin)
+    return `${which} is of origin ${JSON.stringify(opened.checkpoint.origin)}, not the pinned ${JSON.stringify(origin)}`;
   return opened;
 }
 
@@ -148,7 +182,8 @@ export function checkBundle(input: unknown, keys: readonly Verifier[], origin?: 
     if (line.seq !== b.leaf_index) return fail(`record is seq ${line.seq}, the bundle claims leaf ${String(b.leaf_index)}`);
     const proof = hashes(b.proof);
     if (typeof proof === 'string') return fail(proof);
-    if (!verifyInclusion(line.seq, c.size, line.hash, proof, c.root)) return fail(`the inclusion proof does not lead from record seq ${line.seq} to the checkpoint root`);
+    if (!verifyInclusion(line.seq, c.size, line.hash, proof, c.root))
+      return fail(`the inclusion proof does not lead from record seq ${line.seq} to the checkpoint root`);
     return { ok: true, type: 'sealog.inclusion.v1', origin: c.origin, tree_size: c.size, leaf_index: line.seq, signer: signer.text };
   }
   if (b.type === 'sealog.consistency.v1') {
@@ -158,12 +193,16 @@ export function checkBundle(input: unknown, keys: readonly Verifier[], origin?: 
     if (typeof n === 'string') return fail(n);
     const [oc, nc] = [o.checkpoint, n.checkpoint];
     if (oc.origin !== nc.origin || b.origin !== nc.origin) return fail('the two checkpoints and the bundle do not name one origin');
-    if (b.old_size !== oc.size || b.new_size !== nc.size) return fail('old_size/new_size are not the checkpoints\' tree sizes');
+    if (b.old_size !== oc.size || b.new_size !== nc.size) return fail("old_size/new_size are not the checkpoints' tree sizes");
     if (oc.size > nc.size) return fail(`the old checkpoint (${oc.size}) is larger than the new one (${nc.size}): a rollback`);
     const proof = hashes(b.proof);
     if (typeof proof === 'string') return fail(proof);
-    if (oc.size === 0) return proof.length === 0 ? { ok: true, type: 'sealog.consistency.v1', origin: nc.origin, tree_size: nc.size, old_size: 0, signer: n.signer.text } : fail('a proof from the empty tree must be empty');
-    if (!verifyConsistency(oc.size, nc.size, proof, oc.root, nc.root)) return fail(`tree size ${oc.size} is not consistent with tree size ${nc.size}: the log was forked or rewritten`);
+    if (oc.size === 0)
+      return proof.length === 0
+        ? { ok: true, type: 'sealog.consistency.v1', origin: nc.origin, tree_size: nc.size, old_size: 0, signer: n.signer.text }
+        : fail('a proof from the empty tree must be empty');
+    if (!verifyConsistency(oc.size, nc.size, proof, oc.root, nc.root))
+      return fail(`tree size ${oc.size} is not consistent with tree size ${nc.size}: the log was forked or rewritten`);
     return { ok: true, type: 'sealog.consistency.v1', origin: nc.origin, tree_size: nc.size, old_size: oc.size, signer: n.signer.text };
   }
   return fail(`unknown bundle type ${JSON.stringify(b.type)} (expected sealog.inclusion.v1 or sealog.consistency.v1)`);

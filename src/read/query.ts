@@ -176,7 +176,14 @@ function* matchFrame(trail: Trail, seg: SegmentInfo, f: FrameRef, meta: IndexedF
   if (prevFrame) {
     // Neighbouring frames continue each other's seqs (in either reading direction).
     const [before, after] = st.reverse ? [{ firstSeq, count: lines.length }, prevFrame] : [prevFrame, { firstSeq, count: lines.length }];
-    if (after.firstSeq !== before.firstSeq + before.count) throw new TrailError({ code: VerifyCode.SEQ_MISMATCH, message: seqMessage(after.firstSeq, before.firstSeq + before.count), seq: after.firstSeq, segment: seg.name, offset: f.offset });
+    if (after.firstSeq !== before.firstSeq + before.count)
+      throw new TrailError({
+        code: VerifyCode.SEQ_MISMATCH,
+        message: seqMessage(after.firstSeq, before.firstSeq + before.count),
+        seq: after.firstSeq,
+        segment: seg.name,
+        offset: f.offset,
+      });
   }
   const { reverse, cf } = st;
   for (let j = reverse ? lines.length - 1 : 0; reverse ? j >= 0 : j < lines.length; j += reverse ? -1 : 1) {
@@ -198,7 +205,8 @@ function seqOfLine(seg: SegmentInfo, f: FrameRef, line: Buffer): number {
   } catch {
     // not JSON: reported below
   }
-  if (!Number.isSafeInteger(seq)) throw new TrailError({ code: VerifyCode.RECORD_MALFORMED, message: 'record lacks a valid seq', segment: seg.name, offset: f.offset });
+  if (!Number.isSafeInteger(seq))
+    throw new TrailError({ code: VerifyCode.RECORD_MALFORMED, message: 'record lacks a valid seq', segment: seg.name, offset: f.offset });
   return seq as number;
 }
 

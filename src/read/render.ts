@@ -34,7 +34,8 @@ export function rowOf(r: Record<string, any>): Row {
     }
   }
   if (!summary) summary = JSON.stringify(e);
-  const flat = (v: unknown) => String(typeof v === 'object' && v !== null ? JSON.stringify(v) : v ?? '').replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, ' ');
+  const flat = (v: unknown) =>
+    String(typeof v === 'object' && v !== null ? JSON.stringify(v) : (v ?? '')).replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, ' ');
   return { seq: String(r.seq), ts: flat(r.ts), stream: flat(r.stream), level: flat(r.level), type: flat(r.type), who: flat(who), summary: flat(summary) };
 }
 

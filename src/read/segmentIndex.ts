@@ -82,7 +82,13 @@ export async function buildIndex(trail: Trail, seg: SegmentInfo): Promise<Segmen
   let acc: { start: number; bytes: number; streams: Set<string>; types: Set<string>; levels: Set<string>; tokens: Set<string> } | undefined;
   const flush = () => {
     if (!acc) return;
-    blocks.push({ start: acc.start, streams: [...acc.streams], types: acc.types.size > MAX_TYPES ? null : [...acc.types], levels: [...acc.levels], ...bloomOf(acc.tokens, acc.bytes) });
+    blocks.push({
+      start: acc.start,
+      streams: [...acc.streams],
+      types: acc.types.size > MAX_TYPES ? null : [...acc.types],
+      levels: [...acc.levels],
+      ...bloomOf(acc.tokens, acc.bytes),
+    });
     acc = undefined;
   };
   for (const f of await trail.frames(seg)) {
@@ -117,7 +123,10 @@ export async function buildIndex(trail: Trail, seg: SegmentInfo): Promise<Segmen
 
 function tokensOf(r: Record<string, any>): string[] {
   const out: string[] = [];
-  for (const [prefix, o] of [['event', r.event], ['event.payload', r.event?.payload]] as const) {
+  for (const [prefix, o] of [
+    ['event', r.event],
+    ['event.payload', r.event?.payload],
+  ] as const) {
     if (!o || typeof o !== 'object' || Array.isArray(o)) continue;
     for (const k of INDEXED_KEYS) {
       const v = Object.hasOwn(o, k) ? o[k] : undefined;
@@ -211,7 +220,8 @@ export function decodeIndex(bytes: Buffer, seg: SegmentInfo): SegmentIndex | str
     frames.push({ offset: offset![i]!, length: length![i]!, maxDecoded: maxDecoded![i]!, first: first![i]!, count: count![i]!, tsMin, tsMax, block });
   }
   const last = frames[frames.length - 1];
-  if ((last ? last.offset + last.length : 0) !== seg.bytes || frames.some((f, i) => i > 0 && f.offset !== frames[i - 1]!.offset + frames[i - 1]!.length)) return 'frames do not tile the segment';
+  if ((last ? last.offset + last.length : 0) !== seg.bytes || frames.some((f, i) => i > 0 && f.offset !== frames[i - 1]!.offset + frames[i - 1]!.length))
+    return 'frames do not tile the segment';
   const blocks: Block[] = o.blocks.map((b: any) => ({ ...b, bloom: Buffer.from(String(b.bloom), 'base64') }));
   if (blocks.some((b) => !(Number.isInteger(b.m) && b.m > 0 && b.bloom.length * 8 >= b.m && Number.isInteger(b.k) && b.k > 0))) return 'malformed bloom filter';
   return withMatcher({ segment: seg.n, bytes: seg.bytes, frames, blocks });

@@ -89,7 +89,8 @@ export async function entryBundle(trail: Trail, n: number, width: number): Promi
   const parts: Buffer[] = [];
   const filter = { ...emptyFilter(), seqFrom: n * WIDTH, seqTo: n * WIDTH + width - 1 };
   for await (const r of query(trail, { filter })) {
-    if (r.line.length > 0xffff) throw new SealogError(ErrorCode.TILE_ENTRY_TOO_LARGE, `record seq ${r.seq} is ${r.line.length} bytes: a tlog-tiles entry holds at most 65535`);
+    if (r.line.length > 0xffff)
+      throw new SealogError(ErrorCode.TILE_ENTRY_TOO_LARGE, `record seq ${r.seq} is ${r.line.length} bytes: a tlog-tiles entry holds at most 65535`);
     const len = Buffer.alloc(2);
     len.writeUInt16BE(r.line.length);
     parts.push(len, Buffer.from(r.line));

@@ -84,7 +84,10 @@ export interface Finding {
 
 export class TrailError extends SealogError {
   constructor(readonly finding: Finding) {
-    super(ErrorCode.INTEGRITY, `${finding.code}: ${finding.message} (${finding.seq !== undefined ? `seq ${finding.seq}, ` : ''}segment ${finding.segment}, byte ${finding.offset})`);
+    super(
+      ErrorCode.INTEGRITY,
+      `${finding.code}: ${finding.message} (${finding.seq !== undefined ? `seq ${finding.seq}, ` : ''}segment ${finding.segment}, byte ${finding.offset})`,
+    );
   }
 }
 
@@ -114,7 +117,11 @@ export class Trail {
   private readonly frameCache = new Map<number, { frames: FrameRef[]; walked: number; closed: boolean }>();
   private readonly firstSeqs = new Map<number, number>();
 
-  constructor(readonly layout: Layout, readonly frameCap: number, readonly warn: (message: string) => void) {}
+  constructor(
+    readonly layout: Layout,
+    readonly frameCap: number,
+    readonly warn: (message: string) => void,
+  ) {}
 
   get data(): string {
     return this.layout.data;
@@ -168,7 +175,8 @@ export class Trail {
     try {
       const buf = Buffer.allocUnsafe(f.length);
       const { bytesRead } = await h.read(buf, 0, f.length, f.offset);
-      if (bytesRead !== f.length) throw new TrailError({ code: VerifyCode.FRAME_CORRUPT, message: 'segment shrank while being read', segment: seg.name, offset: f.offset });
+      if (bytesRead !== f.length)
+        throw new TrailError({ code: VerifyCode.FRAME_CORRUPT, message: 'segment shrank while being read', segment: seg.name, offset: f.offset });
       return buf;
     } finally {
       if (!fh) await h.close();
@@ -184,7 +192,14 @@ export class Trail {
   /** Every line's hash recomputed and the chain checked within the frame, or a TrailError naming the first that fails. */
   check(seg: SegmentInfo, f: FrameRef, decoded: Buffer): CheckedFrame {
     const c = checkDecoded(decoded);
-    if (c.stop) throw new TrailError({ code: c.stop.code, message: c.stop.message, seq: c.firstSeq >= 0 ? c.firstSeq + c.stop.index : undefined, segment: seg.name, offset: f.offset });
+    if (c.stop)
+      throw new TrailError({
+        code: c.stop.code,
+        message: c.stop.message,
+        seq: c.firstSeq >= 0 ? c.firstSeq + c.stop.index : undefined,
+        segment: seg.name,
+        offset: f.offset,
+      });
     if (f.offset === 0) this.firstSeqs.set(seg.n, c.firstSeq);
     f.seqs = { first: c.firstSeq, count: c.count };
     const lines: Buffer[] = [];
@@ -208,14 +223,17 @@ export class Trail {
     const got = sealedLine(line, out, spans);
     if (got >= 0) {
       if (got !== seq) throw new TrailError({ code: VerifyCode.SEQ_MISMATCH, message: seqMessage(got, seq), ...at });
-      if (prevHash !== undefined && line.toString('latin1', spans.prevStart + 1, spans.prevEnd - 1) !== prevHex(prevHash)) throw new TrailError({ code: VerifyCode.CHAIN_BROKEN, message: CHAIN_MESSAGE, ...at });
+      if (prevHash !== undefined && line.toString('latin1', spans.prevStart + 1, spans.prevEnd - 1) !== prevHex(prevHash))
+        throw new TrailError({ code: VerifyCode.CHAIN_BROKEN, message: CHAIN_MESSAGE, ...at });
       return out;
     }
     // Not sure on the fast path: the reference path says what is wrong, if anything.
     const r = openLine(line);
     if (typeof r === 'string') throw new TrailError({ code: VerifyCode.RECORD_MALFORMED, message: r, ...at });
-    if (!r.canonical) throw new TrailError({ code: VerifyCode.NOT_CANONICAL, message: 'record line is not the canonical (RFC 8785) form of its contents', ...at });
-    if (r.hash.toString('hex') !== r.claimed) throw new TrailError({ code: VerifyCode.HASH_MISMATCH, message: `record hash does not match its contents (seq field says ${r.seq})`, ...at });
+    if (!r.canonical)
+      throw new TrailError({ code: VerifyCode.NOT_CANONICAL, message: 'record line is not the canonical (RFC 8785) form of its contents', ...at });
+    if (r.hash.toString('hex') !== r.claimed)
+      throw new TrailError({ code: VerifyCode.HASH_MISMATCH, message: `record hash does not match its contents (seq field says ${r.seq})`, ...at });
     if (r.seq !== seq) throw new TrailError({ code: VerifyCode.SEQ_MISMATCH, message: seqMessage(r.seq, seq), ...at });
     if (prevHash !== undefined && r.prev !== prevHex(prevHash)) throw new TrailError({ code: VerifyCode.CHAIN_BROKEN, message: CHAIN_MESSAGE, ...at });
     return r.hash;
@@ -229,7 +247,8 @@ export class Trail {
     if (!first) return undefined;
     const decoded = await this.decode(seg, first);
     const seq = (JSON.parse(decoded.subarray(0, decoded.indexOf(0x0a)).toString('utf8')) as { seq: unknown }).seq;
-    if (!Number.isSafeInteger(seq)) throw new TrailError({ code: VerifyCode.RECORD_MALFORMED, message: 'record lacks a valid seq', segment: seg.name, offset: 0 });
+    if (!Number.isSafeInteger(seq))
+      throw new TrailError({ code: VerifyCode.RECORD_MALFORMED, message: 'record lacks a valid seq', segment: seg.name, offset: 0 });
     this.firstSeqs.set(seg.n, seq as number);
     return seq as number;
   }
@@ -288,7 +307,8 @@ export class Trail {
       const decoded = await this.decode(segs[i]!, last);
       const tail = decoded.subarray(decoded.lastIndexOf(0x0a, decoded.length - 2) + 1, decoded.length - 1);
       const seq = (JSON.parse(tail.toString('utf8')) as { seq: unknown }).seq;
-      if (!Number.isSafeInteger(seq)) throw new TrailError({ code: VerifyCode.RECORD_MALFORMED, message: 'record lacks a valid seq', segment: segs[i]!.name, offset: last.offset });
+      if (!Number.isSafeInteger(seq))
+        throw new TrailError({ code: VerifyCode.RECORD_MALFORMED, message: 'record lacks a valid seq', segment: segs[i]!.name, offset: last.offset });
       return (seq as number) + 1;
     }
     return 0;

@@ -29,7 +29,8 @@ export function inclusionPrinter(trail: Trail, format: Format, write: (s: string
       try {
         emit(await inclusionBundle(trail, seq, { checkpoint: cp }));
       } catch (err) {
-        if (err instanceof SealogError && err.code === ErrorCode.NOT_SEALED) emit({ type: 'sealog.unsealed.v1', leaf_index: seq, record: line.toString('utf8') });
+        if (err instanceof SealogError && err.code === ErrorCode.NOT_SEALED)
+          emit({ type: 'sealog.unsealed.v1', leaf_index: seq, record: line.toString('utf8') });
         else throw err;
       }
     },

@@ -46,17 +46,25 @@ const SEP = '[_-]?';
 // followed by `:` or `=` and a value (quoted, or up to a space, quote or separator).
 // The key may end the name (`db_password`), so the keyword has no left boundary.
 const SECRET_WORD = alt(
-  ci('password'), ci('passwd'), ci('passphrase'), ci('pwd'),
+  ci('password'),
+  ci('passwd'),
+  ci('passphrase'),
+  ci('pwd'),
   `${ci('secret')}(?:${SEP}${ci('access')})?(?:${SEP}${ci('key')})?`,
   `${alt(ci('api'), ci('access'), ci('private'), ci('auth'))}${SEP}${ci('key')}`,
-  ci('token'), `${ci('credential')}[sS]?`, `${ci('cookie')}[sS]?`,
+  ci('token'),
+  `${ci('credential')}[sS]?`,
+  `${ci('cookie')}[sS]?`,
 );
 // The same for PII whose value has no shape of its own (a name), or a bare national id:
 // `"customer_name": "…"` inside a dead-letter line, `passport_no=…` in a message.
 const PII_WORD = alt(
   `${alt(...['full', 'first', 'last', 'given', 'family', 'middle', 'maiden', 'legal', 'customer', 'patient', 'employee', 'contact', 'cardholder'].map(ci))}${SEP}${ci('name')}`,
   ci('surname'),
-  `${ci('passport')}(?:${SEP}${alt(ci('number'), ci('no'))})?`, `${ci('national')}${SEP}${ci('id')}`, `${ci('tax')}${SEP}${ci('id')}`, ci('ssn'),
+  `${ci('passport')}(?:${SEP}${alt(ci('number'), ci('no'))})?`,
+  `${ci('national')}${SEP}${ci('id')}`,
+  `${ci('tax')}${SEP}${ci('id')}`,
+  ci('ssn'),
 );
 const QUOTE = `\\\\?["']?`;
 // A value: quoted (in JSON text, `\"…\"` inside a string; escapes inside are part of it), or a run
@@ -103,7 +111,10 @@ function splitAfter(re: RegExp): (m: string) => [string, string, string] {
 }
 
 const AUTH_SCHEME = alt(...['basic', 'bearer', 'token', 'negotiate', 'ntlm', 'apikey', 'sso-key', 'ssws', 'key'].map(ci));
-const AUTH_PREFIX = new RegExp(`^[^:=]*[:=]\\s*(?:\\\\?["'])?(?:(?:${['digest', 'aws4-hmac-sha256', 'basic', 'bearer', 'token', 'negotiate', 'ntlm', 'apikey', 'sso-key', 'ssws', 'key'].join('|')})\\s+)?`, 'i');
+const AUTH_PREFIX = new RegExp(
+  `^[^:=]*[:=]\\s*(?:\\\\?["'])?(?:(?:${['digest', 'aws4-hmac-sha256', 'basic', 'bearer', 'token', 'negotiate', 'ntlm', 'apikey', 'sso-key', 'ssws', 'key'].join('|')})\\s+)?`,
+  'i',
+);
 const OCTET = '(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
 const H16 = '[0-9A-Fa-f]{1,4}';
 
@@ -169,7 +180,11 @@ export const DETECTORS: readonly Detector[] = [
   { name: 'ssn', source: '\\b(?!000|666|9\\d\\d)\\d{3}-(?!00)\\d{2}-(?!0000)\\d{4}\\b', accept: standsAlone },
   // 13-19 digits, as one run or in the printed groups (4-4-4-4[-3], Amex 4-6-5); Luhn and a
   // network prefix decide. Fixed groups, not `(\d[ -]?){12,18}`: "4 4 4 4 …" gives no candidates.
-  { name: 'card', source: '\\b(?:\\d{13,19}|\\d{4}[ -]\\d{4}[ -]\\d{4}[ -]\\d{1,4}(?:[ -]\\d{3})?|\\d{4}[ -]\\d{6}[ -]\\d{4,5})\\b', accept: (m, s, i) => isCardNumber(m) && standsAlone(m, s, i) },
+  {
+    name: 'card',
+    source: '\\b(?:\\d{13,19}|\\d{4}[ -]\\d{4}[ -]\\d{4}[ -]\\d{1,4}(?:[ -]\\d{3})?|\\d{4}[ -]\\d{6}[ -]\\d{4,5})\\b',
+    accept: (m, s, i) => isCardNumber(m) && standsAlone(m, s, i),
+  },
   {
     name: 'phone',
     // +international; (415) 555-2671, 415.555.2671, 415 555 2671; national 020 7946 0958 (spaces

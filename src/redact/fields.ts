@@ -8,7 +8,10 @@ import type { BuiltinType } from './kinds.js';
 
 /** `customerEmail`, `X-Api-Key`, `SecretAccessKey` → `customer_email`, `x_api_key`, `secret_access_key`. */
 export function snakeKey(k: string): string {
-  return k.replace(/([a-z0-9])([A-Z])/g, '$1_$2').replace(/[^A-Za-z0-9]+/g, '_').toLowerCase();
+  return k
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .replace(/[^A-Za-z0-9]+/g, '_')
+    .toLowerCase();
 }
 
 const word = (alts: string) => new RegExp(`(?:^|_)(?:${alts})$`);
@@ -35,9 +38,17 @@ export const BUILTIN_KEY_RULES: readonly [RegExp, BuiltinType][] = [
   [word('phone|phone_number|telephone|tel|mobile|mobile_number|fax|msisdn'), 'phone'],
   [word('card_number|credit_card|credit_card_number|cc_number|pan'), 'card'],
   [word('ssn|social_security_number'), 'ssn'],
-  [word('national_id|national_id_number|nino|national_insurance_number|passport|passport_number|passport_no|tax_id|driver_license|drivers_license|driving_licence'), 'national_id'],
+  [
+    word(
+      'national_id|national_id_number|nino|national_insurance_number|passport|passport_number|passport_no|tax_id|driver_license|drivers_license|driving_licence',
+    ),
+    'national_id',
+  ],
   [word('ip|ip_address|ipaddress|ip_addr|client_ip|remote_ip|remote_addr|source_ip|src_ip|x_forwarded_for|x_real_ip'), 'ip'],
-  [/^(?:(?:full|first|last|given|family|middle|maiden|legal|display|nick)_?name|surname|(?:customer|patient|user|employee|person|contact|operator|reviewer|approver|author|signer|requester|cardholder|holder|subject)_(?:full_)?name)$/, 'name'],
+  [
+    /^(?:(?:full|first|last|given|family|middle|maiden|legal|display|nick)_?name|surname|(?:customer|patient|user|employee|person|contact|operator|reviewer|approver|author|signer|requester|cardholder|holder|subject)_(?:full_)?name)$/,
+    'name',
+  ],
 ];
 
 export function builtinKeyType(k: string): BuiltinType | undefined {

@@ -50,7 +50,12 @@ export const KINDS = {
   ssn: { cls: 'pii', action: 'pseudonymize', normalize: digits, mask: (v) => `***-**-${digits(v).slice(-4)}` },
   national_id: { cls: 'pii', action: 'pseudonymize', normalize: (v) => v.replace(/[\s.-]+/g, '').toUpperCase(), mask: (v) => `***${v.slice(-2)}` },
   ip: { cls: 'pii', action: 'pseudonymize', normalize: lower, mask: maskIp },
-  name: { cls: 'pii', action: 'pseudonymize', normalize: (v) => v.normalize('NFC').trim().replace(/\s+/g, ' ').toLowerCase(), mask: (v) => `${v.trim().slice(0, 1)}***` },
+  name: {
+    cls: 'pii',
+    action: 'pseudonymize',
+    normalize: (v) => v.normalize('NFC').trim().replace(/\s+/g, ' ').toLowerCase(),
+    mask: (v) => `${v.trim().slice(0, 1)}***`,
+  },
 } satisfies Record<string, KindInfo>;
 
 export type BuiltinType = keyof typeof KINDS;

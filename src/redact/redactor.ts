@@ -62,8 +62,7 @@ export function createRedactor(cfg: RedactConfig, pseudonymize: Pseudonymizer, s
     const normalize = info?.normalize ?? ((v: string) => v);
     const mask = info?.mask ?? ((v: string) => defaultMask(cls, v));
     const marker = `[REDACTED:${type}]`;
-    const replace =
-      action === 'pseudonymize' ? (v: string) => pseudonymize(kind, normalize(v)) : action === 'mask' ? mask : () => marker;
+    const replace = action === 'pseudonymize' ? (v: string) => pseudonymize(kind, normalize(v)) : action === 'mask' ? mask : () => marker;
     return { kind, action, replace };
   }
   const builtins = new Map(BUILTIN_TYPES.map((t) => [t as string, treatment(KINDS[t].cls, t, cfg.kinds[t] ?? KINDS[t].action)]));
@@ -104,7 +103,7 @@ export function createRedactor(cfg: RedactConfig, pseudonymize: Pseudonymizer, s
     const where = `fields[${rank}]`;
     if ((f.key === undefined) === (f.path === undefined)) throw bad(`${where} needs exactly one of key or path`);
     if (f.kind === undefined && f.action === undefined) throw bad(`${where} needs a kind or an action`);
-    const [cls, type] = f.kind !== undefined ? splitKind(f.kind, where) : [f.action === 'remove' ? 'secret' : 'pii', 'field'] as const;
+    const [cls, type] = f.kind !== undefined ? splitKind(f.kind, where) : ([f.action === 'remove' ? 'secret' : 'pii', 'field'] as const);
     const rule = treatment(cls, type, f.action ?? defaultAction(cls, type));
     if (f.key !== undefined) {
       let re: RegExp;

@@ -91,7 +91,12 @@ export interface ScannerOptions {
  * finish a pattern that backtracks too much in linear time (see configRegex.ts). At one
  * position a built-in hit wins.
  */
-export function compileScanner(builtins: readonly Detector[], custom: readonly Detector[], treat: (type: string) => Treatment | undefined, opts: ScannerOptions = {}): Scan {
+export function compileScanner(
+  builtins: readonly Detector[],
+  custom: readonly Detector[],
+  treat: (type: string) => Treatment | undefined,
+  opts: ScannerOptions = {},
+): Scan {
   const variants: (Combined | undefined)[] = [];
   for (let mask = 0; mask <= ALL; mask++) variants.push(combine(builtins.filter((d) => ((d.needs ?? 0) & mask) === (d.needs ?? 0))));
   const configured = combine([...custom]);

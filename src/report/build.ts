@@ -48,9 +48,22 @@ export async function buildReport(o: ReportOptions): Promise<ReportJson> {
   if (o.from !== undefined && o.to !== undefined && o.from >= o.to) throw new SealogError(ErrorCode.USAGE, 'the period is empty: --from must be before --to');
   const l = layout(o.data);
   const frameCap = o.frameCap ?? 1024 * 1024 * 1024;
-  const ring = o.keys?.length ? o.keys : await loadRing(l).then((r) => r.keys, () => []);
+  const ring = o.keys?.length
+    ? o.keys
+    : await loadRing(l).then(
+        (r) => r.keys,
+        () => [],
+      );
   if (!ring.length) throw new SealogError(ErrorCode.KEY_MISSING, `no public key given and none in ${l.keys}`);
-  const verdict = await verifyLog({ data: o.data, keys: ring.map(parseVerifierKey), keyPinned: !!o.keys?.length, strict: false, frameCap, threads: o.threads ?? 1, signers: o.signers });
+  const verdict = await verifyLog({
+    data: o.data,
+    keys: ring.map(parseVerifierKey),
+    keyPinned: !!o.keys?.length,
+    strict: false,
+    frameCap,
+    threads: o.threads ?? 1,
+    signers: o.signers,
+  });
 
   const facts = new FactsCollector(o.gapSeconds ?? 3600);
   const pseudonym = o.subject ? await subjectPseudonym(l, o.subject) : undefined;
@@ -70,7 +83,10 @@ export async function buildReport(o: ReportOptions): Promise<ReportJson> {
     integrity: summarize(verdict),
     counts: f.counts,
     redactions: f.redactions,
-    retention: { ...f.retention, active_holds: (await readActiveHolds(l)).map((h) => ({ id: h.id, reason: h.reason, ...(h.placed_seq !== undefined && { placed_seq: h.placed_seq }) })) },
+    retention: {
+      ...f.retention,
+      active_holds: (await readActiveHolds(l)).map((h) => ({ id: h.id, reason: h.reason, ...(h.placed_seq !== undefined && { placed_seq: h.placed_seq }) })),
+    },
     sweeps: f.sweeps,
     key_rotations: f.key_rotations,
     recoveries: f.recoveries,
@@ -104,7 +120,12 @@ function summarize(v: Verdict): IntegritySummary {
     origin_pinned: v.originPinned,
     failure: v.failure ? { ...v.failure } : null,
     warnings: v.warnings.map((w) => ({ code: w.code, message: w.message })),
-    removed_segments: v.removed.map((r) => ({ segment: r.segment, first_seq: r.first_seq, last_seq: r.last_seq, ...(r.record_seq !== undefined && { record_seq: r.record_seq }) })),
+    removed_segments: v.removed.map((r) => ({
+      segment: r.segment,
+      first_seq: r.first_seq,
+      last_seq: r.last_seq,
+      ...(r.record_seq !== undefined && { record_seq: r.record_seq }),
+    })),
     signatures_checked: v.signatures.length,
   };
 }

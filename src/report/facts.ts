@@ -21,7 +21,13 @@ export interface PeriodFacts {
     holds_placed: { seq: number; ts: string; id: string; reason: string }[];
     holds_released: { seq: number; ts: string; id: string; reason: string }[];
   };
-  sweeps: { total: number; passed: number; failed: number; full: number; records: { seq: number; ts: string; mode: string; ok: boolean; segments: number; failure?: string }[] };
+  sweeps: {
+    total: number;
+    passed: number;
+    failed: number;
+    full: number;
+    records: { seq: number; ts: string; mode: string; ok: boolean; segments: number; failure?: string }[];
+  };
   key_rotations: { seq: number; ts: string; old_key: string; new_key: string }[];
   /** Signature records in the period (their checking is the verifier's). */
   signature_records: { seq: number; ts: string; signer: string; meaning: string; records: number }[];
@@ -150,7 +156,13 @@ export class FactsCollector {
         if (e.ok) f.sweeps.passed++;
         else f.sweeps.failed++;
         if (e.mode === 'full') f.sweeps.full++;
-        f.sweeps.records.push({ ...at, mode: e.mode, ok: !!e.ok, segments: e.segments_checked, ...(e.failure && { failure: `${e.failure.code}: ${e.failure.message}` }) });
+        f.sweeps.records.push({
+          ...at,
+          mode: e.mode,
+          ok: !!e.ok,
+          segments: e.segments_checked,
+          ...(e.failure && { failure: `${e.failure.code}: ${e.failure.message}` }),
+        });
         if (f.sweeps.records.length > 50) f.sweeps.records.shift();
         break;
       case OwnType.KEY_TRANSITION:

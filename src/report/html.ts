@@ -43,36 +43,93 @@ export function renderHtml(r: ReportJson): string {
       i.failure ? `<br>${esc(i.failure.code)}: ${esc(i.failure.message)}${i.failure.seq !== undefined ? ` (seq ${i.failure.seq})` : ''}` : ''
     }${r.reading.complete ? '' : `<br>The counts below stop at the damage: ${esc(r.reading.stopped_at.code)} at seq ${esc(r.reading.stopped_at.seq)}, segment ${esc(r.reading.stopped_at.segment)}.`}</div>`,
     `<p class="covers">This report covers the checkpoint of tree size <b>${r.log.checkpoint?.tree_size ?? 'none'}</b>, root <code>${esc(r.log.checkpoint?.root ?? '-')}</code>.</p>`,
-    section('summary', 'Summary', table(['met', 'partial', 'not met', 'not applicable', 'records in period', 'rejected', 'signatures'], [[r.summary.met, r.summary.partial, r.summary.not_met, r.summary.not_applicable, r.counts.records, r.counts.rejected.total, r.signatures.length]])),
-    section('clauses', 'Clauses', `<table class="clauses"><thead><tr><th>clause</th><th>requirement</th><th>status</th><th>evidence</th></tr></thead><tbody>${clauses}</tbody></table>`),
+    section(
+      'summary',
+      'Summary',
+      table(
+        ['met', 'partial', 'not met', 'not applicable', 'records in period', 'rejected', 'signatures'],
+        [[r.summary.met, r.summary.partial, r.summary.not_met, r.summary.not_applicable, r.counts.records, r.counts.rejected.total, r.signatures.length]],
+      ),
+    ),
+    section(
+      'clauses',
+      'Clauses',
+      `<table class="clauses"><thead><tr><th>clause</th><th>requirement</th><th>status</th><th>evidence</th></tr></thead><tbody>${clauses}</tbody></table>`,
+    ),
     section(
       'counts',
       'Records in the period',
       `<p>Records: <b>${r.counts.records}</b></p><div class="cols">${counter(r.counts.by_stream, 'stream')}${counter(r.counts.by_level, 'level')}${counter(r.counts.by_source, 'source')}</div>${counter(r.counts.by_type, 'type')}<h3>Rejected inputs by code (total ${r.counts.rejected.total})</h3>${counter(r.counts.rejected.by_code, 'code')}`,
     ),
-    section('redactions', 'Redactions by kind', `<p>${r.redactions.total} value(s) redacted in ${r.redactions.records} record(s)</p>${counter(r.redactions.by_kind, 'kind')}`),
+    section(
+      'redactions',
+      'Redactions by kind',
+      `<p>${r.redactions.total} value(s) redacted in ${r.redactions.records} record(s)</p>${counter(r.redactions.by_kind, 'kind')}`,
+    ),
     section(
       'retention',
       'Retention and legal holds',
-      `<h3>Segments removed by retention</h3>${table(['seq', 'ts', 'segment', 'first seq', 'last seq', 'records', 'disposition'], r.retention.removals.map((x) => [x.seq, x.ts, x.segment, x.first_seq, x.last_seq, x.records, x.disposition]))}` +
-        `<h3>Legal holds placed</h3>${table(['seq', 'ts', 'hold', 'reason'], r.retention.holds_placed.map((x) => [x.seq, x.ts, x.id, x.reason]))}` +
-        `<h3>Legal holds released</h3>${table(['seq', 'ts', 'hold', 'reason'], r.retention.holds_released.map((x) => [x.seq, x.ts, x.id, x.reason]))}` +
-        `<h3>Active holds now</h3>${table(['hold', 'reason', 'placed at seq'], r.retention.active_holds.map((h) => [h.id, h.reason, h.placed_seq ?? '']))}`,
+      `<h3>Segments removed by retention</h3>${table(
+        ['seq', 'ts', 'segment', 'first seq', 'last seq', 'records', 'disposition'],
+        r.retention.removals.map((x) => [x.seq, x.ts, x.segment, x.first_seq, x.last_seq, x.records, x.disposition]),
+      )}` +
+        `<h3>Legal holds placed</h3>${table(
+          ['seq', 'ts', 'hold', 'reason'],
+          r.retention.holds_placed.map((x) => [x.seq, x.ts, x.id, x.reason]),
+        )}` +
+        `<h3>Legal holds released</h3>${table(
+          ['seq', 'ts', 'hold', 'reason'],
+          r.retention.holds_released.map((x) => [x.seq, x.ts, x.id, x.reason]),
+        )}` +
+        `<h3>Active holds now</h3>${table(
+          ['hold', 'reason', 'placed at seq'],
+          r.retention.active_holds.map((h) => [h.id, h.reason, h.placed_seq ?? '']),
+        )}`,
     ),
-    section('sweeps', 'Integrity sweeps', `<p>${r.sweeps.total} sweep(s): ${r.sweeps.passed} passed, ${r.sweeps.failed} found damage, ${r.sweeps.full} full</p>${table(['seq', 'ts', 'mode', 'result', 'segments', 'finding'], r.sweeps.records.map((s) => [s.seq, s.ts, s.mode, s.ok ? 'passed' : 'FAILED', s.segments, s.failure ?? '']))}`),
-    section('keys', 'Key ring and rotations', `${table(['public key (name+id)'], r.log.key_ring.map((k) => [k.split('+').slice(0, 2).join('+')]))}<h3>Rotations</h3>${table(['seq', 'ts', 'retired', 'new'], r.key_rotations.map((k) => [k.seq, k.ts, k.old_key.split('+').slice(0, 2).join('+'), k.new_key.split('+').slice(0, 2).join('+')]))}`),
+    section(
+      'sweeps',
+      'Integrity sweeps',
+      `<p>${r.sweeps.total} sweep(s): ${r.sweeps.passed} passed, ${r.sweeps.failed} found damage, ${r.sweeps.full} full</p>${table(
+        ['seq', 'ts', 'mode', 'result', 'segments', 'finding'],
+        r.sweeps.records.map((s) => [s.seq, s.ts, s.mode, s.ok ? 'passed' : 'FAILED', s.segments, s.failure ?? '']),
+      )}`,
+    ),
+    section(
+      'keys',
+      'Key ring and rotations',
+      `${table(
+        ['public key (name+id)'],
+        r.log.key_ring.map((k) => [k.split('+').slice(0, 2).join('+')]),
+      )}<h3>Rotations</h3>${table(
+        ['seq', 'ts', 'retired', 'new'],
+        r.key_rotations.map((k) => [k.seq, k.ts, k.old_key.split('+').slice(0, 2).join('+'), k.new_key.split('+').slice(0, 2).join('+')]),
+      )}`,
+    ),
     section(
       'coverage',
       'Time coverage and gaps in ingest',
-      `<p>First record: ${r.coverage.first ? `seq ${r.coverage.first.seq} at ${esc(r.coverage.first.ts)}` : 'none'}; last: ${r.coverage.last ? `seq ${r.coverage.last.seq} at ${esc(r.coverage.last.ts)}` : 'none'}; receive times out of order: ${r.coverage.ts_out_of_order}</p><h3>Gaps longer than ${r.coverage.gap_threshold_seconds} s</h3>${table(['after seq', 'from', 'to', 'seconds'], r.coverage.gaps.map((g) => [g.after_seq, g.from, g.to, g.seconds]))}`,
+      `<p>First record: ${r.coverage.first ? `seq ${r.coverage.first.seq} at ${esc(r.coverage.first.ts)}` : 'none'}; last: ${r.coverage.last ? `seq ${r.coverage.last.seq} at ${esc(r.coverage.last.ts)}` : 'none'}; receive times out of order: ${r.coverage.ts_out_of_order}</p><h3>Gaps longer than ${r.coverage.gap_threshold_seconds} s</h3>${table(
+        ['after seq', 'from', 'to', 'seconds'],
+        r.coverage.gaps.map((g) => [g.after_seq, g.from, g.to, g.seconds]),
+      )}`,
     ),
     section(
       'attributability',
       'Attributability (ALCOA+)',
-      table(['producer records', 'who', 'when', 'where', 'all three', 'share (all three)', 'marked original'], [[a.records, a.who, a.when, a.where, a.all_three, `${(a.share_all_three * 100).toFixed(1)} %`, a.original]]) +
-        `<p>Socket records with kernel-reported sender: ${r.peer_credentials.with_peer} of ${r.peer_credentials.socket_records}</p>`,
+      table(
+        ['producer records', 'who', 'when', 'where', 'all three', 'share (all three)', 'marked original'],
+        [[a.records, a.who, a.when, a.where, a.all_three, `${(a.share_all_three * 100).toFixed(1)} %`, a.original]],
+      ) + `<p>Socket records with kernel-reported sender: ${r.peer_credentials.with_peer} of ${r.peer_credentials.socket_records}</p>`,
     ),
-    section('signatures', 'Electronic signatures', table(['seq', 'ts', 'printed name', 'key id', 'meaning', 'signed at', 'records', 'reason'], r.signatures.map((s) => [s.seq, s.ts, s.signer, s.key_id, s.meaning, s.signed_at, s.records.map((x) => x.seq).join(', '), s.reason ?? '']), 'no electronic signatures in the period')),
+    section(
+      'signatures',
+      'Electronic signatures',
+      table(
+        ['seq', 'ts', 'printed name', 'key id', 'meaning', 'signed at', 'records', 'reason'],
+        r.signatures.map((s) => [s.seq, s.ts, s.signer, s.key_id, s.meaning, s.signed_at, s.records.map((x) => x.seq).join(', '), s.reason ?? '']),
+        'no electronic signatures in the period',
+      ),
+    ),
     r.subject
       ? section(
           'subject',
@@ -81,7 +138,16 @@ export function renderHtml(r: ReportJson): string {
         )
       : '',
     section('checkpoint', 'The checkpoint this report covers', `<pre>${esc(r.log.checkpoint?.note ?? 'no checkpoint')}</pre>`),
-    i.warnings.length ? section('warnings', 'Verification warnings', table(['code', 'message'], i.warnings.map((w) => [w.code, w.message]))) : '',
+    i.warnings.length
+      ? section(
+          'warnings',
+          'Verification warnings',
+          table(
+            ['code', 'message'],
+            i.warnings.map((w) => [w.code, w.message]),
+          ),
+        )
+      : '',
     `<section class="signoff"><h2>Review</h2><table><tbody><tr><th>Reviewed by (printed name)</th><td></td></tr><tr><th>Signature</th><td></td></tr><tr><th>Date</th><td></td></tr><tr><th>Meaning</th><td>review / approval</td></tr></tbody></table></section>`,
   ].join('\n');
   return `<!DOCTYPE html>

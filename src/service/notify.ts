@@ -78,7 +78,10 @@ export class Notifier {
     if (!ok) {
       this.counts.withheld++;
       if (!this.withheld) {
-        this.opts.log.error({ pending: now.pending, lastCommitAt: now.lastCommitAt ? new Date(now.lastCommitAt).toISOString() : 'none in this run' }, 'pipeline stuck: records pending and nothing committed; withholding the watchdog ping');
+        this.opts.log.error(
+          { pending: now.pending, lastCommitAt: now.lastCommitAt ? new Date(now.lastCommitAt).toISOString() : 'none in this run' },
+          'pipeline stuck: records pending and nothing committed; withholding the watchdog ping',
+        );
         this.opts.onStall?.(true);
       }
       this.withheld = true;
@@ -124,7 +127,8 @@ export function startNotifier(
     statusEveryMs: 5000,
     send,
     progress: counts,
-    onStall: (stuck) => status.setHealth('watchdog', stuck ? 'unhealthy' : 'ok', 'records pending and nothing committed for a watchdog interval; pings withheld'),
+    onStall: (stuck) =>
+      status.setHealth('watchdog', stuck ? 'unhealthy' : 'ok', 'records pending and nothing committed for a watchdog interval; pings withheld'),
     status: () => {
       const c = counts();
       return `${status.health().level}; accepted ${c.accepted}, committed ${c.committed}, pending ${c.pending}`;

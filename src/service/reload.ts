@@ -50,7 +50,11 @@ export class Reloader {
   private count = 0;
   private lastOutcome: ReloadOutcome | undefined;
 
-  constructor(private current: Config, private readonly prepare: Prepare, private readonly log: Logger) {}
+  constructor(
+    private current: Config,
+    private readonly prepare: Prepare,
+    private readonly log: Logger,
+  ) {}
 
   reload(read: () => Config): ReloadOutcome {
     this.count++;

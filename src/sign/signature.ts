@@ -36,7 +36,14 @@ export function signedBytes(e: Omit<SignatureEvent, 'signature'>): Buffer {
   return Buffer.from(jcs({ signer, meaning, signed_at, records, reason }), 'utf8');
 }
 
-export function signRecords(signer: Signer, printedName: string, meaning: Meaning, records: SignedRef[], reason: string | null, now = new Date()): SignatureEvent {
+export function signRecords(
+  signer: Signer,
+  printedName: string,
+  meaning: Meaning,
+  records: SignedRef[],
+  reason: string | null,
+  now = new Date(),
+): SignatureEvent {
   const unsigned = { signer: { name: printedName, key_id: signer.keyId.toString('hex') }, meaning, signed_at: now.toISOString(), records, reason };
   return { ...unsigned, signature: signer.sign(signedBytes(unsigned)).toString('base64') };
 }
@@ -51,7 +58,14 @@ export function shapeProblem(e: unknown): string | undefined {
   const extra = Object.keys(s).filter((k) => !['signer', 'meaning', 'signed_at', 'records', 'reason', 'signature'].includes(k));
   if (extra.length) return `unexpected field(s) ${extra.join(', ')}`;
   const signer = s.signer as Record<string, unknown> | undefined;
-  if (typeof signer !== 'object' || signer === null || typeof signer.name !== 'string' || typeof signer.key_id !== 'string' || !/^[0-9a-f]{8}$/.test(signer.key_id) || Object.keys(signer).length !== 2) {
+  if (
+    typeof signer !== 'object' ||
+    signer === null ||
+    typeof signer.name !== 'string' ||
+    typeof signer.key_id !== 'string' ||
+    !/^[0-9a-f]{8}$/.test(signer.key_id) ||
+    Object.keys(signer).length !== 2
+  ) {
     return 'signer must be {"name","key_id"} (key id: 8 hex)';
   }
   if (!MEANINGS.includes(s.meaning as Meaning)) return `meaning must be one of ${MEANINGS.join(', ')}`;
@@ -61,7 +75,15 @@ export function shapeProblem(e: unknown): string | undefined {
   const records = s.records;
   if (!Array.isArray(records) || records.length === 0 || records.length > MAX_SIGNED_RECORDS) return `records must list 1 to ${MAX_SIGNED_RECORDS} records`;
   for (const r of records as Record<string, unknown>[]) {
-    if (typeof r !== 'object' || r === null || !Number.isSafeInteger(r.seq) || (r.seq as number) < 0 || typeof r.hash !== 'string' || !HEX64.test(r.hash) || Object.keys(r).length !== 2) {
+    if (
+      typeof r !== 'object' ||
+      r === null ||
+      !Number.isSafeInteger(r.seq) ||
+      (r.seq as number) < 0 ||
+      typeof r.hash !== 'string' ||
+      !HEX64.test(r.hash) ||
+      Object.keys(r).length !== 2
+    ) {
       return 'each signed record must be {"seq","hash"} (hash: 64 lowercase hex)';
     }
   }
@@ -83,7 +105,10 @@ export function checkSignature(e: unknown, registry: readonly RegisteredSigner[]
   const signer = findSigner(registry, s.signer.name, s.signer.key_id);
   if (!signer) return { code: 'unregistered', message: `signer ${JSON.stringify(s.signer.name)} (key ${s.signer.key_id}) is not registered in signers.pub` };
   if (!signer.key.verify(signedBytes(s), Buffer.from(s.signature, 'base64'))) {
-    return { code: 'signature', message: `the signature of ${JSON.stringify(s.signer.name)} does not verify over the signed fields (the signature record was altered, or the signature copied from another record)` };
+    return {
+      code: 'signature',
+      message: `the signature of ${JSON.stringify(s.signer.name)} does not verify over the signed fields (the signature record was altered, or the signature copied from another record)`,
+    };
   }
   return { signer };
 }

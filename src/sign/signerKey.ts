@@ -32,7 +32,12 @@ export function checkPrintedName(name: string): void {
 
 /** The key name inside the signed-note key (no spaces or '+'): the printed name made a slug. */
 export function keyNameFor(printedName: string): string {
-  const slug = printedName.normalize('NFKD').replace(/[^\x20-\x7e]/g, '').toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '');
+  const slug = printedName
+    .normalize('NFKD')
+    .replace(/[^\x20-\x7e]/g, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9._-]+/g, '-')
+    .replace(/^-+|-+$/g, '');
   return `signer-${slug || 'unnamed'}`.slice(0, 64);
 }
 
@@ -103,11 +108,14 @@ export function unlockSignerKey(file: SignerKeyFile, passphrase: string): Signer
     decipher.setAuthTag(Buffer.from(file.cipher.tag, 'base64'));
     text = Buffer.concat([decipher.update(Buffer.from(file.ciphertext, 'base64')), decipher.final()]).toString('utf8');
   } catch {
-    throw new SealogError(SignCode.PASSPHRASE, `the passphrase does not open the signer key of ${JSON.stringify(file.name)} (wrong passphrase, or the file was altered)`);
+    throw new SealogError(
+      SignCode.PASSPHRASE,
+      `the passphrase does not open the signer key of ${JSON.stringify(file.name)} (wrong passphrase, or the file was altered)`,
+    );
   } finally {
     key.fill(0);
   }
   const signer = parseSignerKey(text);
-  if (signer.verifierKey !== file.public) throw new SealogError(ErrorCode.KEY_INVALID, 'the signer key file\'s public key does not match its private key');
+  if (signer.verifierKey !== file.public) throw new SealogError(ErrorCode.KEY_INVALID, "the signer key file's public key does not match its private key");
   return signer;
 }

@@ -20,7 +20,8 @@ export async function loadCursor(path: string): Promise<Cursor> {
     throw err;
   }
   const c = JSON.parse(text) as Partial<Cursor>;
-  if (!Number.isSafeInteger(c.seq) || c.seq! < -1 || !Number.isSafeInteger(c.checkpoint) || c.checkpoint! < 0) throw new Error(`sink cursor ${path} is damaged: ${text.slice(0, 100)}`);
+  if (!Number.isSafeInteger(c.seq) || c.seq! < -1 || !Number.isSafeInteger(c.checkpoint) || c.checkpoint! < 0)
+    throw new Error(`sink cursor ${path} is damaged: ${text.slice(0, 100)}`);
   return { seq: c.seq!, checkpoint: c.checkpoint! };
 }
 

@@ -46,7 +46,10 @@ export class JetStreamSink implements Sink {
         [subject, body, msgID] = [checkpointSubject(this.o.subjectRoot, this.o.origin), d.note, checkpointMsgId(this.o.origin, d.size)];
         h.set(H_TREE_SIZE, String(d.size));
       }
-      if (body.length > maxPayload) throw new Error(`${d.kind} ${d.kind === 'record' ? d.seq : d.size} is ${body.length} bytes, over the NATS server's max_payload of ${maxPayload}: raise max_payload`);
+      if (body.length > maxPayload)
+        throw new Error(
+          `${d.kind} ${d.kind === 'record' ? d.seq : d.size} is ${body.length} bytes, over the NATS server's max_payload of ${maxPayload}: raise max_payload`,
+        );
       inFlight.push(js.publish(subject, body, { msgID, headers: h, timeout: 10_000 }));
       if (inFlight.length >= this.o.maxInFlight) await settle(inFlight.shift()!);
       if (failure) break;
@@ -69,7 +72,8 @@ export class JetStreamSink implements Sink {
       throw err;
     }
     void (async () => {
-      for await (const s of nc.status()) if (s.type === 'disconnect' || s.type === 'reconnect') this.o.log.info({ sink: 'jetstream', event: s.type }, `sink: NATS ${s.type}`);
+      for await (const s of nc.status())
+        if (s.type === 'disconnect' || s.type === 'reconnect') this.o.log.info({ sink: 'jetstream', event: s.type }, `sink: NATS ${s.type}`);
     })();
     this.nc = nc;
     this.js = nc.jetstream({ timeout: 10_000 });

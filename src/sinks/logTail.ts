@@ -21,7 +21,10 @@ export class LogTail {
   private trail: Trail;
   private pos: { seg: SegmentInfo; frame: number; nextSeq: number; chain: Chain } | undefined;
 
-  constructor(private readonly dataDir: string, private readonly frameCap: number) {
+  constructor(
+    private readonly dataDir: string,
+    private readonly frameCap: number,
+  ) {
     this.trail = openTrail(dataDir, { frameCap });
   }
 
@@ -54,7 +57,8 @@ export class LogTail {
       p.chain.link(p.seg, f, c);
       c.lines.forEach((line, i) => {
         const seq = c.firstSeq + i;
-        if (seq >= fromSeq) out.push({ seq, line, hash: Buffer.from(c.hashes.buffer, c.hashes.byteOffset + 32 * i, 32).toString('hex'), stream: streamOf(line) });
+        if (seq >= fromSeq)
+          out.push({ seq, line, hash: Buffer.from(c.hashes.buffer, c.hashes.byteOffset + 32 * i, 32).toString('hex'), stream: streamOf(line) });
       });
       p.frame++;
       p.nextSeq = c.firstSeq + c.lines.length;
@@ -79,7 +83,7 @@ export class LogTail {
     return undefined;
   }
 
-/** Checkpoints with tree size in (after, through], in order, with their signed notes. */
+  /** Checkpoints with tree size in (after, through], in order, with their signed notes. */
   async checkpoints(after: number, through: number): Promise<{ size: number; note: Buffer }[]> {
     const out: { size: number; note: Buffer }[] = [];
     for (const c of await this.trail.checkpoints()) {

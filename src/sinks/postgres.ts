@@ -37,14 +37,32 @@ export class PostgresSink implements Sink {
       this.acceptor = a;
     }
     const origin = this.o.origin;
-    const items = batch.map((d): Item =>
-      d.kind === 'record'
-        ? { kind: 'record', origin, seq: d.seq, body: d.line, subject: recordSubject(SUBJECT_ROOT, origin, d.stream), headers: { [H_ORIGIN]: origin, [H_SEQ]: String(d.seq), [H_HASH]: d.hash } }
-        : { kind: 'checkpoint', origin, size: d.size, body: d.note, subject: checkpointSubject(SUBJECT_ROOT, origin), headers: { [H_ORIGIN]: origin, [H_TREE_SIZE]: String(d.size) } },
+    const items = batch.map(
+      (d): Item =>
+        d.kind === 'record'
+          ? {
+              kind: 'record',
+              origin,
+              seq: d.seq,
+              body: d.line,
+              subject: recordSubject(SUBJECT_ROOT, origin, d.stream),
+              headers: { [H_ORIGIN]: origin, [H_SEQ]: String(d.seq), [H_HASH]: d.hash },
+            }
+          : {
+              kind: 'checkpoint',
+              origin,
+              size: d.size,
+              body: d.note,
+              subject: checkpointSubject(SUBJECT_ROOT, origin),
+              headers: { [H_ORIGIN]: origin, [H_TREE_SIZE]: String(d.size) },
+            },
     );
     const out = await this.acceptor.accept(items);
     // The log's own records failing here means the database was written by someone else.
-    if (out.quarantined) throw new Error(`${out.quarantined} of this log's own messages were quarantined in PostgreSQL (another writer for origin ${origin}?); see sealog_quarantine`);
+    if (out.quarantined)
+      throw new Error(
+        `${out.quarantined} of this log's own messages were quarantined in PostgreSQL (another writer for origin ${origin}?); see sealog_quarantine`,
+      );
   }
 
   async close(): Promise<void> {

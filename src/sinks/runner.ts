@@ -116,7 +116,8 @@ export class SinkRunner {
         backoff = 100;
       } catch (err) {
         const message = (err as Error).message;
-        if (this.lastError?.message !== message) this.o.log.warn({ sink: this.o.name, error: message, cursor: this.cursor.seq }, 'sink: delivery failed; retrying with backoff (local commits go on)');
+        if (this.lastError?.message !== message)
+          this.o.log.warn({ sink: this.o.name, error: message, cursor: this.cursor.seq }, 'sink: delivery failed; retrying with backoff (local commits go on)');
         this.lastError = { message, at: new Date().toISOString() };
         this.health();
         await this.idle(backoff);
@@ -131,7 +132,10 @@ export class SinkRunner {
     const through = this.o.committedThrough();
     const records: TailRecord[] = this.cursor.seq < through ? await this.o.tail.read(this.cursor.seq + 1, through, this.o.batchRecords) : [];
     if (records.length && records[0]!.seq !== this.cursor.seq + 1) {
-      this.o.log.error({ sink: this.o.name, from: this.cursor.seq + 1, to: records[0]!.seq - 1 }, 'sink: records were removed by retention before this sink sent them');
+      this.o.log.error(
+        { sink: this.o.name, from: this.cursor.seq + 1, to: records[0]!.seq - 1 },
+        'sink: records were removed by retention before this sink sent them',
+      );
     }
     const lastSeq = records.length ? records[records.length - 1]!.seq : this.cursor.seq;
     const cps = await this.o.tail.checkpoints(this.cursor.checkpoint, lastSeq + 1);
@@ -160,8 +164,17 @@ export class SinkRunner {
 
   private health(): void {
     const r = this.report();
-    const over = r.lag_records > this.o.maxLagRecords ? `${r.lag_records} records behind (limit ${this.o.maxLagRecords})` : r.lag_seconds > this.o.maxLagSeconds ? `${r.lag_seconds} s behind (limit ${this.o.maxLagSeconds} s)` : '';
-    this.o.status.setHealth(`sink:${this.o.name}`, over ? 'degraded' : 'ok', over ? `sink ${this.o.name} is ${over}${r.last_error ? `; last error: ${r.last_error}` : ''}` : '');
+    const over =
+      r.lag_records > this.o.maxLagRecords
+        ? `${r.lag_records} records behind (limit ${this.o.maxLagRecords})`
+        : r.lag_seconds > this.o.maxLagSeconds
+          ? `${r.lag_seconds} s behind (limit ${this.o.maxLagSeconds} s)`
+          : '';
+    this.o.status.setHealth(
+      `sink:${this.o.name}`,
+      over ? 'degraded' : 'ok',
+      over ? `sink ${this.o.name} is ${over}${r.last_error ? `; last error: ${r.last_error}` : ''}` : '',
+    );
   }
 }
 

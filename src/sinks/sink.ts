@@ -2,9 +2,7 @@
 // the runner (runner.ts) feeds it committed records by its durable cursor.
 
 /** One thing to deliver, in log order: a record, or a checkpoint right after the record that completes it. */
-export type Delivery =
-  | { kind: 'record'; seq: number; line: Buffer; hash: string; stream: string }
-  | { kind: 'checkpoint'; size: number; note: Buffer };
+export type Delivery = { kind: 'record'; seq: number; line: Buffer; hash: string; stream: string } | { kind: 'checkpoint'; size: number; note: Buffer };
 
 export interface Sink {
   readonly type: string;

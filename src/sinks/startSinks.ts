@@ -25,7 +25,15 @@ export async function startSinks(cfg: Config, l: Layout, committedThrough: () =>
   for (const s of cfg.sinks) {
     let sink: Sink;
     if (s.type === 'jetstream') {
-      sink = new JetStreamSink({ url: s.url, stream: s.stream, subjectRoot: s.subject_root, origin: cfg.origin, duplicateWindowMs: s.duplicate_window_seconds * 1000, maxInFlight: s.max_in_flight, log });
+      sink = new JetStreamSink({
+        url: s.url,
+        stream: s.stream,
+        subjectRoot: s.subject_root,
+        origin: cfg.origin,
+        duplicateWindowMs: s.duplicate_window_seconds * 1000,
+        maxInFlight: s.max_in_flight,
+        log,
+      });
     } else {
       sink = new PostgresSink({ url: s.url, origin: cfg.origin, keys: (await loadRing(l)).keys.map(parseVerifierKey), log });
     }

@@ -17,7 +17,10 @@ export class BoundedBytes {
   private partLen = 0;
   private over: { head: Buffer; length: number; hash: Hash } | undefined;
 
-  constructor(private readonly maxBytes: number, private readonly keepBytes = 4096) {}
+  constructor(
+    private readonly maxBytes: number,
+    private readonly keepBytes = 4096,
+  ) {}
 
   /** Bytes held (only the head once over the limit). */
   get held(): number {

@@ -43,7 +43,12 @@ export class Connection implements AckTarget {
   /** Bytes this connection counts against the budget now. */
   private held = 0;
 
-  constructor(readonly id: number, private readonly sock: Socket, private readonly host: ConnectionHost, private readonly peer: PeerCred | undefined) {
+  constructor(
+    readonly id: number,
+    private readonly sock: Socket,
+    private readonly host: ConnectionHost,
+    private readonly peer: PeerCred | undefined,
+  ) {
     this.splitter = new LineSplitter(host.maxLineBytes);
     sock.on('data', (chunk: Buffer) => {
       if (this.stopped) return;

@@ -12,7 +12,10 @@ export class Ingest {
   private waiting: (() => void)[] = [];
   private ended = false;
 
-  constructor(private readonly input: Writable, private readonly counts: EventCounts) {
+  constructor(
+    private readonly input: Writable,
+    private readonly counts: EventCounts,
+  ) {
     input.on('drain', () => {
       const w = this.waiting;
       this.waiting = [];

@@ -19,7 +19,10 @@ export class InputBudget {
   /** Times a reader had to wait for the budget. */
   pauses = 0;
 
-  constructor(readonly limit: number, private readonly onFull: (full: boolean, used: number) => void = () => {}) {}
+  constructor(
+    readonly limit: number,
+    private readonly onFull: (full: boolean, used: number) => void = () => {},
+  ) {}
 
   get bytes(): number {
     return this.used;

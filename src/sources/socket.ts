@@ -42,7 +42,12 @@ export class SocketSource implements InputSource {
 
   private readonly host: ConnectionHost;
 
-  constructor(private readonly opts: SocketOptions, ingest: Ingest, budget: InputBudget, private readonly log: Logger) {
+  constructor(
+    private readonly opts: SocketOptions,
+    ingest: Ingest,
+    budget: InputBudget,
+    private readonly log: Logger,
+  ) {
     this.host = { ingest, budget, maxLineBytes: opts.maxLineBytes, ackBufferBytes: opts.ackBufferBytes, log, lineTaken: () => this.counts.lines++ };
   }
 
@@ -113,5 +118,4 @@ export class SocketSource implements InputSource {
       this.log.warn({ open: this.conns.size, refused: this.counts.refused }, 'connection refused: socket.max_connections reached');
     }
   }
-
 }

@@ -238,7 +238,10 @@ export class SpoolSource implements InputSource {
           return this.settled(name, 'done', done.seq, complete ? undefined : { ...rest, seq: done.seq });
         }
         if (this.opts.duplicates === 'reject') {
-          return this.refuse(name, fp, SpoolCode.DUPLICATE, `same content as ${done.name}, ingested at seq ${done.seq}`, { first_file: done.name, first_seq: done.seq });
+          return this.refuse(name, fp, SpoolCode.DUPLICATE, `same content as ${done.name}, ingested at seq ${done.seq}`, {
+            first_file: done.name,
+            first_seq: done.seq,
+          });
         }
       }
       // A file written in place that grew since its first part was sealed: only its new lines go in.
@@ -248,10 +251,24 @@ export class SpoolSource implements InputSource {
         continues = prev.fp;
         resumeAfter = Math.max(resumeAfter ?? 0, this.progress.committed.get(continuing(prev.fp)) ?? 0, prev.lines);
       }
-      const part: FilePart = { name, fp, end, resumeAfter: resumeAfter ?? 0, owner: { uid: st.uid, gid: st.gid }, ino: st.ino, ...(continues ? { continues } : {}) };
+      const part: FilePart = {
+        name,
+        fp,
+        end,
+        resumeAfter: resumeAfter ?? 0,
+        owner: { uid: st.uid, gid: st.gid },
+        ino: st.ino,
+        ...(continues ? { continues } : {}),
+      };
       const ingest = new FileIngest(this.host(name, status, complete ? undefined : rest), part, status);
       this.log.info({ file: name, fp, size: end, resumeAfterLine: part.resumeAfter, continues }, 'spool file picked up');
-      const outcome = await readPart(fh, ingest, status, { complete, maxLineBytes: this.opts.maxLineBytes, ingest: this.ingest, stopped: () => this.stopped, log: this.log });
+      const outcome = await readPart(fh, ingest, status, {
+        complete,
+        maxLineBytes: this.opts.maxLineBytes,
+        ingest: this.ingest,
+        stopped: () => this.stopped,
+        log: this.log,
+      });
       if (outcome === 'stopped') return;
       const now = await stat(path).catch(() => undefined);
       let problem: [string, string] | undefined;
@@ -307,7 +324,10 @@ export class SpoolSource implements InputSource {
 
   private restCheckLater(name: string): void {
     if (this.stopped) return;
-    this.restTimers.set(name, setTimeout(() => void this.restCheck(name), Math.min(this.opts.stabilityMs, this.opts.idleMs)));
+    this.restTimers.set(
+      name,
+      setTimeout(() => void this.restCheck(name), Math.min(this.opts.stabilityMs, this.opts.idleMs)),
+    );
   }
 
   /** A resting file: grown (its new lines go in), idle long enough (it leaves), or gone. */
@@ -357,6 +377,8 @@ export class SpoolSource implements InputSource {
 }
 
 async function exists(path: string): Promise<boolean> {
-  return lstat(path).then(() => true, () => false);
+  return lstat(path).then(
+    () => true,
+    () => false,
+  );
 }
-

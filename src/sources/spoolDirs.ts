@@ -28,7 +28,8 @@ export async function prepareSpoolDir(dir: string): Promise<string | undefined> 
     const st = await fh.stat();
     const othersWrite = (st.mode & 0o022) !== 0;
     if (!othersWrite || (st.mode & 0o1000) !== 0) return undefined;
-    if (st.uid !== uid()) return `${dir} is writable by others but has no sticky bit, and sealog (uid ${uid()}) does not own it to set it: producers can rename each other's files and sealog's folders`;
+    if (st.uid !== uid())
+      return `${dir} is writable by others but has no sticky bit, and sealog (uid ${uid()}) does not own it to set it: producers can rename each other's files and sealog's folders`;
     await fh.chmod((st.mode & 0o7777) | 0o1000);
     return undefined;
   } finally {

@@ -56,7 +56,11 @@ export class FileIngest implements AckTarget {
   private duplicates = 0;
   private broken: JsonObject | undefined;
 
-  constructor(private readonly host: FileHost, readonly part: FilePart, private readonly status: FileStatus) {}
+  constructor(
+    private readonly host: FileHost,
+    readonly part: FilePart,
+    private readonly status: FileStatus,
+  ) {}
 
   get name(): string {
     return this.part.name;
@@ -116,8 +120,15 @@ export class FileIngest implements AckTarget {
     this.ended = false; // once
     const { name, fp, end, continues, owner, resumeAfter, ino } = this.part;
     const facts: JsonObject = {
-      file: name, fp, bytes: end, lines: this.lineNo, owner,
-      accepted: this.accepted, rejected: this.rejectedCount, duplicates: this.duplicates, resumed_after_line: resumeAfter,
+      file: name,
+      fp,
+      bytes: end,
+      lines: this.lineNo,
+      owner,
+      accepted: this.accepted,
+      rejected: this.rejectedCount,
+      duplicates: this.duplicates,
+      resumed_after_line: resumeAfter,
       ...(continues ? { continues } : {}),
       ...this.broken,
     };

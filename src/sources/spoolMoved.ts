@@ -38,7 +38,13 @@ export class MovedFiles {
         continue;
       }
       if (st.size <= m.size) continue;
-      this.report({ file: m.file, moved_to: m.moved_to, bytes_at_move: m.size, bytes_now: st.size, reason: 'written to after it was idle and moved out of the spool; the bytes after bytes_at_move are not sealed' });
+      this.report({
+        file: m.file,
+        moved_to: m.moved_to,
+        bytes_at_move: m.size,
+        bytes_now: st.size,
+        reason: 'written to after it was idle and moved out of the spool; the bytes after bytes_at_move are not sealed',
+      });
       m.size = st.size;
     }
   }

@@ -40,7 +40,10 @@ export class SpoolProgress {
   /** What the cache file last held: an unchanged state is not written (each save costs two fsyncs). */
   private saved = '';
 
-  constructor(private readonly statePath: string, private readonly donePath: string) {}
+  constructor(
+    private readonly statePath: string,
+    private readonly donePath: string,
+  ) {}
 
   async load(): Promise<void> {
     try {
@@ -62,7 +65,12 @@ export class SpoolProgress {
   }
 
   /** Replays one committed record from the log (startup). */
-  replay(r: { seq: number; type?: string; source?: { kind?: string; fp?: string; line?: number; continues?: string }; event?: Record<string, any> }): DoneFile | undefined {
+  replay(r: {
+    seq: number;
+    type?: string;
+    source?: { kind?: string; fp?: string; line?: number; continues?: string };
+    event?: Record<string, any>;
+  }): DoneFile | undefined {
     if (r.source?.kind === 'spool' && r.source.fp && typeof r.source.line === 'number') {
       this.lineCommitted(r.source.fp, r.source.line);
       if (r.source.continues) this.lineCommitted(continuing(r.source.continues), r.source.line);

@@ -7,7 +7,10 @@ import type { Batch, Frame } from '../types.js';
  * decoder notices damage before JSON does. Runs on libuv's pool, off the main thread.
  */
 export async function compress(batch: Batch): Promise<Frame> {
-  const raw = Buffer.concat(batch.records.map((r) => r.line), batch.bytes);
+  const raw = Buffer.concat(
+    batch.records.map((r) => r.line),
+    batch.bytes,
+  );
   const data = await compressFrame(raw, { contentChecksum: true });
   return { records: batch.records, data, rawBytes: raw.length };
 }

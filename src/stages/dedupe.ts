@@ -159,7 +159,14 @@ export class Deduper {
  * still caught. Parsing is what costs: the lines that may hold an id are counted first,
  * and only the last max_entries of them (all the window can keep) are parsed.
  */
-export async function loadDedupe(cfg: Config, l: Layout, nextSeq: number, onDuplicate: (kind: string) => void, onPartial: (why: string) => void, log: Logger): Promise<Deduper> {
+export async function loadDedupe(
+  cfg: Config,
+  l: Layout,
+  nextSeq: number,
+  onDuplicate: (kind: string) => void,
+  onPartial: (why: string) => void,
+  log: Logger,
+): Promise<Deduper> {
   const started = Date.now();
   const { window_seconds, max_entries } = cfg.dedupe;
   const d = new Deduper({ windowMs: window_seconds * 1000, maxEntries: max_entries, nextSeq, onDuplicate });

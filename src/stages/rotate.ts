@@ -20,9 +20,12 @@ export function needsRotation(policy: RotatePolicy, open: { bytes: number; opene
  * An idle segment past its age is closed by a timer.
  */
 export function rotateSink(store: SegmentStore, policy: RotatePolicy): Writable {
-  const ageTimer = setInterval(() => {
-    if (needsRotation(policy, store.segment, 0, Date.now())) store.closeSegment().catch(() => {});
-  }, Math.min(policy.maxAgeMs, 1000)).unref();
+  const ageTimer = setInterval(
+    () => {
+      if (needsRotation(policy, store.segment, 0, Date.now())) store.closeSegment().catch(() => {});
+    },
+    Math.min(policy.maxAgeMs, 1000),
+  ).unref();
   return new Writable({
     objectMode: true,
     highWaterMark: 1,

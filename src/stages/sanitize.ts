@@ -122,7 +122,10 @@ export function createSanitizer(limits: SanitizeLimits, redactor?: Redactor): (d
   function field(v: JsonValue, own: FieldRule, path: string, depth: number, out: Redaction[]): JsonValue {
     if (own.action !== 'remove') return value(v, path, depth + 1, out, own);
     const empty =
-      v === null || typeof v === 'boolean' || v === '' || (typeof v === 'string' && alreadyRedacted(v)) ||
+      v === null ||
+      typeof v === 'boolean' ||
+      v === '' ||
+      (typeof v === 'string' && alreadyRedacted(v)) ||
       (typeof v === 'object' && (Array.isArray(v) ? v.length === 0 : Object.keys(v).length === 0));
     if (empty) return value(v, path, depth + 1, out, own);
     out.push({ path, kind: own.kind });

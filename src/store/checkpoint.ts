@@ -17,7 +17,10 @@ export interface Checkpoint {
 }
 
 /** Parses and checks a checkpoint against the pinned key(s); returns why not, as a string, when it fails. */
-export function openCheckpoint(data: Buffer, ring: Verifier | readonly Verifier[]): { checkpoint: Checkpoint; signer: Verifier } | { error: string; signature?: boolean } {
+export function openCheckpoint(
+  data: Buffer,
+  ring: Verifier | readonly Verifier[],
+): { checkpoint: Checkpoint; signer: Verifier } | { error: string; signature?: boolean } {
   const keys = Array.isArray(ring) ? ring : [ring as Verifier];
   const note = parseNote(data);
   if (typeof note === 'string') return { error: note };

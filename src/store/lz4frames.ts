@@ -10,9 +10,7 @@ import { ErrorCode, SealogError } from '../errors.js';
 const MAGIC = 0x184d2204;
 const BLOCK_MAX = [0, 0, 0, 0, 64 << 10, 256 << 10, 1 << 20, 4 << 20];
 
-export type FrameScan =
-  | { ok: true; length: number; maxDecoded: number }
-  | { ok: false; incomplete: boolean; reason: string };
+export type FrameScan = { ok: true; length: number; maxDecoded: number } | { ok: false; incomplete: boolean; reason: string };
 
 /** Measures the frame starting at buf[0]. `incomplete` means more bytes might complete it. */
 export function scanFrame(buf: Buffer): FrameScan {
@@ -92,7 +90,9 @@ export function* frameBlocks(frame: Buffer): Generator<Buffer> {
     }
     const block = word & 0x80000000 ? data : uncompressSync(Buffer.concat([bound, data]), linked ? window : undefined);
     // A linked block may copy from the 64 KiB before it, across block boundaries.
-    if (linked) window = block.length >= WINDOW ? Buffer.from(block.subarray(block.length - WINDOW)) : Buffer.concat([window ?? Buffer.alloc(0), block]).subarray(-WINDOW);
+    if (linked)
+      window =
+        block.length >= WINDOW ? Buffer.from(block.subarray(block.length - WINDOW)) : Buffer.concat([window ?? Buffer.alloc(0), block]).subarray(-WINDOW);
     content?.update(block);
     yield block;
   }

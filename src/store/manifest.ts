@@ -27,7 +27,10 @@ export function signManifest(m: Manifest, signer: Signer): string {
   return signNote(`${jcs(m)}\n`, signer);
 }
 
-export function openManifest(data: Buffer, ring: Verifier | readonly Verifier[]): { manifest: Manifest; signer: Verifier } | { error: string; signature?: boolean } {
+export function openManifest(
+  data: Buffer,
+  ring: Verifier | readonly Verifier[],
+): { manifest: Manifest; signer: Verifier } | { error: string; signature?: boolean } {
   const keys = Array.isArray(ring) ? ring : [ring as Verifier];
   const note = parseNote(data);
   if (typeof note === 'string') return { error: note };

@@ -63,7 +63,8 @@ export function sealedLine(line: Buffer, out: Uint8Array, spans: TopSpans): numb
   const bodyEnd = line.length - SUFFIX_LEN;
   if (bodyEnd <= 0 || line[line.length - 2] !== 0x22 || line[line.length - 1] !== 0x7d) return -1;
   for (let i = 0; i < HASH_KEY.length; i++) if (line[bodyEnd + i] !== HASH_KEY[i]) return -1;
-  if (!scanCanonicalBody(line, bodyEnd, spans) || spans.seqStart < 0 || spans.prevEnd - spans.prevStart !== 66 || !isHex64(line, spans.prevStart + 1)) return -1;
+  if (!scanCanonicalBody(line, bodyEnd, spans) || spans.seqStart < 0 || spans.prevEnd - spans.prevStart !== 66 || !isHex64(line, spans.prevStart + 1))
+    return -1;
   // A canonical integer of up to 15 digits is a safe one; a minus sign or a fraction is not a seq.
   let seq = 0;
   if (spans.seqEnd - spans.seqStart > 15) return -1;

@@ -49,7 +49,10 @@ export async function recover(l: Layout, origin: string, signer: Signer, ring: s
     const opened = openManifest(data, verifier);
     if ('error' in opened) throw new SealogError(ErrorCode.RECOVERY, `${path}: ${opened.error}; refusing to append to a log whose state cannot be trusted`);
     const m = opened.manifest;
-    tree = new CompactTree(m.tree_size, m.peaks.map((p) => Buffer.from(p, 'hex')));
+    tree = new CompactTree(
+      m.tree_size,
+      m.peaks.map((p) => Buffer.from(p, 'hex')),
+    );
     lastHash = m.last_hash;
     firstOpen = i + 1;
     break;
@@ -65,7 +68,10 @@ export async function recover(l: Layout, origin: string, signer: Signer, ring: s
     if ('error' in opened) throw new SealogError(ErrorCode.RECOVERY, `${path}: ${opened.error}; refusing to append to a log whose state cannot be trusted`);
     const m = opened.manifest;
     if (m.tree_size > tree.size) {
-      tree = new CompactTree(m.tree_size, m.peaks.map((p) => Buffer.from(p, 'hex')));
+      tree = new CompactTree(
+        m.tree_size,
+        m.peaks.map((p) => Buffer.from(p, 'hex')),
+      );
       lastHash = m.last_hash;
       firstOpen = segments.findIndex((s) => s.n > tomb.n);
       if (firstOpen < 0) firstOpen = segments.length;
@@ -79,7 +85,10 @@ export async function recover(l: Layout, origin: string, signer: Signer, ring: s
   const newest = checkpoints.length ? await newestCheckpoint(join(l.checkpoints, checkpoints[checkpoints.length - 1]!.name), verifier) : undefined;
   const atNewest = () => {
     if (newest && tree.size === newest.size && !tree.root().equals(newest.root)) {
-      throw new SealogError(ErrorCode.LOG_DAMAGED, `the first ${tree.size} records do not hash to the root of the newest signed checkpoint; refusing to append (run sealog verify)`);
+      throw new SealogError(
+        ErrorCode.LOG_DAMAGED,
+        `the first ${tree.size} records do not hash to the root of the newest signed checkpoint; refusing to append (run sealog verify)`,
+      );
     }
   };
   atNewest();
@@ -94,7 +103,16 @@ export async function recover(l: Layout, origin: string, signer: Signer, ring: s
       if ('lines' in f) {
         for (const line of f.lines) {
           const r = openLine(line);
-          const bad = typeof r === 'string' ? r : r.claimed !== r.hash.toString('hex') ? 'hash mismatch' : r.seq !== tree.size ? `seq ${r.seq}, expected ${tree.size}` : r.prev !== lastHash ? 'prev does not chain' : '';
+          const bad =
+            typeof r === 'string'
+              ? r
+              : r.claimed !== r.hash.toString('hex')
+                ? 'hash mismatch'
+                : r.seq !== tree.size
+                  ? `seq ${r.seq}, expected ${tree.size}`
+                  : r.prev !== lastHash
+                    ? 'prev does not chain'
+                    : '';
           if (bad) throw new SealogError(ErrorCode.RECOVERY, `${path} at byte ${f.offset}: ${bad}; the log is damaged, run sealog verify`);
           const ok = r as Exclude<typeof r, string>;
           tree.append(ok.hash);
@@ -120,22 +138,35 @@ export async function recover(l: Layout, origin: string, signer: Signer, ring: s
     }
     const data = await readFile(path);
     const manifest: Manifest = {
-      origin, segment: n, first_seq: firstSeq, last_seq: tree.size - 1, records: tree.size - firstSeq, prev,
-      last_hash: lastHash, tree_size: tree.size, root: root.toString('base64'),
-      peaks: tree.peaks.map((p) => p.toString('hex')), bytes: data.length, sha256: sha256Hex(data),
+      origin,
+      segment: n,
+      first_seq: firstSeq,
+      last_seq: tree.size - 1,
+      records: tree.size - firstSeq,
+      prev,
+      last_hash: lastHash,
+      tree_size: tree.size,
+      root: root.toString('base64'),
+      peaks: tree.peaks.map((p) => p.toString('hex')),
+      bytes: data.length,
+      sha256: sha256Hex(data),
     };
     await writeFileDurable(join(l.segments, manifestName(n)), signManifest(manifest, signer));
     log.warn({ segment: n, records: manifest.records }, 'closed a segment left open by a crash');
   }
   if (newest && newest.size > tree.size) {
-    throw new SealogError(ErrorCode.LOG_DAMAGED, `the log holds ${tree.size} records but its newest signed checkpoint covers ${newest.size}: records were removed from the end; refusing to append (run sealog verify)`);
+    throw new SealogError(
+      ErrorCode.LOG_DAMAGED,
+      `the log holds ${tree.size} records but its newest signed checkpoint covers ${newest.size}: records were removed from the end; refusing to append (run sealog verify)`,
+    );
   }
   return { state: { nextSegment, tree, lastHash }, lastCheckpointSize, torn };
 }
 
 async function newestCheckpoint(path: string, ring: Verifier[]): Promise<Checkpoint> {
   const opened = openCheckpoint(await readCapped(path, NOTE_MAX_BYTES), ring);
-  if ('error' in opened) throw new SealogError(ErrorCode.LOG_DAMAGED, `${path}: ${opened.error}; refusing to append to a log whose newest checkpoint does not verify`);
+  if ('error' in opened)
+    throw new SealogError(ErrorCode.LOG_DAMAGED, `${path}: ${opened.error}; refusing to append to a log whose newest checkpoint does not verify`);
   return opened.checkpoint;
 }
 

@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Signer } from '../crypto/keys.js';
-import { CompactTree } from '../crypto/merkle.js';
+import type { CompactTree } from '../crypto/merkle.js';
 import type { Frame, Sealed } from '../types.js';
 import { signCheckpoint } from './checkpoint.js';
 import { fatalSync, isNoSpace, syncPath, writeAll, writeFileDurable } from './fsutil.js';
@@ -66,20 +66,27 @@ export class SegmentStore {
   private diskFull: string | undefined;
   private signer: Signer;
 
-  constructor(private readonly opts: StoreOptions, private readonly state: StoreState, lastCheckpointSize: number) {
+  constructor(
+    private readonly opts: StoreOptions,
+    private readonly state: StoreState,
+    lastCheckpointSize: number,
+  ) {
     this.lastCheckpointSize = lastCheckpointSize;
     this.signer = opts.signer;
     this.durableThrough = state.tree.size - 1;
     if (opts.fsync.mode === 'interval') this.syncTimer = setInterval(() => this.enqueue(() => this.sync()), opts.fsync.intervalMs).unref();
-    this.ckptTimer = setInterval(() => {
-      // While a write waits for space, one queued timed checkpoint is enough.
-      if (this.timedCheckpointQueued) return;
-      this.timedCheckpointQueued = true;
-      void this.enqueue(() => {
-        this.timedCheckpointQueued = false;
-        return this.maybeCheckpoint(true);
-      }).catch(() => {});
-    }, Math.min(opts.checkpoint.everyMs, 1000)).unref();
+    this.ckptTimer = setInterval(
+      () => {
+        // While a write waits for space, one queued timed checkpoint is enough.
+        if (this.timedCheckpointQueued) return;
+        this.timedCheckpointQueued = true;
+        void this.enqueue(() => {
+          this.timedCheckpointQueued = false;
+          return this.maybeCheckpoint(true);
+        }).catch(() => {});
+      },
+      Math.min(opts.checkpoint.everyMs, 1000),
+    ).unref();
   }
 
   get treeSize(): number {
@@ -90,7 +97,12 @@ export class SegmentStore {
    * and the seq through which every record is durable and its onCommit has run.
    */
   get progress(): { lastCommitAt: number; lastCheckpointAt: number; checkpointSize: number; durableThrough: number } {
-    return { lastCommitAt: this.lastCommitAt, lastCheckpointAt: this.checkpointWrittenAt, checkpointSize: this.lastCheckpointSize, durableThrough: this.durableThrough };
+    return {
+      lastCommitAt: this.lastCommitAt,
+      lastCheckpointAt: this.checkpointWrittenAt,
+      checkpointSize: this.lastCheckpointSize,
+      durableThrough: this.durableThrough,
+    };
   }
   get segment(): { n: number; bytes: number; openedAt: number } | undefined {
     return this.seg && { n: this.seg.n, bytes: this.seg.bytes, openedAt: this.seg.openedAt };
@@ -123,7 +135,11 @@ export class SegmentStore {
     return this.enqueue(async () => {
       const seg = this.seg ?? (await this.openSegment(frame.records[0]!.seq));
       // A partly written frame is cut back off before the retry: nothing torn stays on disk.
-      await this.whenSpace(`segment ${seg.n}`, () => writeAll(seg.fh, frame.data, seg.bytes), () => seg.fh.truncate(seg.bytes));
+      await this.whenSpace(
+        `segment ${seg.n}`,
+        () => writeAll(seg.fh, frame.data, seg.bytes),
+        () => seg.fh.truncate(seg.bytes),
+      );
       seg.bytes += frame.data.length;
       seg.sha.update(frame.data);
       for (const r of frame.records) this.state.tree.append(r.hash);
@@ -153,7 +169,11 @@ export class SegmentStore {
   private async openSegment(firstSeq: number): Promise<OpenSegment> {
     const n = this.state.nextSegment++;
     const path = join(this.opts.layout.segments, segmentName(n));
-    const fh = await this.whenSpace(`segment ${n}`, () => open(path, 'wx', 0o640), () => unlink(path).catch(() => {}));
+    const fh = await this.whenSpace(
+      `segment ${n}`,
+      () => open(path, 'wx', 0o640),
+      () => unlink(path).catch(() => {}),
+    );
     await syncPath(this.opts.layout.segments).catch(fatalSync);
     this.seg = { n, fh, bytes: 0, openedAt: Date.now(), firstSeq, prev: this.state.lastHash, sha: createHash('sha256') };
     this.opts.log.info({ segment: n }, 'segment opened');

@@ -34,7 +34,9 @@ function walk(root: string, path: string, out: string[]): void {
 export function installationEvidence(root: string, configFile: string): InstallationEvidence {
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string; dependencies?: Record<string, string> };
   const lock = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8')) as { packages?: Record<string, { version?: string }> };
-  const dependencies = Object.fromEntries(Object.keys(pkg.dependencies ?? {}).map((d) => [d, lock.packages?.[`node_modules/${d}`]?.version ?? 'not installed']));
+  const dependencies = Object.fromEntries(
+    Object.keys(pkg.dependencies ?? {}).map((d) => [d, lock.packages?.[`node_modules/${d}`]?.version ?? 'not installed']),
+  );
   const paths: string[] = [];
   for (const p of INSTALLED) walk(root, p, paths);
   const files = paths.map((p) => {
@@ -54,7 +56,9 @@ export function installationEvidence(root: string, configFile: string): Installa
     os: { platform: platform(), release: release(), arch: arch() },
     dependencies,
     files,
-    files_sha256: createHash('sha256').update(files.map((f) => `${f.sha256}  ${f.path}\n`).join('')).digest('hex'),
+    files_sha256: createHash('sha256')
+      .update(files.map((f) => `${f.sha256}  ${f.path}\n`).join(''))
+      .digest('hex'),
     config,
   };
 }

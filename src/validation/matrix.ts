@@ -22,7 +22,11 @@ const ID = /\[(URS-[A-Z0-9]+-\d+)\]/g;
 export const requirementIds = (name: string) => [...name.matchAll(ID)].map((m) => m[1]!);
 
 /** Requirement → feature → tests → result, generated from the names of the tests that ran. */
-export function traceability(urs: readonly Requirement[], results: readonly TestResult[], relative: (file: string) => string = (f) => f): { rows: MatrixRow[]; unknown: string[] } {
+export function traceability(
+  urs: readonly Requirement[],
+  results: readonly TestResult[],
+  relative: (file: string) => string = (f) => f,
+): { rows: MatrixRow[]; unknown: string[] } {
   const known = new Set(urs.map((r) => r.id));
   const unknown = new Set<string>();
   const byId = new Map<string, MatrixRow['tests']>();
@@ -30,7 +34,12 @@ export function traceability(urs: readonly Requirement[], results: readonly Test
     for (const id of requirementIds(t.name)) {
       if (!known.has(id)) unknown.add(id);
       const list = byId.get(id) ?? [];
-      list.push({ name: t.name, file: relative(t.file ?? ''), result: t.result, ...(t.duration_ms !== undefined && { duration_ms: Math.round(t.duration_ms) }) });
+      list.push({
+        name: t.name,
+        file: relative(t.file ?? ''),
+        result: t.result,
+        ...(t.duration_ms !== undefined && { duration_ms: Math.round(t.duration_ms) }),
+      });
       byId.set(id, list);
     }
   }

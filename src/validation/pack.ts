@@ -47,9 +47,15 @@ function runTests(all: boolean, out: string): Promise<number | null> {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { all: { type: 'boolean' }, out: { type: 'string' }, config: { type: 'string' }, help: { type: 'boolean' } }, strict: true });
+  const { values } = parseArgs({
+    args: argv,
+    options: { all: { type: 'boolean' }, out: { type: 'string' }, config: { type: 'string' }, help: { type: 'boolean' } },
+    strict: true,
+  });
   if (values.help) {
-    console.log('node dist/src/validation/pack.js [--all] [--out DIR] [--config FILE]\n  runs the tests carrying [URS-…] ids (--all: every test) and writes the validation pack to DIR (default validation/)');
+    console.log(
+      'node dist/src/validation/pack.js [--all] [--out DIR] [--config FILE]\n  runs the tests carrying [URS-…] ids (--all: every test) and writes the validation pack to DIR (default validation/)',
+    );
     return 0;
   }
   const out = resolve(values.out ?? join(ROOT, 'validation'));
@@ -61,7 +67,13 @@ async function main(argv: string[]): Promise<number> {
     .map((l) => JSON.parse(l) as TestResult);
   const { rows, unknown } = traceability(URS, results, (f) => relative(ROOT, f));
   const count = (r: TestResult['result']) => results.filter((t) => t.result === r).length;
-  const run = { scope: values.all ? 'every test' : 'the tests carrying requirement ids', exit_code: exit, passed: count('passed'), failed: count('failed'), skipped: count('skipped') };
+  const run = {
+    scope: values.all ? 'every test' : 'the tests carrying requirement ids',
+    exit_code: exit,
+    passed: count('passed'),
+    failed: count('failed'),
+    skipped: count('skipped'),
+  };
   const installation = installationEvidence(ROOT, resolve(values.config ?? join(ROOT, 'config/sealog.yaml')));
   const ok = exit === 0 && run.failed === 0 && unknown.length === 0 && rows.every((r) => r.result === 'passed') && installation.config.valid;
   const pack: ValidationPack = { generated_at: new Date().toISOString(), ok, run, urs: URS, matrix: rows, unknown_ids: unknown, installation };

@@ -15,7 +15,9 @@ export function renderPackHtml(p: ValidationPack): string {
           `<b>${esc(r.id)}</b>`,
           `${esc(r.requirement)}<br><small>${esc(r.source)}</small>`,
           esc(r.feature),
-          r.tests.length ? `<ul>${r.tests.map((t) => `<li>${esc(t.result)}: ${esc(t.name)} <small>(${esc(t.file)})</small></li>`).join('')}</ul>` : '<i>no test</i>',
+          r.tests.length
+            ? `<ul>${r.tests.map((t) => `<li>${esc(t.result)}: ${esc(t.name)} <small>(${esc(t.file)})</small></li>`).join('')}</ul>`
+            : '<i>no test</i>',
           `<b>${esc(r.result)}</b>`,
         ],
         r.result,
@@ -44,7 +46,9 @@ Test run: ${run.passed} passed, ${run.failed} failed, ${run.skipped} skipped (${
 <table>${head(['id', 'requirement', 'feature', 'tests (result: name)', 'result'])}<tbody>${matrix}</tbody></table>
 <h2>2. Installation evidence</h2>
 <table><tbody>${row(['sealog', esc(inst.sealog_version)])}${row(['Node.js', esc(inst.node)])}${row(['OS', `${esc(inst.os.platform)} ${esc(inst.os.release)} ${esc(inst.os.arch)}`])}${row(['configuration', `${esc(inst.config.file)}: ${inst.config.valid ? 'valid' : `INVALID: ${esc((inst.config as { error: string }).error)}`}`])}${row(['installed files', `${inst.files.length} files, SHA-256 of the list ${esc(inst.files_sha256)}`])}</tbody></table>
-<table>${head(['dependency', 'installed version'])}<tbody>${Object.entries(inst.dependencies).map(([k, v]) => row([esc(k), esc(v)])).join('')}</tbody></table>
+<table>${head(['dependency', 'installed version'])}<tbody>${Object.entries(inst.dependencies)
+    .map(([k, v]) => row([esc(k), esc(v)]))
+    .join('')}</tbody></table>
 <table>${head(['file', 'bytes', 'SHA-256'])}<tbody>${inst.files.map((f) => row([esc(f.path), f.bytes, `<code>${esc(f.sha256)}</code>`])).join('')}</tbody></table>
 <h2>3. Test log</h2>
 <p>The full log of this run is test-log.txt beside this file; each test's result is in test-results.jsonl.</p>

@@ -45,11 +45,20 @@ export const seqMessage = (found: number, expected: number) =>
  * about the raw frame plus `frameCap` (a line cannot be longer than its frame).
  */
 export function checkFrame(raw: Buffer, maxDecoded: number, frameCap: number): FrameCheck {
-  if (maxDecoded > frameCap) return { ...emptyCheck(), corrupt: { code: VerifyCode.FRAME_TOO_LARGE, message: `${overCap(maxDecoded, frameCap)} (verify --max-frame-mb raises it)` } };
+  if (maxDecoded > frameCap)
+    return { ...emptyCheck(), corrupt: { code: VerifyCode.FRAME_TOO_LARGE, message: `${overCap(maxDecoded, frameCap)} (verify --max-frame-mb raises it)` } };
   return checkBlocks(frameBlocks(raw));
 }
 
-const emptyCheck = (): FrameCheck => ({ count: 0, leaves: new Uint8Array(0), lineEnds: new Uint32Array(0), firstSeq: -1, firstPrev: '', lastHash: '', own: [] });
+const emptyCheck = (): FrameCheck => ({
+  count: 0,
+  leaves: new Uint8Array(0),
+  lineEnds: new Uint32Array(0),
+  firstSeq: -1,
+  firstPrev: '',
+  lastHash: '',
+  own: [],
+});
 
 /** checkFrame on a frame already decoded into whole "\n"-terminated lines (a reader that keeps the lines). */
 export const checkDecoded = (decoded: Buffer): FrameCheck => checkBlocks([decoded]);

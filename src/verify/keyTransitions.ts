@@ -30,7 +30,8 @@ export interface SignedFile {
 export function noteTransition(r: Record<string, any>, out: KeyTransition[]): string {
   if (r.type !== OwnType.KEY_TRANSITION || r.source?.kind !== 'sealog' || r.stream !== 'audit') return '';
   const e = r.event as { old_key?: unknown; new_key?: unknown; note?: unknown };
-  if (typeof e.old_key !== 'string' || typeof e.new_key !== 'string' || typeof e.note !== 'string') return 'key transition record lacks old_key, new_key or note';
+  if (typeof e.old_key !== 'string' || typeof e.new_key !== 'string' || typeof e.note !== 'string')
+    return 'key transition record lacks old_key, new_key or note';
   let oldKey: Verifier, newKey: Verifier;
   try {
     oldKey = parseVerifierKey(e.old_key);
@@ -40,7 +41,8 @@ export function noteTransition(r: Record<string, any>, out: KeyTransition[]): st
   }
   const note = parseNote(Buffer.from(e.note, 'utf8'));
   if (typeof note === 'string') return `key transition note: ${note}`;
-  if (!note.text.startsWith('sealog key transition\n') || !note.text.endsWith(`\nold ${e.old_key}\nnew ${e.new_key}\n`)) return 'key transition note does not name the keys of its record';
+  if (!note.text.startsWith('sealog key transition\n') || !note.text.endsWith(`\nold ${e.old_key}\nnew ${e.new_key}\n`))
+    return 'key transition note does not name the keys of its record';
   if (!noteSignedBy(note, oldKey) || !noteSignedBy(note, newKey)) return 'key transition note is not signed by both the old and the new key';
   // A crash can seal the same transition twice; the first one retires the key.
   if (!out.some((t) => t.old === e.old_key)) out.push({ seq: r.seq as number, old: e.old_key, new: e.new_key });
@@ -63,7 +65,9 @@ interface RetiredLimit {
 export function retiredLimits(transitions: KeyTransition[], ring: OpenedRing['limits'], origin: string | undefined): RetiredLimit[] {
   return [
     ...transitions.map((t) => ({ key: parseVerifierKey(t.old), treeSize: t.seq, why: `retired at seq ${t.seq} by the key transition record` })),
-    ...ring.filter((r) => r.origin === origin).map((r) => ({ key: r.key, treeSize: r.treeSize, why: `retired at tree size ${r.treeSize} by the pinned key ring` })),
+    ...ring
+      .filter((r) => r.origin === origin)
+      .map((r) => ({ key: r.key, treeSize: r.treeSize, why: `retired at tree size ${r.treeSize} by the pinned key ring` })),
   ];
 }
 

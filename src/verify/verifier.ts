@@ -109,7 +109,24 @@ export async function verifyLog(o: VerifyOptions): Promise<Verdict> {
   let tree = new CompactTree();
   let origin = o.origin;
   let bytes = 0;
-  const v: Verdict = { ok: false, warnings, records: 0, segments: 0, checkpoints: 0, bytes: 0, treeSize: 0, root: '', origin: o.origin, keyPinned: o.keyPinned, originPinned: !!o.origin, sealedThrough: 0, removed: [], skipped: 0, keyTransitions: [], signatures: [] };
+  const v: Verdict = {
+    ok: false,
+    warnings,
+    records: 0,
+    segments: 0,
+    checkpoints: 0,
+    bytes: 0,
+    treeSize: 0,
+    root: '',
+    origin: o.origin,
+    keyPinned: o.keyPinned,
+    originPinned: !!o.origin,
+    sealedThrough: 0,
+    removed: [],
+    skipped: 0,
+    keyTransitions: [],
+    signatures: [],
+  };
   const signatures: FoundSignature[] = [];
   // What each checkpoint and manifest was signed with, to check against key retirements at the end.
   const signed: SignedFile[] = [];
@@ -117,7 +134,11 @@ export async function verifyLog(o: VerifyOptions): Promise<Verdict> {
   let extraSize: number | undefined;
   // This thread checks frames too (pipeline.ts): N threads are it and N-1 in the pool.
   const pool = (o.threads ?? 1) > 1 ? new FramePool(o.threads! - 1) : undefined;
-  if (!o.keyPinned) warnings.push({ code: VerifyCode.KEY_NOT_PINNED, message: 'no --key given: signatures were checked against the key found in the data directory, which an attacker could have replaced' });
+  if (!o.keyPinned)
+    warnings.push({
+      code: VerifyCode.KEY_NOT_PINNED,
+      message: 'no --key given: signatures were checked against the key found in the data directory, which an attacker could have replaced',
+    });
   try {
     // 1. Checkpoints: signature under the pinned key, origin, name matches size.
     const all = (await listCheckpoints(l)).map((c) => ({ file: join(l.checkpoints, c.name), n: c.n, extra: false }));
@@ -137,21 +158,28 @@ export async function verifyLog(o: VerifyOptions): Promise<Verdict> {
       signed.push({ size: cp.size, signer: (opened as { signer: Verifier }).signer, file: c.file, what: 'checkpoint' });
       if (c.extra) extraSize = cp.size;
       origin ??= cp.origin;
-      if (cp.origin !== origin) fail({ code: VerifyCode.CHECKPOINT_ORIGIN, message: `checkpoint origin ${JSON.stringify(cp.origin)} is not ${JSON.stringify(origin)}`, file: c.file });
-      if (!c.extra && c.n !== cp.size) fail({ code: VerifyCode.CHECKPOINT_INVALID, message: `file name says tree size ${c.n}, checkpoint says ${cp.size}`, file: c.file });
+      if (cp.origin !== origin)
+        fail({ code: VerifyCode.CHECKPOINT_ORIGIN, message: `checkpoint origin ${JSON.stringify(cp.origin)} is not ${JSON.stringify(origin)}`, file: c.file });
+      if (!c.extra && c.n !== cp.size)
+        fail({ code: VerifyCode.CHECKPOINT_INVALID, message: `file name says tree size ${c.n}, checkpoint says ${cp.size}`, file: c.file });
       const same = checkpoints.get(cp.size);
-      if (same && !same.cp.root.equals(cp.root)) fail({ code: VerifyCode.ROOT_MISMATCH, message: `two checkpoints of size ${cp.size} disagree on the root (a fork)`, file: c.file });
+      if (same && !same.cp.root.equals(cp.root))
+        fail({ code: VerifyCode.ROOT_MISMATCH, message: `two checkpoints of size ${cp.size} disagree on the root (a fork)`, file: c.file });
       checkpoints.set(cp.size, { cp, file: c.file });
     }
     v.checkpoints = all.length;
     v.origin = origin;
-    if (!o.origin) warnings.push({ code: VerifyCode.ORIGIN_NOT_PINNED, message: `no --origin given: took ${JSON.stringify(origin ?? '(none)')} from the checkpoints` });
+    if (!o.origin)
+      warnings.push({ code: VerifyCode.ORIGIN_NOT_PINNED, message: `no --origin given: took ${JSON.stringify(origin ?? '(none)')} from the checkpoints` });
     const newest = Math.max(0, ...checkpoints.keys());
     const present = new Set((await listSegments(l)).map((s) => s.n));
     const tombstones = new Set((await listRemoved(l)).map((s) => s.n));
     // An empty directory, or a sub-directory given by mistake, must never pass as an intact log.
     if (!o.partial && !present.size && !tombstones.size && !all.some((c) => !c.extra)) {
-      throw new SealogError(ErrorCode.NOT_A_LOG, `${o.data} is not a sealog data directory: it holds no segments/*.seg.lz4, no removed/*.manifest and no checkpoints/*.ckpt`);
+      throw new SealogError(
+        ErrorCode.NOT_A_LOG,
+        `${o.data} is not a sealog data directory: it holds no segments/*.seg.lz4, no removed/*.manifest and no checkpoints/*.ckpt`,
+      );
     }
     const cpSizes = [...checkpoints.keys()].sort((a, b) => a - b);
 
@@ -171,22 +199,39 @@ export async function verifyLog(o: VerifyOptions): Promise<Verdict> {
       if ('error' in opened) fail({ code: opened.signature ? VerifyCode.MANIFEST_SIGNATURE : VerifyCode.MANIFEST_INVALID, message: opened.error, ...at });
       const m = (opened as { manifest: Manifest }).manifest;
       signed.push({ size: m.tree_size, signer: (opened as { signer: Verifier }).signer, file, what: 'manifest' });
-      if (m.segment !== n || m.last_seq !== m.tree_size - 1 || m.records !== m.tree_size - m.first_seq) fail({ code: VerifyCode.MANIFEST_INVALID, message: `signed manifest of ${why} segment is inconsistent`, ...at });
-      if (m.first_seq !== tree.size) fail({ code: VerifyCode.SEQ_MISMATCH, message: `${why} segment's signed manifest starts at seq ${m.first_seq} where seq ${tree.size} belongs`, ...at });
-      if (m.prev !== lastHash) fail({ code: VerifyCode.CHAIN_BROKEN, message: `${why} segment's signed manifest does not chain to the record before it`, ...at });
+      if (m.segment !== n || m.last_seq !== m.tree_size - 1 || m.records !== m.tree_size - m.first_seq)
+        fail({ code: VerifyCode.MANIFEST_INVALID, message: `signed manifest of ${why} segment is inconsistent`, ...at });
+      if (m.first_seq !== tree.size)
+        fail({ code: VerifyCode.SEQ_MISMATCH, message: `${why} segment's signed manifest starts at seq ${m.first_seq} where seq ${tree.size} belongs`, ...at });
+      if (m.prev !== lastHash)
+        fail({ code: VerifyCode.CHAIN_BROKEN, message: `${why} segment's signed manifest does not chain to the record before it`, ...at });
       let resumed: CompactTree | undefined;
       try {
-        resumed = new CompactTree(m.tree_size, m.peaks.map((p) => Buffer.from(p, 'hex')));
+        resumed = new CompactTree(
+          m.tree_size,
+          m.peaks.map((p) => Buffer.from(p, 'hex')),
+        );
       } catch {
         // falls through to the root check
       }
-      if (!resumed || resumed.root().toString('base64') !== m.root) fail({ code: VerifyCode.MANIFEST_INVALID, message: `${why} segment's signed manifest: its Merkle frontier does not hash to its root`, ...at });
+      if (!resumed || resumed.root().toString('base64') !== m.root)
+        fail({ code: VerifyCode.MANIFEST_INVALID, message: `${why} segment's signed manifest: its Merkle frontier does not hash to its root`, ...at });
       tree = resumed!;
       lastHash = m.last_hash;
       const cp = checkpoints.get(tree.size);
-      if (cp && !cp.cp.root.equals(tree.root())) fail({ code: VerifyCode.ROOT_MISMATCH, message: `Merkle root at tree size ${tree.size} (from the ${why} segment's signed manifest) differs from the signed checkpoint`, ...at, file: cp.file });
+      if (cp && !cp.cp.root.equals(tree.root()))
+        fail({
+          code: VerifyCode.ROOT_MISMATCH,
+          message: `Merkle root at tree size ${tree.size} (from the ${why} segment's signed manifest) differs from the signed checkpoint`,
+          ...at,
+          file: cp.file,
+        });
       if (extraSize !== undefined && extraSize > m.first_seq && extraSize < m.tree_size) {
-        warnings.push({ code: VerifyCode.CHECKPOINT_UNCHECKED, message: `the given checkpoint (tree size ${extraSize}) falls inside ${why} segment ${name}: its root cannot be recomputed`, file: o.extraCheckpoint!.name });
+        warnings.push({
+          code: VerifyCode.CHECKPOINT_UNCHECKED,
+          message: `the given checkpoint (tree size ${extraSize}) falls inside ${why} segment ${name}: its root cannot be recomputed`,
+          file: o.extraCheckpoint!.name,
+        });
       }
       if (why === 'removed') {
         v.removed.push({ segment: n, first_seq: m.first_seq, last_seq: m.last_seq, tree_size: m.tree_size, root: m.root });
@@ -246,7 +291,12 @@ export async function verifyLog(o: VerifyOptions): Promise<Verdict> {
           }
           const cp = checkpoints.get(tree.size);
           if (cp && !cp.cp.root.equals(tree.root())) {
-            fail({ code: VerifyCode.ROOT_MISMATCH, message: `Merkle root of the first ${tree.size} records differs from the signed checkpoint`, ...at, file: cp.file });
+            fail({
+              code: VerifyCode.ROOT_MISMATCH,
+              message: `Merkle root of the first ${tree.size} records differs from the signed checkpoint`,
+              ...at,
+              file: cp.file,
+            });
           }
         }
         if (c.count > 0) lastHash = c.lastHash;
@@ -254,16 +304,40 @@ export async function verifyLog(o: VerifyOptions): Promise<Verdict> {
       }
       const manifestPath = join(l.segments, manifestName(n));
       // No manifest: the open segment (or one a crash left open).
-      const mdata = await readCapped(manifestPath, NOTE_MAX_BYTES).catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? undefined : Promise.reject(err)));
+      const mdata = await readCapped(manifestPath, NOTE_MAX_BYTES).catch((err: NodeJS.ErrnoException) =>
+        err.code === 'ENOENT' ? undefined : Promise.reject(err),
+      );
       if (mdata) {
         const opened = openManifest(mdata, o.keys);
-        if ('error' in opened) fail({ code: opened.signature ? VerifyCode.MANIFEST_SIGNATURE : VerifyCode.MANIFEST_INVALID, message: opened.error, file: manifestPath, segment: name });
+        if ('error' in opened)
+          fail({
+            code: opened.signature ? VerifyCode.MANIFEST_SIGNATURE : VerifyCode.MANIFEST_INVALID,
+            message: opened.error,
+            file: manifestPath,
+            segment: name,
+          });
         const m = (opened as { manifest: Manifest }).manifest;
         signed.push({ size: m.tree_size, signer: (opened as { signer: Verifier }).signer, file: manifestPath, what: 'manifest' });
-        const derived = { segment: n, first_seq: firstSeq, last_seq: tree.size - 1, tree_size: tree.size, last_hash: lastHash, root: tree.root().toString('base64'), bytes: (await stat(path)).size, sha256: fileSha.digest('hex') };
+        const derived = {
+          segment: n,
+          first_seq: firstSeq,
+          last_seq: tree.size - 1,
+          tree_size: tree.size,
+          last_hash: lastHash,
+          root: tree.root().toString('base64'),
+          bytes: (await stat(path)).size,
+          sha256: fileSha.digest('hex'),
+        };
         const diff = (Object.keys(derived) as (keyof typeof derived)[]).filter((k) => derived[k] !== m[k]);
         if (diff.length && !manifestProblem) {
-          manifestProblem = { code: VerifyCode.MANIFEST_MISMATCH, message: `signed manifest disagrees with the segment on ${diff.join(', ')}`, file: manifestPath, segment: name, seq: firstSeq, offset: end };
+          manifestProblem = {
+            code: VerifyCode.MANIFEST_MISMATCH,
+            message: `signed manifest disagrees with the segment on ${diff.join(', ')}`,
+            file: manifestPath,
+            segment: name,
+            seq: firstSeq,
+            offset: end,
+          };
         }
       }
       v.segments++;
@@ -299,7 +373,12 @@ export async function verifyLog(o: VerifyOptions): Promise<Verdict> {
     v.sealedThrough = newest;
     if (tree.size > newest) {
       // With no checkpoint at all nothing in the log is signed: anyone could have written it.
-      if (newest === 0) fail({ code: VerifyCode.NO_CHECKPOINT, message: `the log holds ${tree.size} record(s) and no signed checkpoint: nothing in it is signed, so nothing vouches for it`, seq: 0 });
+      if (newest === 0)
+        fail({
+          code: VerifyCode.NO_CHECKPOINT,
+          message: `the log holds ${tree.size} record(s) and no signed checkpoint: nothing in it is signed, so nothing vouches for it`,
+          seq: 0,
+        });
       const tail: Finding = {
         code: VerifyCode.UNSEALED_TAIL,
         message: `${tree.size - newest} record(s) after the newest checkpoint (seq ${newest}..${tree.size - 1}) are chained but not sealed by a signature`,
@@ -349,7 +428,13 @@ function noteRemoval(r: Record<string, any>, removals: Map<number, { seq: number
  * record in the log; anything else is a segment deleted behind sealog's back. A removal
  * record for a segment still present is a removal a crash interrupted (finished at the next run).
  */
-function checkRemovals(v: Verdict, removals: Map<number, { seq: number; manifestSha: string }>, tombstoneSha: Map<number, string>, partial: boolean, warnings: Finding[]): void {
+function checkRemovals(
+  v: Verdict,
+  removals: Map<number, { seq: number; manifestSha: string }>,
+  tombstoneSha: Map<number, string>,
+  partial: boolean,
+  warnings: Finding[],
+): void {
   for (const r of v.removed) {
     const rec = removals.get(r.segment);
     if (rec && rec.manifestSha === tombstoneSha.get(r.segment)) {
@@ -370,7 +455,12 @@ function checkRemovals(v: Verdict, removals: Map<number, { seq: number; manifest
   const removed = new Set(v.removed.map((r) => r.segment));
   for (const [segment, rec] of removals) {
     if (!removed.has(segment) && !partial) {
-      warnings.push({ code: VerifyCode.REMOVAL_PENDING, message: `the removal record at seq ${rec.seq} names segment ${segmentName(segment)}, which is still present (a removal interrupted by a crash; the next retention run finishes it)`, seq: rec.seq, segment: segmentName(segment) });
+      warnings.push({
+        code: VerifyCode.REMOVAL_PENDING,
+        message: `the removal record at seq ${rec.seq} names segment ${segmentName(segment)}, which is still present (a removal interrupted by a crash; the next retention run finishes it)`,
+        seq: rec.seq,
+        segment: segmentName(segment),
+      });
     }
   }
 }

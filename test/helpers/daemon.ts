@@ -22,7 +22,13 @@ export interface Tmp {
 
 export function tmp(): Tmp {
   const dir = mkdtempSync(join(tmpdir(), 'sealog-test-'));
-  return { dir, data: join(dir, 'data'), socket: join(dir, 's.sock'), pub: join(dir, 'data/keys/signing.pub'), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  return {
+    dir,
+    data: join(dir, 'data'),
+    socket: join(dir, 's.sock'),
+    pub: join(dir, 'data/keys/signing.pub'),
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  };
 }
 
 export interface Running {
@@ -195,7 +201,10 @@ export function verify(t: Tmp, extra: string[] = []): VerdictJson & { exit: numb
 export function readRecords(t: Tmp): Record<string, any>[] {
   const r = spawnSync('sh', ['-c', `cat "${t.data}"/segments/*.seg.lz4 | lz4 -dc`], { encoding: 'utf8', maxBuffer: 1 << 30 });
   if (r.status !== 0) throw new Error(`lz4 -dc failed: ${r.stderr}`);
-  return r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  return r.stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
 }
 
 function merge(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {

@@ -20,14 +20,20 @@ const ZERO = '0'.repeat(64);
 export function segmentRecords(file: string): Record<string, any>[] {
   const r = spawnSync('lz4', ['-dc', file], { encoding: 'utf8', maxBuffer: 1 << 30 });
   if (r.status !== 0) throw new Error(`lz4 -dc ${file}: ${r.stderr}`);
-  return r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, any>);
+  return r.stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, any>);
 }
 
 /** The stored line of a record, sealed as DESIGN §2 says, and its hash. */
 export function sealRecord(record: Record<string, unknown>): { line: string; hash: string } {
   const { hash: _drop, ...body } = record;
   const jcs = canonicalize(body)!;
-  const hash = createHash('sha256').update(Buffer.from([0])).update(jcs).digest('hex');
+  const hash = createHash('sha256')
+    .update(Buffer.from([0]))
+    .update(jcs)
+    .digest('hex');
   return { line: `${jcs.slice(0, -1)},"hash":"${hash}"}`, hash };
 }
 
@@ -38,7 +44,9 @@ export function sealRecord(record: Record<string, unknown>): { line: string; has
  */
 export function resealLog(data: string, edit: (r: Record<string, any>) => void): void {
   const segDir = join(data, 'segments');
-  const files = readdirSync(segDir).filter((f) => f.endsWith('.seg.lz4')).sort();
+  const files = readdirSync(segDir)
+    .filter((f) => f.endsWith('.seg.lz4'))
+    .sort();
   let prev = ZERO;
   const tree = new CompactTree();
   let origin = '';

@@ -61,7 +61,15 @@ export async function writeLog(data: string, n: number, eventOf: (i: number) => 
     let bytes = 0;
     for (const end = Math.min(n, i + batch); i < end; i++) {
       const e = eventOf(i);
-      const r = seal({ source: { kind: 'socket', conn: 1, line: i + 1 }, eventJcs: jcs(e.event), metaJcs: '{}', redactionsJcs: '[]', stream: e.stream ?? 'application', level: e.level ?? 'info', type: e.type ?? 'event' });
+      const r = seal({
+        source: { kind: 'socket', conn: 1, line: i + 1 },
+        eventJcs: jcs(e.event),
+        metaJcs: '{}',
+        redactionsJcs: '[]',
+        stream: e.stream ?? 'application',
+        level: e.level ?? 'info',
+        type: e.type ?? 'event',
+      });
       records.push(r);
       bytes += r.line.length;
     }

@@ -27,7 +27,11 @@ function importGraph(): Map<string, Edge[]> {
     for (const m of text.matchAll(statement)) {
       if (!normalize(join(dirname(from), m[3]!)).startsWith('src/')) continue; // e.g. ../package.json
       // `import { type A, type B }` is type-only too.
-      const names = m[2]!.replace(/^\{|\}$/g, '').split(',').map((s) => s.trim()).filter(Boolean);
+      const names = m[2]!
+        .replace(/^\{|\}$/g, '')
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
       const typeOnly = Boolean(m[1]) || (m[2]!.startsWith('{') && names.every((n) => n.startsWith('type ')));
       edges.push({ to: resolveTs(m[3]!), typeOnly });
     }
@@ -60,7 +64,9 @@ test("readers never reach into the writer's internals", () => {
   const readers = ['src/verify', 'src/read', 'src/sinks', 'src/http', 'src/report', 'src/collect'];
   const internals = ['src/stages', 'src/front', 'src/sources', 'src/daemon', 'src/store/segmentStore', 'src/store/recovery', 'src/store/lock'];
   const allowed = (from: string, e: Edge) => under(from, ['src/http']) && ['src/sources/ingest.ts', 'src/sources/lineSplitter.ts'].includes(e.to);
-  const found = [...graph].flatMap(([from, edges]) => (under(from, readers) ? edges.filter((e) => under(e.to, internals) && !allowed(from, e)).map((e) => `${from} → ${e.to}`) : []));
+  const found = [...graph].flatMap(([from, edges]) =>
+    under(from, readers) ? edges.filter((e) => under(e.to, internals) && !allowed(from, e)).map((e) => `${from} → ${e.to}`) : [],
+  );
   assert.deepEqual(found, []);
 });
 

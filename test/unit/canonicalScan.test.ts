@@ -16,7 +16,11 @@ const PREV = '0'.repeat(64);
 const line = (body: string) => seal(Buffer.from(body.slice(0, -1), 'utf8'));
 /** The same from the body's bytes without its closing brace. */
 function seal(b: Buffer): Buffer {
-  const hash = createHash('sha256').update(Buffer.from([0])).update(b).update('}').digest('hex');
+  const hash = createHash('sha256')
+    .update(Buffer.from([0]))
+    .update(b)
+    .update('}')
+    .digest('hex');
   return Buffer.concat([b, Buffer.from(`,"hash":"${hash}"}`)]);
 }
 
@@ -38,7 +42,12 @@ function agree(l: Buffer): boolean {
 }
 
 test('the byte scan takes the fast path on canonical records and agrees with openLine', () => {
-  const rec = { seq: 7, prev: PREV, type: 'sealog.key.transition', event: { a: [1, -2, 0.5, 1e21, 1e-7, true, false, null, {}, []], e: 'é ü 日本 😀 \u2028 \u007f', s: 'q"\\\n\t\b\f\r' } };
+  const rec = {
+    seq: 7,
+    prev: PREV,
+    type: 'sealog.key.transition',
+    event: { a: [1, -2, 0.5, 1e21, 1e-7, true, false, null, {}, []], e: 'é ü 日本 😀 \u2028 \u007f', s: 'q"\\\n\t\b\f\r' },
+  };
   assert.equal(agree(line(jcs(rec))), true, 'a canonical line takes the fast path');
 });
 
@@ -46,14 +55,60 @@ test('tricky lines: fast check ⇔ the reference library', () => {
   const base = (inner: string) => `{"event":${inner},"prev":"${PREV}","seq":3}`;
   const cases = [
     // numbers: only the ECMAScript form is canonical
-    '1', '-0', '0', '1.0', '1.5', '1e21', '1e+21', '1E+21', '1e-7', '0.0000001', '100000000000000000000', '1000000000000000000000',
-    '9007199254740993', '123456789012345', '1234567890123456', '-5', '01', '1.', '.5', '2e400', '0.1', '0.10',
+    '1',
+    '-0',
+    '0',
+    '1.0',
+    '1.5',
+    '1e21',
+    '1e+21',
+    '1E+21',
+    '1e-7',
+    '0.0000001',
+    '100000000000000000000',
+    '1000000000000000000000',
+    '9007199254740993',
+    '123456789012345',
+    '1234567890123456',
+    '-5',
+    '01',
+    '1.',
+    '.5',
+    '2e400',
+    '0.1',
+    '0.10',
     // strings: JSON.stringify's escapes only, well-formed UTF-8
-    '"\\u2028"', '"\u2028"', '"\\u007f"', '"\u007f"', '"\\u0001"', '"\\/"', '"\\n"', '"\\ud800"', '"\\ud83d\\ude00"', '"😀"', '"\\"\\\\"', '"\t"',
+    '"\\u2028"',
+    '"\u2028"',
+    '"\\u007f"',
+    '"\u007f"',
+    '"\\u0001"',
+    '"\\/"',
+    '"\\n"',
+    '"\\ud800"',
+    '"\\ud83d\\ude00"',
+    '"😀"',
+    '"\\"\\\\"',
+    '"\t"',
     // keys: UTF-16 order (U+E000 sorts after a surrogate pair), duplicates, escapes
-    '{"a":1,"b":2}', '{"b":2,"a":1}', '{"a":1,"a":2}', '{"\uE000":1,"😀":2}', '{"😀":2,"\uE000":1}', '{"\\u0061":1}', '{"__proto__":1}', '{"aa":1,"a":2}', '{"a":1,"aa":2}',
+    '{"a":1,"b":2}',
+    '{"b":2,"a":1}',
+    '{"a":1,"a":2}',
+    '{"\uE000":1,"😀":2}',
+    '{"😀":2,"\uE000":1}',
+    '{"\\u0061":1}',
+    '{"__proto__":1}',
+    '{"aa":1,"a":2}',
+    '{"a":1,"aa":2}',
     // structure
-    '[]', '{}', '[1,2]', '[1, 2]', '{"a" :1}', 'true', 'nul', '[[[[[]]]]]',
+    '[]',
+    '{}',
+    '[1,2]',
+    '[1, 2]',
+    '{"a" :1}',
+    'true',
+    'nul',
+    '[[[[[]]]]]',
   ];
   let fast = 0;
   for (const c of cases) if (agree(line(base(c)))) fast++;
@@ -64,7 +119,15 @@ test('tricky lines: fast check ⇔ the reference library', () => {
     assert.equal(agree(l), false);
   }
   // A "hash" in the body, seq that is not a safe integer, a truncated body.
-  for (const l of [`{"hash":"x","prev":"${PREV}","seq":1}`, `{"prev":"${PREV}","seq":-1}`, `{"prev":"${PREV}","seq":1.5}`, `{"prev":"${PREV}","seq":9007199254740993}`, `{"prev":"${"AB".repeat(32)}","seq":1}`, `{"seq":1}`, `{}`]) {
+  for (const l of [
+    `{"hash":"x","prev":"${PREV}","seq":1}`,
+    `{"prev":"${PREV}","seq":-1}`,
+    `{"prev":"${PREV}","seq":1.5}`,
+    `{"prev":"${PREV}","seq":9007199254740993}`,
+    `{"prev":"${'AB'.repeat(32)}","seq":1}`,
+    `{"seq":1}`,
+    `{}`,
+  ]) {
     assert.equal(agree(line(l)), false, l);
   }
   assert.equal(agree(Buffer.concat([line(`{"prev":"${PREV}","seq":1}`), Buffer.from('x')])), false);
@@ -108,7 +171,13 @@ test('property: one byte of a canonical body changed (and sealed anew), sealedLi
 test('a hash member that is not the hash, or a broken suffix, is never passed', () => {
   const good = line(jcs({ prev: PREV, seq: 1, x: 'y' }));
   assert.equal(agree(good), true);
-  for (const [at, byte] of [[good.length - 3, 0x30], [good.length - 3, 0x41], [good.length - 1, 0x20], [good.length - 2, 0x27], [good.length - 70, 0x3b]] as const) {
+  for (const [at, byte] of [
+    [good.length - 3, 0x30],
+    [good.length - 3, 0x41],
+    [good.length - 1, 0x20],
+    [good.length - 2, 0x27],
+    [good.length - 70, 0x3b],
+  ] as const) {
     const bad = Buffer.from(good);
     bad[at] = bad[at] === byte ? byte + 1 : byte;
     assert.equal(sealedLine(bad, new Uint8Array(32), noSpans()), -1, `byte ${at} changed`);

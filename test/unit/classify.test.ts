@@ -8,22 +8,47 @@ import { createClassifier, normalizeLevel } from '../../src/stages/classify.js';
 import type { Draft, JsonObject } from '../../src/types.js';
 
 const FIXTURES = resolve(import.meta.dirname, '../../../test/fixtures');
-const draft = (event: JsonObject, kinds: string[] = []): Draft => ({ source: { kind: 'socket', conn: 1, line: 1 }, event, redactions: kinds.map((kind) => ({ path: 'event.x', kind })) });
+const draft = (event: JsonObject, kinds: string[] = []): Draft => ({
+  source: { kind: 'socket', conn: 1, line: 1 },
+  event,
+  redactions: kinds.map((kind) => ({ path: 'event.x', kind })),
+});
 const plain = (v: unknown) => JSON.parse(JSON.stringify(v));
 
 test('levels are normalized from pino numbers, syslog severities and names, Python names', () => {
   const cases: [unknown, string | undefined][] = [
-    [10, 'trace'], [20, 'debug'], [30, 'info'], [40, 'warn'], [50, 'error'], [60, 'fatal'],
-    [0, 'fatal'], [3, 'error'], [4, 'warn'], [6, 'info'], [7, 'debug'],
-    ['WARN', 'warn'], ['warning', 'warn'], ['WARNING', 'warn'], ['CRITICAL', 'fatal'], ['crit', 'fatal'],
-    ['emerg', 'fatal'], ['notice', 'info'], ['DEBUG', 'debug'], ['Error', 'error'], ['nonsense', undefined], [8.5, undefined],
+    [10, 'trace'],
+    [20, 'debug'],
+    [30, 'info'],
+    [40, 'warn'],
+    [50, 'error'],
+    [60, 'fatal'],
+    [0, 'fatal'],
+    [3, 'error'],
+    [4, 'warn'],
+    [6, 'info'],
+    [7, 'debug'],
+    ['WARN', 'warn'],
+    ['warning', 'warn'],
+    ['WARNING', 'warn'],
+    ['CRITICAL', 'fatal'],
+    ['crit', 'fatal'],
+    ['emerg', 'fatal'],
+    ['notice', 'info'],
+    ['DEBUG', 'debug'],
+    ['Error', 'error'],
+    ['nonsense', undefined],
+    [8.5, undefined],
   ];
   for (const [v, want] of cases) assert.equal(normalizeLevel(v as never), want, String(v));
 });
 
 test('[URS-ALC-010] every field shape of DESIGN §6 classifies as expected out of the box', () => {
   const classify = createClassifier({ rules: [] });
-  const events = readFileSync(join(FIXTURES, 'event-shapes.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const events = readFileSync(join(FIXTURES, 'event-shapes.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   const expected = JSON.parse(readFileSync(join(FIXTURES, 'event-shapes.expected.json'), 'utf8'));
   assert.equal(events.length, expected.length);
   events.forEach((e, i) => {
@@ -45,7 +70,10 @@ test('config rules match on event fields and on what was decided, and override i
   const classify = createClassifier({
     rules: [
       { name: 'debug noise', match: { 'event.logger': '^heartbeat', level: 'info' }, set: { level: 'debug' } },
-      { match: { 'event.payload.kind': 'e-signature', 'event.payload.meaning': { exists: true } }, set: { stream: 'audit', type: 'part11.signature', gamp_category: 4 } },
+      {
+        match: { 'event.payload.kind': 'e-signature', 'event.payload.meaning': { exists: true } },
+        set: { stream: 'audit', type: 'part11.signature', gamp_category: 4 },
+      },
       { match: { 'event.retry': true }, set: { original: false } },
     ],
   });
@@ -62,7 +90,10 @@ test('config rules match on event fields and on what was decided, and override i
 test('JSON Schema per type and version: failures become dead-letter entries with the schema error', () => {
   const dir = mkdtempSync(join(tmpdir(), 'sealog-schemas-'));
   try {
-    writeFileSync(join(dir, 'GAMPCategorizationEvent.schema.json'), JSON.stringify({ type: 'object', required: ['gamp_category'], properties: { gamp_category: { enum: [1, 3, 4, 5] } } }));
+    writeFileSync(
+      join(dir, 'GAMPCategorizationEvent.schema.json'),
+      JSON.stringify({ type: 'object', required: ['gamp_category'], properties: { gamp_category: { enum: [1, 3, 4, 5] } } }),
+    );
     writeFileSync(join(dir, 'GAMPCategorizationEvent@2.schema.json'), JSON.stringify({ type: 'object', required: ['gamp_category', 'reviewer'] }));
     const classify = createClassifier({ rules: [], schemas: loadSchemas(dir) });
     assert.equal(classify(draft({ event_type: 'GAMPCategorizationEvent', gamp_category: 5 })).rejected, undefined);
@@ -76,7 +107,10 @@ test('JSON Schema per type and version: failures become dead-letter entries with
     const v2 = classify(draft({ event_type: 'GAMPCategorizationEvent', gamp_category: 5, schema_version: 2 }));
     assert.match(v2.rejected!.reason, /must have required property 'reviewer'/);
     writeFileSync(join(dir, 'Broken.schema.json'), '{"type": "nonsense"}');
-    assert.throws(() => loadSchemas(dir), (err: any) => err.code === 'E_CONFIG_INVALID' && err.message.includes('Broken.schema.json'));
+    assert.throws(
+      () => loadSchemas(dir),
+      (err: any) => err.code === 'E_CONFIG_INVALID' && err.message.includes('Broken.schema.json'),
+    );
   } finally {
     rmSync(dir, { recursive: true });
   }

@@ -13,7 +13,17 @@ function chain(n: number): Buffer[] {
   let prev = '0'.repeat(64);
   const lines: Buffer[] = [];
   for (let seq = 0; seq < n; seq++) {
-    const body = jcs({ seq, ts: '2026-12-07T00:00:00.000001Z', stream: 'audit', level: 'info', type: 'T', source: { kind: 'socket' }, event: { n: seq }, redactions: [], prev });
+    const body = jcs({
+      seq,
+      ts: '2026-12-07T00:00:00.000001Z',
+      stream: 'audit',
+      level: 'info',
+      type: 'T',
+      source: { kind: 'socket' },
+      event: { n: seq },
+      redactions: [],
+      prev,
+    });
     const hash = leafHash(body).toString('hex');
     lines.push(Buffer.from(`${body.slice(0, -1)},"hash":"${hash}"}`));
     prev = hash;
@@ -66,6 +76,9 @@ test('a message is routed only when its subject, origin header and seq agree; bo
   assert.equal(classify('sealog', 'sealog.test_b.records.audit', get({ 'Sealog-Origin': 'test/a', 'Sealog-Seq': '5' }), body, 100).kind, 'bad');
   assert.equal(classify('sealog', 'sealog.test_a.records.audit', get({ 'Sealog-Origin': 'test/a', 'Sealog-Seq': '-1' }), body, 100).kind, 'bad');
   assert.equal(classify('sealog', 'sealog.test_a.records.audit', get({ 'Sealog-Origin': 'test/a', 'Sealog-Seq': '5' }), new Uint8Array(101), 100).kind, 'bad');
-  assert.equal(classify('sealog', 'sealog.test_a.records.audit', get({ 'Sealog-Origin': 'test/a', 'Sealog-Seq': '5' }), new Uint8Array([0x7b, 0, 0x7d]), 100).kind, 'bad');
+  assert.equal(
+    classify('sealog', 'sealog.test_a.records.audit', get({ 'Sealog-Origin': 'test/a', 'Sealog-Seq': '5' }), new Uint8Array([0x7b, 0, 0x7d]), 100).kind,
+    'bad',
+  );
   assert.equal(classify('sealog', 'sealog.test_a.checkpoints', get({ 'Sealog-Origin': 'test/a', 'Sealog-Tree-Size': '4' }), body, 100).kind, 'checkpoint');
 });

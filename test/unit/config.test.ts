@@ -35,12 +35,15 @@ test('an invalid config is refused with every error listed', () => {
   try {
     const f = join(dir, 'c.yaml');
     writeFileSync(f, 'fsync:\n  mode: sometimes\nbatch:\n  max_records: 0\nsocket:\n  mode: rwx\nunknown_option: 1\n');
-    assert.throws(() => loadConfig(f), (err: any) => {
-      assert.equal(err.code, 'E_CONFIG_INVALID');
-      assert.match(err.message, /4 errors/);
-      for (const where of ['fsync.mode', 'batch.max_records', 'socket.mode', "'unknown_option'"]) assert.ok(err.message.includes(where), where);
-      return true;
-    });
+    assert.throws(
+      () => loadConfig(f),
+      (err: any) => {
+        assert.equal(err.code, 'E_CONFIG_INVALID');
+        assert.match(err.message, /4 errors/);
+        for (const where of ['fsync.mode', 'batch.max_records', 'socket.mode', "'unknown_option'"]) assert.ok(err.message.includes(where), where);
+        return true;
+      },
+    );
     writeFileSync(f, 'a: [unclosed');
     assert.throws(() => loadConfig(f), { code: 'E_CONFIG_INVALID' });
   } finally {
@@ -65,7 +68,24 @@ const derived: Derived = [true, true, true, true, true, true, true];
 test('the loaded config has every schema section, each a value of the derived type', () => {
   assert.equal(derived.length, 7);
   const c: Config = loadConfig(undefined);
-  for (const k of ['socket', 'control', 'spool', 'dedupe', 'batch', 'fsync', 'segment', 'checkpoint', 'sanitize', 'redact', 'classify', 'limits', 'retention', 'requests', 'integrity', 'log'] satisfies (keyof Config)[]) {
+  for (const k of [
+    'socket',
+    'control',
+    'spool',
+    'dedupe',
+    'batch',
+    'fsync',
+    'segment',
+    'checkpoint',
+    'sanitize',
+    'redact',
+    'classify',
+    'limits',
+    'retention',
+    'requests',
+    'integrity',
+    'log',
+  ] satisfies (keyof Config)[]) {
     assert.equal(typeof c[k], 'object', k);
   }
 });

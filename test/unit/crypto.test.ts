@@ -38,7 +38,14 @@ test('appendRange over packed leaf hashes (a verify thread result) builds the sa
   const packed = backing.subarray(8);
   leaves.forEach((l, i) => packed.set(l, i * 32));
   const t = new CompactTree();
-  for (const [from, to] of [[0, 5], [5, 6], [6, 6], [6, 37], [37, 64], [64, 70]] as const) {
+  for (const [from, to] of [
+    [0, 5],
+    [5, 6],
+    [6, 6],
+    [6, 37],
+    [37, 64],
+    [64, 70],
+  ] as const) {
     t.appendRange(packed, from, to);
     assert.equal(t.size, to);
     assert.deepEqual(t.root(), mth(leaves.slice(0, to)), `after leaves ${from}..${to}`);
@@ -88,9 +95,22 @@ test('sha256, leafHash and nodeHash (native addon when built) equal node:crypto,
   for (let i = 0; i < 1000; i++) {
     const data = Buffer.from(`record ${i} `.repeat(i % 40));
     kept.push([sha256(data), createHash('sha256').update(data).digest('hex')]);
-    kept.push([leafHash(data), createHash('sha256').update(Buffer.from([0])).update(data).digest('hex')]);
+    kept.push([
+      leafHash(data),
+      createHash('sha256')
+        .update(Buffer.from([0]))
+        .update(data)
+        .digest('hex'),
+    ]);
     const l = kept[kept.length - 1]![0];
-    kept.push([nodeHash(l, l), createHash('sha256').update(Buffer.from([1])).update(l).update(l).digest('hex')]);
+    kept.push([
+      nodeHash(l, l),
+      createHash('sha256')
+        .update(Buffer.from([1]))
+        .update(l)
+        .update(l)
+        .digest('hex'),
+    ]);
   }
   for (const [got, want] of kept) assert.equal(got.toString('hex'), want);
 });

@@ -17,7 +17,8 @@ function target() {
 }
 
 let lineNo = 0;
-const draft = (event: JsonObject, ack?: AckTarget, extra: Partial<Draft> = {}): Serialized => serialize({ source: { kind: 'socket', conn: 1, line: ++lineNo }, ack, event, redactions: [], ...extra }, true);
+const draft = (event: JsonObject, ack?: AckTarget, extra: Partial<Draft> = {}): Serialized =>
+  serialize({ source: { kind: 'socket', conn: 1, line: ++lineNo }, ack, event, redactions: [], ...extra }, true);
 
 /** Runs drafts through the stage; returns the seq each forwarded one gets (as seal would give it), or 'dup'. */
 function run(d: Deduper, drafts: Serialized[], firstSeq: { next: number }): (number | 'dup')[] {
@@ -52,10 +53,14 @@ test('dedupe: events without a usable event_id, rejected and system drafts pass 
   const d = new Deduper({ windowMs: 60_000, maxEntries: 100, nextSeq: 0 });
   const seq = { next: 0 };
   const drafts = [
-    draft({ n: 1 }), draft({ n: 1 }),
-    draft({ event_id: '' }), draft({ event_id: '' }),
-    draft({ event_id: null }), draft({ event_id: null }),
-    draft({ event_id: { x: 1 } }), draft({ event_id: { x: 1 } }),
+    draft({ n: 1 }),
+    draft({ n: 1 }),
+    draft({ event_id: '' }),
+    draft({ event_id: '' }),
+    draft({ event_id: null }),
+    draft({ event_id: null }),
+    draft({ event_id: { x: 1 } }),
+    draft({ event_id: { x: 1 } }),
     draft({ event_id: '[REDACTED:x]' }, undefined, { redactions: [{ path: 'event.event_id', kind: 'secret:x' }] }),
     draft({ event_id: '[REDACTED:x]' }, undefined, { redactions: [{ path: 'event.event_id', kind: 'secret:x' }] }),
     draft({ event_id: 'r', code: 'E_X' }, undefined, { rejected: { code: 'E_X', reason: 'x' } }),
@@ -63,9 +68,13 @@ test('dedupe: events without a usable event_id, rejected and system drafts pass 
     draft({ event_id: 's' }, undefined, { system: true }),
     draft({ event_id: 's' }, undefined, { system: true }),
     // A number and a string of the same digits are different ids.
-    draft({ event_id: 7 }), draft({ event_id: '7' }),
+    draft({ event_id: 7 }),
+    draft({ event_id: '7' }),
   ];
-  assert.deepEqual(run(d, drafts, seq), drafts.map((_, i) => i));
+  assert.deepEqual(
+    run(d, drafts, seq),
+    drafts.map((_, i) => i),
+  );
 });
 
 test('dedupe: the same id on a different event is a different event and is kept', () => {
@@ -84,7 +93,14 @@ test('dedupe: an id is forgotten after the window, and at most maxEntries are ke
   assert.deepEqual(run(d, [draft({ event_id: 'a' }), draft({ event_id: 'a' })], seq), [0, 'dup']);
   now += 1001;
   assert.deepEqual(run(d, [draft({ event_id: 'a' })], seq), [1], 'outside the window it is new again');
-  assert.deepEqual(run(d, ['b', 'c', 'd', 'e'].map((id) => draft({ event_id: id })), seq), [2, 3, 4, 5]);
+  assert.deepEqual(
+    run(
+      d,
+      ['b', 'c', 'd', 'e'].map((id) => draft({ event_id: id })),
+      seq,
+    ),
+    [2, 3, 4, 5],
+  );
   assert.equal(d.entries, 3);
   assert.deepEqual(run(d, [draft({ event_id: 'e' }), draft({ event_id: 'b' })], seq), ['dup', 6], 'the oldest id went first');
   assert.ok(d.entries <= 3);
@@ -94,7 +110,13 @@ test('dedupe: the window rebuilt from committed records catches a resend after a
   const now = Date.parse('2026-11-23T12:00:00Z');
   const d = new Deduper({ windowMs: 60_000, maxEntries: 100, nextSeq: 50, now: () => now });
   const rec = (seq: number, ts: string, event: JsonObject, extra: Record<string, unknown> = {}) => ({
-    seq, ts, source: { kind: 'socket' as const, conn: 1, line: seq }, event, redactions: [], stream: 'application', ...extra,
+    seq,
+    ts,
+    source: { kind: 'socket' as const, conn: 1, line: seq },
+    event,
+    redactions: [],
+    stream: 'application',
+    ...extra,
   });
   d.replay(rec(40, '2026-11-23T11:58:00.000000Z', { event_id: 'old' })); // before the window
   d.replay(rec(41, '2026-11-23T11:59:30.123456Z', { event_id: 'recent', n: 1 }));

@@ -22,7 +22,9 @@ test('every coded error is in the registry once, in the E_/V_ form', () => {
 });
 
 const root = join(import.meta.dirname, '..', '..', '..', 'src');
-const sources = (readdirSync(root, { recursive: true }) as string[]).filter((f) => f.endsWith('.ts') && f !== 'errors.ts').map((f) => [f, readFileSync(join(root, f), 'utf8')] as const);
+const sources = (readdirSync(root, { recursive: true }) as string[])
+  .filter((f) => f.endsWith('.ts') && f !== 'errors.ts')
+  .map((f) => [f, readFileSync(join(root, f), 'utf8')] as const);
 
 test('no source file outside src/errors.ts spells out a code as a string of its own', () => {
   const literal = /'([EV]_[A-Z][A-Z0-9_]+)'/g;

@@ -15,24 +15,67 @@ test('times: RFC 3339 to the µs, a date, relative units; anything else is a usa
   assert.equal(parseTime('2026-11-23', NOW, '--since'), Date.UTC(2026, 10, 23));
   assert.equal(parseTime('15m', NOW, '--since'), NOW - 15 * 60_000);
   assert.equal(parseTime('7d', NOW, '--since'), NOW - 7 * 86_400_000);
-  for (const bad of ['yesterday', '15', '2026-13-01T00:00:00Z', '-5m', '2026-11-23T10:00:00']) assert.throws(() => parseTime(bad, NOW, '--since'), (e: any) => e.code === 'E_USAGE', bad);
+  for (const bad of ['yesterday', '15', '2026-13-01T00:00:00Z', '-5m', '2026-11-23T10:00:00'])
+    assert.throws(
+      () => parseTime(bad, NOW, '--since'),
+      (e: any) => e.code === 'E_USAGE',
+      bad,
+    );
   assert.equal(tsMicros('2026-11-23T10:00:00.123456Z'), Date.UTC(2026, 10, 23, 10) * 1000 + 123456);
 });
 
 test('flags and HTTP parameters make the same plain Filter', () => {
-  const a = filterFromFlags({ since: '2h', seq: '5..9', stream: ['audit'], type: ['Agent*'], level: 'warn', field: ['event.n=42', 'event.s=abc', 'event.q="42"'], text: 'x' }, { now: NOW });
-  const b = filterFromParams({ since: '2h', seq_from: '5', seq_to: '9', stream: 'audit', type: ['Agent*'], level: 'warn', field: ['event.n=42', 'event.s=abc', 'event.q="42"'], text: 'x' }, { now: NOW });
+  const a = filterFromFlags(
+    { since: '2h', seq: '5..9', stream: ['audit'], type: ['Agent*'], level: 'warn', field: ['event.n=42', 'event.s=abc', 'event.q="42"'], text: 'x' },
+    { now: NOW },
+  );
+  const b = filterFromParams(
+    {
+      since: '2h',
+      seq_from: '5',
+      seq_to: '9',
+      stream: 'audit',
+      type: ['Agent*'],
+      level: 'warn',
+      field: ['event.n=42', 'event.s=abc', 'event.q="42"'],
+      text: 'x',
+    },
+    { now: NOW },
+  );
   assert.deepEqual(a, b);
-  assert.deepEqual(a.fields, [{ path: 'event.n', value: 42 }, { path: 'event.s', value: 'abc' }, { path: 'event.q', value: '42' }]);
+  assert.deepEqual(a.fields, [
+    { path: 'event.n', value: 42 },
+    { path: 'event.s', value: 'abc' },
+    { path: 'event.q', value: '42' },
+  ]);
   assert.deepEqual(JSON.parse(JSON.stringify(a)), a, 'plain data');
   assert.deepEqual(filterFromFlags({ seq: '7' }), { ...filterFromFlags({}), seqFrom: 7, seqTo: 7 });
-  for (const bad of [{ seq: '9..5' }, { seq: 'a..b' }, { level: 'loud' }, { field: ['novalue'] }, { field: ['a..b=1'] }, { text: '' }, { pseudonym: ['email:x'] }]) {
-    assert.throws(() => filterFromFlags(bad), (e: any) => e.code === 'E_USAGE', JSON.stringify(bad));
+  for (const bad of [
+    { seq: '9..5' },
+    { seq: 'a..b' },
+    { level: 'loud' },
+    { field: ['novalue'] },
+    { field: ['a..b=1'] },
+    { text: '' },
+    { pseudonym: ['email:x'] },
+  ]) {
+    assert.throws(
+      () => filterFromFlags(bad),
+      (e: any) => e.code === 'E_USAGE',
+      JSON.stringify(bad),
+    );
   }
 });
 
 test('matching: OR within streams and types, AND across criteria, level or worse, since <= ts < until', () => {
-  const r = { event: { correlation_id: 'c1', n: 42, nested: { k: [1, 2] } }, level: 'error', seq: 12, stream: 'audit', ts: '2026-11-23T10:00:00.000500Z', type: 'AgentRequestEvent' };
+  const r = {
+    event: { correlation_id: 'c1', n: 42, nested: { k: [1, 2] } },
+    level: 'error',
+    seq: 12,
+    stream: 'audit',
+    ts: '2026-11-23T10:00:00.000500Z',
+    type: 'AgentRequestEvent',
+  };
   const yes = (flags: object) => matches(filterFromFlags(flags, { now: NOW }), r, line(r));
   assert.ok(yes({ stream: ['security', 'audit'], type: ['Nope', 'Agent*Event'] }));
   assert.ok(!yes({ stream: ['security'] }));
@@ -53,13 +96,19 @@ test('matching: OR within streams and types, AND across criteria, level or worse
 test('--pseudonym finds exactly what sanitize wrote: same normalization, same keyed HMAC', () => {
   const key = Buffer.alloc(32, 7);
   const redactor = createRedactor({ kinds: {}, patterns: [], fields: [] } as any, createPseudonymizer(key));
-  for (const [spec, raw] of [['email:Ann.Lee@Example.com', 'ann.lee@example.com'], ['phone:+1 (555) 010-0199', '15550100199']] as const) {
+  for (const [spec, raw] of [
+    ['email:Ann.Lee@Example.com', 'ann.lee@example.com'],
+    ['phone:+1 (555) 010-0199', '15550100199'],
+  ] as const) {
     const p = pseudonymFor(spec, key);
     const scanned = redactor.scan(`contact ${spec.includes('@') ? spec.slice(6) : spec.slice(6)} now`, () => {});
     assert.ok(scanned.includes(p), `${spec} (${raw}): ${scanned} should hold ${p}`);
   }
   assert.match(pseudonymFor('pii:field:Custom Value', key), /^pii:field:[0-9a-f]{24}$/);
-  assert.throws(() => pseudonymFor('nokind:x', key), (e: any) => e.code === 'E_USAGE');
+  assert.throws(
+    () => pseudonymFor('nokind:x', key),
+    (e: any) => e.code === 'E_USAGE',
+  );
   const f = filterFromFlags({ pseudonym: ['email:ann.lee@example.com'] }, { hmacKey: () => key });
   const hit = { event: { to: pseudonymFor('email:ann.lee@example.com', key) }, seq: 1 };
   assert.ok(compileFilter(f).test(line(hit)));

@@ -34,8 +34,28 @@ test('lines cross to the worker whole and in order, with their rare extras, neve
 
 test('results come back to the line the main thread kept: its source and ack target', () => {
   const results: Serialized[] = [
-    { source: { kind: 'socket' }, eventJcs: '{"a":1}', metaJcs: '{}', redactionsJcs: '[]', stream: 'application', level: 'info', type: 'event', rejected: undefined, dedupe: { key: 's1', digest: 'd' } },
-    { source: { kind: 'socket' }, eventJcs: '{"code":"E_INVALID_JSON"}', metaJcs: '{}', redactionsJcs: '[]', stream: 'rejected', level: 'warn', type: 'sealog.rejected', rejected: { code: 'E_INVALID_JSON', reason: 'bad' }, dedupe: undefined },
+    {
+      source: { kind: 'socket' },
+      eventJcs: '{"a":1}',
+      metaJcs: '{}',
+      redactionsJcs: '[]',
+      stream: 'application',
+      level: 'info',
+      type: 'event',
+      rejected: undefined,
+      dedupe: { key: 's1', digest: 'd' },
+    },
+    {
+      source: { kind: 'socket' },
+      eventJcs: '{"code":"E_INVALID_JSON"}',
+      metaJcs: '{}',
+      redactionsJcs: '[]',
+      stream: 'rejected',
+      level: 'warn',
+      type: 'sealog.rejected',
+      rejected: { code: 'E_INVALID_JSON', reason: 'bad' },
+      dedupe: undefined,
+    },
   ];
   const kept: RawLine[] = [
     { bytes: Buffer.from('{"a":1}'), source: { kind: 'socket', conn: 3, line: 1 }, ack },

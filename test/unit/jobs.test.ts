@@ -93,13 +93,20 @@ test('a failed run makes its job degraded in status until a run succeeds', async
   const status = new Status();
   const jobs = new Jobs(silent, status);
   let fail = true;
-  const job: Job = { name: 'flaky', schedule: '0 0 1 1 *', run: async () => {
-    if (fail) throw new Error('disk full');
-    return 'ok';
-  } };
+  const job: Job = {
+    name: 'flaky',
+    schedule: '0 0 1 1 *',
+    run: async () => {
+      if (fail) throw new Error('disk full');
+      return 'ok';
+    },
+  };
   jobs.add(job);
   await jobs.tick(job);
-  assert.deepEqual(status.health().conditions.map((c) => [c.component, c.level, c.reason]), [['job:flaky', 'degraded', 'last run failed: disk full']]);
+  assert.deepEqual(
+    status.health().conditions.map((c) => [c.component, c.level, c.reason]),
+    [['job:flaky', 'degraded', 'last run failed: disk full']],
+  );
   fail = false;
   await jobs.tick(job);
   assert.equal(status.health().level, 'ok');
@@ -112,11 +119,20 @@ test('config: job schedules must be cron expressions, retention periods duration
     const f = join(dir, 'c.yaml');
     writeFileSync(f, 'retention:\n  enabled: true\n  schedule: "0 30 3 * * *"\n  streams: { application: 2s }\n');
     const ok = loadConfig(f);
-    assert.deepEqual([ok.retention.enabled, ok.retention.streams, ok.integrity.enabled, ok.requests.schedule], [true, { application: '2s' }, true, '*/10 * * * * *']);
+    assert.deepEqual(
+      [ok.retention.enabled, ok.retention.streams, ok.integrity.enabled, ok.requests.schedule],
+      [true, { application: '2s' }, true, '*/10 * * * * *'],
+    );
     writeFileSync(f, 'retention:\n  streams: { application: 30 days }\n');
-    assert.throws(() => loadConfig(f), (err: any) => err.code === 'E_CONFIG_INVALID' && /retention\.streams\.application/.test(err.message));
+    assert.throws(
+      () => loadConfig(f),
+      (err: any) => err.code === 'E_CONFIG_INVALID' && /retention\.streams\.application/.test(err.message),
+    );
     writeFileSync(f, 'integrity:\n  full_schedule: "every sunday"\n');
-    assert.throws(() => loadConfig(f), (err: any) => err.code === 'E_CONFIG_INVALID' && /integrity\.full_schedule: "every sunday" is not a cron expression/.test(err.message));
+    assert.throws(
+      () => loadConfig(f),
+      (err: any) => err.code === 'E_CONFIG_INVALID' && /integrity\.full_schedule: "every sunday" is not a cron expression/.test(err.message),
+    );
   } finally {
     rmSync(dir, { recursive: true });
   }

@@ -13,7 +13,16 @@ function frame(doc: Buffer, size: number, max = 1 << 20) {
   return { els, broken };
 }
 
-const elements = fc.array(fc.oneof(jsonObjects({ strings: trickyString(['[', ']', '{', '}', ',', '\\"]']), finite: true, maxKeys: 4 }), fc.integer(), fc.string(), fc.constant(null), fc.boolean()), { maxLength: 12 });
+const elements = fc.array(
+  fc.oneof(
+    jsonObjects({ strings: trickyString(['[', ']', '{', '}', ',', '\\"]']), finite: true, maxKeys: 4 }),
+    fc.integer(),
+    fc.string(),
+    fc.constant(null),
+    fc.boolean(),
+  ),
+  { maxLength: 12 },
+);
 
 test('a .json array frames into exactly its elements, at their byte offsets, however it is cut into chunks', () => {
   fc.assert(
@@ -21,7 +30,10 @@ test('a .json array frames into exactly its elements, at their byte offsets, how
       const doc = Buffer.from(`${ws}[${ws}${values.map((v) => JSON.stringify(v)).join(`${ws},${ws}`)}${ws}]${ws}`);
       const { els, broken } = frame(doc, size);
       assert.equal(broken, undefined);
-      assert.deepEqual(els.map((e) => JSON.parse(e.bytes.toString())), JSON.parse(doc.toString()));
+      assert.deepEqual(
+        els.map((e) => JSON.parse(e.bytes.toString())),
+        JSON.parse(doc.toString()),
+      );
       for (const e of els) assert.ok(doc.subarray(e.offset).subarray(0, e.bytes.length).equals(e.bytes), 'offset points at the element');
     }),
   );
@@ -30,7 +42,10 @@ test('a .json array frames into exactly its elements, at their byte offsets, how
 test('a single object is the one element; an element over the limit keeps its head, length and hash', () => {
   const { els, broken } = frame(Buffer.from(' {"a":[1,{"b":"}"}]}\n'), 3);
   assert.equal(broken, undefined);
-  assert.deepEqual(els.map((e) => JSON.parse(e.bytes.toString())), [{ a: [1, { b: '}' }] }]);
+  assert.deepEqual(
+    els.map((e) => JSON.parse(e.bytes.toString())),
+    [{ a: [1, { b: '}' }] }],
+  );
   const big = JSON.stringify({ pad: 'x'.repeat(100) });
   const r = frame(Buffer.from(`[${big},{"n":2}]`), 7, 50);
   assert.equal(r.els[0]!.oversize!.length, big.length);

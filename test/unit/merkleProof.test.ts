@@ -55,7 +55,6 @@ test('inclusion: a flipped bit, another leaf, another index, a shorter or longer
       assert.ok(!verifyInclusion(m, n, flip(leaves[m]!, bit % 256), proof, root), 'flipped leaf');
       assert.ok(!verifyInclusion(m, n, leaves[m]!, proof, flip(root, bit % 256)), 'flipped root');
       assert.ok(!verifyInclusion((m + 1) % n, n, leaves[m]!, proof, root), 'another index');
-
     }),
     { numRuns: 200 },
   );
@@ -75,7 +74,8 @@ test('consistency: every pair m <= n <= 130 proves; a forked or rolled-back tree
         const forked = [...all.slice(0, m - 1), fork[m - 1]!];
         assert.ok(!verifyConsistency(m, n, proof, mth(forked), newRoot), `fork ${m} -> ${n}`);
         assert.ok(!verifyConsistency(n, m, proof, newRoot, oldRoot), `rollback ${n} -> ${m}`);
-        if (proof.length) assert.ok(!verifyConsistency(m, n, [flip(proof[0]!, (m * 7 + n) % 256), ...proof.slice(1)], oldRoot, newRoot), `flipped ${m} -> ${n}`);
+        if (proof.length)
+          assert.ok(!verifyConsistency(m, n, [flip(proof[0]!, (m * 7 + n) % 256), ...proof.slice(1)], oldRoot, newRoot), `flipped ${m} -> ${n}`);
       }
     }
   }

@@ -29,18 +29,24 @@ test('the kind is part of the HMAC input (domain separation), and no bare SHA-25
   assert.ok(!createHash('sha256').update(v).digest('hex').startsWith(hex), 'not a bare SHA-256 of the value');
   assert.ok(!createHmac('sha256', KEY_A).update(v).digest('hex').startsWith(hex), 'not an HMAC of the value alone');
   // The documented construction, so another tool can recompute a pseudonym given the key.
-  const want = createHmac('sha256', KEY_A).update('sealog/pseudonym/v1\u0000pii:phone\u0000' + v).digest('hex').slice(0, 24);
+  const want = createHmac('sha256', KEY_A)
+    .update('sealog/pseudonym/v1\u0000pii:phone\u0000' + v)
+    .digest('hex')
+    .slice(0, 24);
   assert.equal(hex, want);
 });
 
 test('the key file must hold 64 hex characters; errors never echo its content', () => {
   assert.deepEqual(parseHmacKey(`${'ab'.repeat(32)}\n`), Buffer.from('ab'.repeat(32), 'hex'));
   for (const bad of ['', 'ab'.repeat(31), `${'ab'.repeat(32)}00`, 'zz'.repeat(32), 'secret-looking-but-not-hex']) {
-    assert.throws(() => parseHmacKey(bad), (err: any) => {
-      assert.equal(err.code, 'E_KEY_INVALID');
-      if (bad.length > 4) assert.ok(!err.message.includes(bad), 'message does not carry the content');
-      return true;
-    });
+    assert.throws(
+      () => parseHmacKey(bad),
+      (err: any) => {
+        assert.equal(err.code, 'E_KEY_INVALID');
+        if (bad.length > 4) assert.ok(!err.message.includes(bad), 'message does not carry the content');
+        return true;
+      },
+    );
   }
   assert.throws(() => createPseudonymizer(Buffer.alloc(16)), { code: 'E_KEY_INVALID' });
 });

@@ -14,7 +14,10 @@ import { buildPumped, pumped } from '../helpers/arbitraries.js';
 // DESIGN §6 event shapes measured here too, never against a wall-clock figure.
 
 const FIXTURES = resolve(import.meta.dirname, '../../../test/fixtures');
-const SHAPES = readFileSync(join(FIXTURES, 'event-shapes.jsonl'), 'utf8').trim().split('\n').map((l) => Buffer.from(l));
+const SHAPES = readFileSync(join(FIXTURES, 'event-shapes.jsonl'), 'utf8')
+  .trim()
+  .split('\n')
+  .map((l) => Buffer.from(l));
 const cfg = loadConfig(undefined);
 const LINE_LIMIT = cfg.socket.max_line_bytes;
 const src = { kind: 'socket' as const, conn: 1, line: 1 };
@@ -72,7 +75,10 @@ test(`hostile strings from the issue cost at most ${MAX_RATIO}× a normal event 
       const at64 = assertFlat(lineOf(seed.repeat(65536 / seed.length), where), `${seed}… as ${where}`);
       const atLimit = assertFlat(lineOf(seed.repeat(LINE_LIMIT / seed.length) + '>}', where), `${seed}… as ${where}`);
       // Flat: the cost per byte does not grow with the length (a quadratic scan grows 16× here).
-      assert.ok(atLimit <= Math.max(4 * at64, 10), `${seed}… as ${where}: per KB ${at64.toFixed(1)}× at 64 KB, ${atLimit.toFixed(1)}× at ${LINE_LIMIT / 1024} KB`);
+      assert.ok(
+        atLimit <= Math.max(4 * at64, 10),
+        `${seed}… as ${where}: per KB ${at64.toFixed(1)}× at 64 KB, ${atLimit.toFixed(1)}× at ${LINE_LIMIT / 1024} KB`,
+      );
     }
   }
 });

@@ -15,7 +15,11 @@ import { ATTACK_SEEDS } from '../helpers/arbitraries.js';
 
 const FIXTURES = resolve(import.meta.dirname, '../../../test/fixtures');
 const read = (f: string) => readFileSync(join(FIXTURES, f), 'utf8');
-const corpus = [...read('planted.jsonl').trim().split('\n'), ...read('planted.invalid.txt').trim().split('\n'), ...read('event-shapes.jsonl').trim().split('\n')];
+const corpus = [
+  ...read('planted.jsonl').trim().split('\n'),
+  ...read('planted.invalid.txt').trim().split('\n'),
+  ...read('event-shapes.jsonl').trim().split('\n'),
+];
 const values = (JSON.parse(read('planted.values.json')) as { value: string }[]).map((v) => v.value);
 const cfg = loadConfig(undefined).redact;
 const pseudonymize = createPseudonymizer(Buffer.alloc(32, 3));
@@ -36,7 +40,12 @@ const piece = fc.oneof(
   fc.string({ unit: fc.constantFrom(...'0123456789 .-()+:'), maxLength: 24 }),
   fc.string({ unit: fc.constantFrom(...'abcdefABCDEF0123456789_-./+='), maxLength: 40 }),
   fc.tuple(fc.nat(255), fc.nat(255), fc.nat(255), fc.nat(255)).map((o) => o.join('.')),
-  fc.array(fc.nat(0xffff).map((n) => n.toString(16)), { minLength: 2, maxLength: 8 }).chain((g) => fc.constantFrom(g.join(':'), g.join('::'), `::${g.join(':')}`)),
+  fc
+    .array(
+      fc.nat(0xffff).map((n) => n.toString(16)),
+      { minLength: 2, maxLength: 8 },
+    )
+    .chain((g) => fc.constantFrom(g.join(':'), g.join('::'), `::${g.join(':')}`)),
 );
 
 test('the prefilter changes no result: scanned with it or with every detector, a string comes out the same with the same hits', () => {
@@ -60,10 +69,45 @@ test('every planted line and value is found with the prefilter as without it', (
 
 test('every key word of the key=value detectors passes the prefilter, in any case', () => {
   const words = [
-    'password', 'passwd', 'passphrase', 'pwd', 'secret', 'secret_key', 'secret-access-key', 'api_key', 'apikey', 'access_key', 'private-key', 'auth_key',
-    'token', 'credential', 'credentials', 'cookie', 'cookies', 'full_name', 'firstname', 'last-name', 'given_name', 'family_name', 'middle_name',
-    'maiden_name', 'legal_name', 'customer_name', 'patient_name', 'employee_name', 'contact_name', 'cardholder_name', 'surname', 'passport',
-    'passport_no', 'passport-number', 'national_id', 'tax_id', 'ssn', 'Authorization', 'Proxy-Authorization',
+    'password',
+    'passwd',
+    'passphrase',
+    'pwd',
+    'secret',
+    'secret_key',
+    'secret-access-key',
+    'api_key',
+    'apikey',
+    'access_key',
+    'private-key',
+    'auth_key',
+    'token',
+    'credential',
+    'credentials',
+    'cookie',
+    'cookies',
+    'full_name',
+    'firstname',
+    'last-name',
+    'given_name',
+    'family_name',
+    'middle_name',
+    'maiden_name',
+    'legal_name',
+    'customer_name',
+    'patient_name',
+    'employee_name',
+    'contact_name',
+    'cardholder_name',
+    'surname',
+    'passport',
+    'passport_no',
+    'passport-number',
+    'national_id',
+    'tax_id',
+    'ssn',
+    'Authorization',
+    'Proxy-Authorization',
   ];
   fc.assert(
     fc.property(fc.constantFrom(...words), fc.array(fc.boolean(), { minLength: 30, maxLength: 30 }), fc.constantFrom('=', ': ', '":"'), (w, up, sep) => {
@@ -78,10 +122,25 @@ test('every key word of the key=value detectors passes the prefilter, in any cas
 
 test('the shortest match of each family passes the prefilter (the thresholds are not one too high)', () => {
   const shortest = [
-    '1.2.3.4', '01 234 567', '+1 2345 678', '123-45-6789', '4111111111111111', 'xoxb-1234567890', 'a@b.cc', 'fe80::1',
-    '-----BEGIN PRIVATE KEY-----', 'pwd=abc', 'tax_id: X1', 'AKIA1234567890ABCDEF',
+    '1.2.3.4',
+    '01 234 567',
+    '+1 2345 678',
+    '123-45-6789',
+    '4111111111111111',
+    'xoxb-1234567890',
+    'a@b.cc',
+    'fe80::1',
+    '-----BEGIN PRIVATE KEY-----',
+    'pwd=abc',
+    'tax_id: X1',
+    'AKIA1234567890ABCDEF',
   ];
-  for (const s of shortest) assert.notEqual(withPrefilter(s, () => {}), s, `${s} is redacted`);
+  for (const s of shortest)
+    assert.notEqual(
+      withPrefilter(s, () => {}),
+      s,
+      `${s} is redacted`,
+    );
 });
 
 test('timestamps, durations and ids hold no key word: the key=value detectors do not run on them', () => {

@@ -11,7 +11,10 @@ import type { Draft, JsonObject, JsonValue } from '../../src/types.js';
 // Fuzzing within a time budget (STYLE practice 9): random events, with and without
 // planted secrets and PII at random places.
 
-const sanitize = createSanitizer({ maxDepth: 32, maxStringChars: 65536, maxItems: 10_000 }, createRedactor(loadConfig(undefined).redact, createPseudonymizer(Buffer.alloc(32, 9))));
+const sanitize = createSanitizer(
+  { maxDepth: 32, maxStringChars: 65536, maxItems: 10_000 },
+  createRedactor(loadConfig(undefined).redact, createPseudonymizer(Buffer.alloc(32, 9))),
+);
 const draft = (event: JsonObject): Draft => ({ source: { kind: 'socket', conn: 1, line: 1 }, event, redactions: [] });
 const RUNS = Number(process.env.SEALOG_FUZZ_RUNS ?? 300);
 
@@ -21,7 +24,10 @@ const ALNUM = `${UPPER}abcdefghijklmnopqrstuvwxyz0123456789`;
 const HEX = '0123456789abcdef';
 
 // Clean values: the kinds of things events are made of (ids, digests, versions, times, words).
-const WORDS = 'the agent plan step tool call result review approval validation risk category batch record audit trail data integrity retry timeout cache query document chunk score session'.split(' ');
+const WORDS =
+  'the agent plan step tool call result review approval validation risk category batch record audit trail data integrity retry timeout cache query document chunk score session'.split(
+    ' ',
+  );
 const word = fc.constantFrom(...WORDS);
 const clean: fc.Arbitrary<JsonValue> = fc.oneof(
   fc.array(word, { minLength: 1, maxLength: 12 }).map((w) => w.join(' ')),
@@ -37,7 +43,20 @@ const clean: fc.Arbitrary<JsonValue> = fc.oneof(
   fc.boolean(),
   fc.constant(null),
 );
-const key = fc.constantFrom('message', 'agent_id', 'correlation_id', 'step', 'payload', 'context', 'items', 'result', 'status', 'duration_ms', 'session_id', 'detail');
+const key = fc.constantFrom(
+  'message',
+  'agent_id',
+  'correlation_id',
+  'step',
+  'payload',
+  'context',
+  'items',
+  'result',
+  'status',
+  'duration_ms',
+  'session_id',
+  'detail',
+);
 const cleanEvent = fc.letrec((tie) => ({
   value: fc.oneof({ depthSize: 'small', withCrossShrink: true }, clean, tie('object'), fc.array(tie('value'), { maxLength: 4 })),
   object: fc.dictionary(key, tie('value'), { maxKeys: 6 }),
@@ -49,24 +68,56 @@ const luhnFix = (body: string) => {
   throw new Error('unreachable');
 };
 const planted: fc.Arbitrary<[string, string]> = fc.oneof(
-  chars(UPPER + '0123456789', 16).map((s) => `AKIA${s}`).map((v) => [v, v] as [string, string]),
-  chars(ALNUM, 36).map((s) => `ghp_${s}`).map((v) => [v, v] as [string, string]),
-  chars(ALNUM, 32).map((s) => `sk-proj-${s}7`).map((v) => [v, v] as [string, string]),
-  chars(ALNUM, 24).map((s) => `sk_live_${s}`).map((v) => [v, v] as [string, string]),
-  chars(ALNUM, 35).map((s) => `AIza${s}`).map((v) => [v, v] as [string, string]),
-  chars(ALNUM, 20).map((s) => `xoxb-1234567890-${s}`).map((v) => [v, v] as [string, string]),
-  fc.tuple(chars(ALNUM, 12, 30), chars(ALNUM, 12, 30), chars(ALNUM, 20, 40)).map(([a, b, c]) => `eyJ${a}.eyJ${b}.${c}`).map((v) => [v, v] as [string, string]),
+  chars(UPPER + '0123456789', 16)
+    .map((s) => `AKIA${s}`)
+    .map((v) => [v, v] as [string, string]),
+  chars(ALNUM, 36)
+    .map((s) => `ghp_${s}`)
+    .map((v) => [v, v] as [string, string]),
+  chars(ALNUM, 32)
+    .map((s) => `sk-proj-${s}7`)
+    .map((v) => [v, v] as [string, string]),
+  chars(ALNUM, 24)
+    .map((s) => `sk_live_${s}`)
+    .map((v) => [v, v] as [string, string]),
+  chars(ALNUM, 35)
+    .map((s) => `AIza${s}`)
+    .map((v) => [v, v] as [string, string]),
+  chars(ALNUM, 20)
+    .map((s) => `xoxb-1234567890-${s}`)
+    .map((v) => [v, v] as [string, string]),
+  fc
+    .tuple(chars(ALNUM, 12, 30), chars(ALNUM, 12, 30), chars(ALNUM, 20, 40))
+    .map(([a, b, c]) => `eyJ${a}.eyJ${b}.${c}`)
+    .map((v) => [v, v] as [string, string]),
   chars(ALNUM, 20, 40).map((s) => [`Bearer ${s}`, s] as [string, string]),
   chars(ALNUM, 12, 24).map((s) => [`password=${s}`, s] as [string, string]),
   chars(ALNUM, 12, 24).map((s) => [`"client_secret": "${s}"`, s] as [string, string]),
   chars(ALNUM, 12, 24).map((s) => [`postgres://app:${s}@db.example.net/x`, s] as [string, string]),
   chars(ALNUM, 24, 64).map((s) => [`-----BEGIN EC PRIVATE KEY-----\n${s}\n-----END EC PRIVATE KEY-----`, s] as [string, string]),
-  fc.tuple(chars('abcdefghijklmnopqrstuvwxyz', 6, 12), chars('abcdefghijklmnopqrstuvwxyz', 4, 10)).map(([l, d]) => `${l}.x@${d}.example.com`).map((v) => [v, v] as [string, string]),
-  chars('0123456789', 14).map((s) => luhnFix(`4${s}`)).map((v) => [v, v] as [string, string]),
-  chars('0123456789', 14).map((s) => luhnFix(`4${s}`)).map((v) => [v.replace(/(\d{4})(?=\d)/g, '$1 '), v.replace(/(\d{4})(?=\d)/g, '$1 ')] as [string, string]),
-  fc.tuple(fc.integer({ min: 100, max: 665 }), fc.integer({ min: 10, max: 99 }), fc.integer({ min: 1000, max: 9999 })).map(([a, b, c]) => `${a}-${b}-${c}`).map((v) => [v, v] as [string, string]),
-  fc.tuple(fc.integer({ min: 200, max: 999 }), fc.integer({ min: 200, max: 999 }), fc.integer({ min: 1000, max: 9999 })).map(([a, b, c]) => `(${a}) ${b}-${c}`).map((v) => [v, v] as [string, string]),
-  fc.tuple(fc.integer({ min: 1, max: 223 }), fc.nat(255), fc.nat(255), fc.integer({ min: 1, max: 254 })).filter(([a]) => a !== 127).map((o) => o.join('.')).map((v) => [v, v] as [string, string]),
+  fc
+    .tuple(chars('abcdefghijklmnopqrstuvwxyz', 6, 12), chars('abcdefghijklmnopqrstuvwxyz', 4, 10))
+    .map(([l, d]) => `${l}.x@${d}.example.com`)
+    .map((v) => [v, v] as [string, string]),
+  chars('0123456789', 14)
+    .map((s) => luhnFix(`4${s}`))
+    .map((v) => [v, v] as [string, string]),
+  chars('0123456789', 14)
+    .map((s) => luhnFix(`4${s}`))
+    .map((v) => [v.replace(/(\d{4})(?=\d)/g, '$1 '), v.replace(/(\d{4})(?=\d)/g, '$1 ')] as [string, string]),
+  fc
+    .tuple(fc.integer({ min: 100, max: 665 }), fc.integer({ min: 10, max: 99 }), fc.integer({ min: 1000, max: 9999 }))
+    .map(([a, b, c]) => `${a}-${b}-${c}`)
+    .map((v) => [v, v] as [string, string]),
+  fc
+    .tuple(fc.integer({ min: 200, max: 999 }), fc.integer({ min: 200, max: 999 }), fc.integer({ min: 1000, max: 9999 }))
+    .map(([a, b, c]) => `(${a}) ${b}-${c}`)
+    .map((v) => [v, v] as [string, string]),
+  fc
+    .tuple(fc.integer({ min: 1, max: 223 }), fc.nat(255), fc.nat(255), fc.integer({ min: 1, max: 254 }))
+    .filter(([a]) => a !== 127)
+    .map((o) => o.join('.'))
+    .map((v) => [v, v] as [string, string]),
 );
 // A planted value sits in free text with some separator around it, as in a message or a prompt.
 const sep = fc.constantFrom(' ', '\n', ': ', ' (', ', ', '\t', ' "');
@@ -87,14 +138,18 @@ function plant(event: JsonObject, s: string, path: number[]): JsonObject {
 
 test('random events with planted secrets and PII never leak them, and list each', () => {
   fc.assert(
-    fc.property(cleanEvent, fc.array(fc.tuple(planted, text, sep, sep, text, fc.array(fc.nat(5), { maxLength: 6 })), { minLength: 1, maxLength: 4 }), (event, plants) => {
-      const e = structuredClone(event);
-      plants.forEach(([[s], before, s1, s2, after, path], i) => plant(e, `${before}${s1}${s}${s2}${after}`, [i, ...path]));
-      const out = sanitize(draft(e));
-      const seen = JSON.stringify([out.event, out.redactions]);
-      for (const [[, v]] of plants) assert.ok(!seen.includes(v), `leaked ${v}: ${seen}`);
-      assert.ok(out.redactions.filter((r) => r.kind.startsWith('secret:') || r.kind.startsWith('pii:')).length >= 1);
-    }),
+    fc.property(
+      cleanEvent,
+      fc.array(fc.tuple(planted, text, sep, sep, text, fc.array(fc.nat(5), { maxLength: 6 })), { minLength: 1, maxLength: 4 }),
+      (event, plants) => {
+        const e = structuredClone(event);
+        plants.forEach(([[s], before, s1, s2, after, path], i) => plant(e, `${before}${s1}${s}${s2}${after}`, [i, ...path]));
+        const out = sanitize(draft(e));
+        const seen = JSON.stringify([out.event, out.redactions]);
+        for (const [[, v]] of plants) assert.ok(!seen.includes(v), `leaked ${v}: ${seen}`);
+        assert.ok(out.redactions.filter((r) => r.kind.startsWith('secret:') || r.kind.startsWith('pii:')).length >= 1);
+      },
+    ),
     { numRuns: RUNS },
   );
 });
@@ -113,7 +168,10 @@ test('random events without secrets come back as the same object, byte for byte'
 });
 
 test('pseudonyms: one key gives one pseudonym per value, another key another', () => {
-  const other = createSanitizer({ maxDepth: 32, maxStringChars: 65536, maxItems: 10_000 }, createRedactor(loadConfig(undefined).redact, createPseudonymizer(Buffer.alloc(32, 10))));
+  const other = createSanitizer(
+    { maxDepth: 32, maxStringChars: 65536, maxItems: 10_000 },
+    createRedactor(loadConfig(undefined).redact, createPseudonymizer(Buffer.alloc(32, 10))),
+  );
   fc.assert(
     fc.property(chars('abcdefghijklmnopqrstuvwxyz', 3, 12), chars('abcdefghijklmnopqrstuvwxyz', 3, 12), (l, d) => {
       const email = `${l}@${d}.example.org`;

@@ -39,8 +39,16 @@ const containsValue = (line: string, v: string) => line.includes(v) || line.incl
 
 test('the corpus holds every planted value, and every planted line something planted', () => {
   const all = [...validLines, ...invalidLines];
-  for (const { value } of planted) assert.ok(all.some((l) => containsValue(l, value)), `${value} is planted somewhere`);
-  for (const l of all) assert.ok(planted.some(({ value }) => containsValue(l, value)), `line has a planted value: ${l.slice(0, 60)}`);
+  for (const { value } of planted)
+    assert.ok(
+      all.some((l) => containsValue(l, value)),
+      `${value} is planted somewhere`,
+    );
+  for (const l of all)
+    assert.ok(
+      planted.some(({ value }) => containsValue(l, value)),
+      `line has a planted value: ${l.slice(0, 60)}`,
+    );
   for (const l of invalidLines) assert.equal(parse(raw(l)).rejected?.code, RejectCode.INVALID_JSON);
 });
 
@@ -52,7 +60,10 @@ test('no planted secret or PII survives sanitize, and each is listed in redactio
       if (!containsValue(l, value)) return;
       const d = out[i]!;
       assert.ok(!visible(d).includes(value), `${value} leaked from line ${i + 1}: ${visible(d)}`);
-      assert.ok(d.redactions.some((r) => r.kind === kind), `line ${i + 1} lists ${kind} for ${value}: ${kinds(d)}`);
+      assert.ok(
+        d.redactions.some((r) => r.kind === kind),
+        `line ${i + 1} lists ${kind} for ${value}: ${kinds(d)}`,
+      );
     });
   }
   // Redactions name paths and kinds only.
@@ -60,7 +71,10 @@ test('no planted secret or PII survives sanitize, and each is listed in redactio
 });
 
 test('default decisions for the shapes of DESIGN §6: emails and addresses pseudonymized, ids and key hashes kept', () => {
-  const shapes = read('event-shapes.jsonl').trim().split('\n').map((l) => JSON.parse(l) as JsonObject);
+  const shapes = read('event-shapes.jsonl')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as JsonObject);
   const changed = shapes.map((e) => sanitize(draft(e))).filter((d, i) => d.event !== shapes[i]);
   assert.deepEqual(changed.flatMap(kinds).sort(), ['event.customer_email pii:email', 'event.payload.context.ip_address pii:ip']);
   const security = sanitize(draft(shapes.find((e) => e.event_type === 'omninode.logging.security.v1')!));
@@ -73,18 +87,64 @@ test('default decisions for the shapes of DESIGN §6: emails and addresses pseud
 
 test('ordinary ids, digests, versions, times and durations are not secrets or PII', () => {
   const negatives = [
-    '550e8400-e29b-41d4-a716-446655440000', '12345678-1234-1234-1234-123456789012', 'b37bbdc8-0386-4451-9229-a4497bf34730',
-    'req-12345', 'abc-123-def-456', 'tenant-123', 'user-456', 't-42', 'wf-a1b2c3', 'call_3f2a9c1b0d8e7f6a5b4c3d2e',
-    'sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08', 'a94a8fe5ccb19ba61c4c0873d391e987982fbbd3',
-    '4bf92f3577b34da6a3ce929d0e0e4736', '00f067aa0ba902b7', 'sha256:abc123',
-    '1.2.3', 'v2.10.4', 'version 10.0.19041.1', 'omniclaude/1.0.0', 'python 3.11.4', 'node v20.20.2', '1.2.3.4.5',
-    '2026-11-20T14:30:00.123456Z', '2026-11-20T10:30:00+01:00', '2026-11-20 10:30:45', '20261120T103045Z', '1795176000000',
-    'Fri, 20 Nov 2026 10:30:45 GMT', '1.82s', '1234ms', '00:01:23.456', 'PT1H30M', 'took 4.82 seconds', 'timeout after 1.8s',
-    'prompt_tokens: 1200', 'max_tokens=4096', 'token_count: 5', 'tokens: 42', 'Bearer authentication failed',
-    'password reset requested for the account', 'the api key was rotated', 'password: ********', 'secret: null', 'token=',
-    'price $1,234.56 on port 8080', 'MAC 00:1A:2B:3C:4D:5E', 'std::vector<int>', 'crate::module::Item', 'Refund for order 991',
-    'Annex 11 Part 21 CFR GAMP 5', 'loopback 127.0.0.1, any 0.0.0.0, ::1', '4111 1111 1111 1112', '1234567890123456',
-    'sk-cluster-deployment-east', 'task-management-system-config', 'GET /api/v1/users/12345/orders?limit=50', '@types/node', 'user@host',
+    '550e8400-e29b-41d4-a716-446655440000',
+    '12345678-1234-1234-1234-123456789012',
+    'b37bbdc8-0386-4451-9229-a4497bf34730',
+    'req-12345',
+    'abc-123-def-456',
+    'tenant-123',
+    'user-456',
+    't-42',
+    'wf-a1b2c3',
+    'call_3f2a9c1b0d8e7f6a5b4c3d2e',
+    'sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08',
+    'a94a8fe5ccb19ba61c4c0873d391e987982fbbd3',
+    '4bf92f3577b34da6a3ce929d0e0e4736',
+    '00f067aa0ba902b7',
+    'sha256:abc123',
+    '1.2.3',
+    'v2.10.4',
+    'version 10.0.19041.1',
+    'omniclaude/1.0.0',
+    'python 3.11.4',
+    'node v20.20.2',
+    '1.2.3.4.5',
+    '2026-11-20T14:30:00.123456Z',
+    '2026-11-20T10:30:00+01:00',
+    '2026-11-20 10:30:45',
+    '20261120T103045Z',
+    '1795176000000',
+    'Fri, 20 Nov 2026 10:30:45 GMT',
+    '1.82s',
+    '1234ms',
+    '00:01:23.456',
+    'PT1H30M',
+    'took 4.82 seconds',
+    'timeout after 1.8s',
+    'prompt_tokens: 1200',
+    'max_tokens=4096',
+    'token_count: 5',
+    'tokens: 42',
+    'Bearer authentication failed',
+    'password reset requested for the account',
+    'the api key was rotated',
+    'password: ********',
+    'secret: null',
+    'token=',
+    'price $1,234.56 on port 8080',
+    'MAC 00:1A:2B:3C:4D:5E',
+    'std::vector<int>',
+    'crate::module::Item',
+    'Refund for order 991',
+    'Annex 11 Part 21 CFR GAMP 5',
+    'loopback 127.0.0.1, any 0.0.0.0, ::1',
+    '4111 1111 1111 1112',
+    '1234567890123456',
+    'sk-cluster-deployment-east',
+    'task-management-system-config',
+    'GET /api/v1/users/12345/orders?limit=50',
+    '@types/node',
+    'user@host',
   ];
   for (const v of negatives) {
     const d = draft({ v, time: 1795176000000, prompt_tokens: 1200, api_key_hash: 'sha256:abc123', actor: 'user-456', duration_ms: 1234 });
@@ -94,7 +154,10 @@ test('ordinary ids, digests, versions, times and durations are not secrets or PI
 });
 
 test('events without anything to redact come back as the same object', () => {
-  const shapes = read('event-shapes.jsonl').trim().split('\n').map((l) => JSON.parse(l) as JsonObject);
+  const shapes = read('event-shapes.jsonl')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as JsonObject);
   for (const e of shapes.filter((x) => !JSON.stringify(x).match(/customer_email|ip_address/))) {
     const d = draft(e);
     assert.equal(sanitize(d), d);
@@ -103,7 +166,9 @@ test('events without anything to redact come back as the same object', () => {
 
 test('pseudonyms are stable under one key, differ under another, and follow one person across spellings', () => {
   const other = withRedact({}, Buffer.alloc(32, 0x77));
-  const a = sanitize(draft({ customer_email: 'Jane.Doe@Example.com', msg: 'mail jane.doe@example.com', phone: '+1 (415) 555-0134', n: 'call +1 415 555 0134' }));
+  const a = sanitize(
+    draft({ customer_email: 'Jane.Doe@Example.com', msg: 'mail jane.doe@example.com', phone: '+1 (415) 555-0134', n: 'call +1 415 555 0134' }),
+  );
   const b = sanitize(draft({ customer_email: 'jane.doe@example.com' }));
   const c = other(draft({ customer_email: 'jane.doe@example.com' }));
   const p = a.event.customer_email as string;
@@ -116,13 +181,25 @@ test('pseudonyms are stable under one key, differ under another, and follow one 
 
 test('actions per kind: pseudonymize, mask, remove, keep', () => {
   const s = withRedact({ kinds: { email: 'mask', card: 'mask', ip: 'mask', phone: 'remove', ssn: 'keep', aws_access_key: 'pseudonymize', name: 'mask' } });
-  const out = s(draft({
-    msg: 'jane.doe@example.com paid with 4111-1111-1111-1111 from 203.0.113.42, call (415) 555-0134, SSN 078-05-1120, key AKIAIOSFODNN7EXAMPLE',
-    first_name: 'Jane',
-  }));
-  assert.equal(out.event.msg, `***@example.com paid with ****1111 from 203.0.x.x, call [REDACTED:phone], SSN 078-05-1120, key ${(out.event.msg as string).match(/secret:aws_access_key:[0-9a-f]{24}/)?.[0]}`);
+  const out = s(
+    draft({
+      msg: 'jane.doe@example.com paid with 4111-1111-1111-1111 from 203.0.113.42, call (415) 555-0134, SSN 078-05-1120, key AKIAIOSFODNN7EXAMPLE',
+      first_name: 'Jane',
+    }),
+  );
+  assert.equal(
+    out.event.msg,
+    `***@example.com paid with ****1111 from 203.0.x.x, call [REDACTED:phone], SSN 078-05-1120, key ${(out.event.msg as string).match(/secret:aws_access_key:[0-9a-f]{24}/)?.[0]}`,
+  );
   assert.equal(out.event.first_name, 'J***');
-  assert.deepEqual(kinds(out), ['event.msg pii:email', 'event.msg pii:card', 'event.msg pii:ip', 'event.msg pii:phone', 'event.msg secret:aws_access_key', 'event.first_name pii:name']);
+  assert.deepEqual(kinds(out), [
+    'event.msg pii:email',
+    'event.msg pii:card',
+    'event.msg pii:ip',
+    'event.msg pii:phone',
+    'event.msg secret:aws_access_key',
+    'event.first_name pii:name',
+  ]);
 });
 
 test('field rules: by key name and by path, first match wins, the closest rule to a value wins', () => {
@@ -152,7 +229,10 @@ test('field rules: by key name and by path, first match wins, the closest rule t
   assert.match(ev.patient.name, /^pii:name:/);
   assert.equal(ev.patient.mrn, 7);
   assert.equal(ev.name, 'web_search', 'a bare `name` is not a person by default');
-  assert.deepEqual(ev.items.map((i: any) => i.owner), ['A***', 'B***']);
+  assert.deepEqual(
+    ev.items.map((i: any) => i.owner),
+    ['A***', 'B***'],
+  );
   assert.match(ev.team.nickname, /^pii:name:/);
   assert.match(ev.approved_by, /^pii:name:/);
   assert.equal(ev.debug_blob.note, 'mail jane@example.com', 'keep: no pattern scan below');
@@ -160,37 +240,75 @@ test('field rules: by key name and by path, first match wins, the closest rule t
   assert.equal(ev.vault, '[REDACTED:field]', 'remove takes a whole object');
   assert.equal(ev.customer_email, 'kept@example.com', 'a path rule overrides a built-in key rule');
   assert.deepEqual(kinds(out), [
-    'event.patient.name pii:name', 'event.items[0].owner pii:name', 'event.items[1].owner pii:name', 'event.team.nickname pii:name',
-    'event.approved_by pii:name', 'event.debug_blob.password secret:password', 'event.vault secret:field',
+    'event.patient.name pii:name',
+    'event.items[0].owner pii:name',
+    'event.items[1].owner pii:name',
+    'event.team.nickname pii:name',
+    'event.approved_by pii:name',
+    'event.debug_blob.password secret:password',
+    'event.vault secret:field',
   ]);
 });
 
 test('built-in key rules: snake_case or camelCase, whole words at the end of the key', () => {
-  const out = sanitize(draft({
-    apiKey: 'k-1234567890', 'X-Api-Key': 'k-abcdefghij', SecretAccessKey: 'abc/def', db_password: 'pw', clientSecret: 's', customerEmail: 'x',
-    password_changed_at: '2026-11-20', api_key_hash: 'sha256:abc', prompt_tokens: 12, passwordless: true, token_type: 'bearer', emailVerified: false,
-    password: null, secret: '', token: true, credentials: { user: 'svc', pass: 'pw' }, set_cookie: ['a=b'], ssn: 78051120, card_number: 4111111111111111,
-  }));
-  const ev = JSON.parse(JSON.stringify(out.event));
-  assert.deepEqual(
-    ev,
-    {
-      apiKey: '[REDACTED:api_key]', 'X-Api-Key': '[REDACTED:api_key]', SecretAccessKey: '[REDACTED:aws_secret_key]', db_password: '[REDACTED:password]',
-      clientSecret: '[REDACTED:secret]', customerEmail: ev.customerEmail, password_changed_at: '2026-11-20', api_key_hash: 'sha256:abc', prompt_tokens: 12,
-      passwordless: true, token_type: 'bearer', emailVerified: false, password: null, secret: '', token: true, credentials: '[REDACTED:credentials]',
-      set_cookie: '[REDACTED:cookie]', ssn: ev.ssn, card_number: ev.card_number,
-    },
+  const out = sanitize(
+    draft({
+      apiKey: 'k-1234567890',
+      'X-Api-Key': 'k-abcdefghij',
+      SecretAccessKey: 'abc/def',
+      db_password: 'pw',
+      clientSecret: 's',
+      customerEmail: 'x',
+      password_changed_at: '2026-11-20',
+      api_key_hash: 'sha256:abc',
+      prompt_tokens: 12,
+      passwordless: true,
+      token_type: 'bearer',
+      emailVerified: false,
+      password: null,
+      secret: '',
+      token: true,
+      credentials: { user: 'svc', pass: 'pw' },
+      set_cookie: ['a=b'],
+      ssn: 78051120,
+      card_number: 4111111111111111,
+    }),
   );
+  const ev = JSON.parse(JSON.stringify(out.event));
+  assert.deepEqual(ev, {
+    apiKey: '[REDACTED:api_key]',
+    'X-Api-Key': '[REDACTED:api_key]',
+    SecretAccessKey: '[REDACTED:aws_secret_key]',
+    db_password: '[REDACTED:password]',
+    clientSecret: '[REDACTED:secret]',
+    customerEmail: ev.customerEmail,
+    password_changed_at: '2026-11-20',
+    api_key_hash: 'sha256:abc',
+    prompt_tokens: 12,
+    passwordless: true,
+    token_type: 'bearer',
+    emailVerified: false,
+    password: null,
+    secret: '',
+    token: true,
+    credentials: '[REDACTED:credentials]',
+    set_cookie: '[REDACTED:cookie]',
+    ssn: ev.ssn,
+    card_number: ev.card_number,
+  });
   assert.match(ev.customerEmail, /^pii:email:/);
   assert.match(ev.ssn, /^pii:ssn:/, 'a number in a PII field is pseudonymized as text');
   assert.match(ev.card_number, /^pii:card:/);
 });
 
 test('secrets and PII inside keys: the key is redacted, and its path names the redacted key', () => {
-  const out = sanitize(draft({ scores: { 'jane.doe@example.com': 0.9 }, 'AKIAIOSFODNN7EXAMPLE': { used: true } }));
+  const out = sanitize(draft({ scores: { 'jane.doe@example.com': 0.9 }, AKIAIOSFODNN7EXAMPLE: { used: true } }));
   const text = JSON.stringify([out.event, out.redactions]);
   assert.ok(!text.includes('jane.doe@example.com') && !text.includes('AKIAIOSFODNN7EXAMPLE'), text);
-  assert.deepEqual(out.redactions.map((r) => r.kind), ['pii:email', 'secret:aws_access_key']);
+  assert.deepEqual(
+    out.redactions.map((r) => r.kind),
+    ['pii:email', 'secret:aws_access_key'],
+  );
   assert.match(out.redactions[0]!.path, /^event\.scores\["pii:email:[0-9a-f]{24}"\]\(key\)$/);
   assert.equal(out.redactions[1]!.path, 'event["[REDACTED:aws_access_key]"](key)');
 });
@@ -227,7 +345,10 @@ test('dead letter: a value cut before its closing quote is redacted, in a line t
   for (const line of [`{"api_key":"${secret}`, `{"a":1, "password": "${secret} and more`, `x \\"client_secret\\": \\"${secret}`]) {
     const d = sanitize(parse(raw(line)));
     assert.ok(!visible(d).includes(secret.slice(0, 12)), `${line}: ${visible(d)}`);
-    assert.ok(d.redactions.some((r) => r.path === 'event.raw' && r.kind.startsWith('secret:')), `${line}: ${kinds(d)}`);
+    assert.ok(
+      d.redactions.some((r) => r.path === 'event.raw' && r.kind.startsWith('secret:')),
+      `${line}: ${kinds(d)}`,
+    );
     assert.equal(d.event.raw_sha256, null);
   }
 });
@@ -279,11 +400,21 @@ test('a config the redactor cannot compile is refused with E_CONFIG_INVALID nami
     [{ patterns: [{ kind: 'secret:x', regex: 'a*' }] }, /matches the empty string/],
     [{ patterns: [{ kind: 'secret:x', regex: '(a)\\1' }] }, /backreferences/],
   ];
-  for (const [over, msg] of bad) assert.throws(() => withRedact(over), (err: any) => err.code === 'E_CONFIG_INVALID' && msg.test(err.message), msg.source);
+  for (const [over, msg] of bad)
+    assert.throws(
+      () => withRedact(over),
+      (err: any) => err.code === 'E_CONFIG_INVALID' && msg.test(err.message),
+      msg.source,
+    );
 });
 
 test('extra patterns join the same scan; a custom kind keeps the pii:/secret: prefix', () => {
-  const s = withRedact({ patterns: [{ kind: 'secret:hf_token', regex: '\\bhf_[A-Za-z]{34}\\b' }, { kind: 'pii:employee_id', regex: '\\bEMP-(\\d{6})\\b', action: 'mask' }] });
+  const s = withRedact({
+    patterns: [
+      { kind: 'secret:hf_token', regex: '\\bhf_[A-Za-z]{34}\\b' },
+      { kind: 'pii:employee_id', regex: '\\bEMP-(\\d{6})\\b', action: 'mask' },
+    ],
+  });
   const out = s(draft({ m: 'hf_abcdefghijklmnopqrstuvwxyzABCDEFGH for EMP-123456 at jane@example.com' }));
   assert.match(out.event.m as string, /^\[REDACTED:hf_token\] for \*\*\* at pii:email:[0-9a-f]{24}$/);
   assert.deepEqual(kinds(out), ['event.m secret:hf_token', 'event.m pii:employee_id', 'event.m pii:email']);
@@ -311,19 +442,27 @@ test('every kind a detector reports has a default, and config/sealog.yaml docume
   const yaml = parseYaml(readFileSync(resolve(FIXTURES, '../../config/sealog.yaml'), 'utf8')) as { redact: { kinds: Record<string, string> } };
   assert.deepEqual(Object.keys(yaml.redact.kinds).sort(), [...BUILTIN_TYPES].sort());
   for (const t of BUILTIN_TYPES) assert.equal(yaml.redact.kinds[t], KINDS[t].action, t);
-  for (const t of BUILTIN_TYPES) assert.equal(KINDS[t].cls === 'pii', KINDS[t].action === 'pseudonymize', `${t}: secrets removed, PII pseudonymized by default`);
+  for (const t of BUILTIN_TYPES)
+    assert.equal(KINDS[t].cls === 'pii', KINDS[t].action === 'pseudonymize', `${t}: secrets removed, PII pseudonymized by default`);
 });
 
 test('the redact section is checked with the rest of the config: a typo in a kind or an action is refused', () => {
   const dir = mkdtempSync(join(tmpdir(), 'sealog-redact-cfg-'));
   try {
     const f = join(dir, 'c.yaml');
-    writeFileSync(f, 'redact:\n  kinds:\n    emial: remove\n    phone: hash\n  fields:\n    - { key: x, action: delete }\n  patterns:\n    - { kind: "api", regex: "x" }\n');
-    assert.throws(() => loadConfig(f), (err: any) => {
-      assert.equal(err.code, 'E_CONFIG_INVALID');
-      for (const where of ["'emial'", 'redact.kinds.phone', 'redact.fields.0.action', 'redact.patterns.0.kind']) assert.ok(err.message.includes(where), `${where} in ${err.message}`);
-      return true;
-    });
+    writeFileSync(
+      f,
+      'redact:\n  kinds:\n    emial: remove\n    phone: hash\n  fields:\n    - { key: x, action: delete }\n  patterns:\n    - { kind: "api", regex: "x" }\n',
+    );
+    assert.throws(
+      () => loadConfig(f),
+      (err: any) => {
+        assert.equal(err.code, 'E_CONFIG_INVALID');
+        for (const where of ["'emial'", 'redact.kinds.phone', 'redact.fields.0.action', 'redact.patterns.0.kind'])
+          assert.ok(err.message.includes(where), `${where} in ${err.message}`);
+        return true;
+      },
+    );
   } finally {
     rmSync(dir, { recursive: true });
   }

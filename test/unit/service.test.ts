@@ -44,15 +44,24 @@ test('reload is all or nothing and counted: a failing prepare swaps nothing and 
   const log = pino({ level: 'silent' });
   const cfg = loadConfig(undefined);
   let swapped = 0;
-  const r = new Reloader(cfg, (next) => {
-    if (next.batch.max_records === 13) throw new Error('schemas did not load');
-    return () => swapped++;
-  }, log);
+  const r = new Reloader(
+    cfg,
+    (next) => {
+      if (next.batch.max_records === 13) throw new Error('schemas did not load');
+      return () => swapped++;
+    },
+    log,
+  );
   const failing = structuredClone(cfg) as any;
   failing.batch.max_records = 13;
   assert.equal(r.reload(() => failing).ok, false);
   assert.equal(swapped, 0);
-  assert.equal(r.reload(() => { throw new Error('invalid configuration'); }).error, 'invalid configuration');
+  assert.equal(
+    r.reload(() => {
+      throw new Error('invalid configuration');
+    }).error,
+    'invalid configuration',
+  );
   const next = structuredClone(cfg) as any;
   next.batch.max_records = 14;
   next.data_dir = '/elsewhere';

@@ -16,7 +16,10 @@ test('moveNoReplace never replaces a file: a taken name gets the tag, then a cou
   writeFileSync(join(dir, 'a.jsonl'), 'third');
   assert.equal(await moveNoReplace(join(dir, 'a.jsonl'), to, 'a.jsonl', '7'), 'a.7-2.jsonl');
   assert.deepEqual(readdirSync(to).sort(), ['a.7-2.jsonl', 'a.7.jsonl', 'a.jsonl']);
-  assert.deepEqual(['a.jsonl', 'a.7.jsonl', 'a.7-2.jsonl'].map((f) => readFileSync(join(to, f), 'utf8')), ['first', 'second', 'third']);
+  assert.deepEqual(
+    ['a.jsonl', 'a.7.jsonl', 'a.7-2.jsonl'].map((f) => readFileSync(join(to, f), 'utf8')),
+    ['first', 'second', 'third'],
+  );
 });
 
 test('ensureOwnDir: a real 0700 directory; a symlink (dangling or not) or a file in its place is moved aside', async () => {

@@ -101,7 +101,10 @@ test('seal chains records: seq from the head, prev = previous hash, hash over th
   assert.equal(ra.prev, 'ab'.repeat(32));
   assert.equal(rb.prev, ra.hash);
   // The stored line is JCS text with hash appended last; removing it gives back the hashed text.
-  const text = a.line.toString().trimEnd().replace(/,"hash":"[0-9a-f]{64}"\}$/, '}');
+  const text = a.line
+    .toString()
+    .trimEnd()
+    .replace(/,"hash":"[0-9a-f]{64}"\}$/, '}');
   assert.equal(leafHash(text).toString('hex'), ra.hash);
   assert.equal(a.hash.toString('hex'), ra.hash);
   assert.ok(text.startsWith('{"event":{"a":"é","z":1},"level":"info","meta":{'), 'keys in JCS order');
@@ -112,7 +115,17 @@ test('seal chains records: seq from the head, prev = previous hash, hash over th
 
 test('sourceJcs is exactly jcs() of a source, for every field and without the optional ones', () => {
   // Required<Source>: a field added to Source fails to compile here until sourceJcs writes it.
-  const full = { kind: 'spool', conn: 3, file: 'a "b"\u0001é.jsonl', fp: 'ab'.repeat(32), line: 12, peer: { pid: 4, uid: 1000, gid: 100 }, owner: { uid: 1001, gid: 101 }, continues: 'cd'.repeat(32), token: 'ann"é' } satisfies Required<Source>;
+  const full = {
+    kind: 'spool',
+    conn: 3,
+    file: 'a "b"\u0001é.jsonl',
+    fp: 'ab'.repeat(32),
+    line: 12,
+    peer: { pid: 4, uid: 1000, gid: 100 },
+    owner: { uid: 1001, gid: 101 },
+    continues: 'cd'.repeat(32),
+    token: 'ann"é',
+  } satisfies Required<Source>;
   assert.equal(sourceJcs(full), jcs(full));
   assert.equal(sourceJcs({ kind: 'socket', conn: 1, line: 2 }), jcs({ kind: 'socket', conn: 1, line: 2 }));
   assert.equal(sourceJcs({ kind: 'sealog' }), '{"kind":"sealog"}');
@@ -123,14 +136,20 @@ test('batcher cuts by count and by bytes, and take() drains a partial batch', ()
   const byCount = new Batcher({ maxRecords: 3, maxBytes: 1 << 20, lingerMs: 5 });
   assert.equal(byCount.add(rec(0)), undefined);
   assert.equal(byCount.add(rec(1)), undefined);
-  assert.deepEqual(byCount.add(rec(2))?.records.map((r) => r.seq), [0, 1, 2]);
+  assert.deepEqual(
+    byCount.add(rec(2))?.records.map((r) => r.seq),
+    [0, 1, 2],
+  );
   assert.equal(byCount.pending, 0);
   const byBytes = new Batcher({ maxRecords: 100, maxBytes: 250, lingerMs: 5 });
   byBytes.add(rec(0));
   byBytes.add(rec(1));
   assert.equal(byBytes.add(rec(2))?.bytes, 300);
   byBytes.add(rec(3));
-  assert.deepEqual(byBytes.take()?.records.map((r) => r.seq), [3]);
+  assert.deepEqual(
+    byBytes.take()?.records.map((r) => r.seq),
+    [3],
+  );
   assert.equal(byBytes.take(), undefined);
 });
 

@@ -20,8 +20,26 @@ const t = (name: string, result: TestResult['result']): TestResult => ({ name, n
 test('[URS-GMP-010] the traceability matrix is generated from the requirement ids in the names of the tests that ran', () => {
   assert.deepEqual(requirementIds('[URS-P11-010] [URS-ALC-050] 5b. a record edited'), ['URS-P11-010', 'URS-ALC-050']);
   assert.deepEqual(requirementIds('no ids here [URS-]'), []);
-  const { rows, unknown } = traceability(urs, [t('[URS-X-010] one', 'passed'), t('[URS-X-010] [URS-X-020] two', 'passed'), t('[URS-X-020] three', 'failed'), t('[URS-X-030] four', 'skipped'), t('[URS-Y-999] stray', 'passed'), t('untagged', 'passed')], (f) => f.replace('/repo/', ''));
-  assert.deepEqual(rows.map((r) => [r.id, r.result, r.tests.length]), [['URS-X-010', 'passed', 2], ['URS-X-020', 'failed', 2], ['URS-X-030', 'untested', 1]]);
+  const { rows, unknown } = traceability(
+    urs,
+    [
+      t('[URS-X-010] one', 'passed'),
+      t('[URS-X-010] [URS-X-020] two', 'passed'),
+      t('[URS-X-020] three', 'failed'),
+      t('[URS-X-030] four', 'skipped'),
+      t('[URS-Y-999] stray', 'passed'),
+      t('untagged', 'passed'),
+    ],
+    (f) => f.replace('/repo/', ''),
+  );
+  assert.deepEqual(
+    rows.map((r) => [r.id, r.result, r.tests.length]),
+    [
+      ['URS-X-010', 'passed', 2],
+      ['URS-X-020', 'failed', 2],
+      ['URS-X-030', 'untested', 1],
+    ],
+  );
   assert.deepEqual(rows[0]!.tests[0], { name: '[URS-X-010] one', file: 'dist/test/a.test.js', result: 'passed', duration_ms: 12 });
   assert.deepEqual(unknown, ['URS-Y-999'], 'an id no requirement has is reported, never silently dropped');
 });
@@ -32,7 +50,11 @@ test('[URS-GMP-010] the URS: unique ids, each with a source, a requirement and t
     assert.match(r.id, /^URS-[A-Z0-9]+-\d{3}$/);
     assert.ok(r.source && r.requirement && r.feature, r.id);
   }
-  for (const prefix of ['URS-P11-', 'URS-ALC-', 'URS-GMP-']) assert.ok(URS.some((r) => r.id.startsWith(prefix)), prefix);
+  for (const prefix of ['URS-P11-', 'URS-ALC-', 'URS-GMP-'])
+    assert.ok(
+      URS.some((r) => r.id.startsWith(prefix)),
+      prefix,
+    );
 });
 
 test('[URS-GMP-040] installation evidence: versions, the SHA-256 of every installed file, the configuration validated', () => {
@@ -41,8 +63,16 @@ test('[URS-GMP-040] installation evidence: versions, the SHA-256 of every instal
   assert.equal(ev.node, process.version);
   assert.deepEqual(ev.config, { file: 'config/sealog.yaml', valid: true });
   const bin = ev.files.find((f) => f.path === 'bin/sealog.js')!;
-  assert.equal(bin.sha256, createHash('sha256').update(readFileSync(join(ROOT, 'bin/sealog.js'))).digest('hex'));
-  assert.ok(ev.files.some((f) => f.path === 'dist/src/validation/installation.js'), 'the compiled code is listed');
+  assert.equal(
+    bin.sha256,
+    createHash('sha256')
+      .update(readFileSync(join(ROOT, 'bin/sealog.js')))
+      .digest('hex'),
+  );
+  assert.ok(
+    ev.files.some((f) => f.path === 'dist/src/validation/installation.js'),
+    'the compiled code is listed',
+  );
   assert.ok(!ev.files.some((f) => f.path.endsWith('.map') || f.path.startsWith('dist/test')), 'only what is installed');
   assert.match(ev.files_sha256, /^[0-9a-f]{64}$/);
   assert.ok(ev.dependencies.pino && ev.dependencies.pino !== 'not installed');
@@ -57,7 +87,7 @@ test('[URS-GMP-040] installation evidence: versions, the SHA-256 of every instal
   }
 });
 
-test('[URS-GMP-010] the pack\'s HTML states the verdict and every requirement with its tests and result', () => {
+test("[URS-GMP-010] the pack's HTML states the verdict and every requirement with its tests and result", () => {
   const { rows } = traceability(urs, [t('[URS-X-010] one', 'passed')]);
   const html = renderPackHtml({
     generated_at: '2026-12-07T00:00:00Z',

@@ -7,7 +7,12 @@ export const alcoa: Catalogue = {
   title: 'ALCOA+ — Data Integrity',
   clauses: [
     j.clause('A', 'Attributable', j.attributable),
-    j.clause('L', 'Legible', (e) => j.withIntegrity(e, { status: 'met', evidence: ['records are canonical JSON lines, readable with the standard lz4 and jq tools and with sealog query; this report renders them for people'] })),
+    j.clause('L', 'Legible', (e) =>
+      j.withIntegrity(e, {
+        status: 'met',
+        evidence: ['records are canonical JSON lines, readable with the standard lz4 and jq tools and with sealog query; this report renders them for people'],
+      }),
+    ),
     j.clause('C', 'Contemporaneous', j.contemporaneous),
     j.clause('O', 'Original', (e) =>
       j.withIntegrity(e, {
@@ -23,10 +28,21 @@ export const alcoa: Catalogue = {
     j.clause('C++', 'Consistent', (e) =>
       j.withIntegrity(e, {
         status: e.coverage.ts_out_of_order ? 'partial' : 'met',
-        evidence: ['one sequence, one chain, one clock (sealog\'s receive time) for every record', `${e.coverage.ts_out_of_order} receive time(s) earlier than the record before`],
+        evidence: [
+          "one sequence, one chain, one clock (sealog's receive time) for every record",
+          `${e.coverage.ts_out_of_order} receive time(s) earlier than the record before`,
+        ],
       }),
     ),
-    j.clause('E', 'Enduring', (e) => j.withIntegrity(e, { status: 'met', evidence: ['committed = written and fsync\'d; segments are never rewritten; a crash loses nothing acknowledged', `${e.recoveries.length} recovery record(s) in the period`] })),
+    j.clause('E', 'Enduring', (e) =>
+      j.withIntegrity(e, {
+        status: 'met',
+        evidence: [
+          "committed = written and fsync'd; segments are never rewritten; a crash loses nothing acknowledged",
+          `${e.recoveries.length} recovery record(s) in the period`,
+        ],
+      }),
+    ),
     j.clause('A++', 'Available', j.availability),
   ],
 };

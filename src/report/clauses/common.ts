@@ -10,11 +10,13 @@ const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
 export const clause = (id: string, title: string, judge: (e: Evidence) => Judged): ClauseDef => ({ id, title, judge });
 
 /** Outside what a logging system can evidence: said plainly, never marked met. */
-export const outside = (id: string, title: string, what: string): ClauseDef => clause(id, title, () => ({ status: 'not_applicable', evidence: [`sealog cannot evidence this: ${what}`] }));
+export const outside = (id: string, title: string, what: string): ClauseDef =>
+  clause(id, title, () => ({ status: 'not_applicable', evidence: [`sealog cannot evidence this: ${what}`] }));
 
 export function integrityLine(e: Evidence): string {
   const i = e.integrity;
-  if (i.verdict === 'failed') return `integrity FAILED (${i.scope}): ${i.failure?.code}: ${i.failure?.message}${i.failure?.seq !== undefined ? ` at seq ${i.failure.seq}` : ''}`;
+  if (i.verdict === 'failed')
+    return `integrity FAILED (${i.scope}): ${i.failure?.code}: ${i.failure?.message}${i.failure?.seq !== undefined ? ` at seq ${i.failure.seq}` : ''}`;
   return `integrity intact (${i.scope}): ${n(i.records_checked)} records re-hashed, hash chain and Merkle root recomputed against the checkpoint of tree size ${n(i.sealed_through)}${i.key_pinned ? ' signed by the pinned key' : ' (key NOT pinned: checked against the key in the data directory)'}`;
 }
 
@@ -45,7 +47,10 @@ export function attributable(e: Evidence): Judged {
     `socket records with the sender's pid/uid/gid from the kernel: ${n(e.peer_credentials.with_peer)} of ${n(e.peer_credentials.socket_records)}`,
   ];
   if (!a.records) return { status: 'not_applicable', evidence: ['no producer records in the period', ...ev] };
-  return { status: a.share_all_three >= 0.95 ? 'met' : a.share_all_three > 0 || a.who > 0 ? 'partial' : 'not_met', evidence: [...ev, 'threshold for met: 95 % of records carry who, when and where'] };
+  return {
+    status: a.share_all_three >= 0.95 ? 'met' : a.share_all_three > 0 || a.who > 0 ? 'partial' : 'not_met',
+    evidence: [...ev, 'threshold for met: 95 % of records carry who, when and where'],
+  };
 }
 
 export function contemporaneous(e: Evidence): Judged {
@@ -63,7 +68,13 @@ export function complete(e: Evidence): Judged {
   return withIntegrity(e, {
     status: 'met',
     evidence: [
-      `seq is gap-free across the whole log (verified); nothing is dropped: ${n(r.total)} rejected input(s) sealed as dead letters${r.total ? ` (${Object.entries(r.by_code).map(([k, v]) => `${k} ${n(v)}`).join(', ')})` : ''}`,
+      `seq is gap-free across the whole log (verified); nothing is dropped: ${n(r.total)} rejected input(s) sealed as dead letters${
+        r.total
+          ? ` (${Object.entries(r.by_code)
+              .map(([k, v]) => `${k} ${n(v)}`)
+              .join(', ')})`
+          : ''
+      }`,
       `segments removed by retention: ${e.integrity.removed_segments.length}, each named by a sealed removal record (verified)`,
     ],
   });
@@ -84,7 +95,7 @@ export function retention(e: Evidence): Judged {
 export function sweeps(e: Evidence): Judged {
   const s = e.sweeps;
   const ev = [`${s.total} integrity sweep(s) sealed in the period: ${s.passed} passed, ${s.failed} found damage; ${s.full} full`];
-  if (!s.total) return { status: 'partial', evidence: [...ev, 'no sweep ran in the period (integrity.schedule); this report\'s own verification stands in'] };
+  if (!s.total) return { status: 'partial', evidence: [...ev, "no sweep ran in the period (integrity.schedule); this report's own verification stands in"] };
   return { status: s.failed ? 'not_met' : 'met', evidence: ev };
 }
 
@@ -106,7 +117,7 @@ export function twoComponents(e: Evidence): Judged {
   return {
     status: 'partial',
     evidence: [
-      'each signature needs the signer\'s key file and its passphrase (scrypt, AES-256-GCM): two distinct components',
+      "each signature needs the signer's key file and its passphrase (scrypt, AES-256-GCM): two distinct components",
       'sealog cannot evidence that a passphrase was not shared, nor the identity checks before a signer was registered',
     ],
   };
@@ -117,7 +128,11 @@ export function redaction(e: Evidence): Judged {
   return {
     status: 'met',
     evidence: [
-      `${n(r.total)} value(s) redacted in ${n(r.records)} record(s): ${Object.entries(r.by_kind).map(([k, v]) => `${k} ${n(v)}`).join(', ') || 'none'}`,
+      `${n(r.total)} value(s) redacted in ${n(r.records)} record(s): ${
+        Object.entries(r.by_kind)
+          .map(([k, v]) => `${k} ${n(v)}`)
+          .join(', ') || 'none'
+      }`,
       'personal data is pseudonymized with a keyed HMAC (not a bare hash); secrets are removed; each change is listed in the record',
     ],
   };
@@ -136,12 +151,19 @@ export function keys(e: Evidence): Judged {
 export function copies(e: Evidence): Judged {
   return withIntegrity(e, {
     status: 'met',
-    evidence: ['this report in JSON (programs) and HTML (people, prints on A4); the stored lines themselves with sealog query --format jsonl or lz4 -dc; inclusion proofs with sealog prove'],
+    evidence: [
+      'this report in JSON (programs) and HTML (people, prints on A4); the stored lines themselves with sealog query --format jsonl or lz4 -dc; inclusion proofs with sealog prove',
+    ],
   });
 }
 
 export function availability(e: Evidence): Judged {
-  return withIntegrity(e, { status: 'met', evidence: [`${n(e.counts.records)} records of the period read back and checked for this report; every record of the log is readable with sealog query and lz4 -dc | jq`] });
+  return withIntegrity(e, {
+    status: 'met',
+    evidence: [
+      `${n(e.counts.records)} records of the period read back and checked for this report; every record of the log is readable with sealog query and lz4 -dc | jq`,
+    ],
+  });
 }
 
 export function incidents(e: Evidence): Judged {
