@@ -109,9 +109,10 @@ test('disk full: input pauses within its marks, status says unhealthy, nothing t
     committedAtStall,
     'nothing is acknowledged while nothing can be written',
   );
-  // Nothing torn: what is on disk decodes and chains (an unsealed tail at most).
+  // Nothing torn: what is on disk decodes and chains (an unsealed tail at most). The disk may
+  // have filled before the first checkpoint: then verify fails only for that (V_NO_CHECKPOINT).
   const mid = verify(t);
-  assert.equal(mid.ok, true, JSON.stringify(mid.failure));
+  assert.ok(mid.ok || mid.failure?.code === 'V_NO_CHECKPOINT', JSON.stringify(mid.failure));
 
   rmSync(ballast);
   await Promise.all(sending);
