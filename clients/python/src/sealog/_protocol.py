@@ -27,6 +27,8 @@ E_CLOSED = "E_CLOSED"
 
 ON_FULL = ("block", "raise", "drop")
 
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str).encode
+
 
 class SealogError(Exception):
     """An error with a stable code; callers branch on `code`, never on the message."""
@@ -78,22 +80,27 @@ def encode(event: Any, ids: Optional[EventIds]) -> Tuple[bytes, Any]:
     """One event as one line, with an event_id when it has none (so a resend is safe)."""
     if not isinstance(event, dict):
         raise TypeError(f"an event is a dict (a JSON object), not {type(event).__name__}")
-    text = json.dumps(event, ensure_ascii=False, separators=(",", ":"), default=str)
+    # json.dumps escapes every newline inside strings (default=str output included): one line.
+    text = _dumps(event)
     eid = event.get("event_id")
     if eid is None and ids is not None:
         eid = ids.next()
         # Spliced into the text: no copy of the caller's dict, and the caller's dict is untouched.
-        text = text[:-1] + ("," if len(text) > 2 else "") + f'"event_id":"{eid}"}}'
-    if "\n" in text:  # json.dumps escapes newlines inside strings; this guards default=str output too
-        raise ValueError("an event must serialize to one line")
-    return (text + "\n").encode("utf-8"), eid
+        text = f'{text[:-1]}{"," if len(text) > 2 else ""}"event_id":"{eid}"}}\n'
+    else:
+        text += "\n"
+    return text.encode("utf-8"), eid
 
 
-@dataclass
 class Entry:
-    index: int  # global, in send order
-    line: bytes
-    event_id: Any
+    """One event until it is settled (a plain slotted class: one is made per send)."""
+
+    __slots__ = ("index", "line", "event_id")
+
+    def __init__(self, index: int, line: bytes, event_id: Any) -> None:
+        self.index = index  # global, in send order
+        self.line = line
+        self.event_id = event_id
 
 
 class Tracker:
