@@ -23,7 +23,7 @@ def node(l, r):
 def checkpoint_text(what, text, ring, origin):
     if not isinstance(text, str):
         raise Fail("%s is missing" % what)
-    body = signed_note_text(what, text.encode("utf-8"), ring)[0].decode("utf-8").split("\n")
+    body = signed_note_text(what, text.encode("utf-8"), ring).decode("utf-8").split("\n")
     if len(body) != 3 or not re.fullmatch(r"0|[1-9][0-9]*", body[1]) or len(b64(body[2])) != 32:
         raise Fail("%s: not a checkpoint" % what)
     if origin is not None and body[0] != origin:
