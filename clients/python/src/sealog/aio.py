@@ -10,45 +10,23 @@ import asyncio
 import time
 from typing import Any, Optional
 
-from ._protocol import E_CLOSED, E_CONNECTION_LOST, E_QUEUE_FULL, HANDSHAKE, ON_FULL, EventIds, FlushResult, SealogError, Tracker, encode
-from ._spool import SpoolWriter
+from ._options import ClientOptions
+from ._protocol import E_CLOSED, E_CONNECTION_LOST, E_QUEUE_FULL, HANDSHAKE, FlushResult, SealogError, encode
 from .client import DEFAULT_SOCKET, WRITE_CHUNK
 
 
-class AsyncClient:
+class AsyncClient(ClientOptions):
     """Create inside a running loop; `await client.close()` when done (or `async with`).
 
     The options are Client's. `send` is a coroutine only because on_full="block" may
     wait for room; with room it returns without yielding to the network.
     """
 
-    def __init__(
-        self,
-        socket_path: str = DEFAULT_SOCKET,
-        *,
-        max_pending: int = 10000,
-        on_full: str = "block",
-        spool_dir: Optional[str] = None,
-        spool_after: float = 1.0,
-        reconnect_timeout: float = 10.0,
-        event_ids: bool = True,
-    ) -> None:
-        if on_full not in ON_FULL:
-            raise ValueError(f"on_full must be one of {ON_FULL}")
-        if max_pending < 1:
-            raise ValueError("max_pending must be at least 1")
-        self.socket_path = socket_path
-        self._max_pending = max_pending
-        self._on_full = on_full
-        self._spool = SpoolWriter(spool_dir) if spool_dir else None
-        self._spool_after = spool_after
-        self._reconnect_timeout = reconnect_timeout
-        self._ids = EventIds() if event_ids else None
-        self._tracker = Tracker()
+    def __init__(self, socket_path: str = DEFAULT_SOCKET, **options: Any) -> None:
+        self._init_options(socket_path, **options)
         self._changed = asyncio.Condition()
         self._work = asyncio.Event()
         self._closing = False
-        self.last_error: Optional[str] = None
         self._task = asyncio.get_running_loop().create_task(self._run())
 
     async def send(self, event: Any) -> None:

@@ -14,28 +14,27 @@ import threading
 import time
 from typing import Any, Optional
 
+from ._options import ClientOptions
 from ._protocol import (
     E_CLOSED,
     E_CONNECTION_LOST,
     E_QUEUE_FULL,
     HANDSHAKE,
-    ON_FULL,
-    EventIds,
     FlushResult,
     SealogError,
-    Tracker,
     encode,
 )
-from ._spool import SpoolWriter
 
 DEFAULT_SOCKET = "var/sealog.sock"
 WRITE_CHUNK = 256 * 1024
 
 
-class Client:
+class Client(ClientOptions):
     """A thread-safe client. Use as a context manager, or call close() when done.
 
-    socket_path: the daemon's socket (`socket.path` in its config).
+    socket_path: the daemon's socket (`socket.path` in its config). The other options
+    are keyword-only, with these defaults: max_pending=10000, on_full="block",
+    spool_dir=None, spool_after=1.0, reconnect_timeout=10.0, event_ids=True.
     max_pending: events kept until acknowledged; when full, `on_full` decides:
       "block" (send waits for room), "raise" (SealogError E_QUEUE_FULL), "drop"
       (counted, reported by the next flush as `dropped`: never silent).
@@ -48,29 +47,8 @@ class Client:
       flight when a connection broke is reported as E_CONNECTION_LOST.
     """
 
-    def __init__(
-        self,
-        socket_path: str = DEFAULT_SOCKET,
-        *,
-        max_pending: int = 10000,
-        on_full: str = "block",
-        spool_dir: Optional[str] = None,
-        spool_after: float = 1.0,
-        reconnect_timeout: float = 10.0,
-        event_ids: bool = True,
-    ) -> None:
-        if on_full not in ON_FULL:
-            raise ValueError(f"on_full must be one of {ON_FULL}")
-        if max_pending < 1:
-            raise ValueError("max_pending must be at least 1")
-        self.socket_path = socket_path
-        self._max_pending = max_pending
-        self._on_full = on_full
-        self._spool = SpoolWriter(spool_dir) if spool_dir else None
-        self._spool_after = spool_after
-        self._reconnect_timeout = reconnect_timeout
-        self._ids = EventIds() if event_ids else None
-        self._tracker = Tracker()
+    def __init__(self, socket_path: str = DEFAULT_SOCKET, **options: Any) -> None:
+        self._init_options(socket_path, **options)
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)  # settled, room, or closed
         self._closing = False
@@ -79,7 +57,6 @@ class Client:
         self._wake_r, self._wake_w = socket.socketpair()
         self._wake_r.setblocking(False)
         self._wake_w.setblocking(False)
-        self.last_error: Optional[str] = None
         self._thread = threading.Thread(target=self._run, name="sealog-client", daemon=True)
         self._thread.start()
 
