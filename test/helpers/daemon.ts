@@ -58,26 +58,33 @@ export function writeConfig(t: Tmp, yaml = ''): string {
 
 /** Starts `sealog start` with a YAML config (deep-merged over the test defaults) and waits until it is ready. */
 export async function startDaemon(t: Tmp, yaml = '', { bin = BIN, ...as }: StartAs = {}): Promise<Running> {
-  const cfg = writeConfig(t, yaml);
-  const proc = spawn(process.execPath, [bin, 'start', '--config', cfg], { stdio: ['ignore', 'ignore', 'pipe'], ...as });
+  const r = await spawnReady(bin, ['start', '--config', writeConfig(t, yaml)], 'sealog ready', as);
+  const listening = r
+    .stderr()
+    .split('\n')
+    .find((l) => l.includes('HTTP API and dashboard listening'));
+  return { ...r, http: listening ? (JSON.parse(listening) as { url: string }).url : undefined };
+}
+
+/** A sealog command as a child process, resolved once its stderr says `ready` (rejected if it exits first). */
+export async function spawnReady(bin: string, args: string[], ready: string, as: Omit<StartAs, 'bin'> = {}): Promise<Running> {
+  const proc = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'ignore', 'pipe'], ...as });
   let err = '';
   proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   const exited = new Promise<number | null>((res) => proc.once('exit', (code) => res(code)));
   await new Promise<void>((res, rej) => {
     const onData = () => {
-      if (err.includes('sealog ready')) {
+      if (err.includes(ready)) {
         proc.stderr!.off('data', onData);
         res();
       }
     };
     proc.stderr!.on('data', onData);
-    exited.then((code) => rej(new Error(`daemon exited (${code}) before ready:\n${err}`)));
+    exited.then((code) => rej(new Error(`sealog ${args[0]} exited (${code}) before ready:\n${err}`)));
   });
-  const listening = err.split('\n').find((l) => l.includes('HTTP API and dashboard listening'));
   return {
     proc,
     pid: proc.pid!,
-    http: listening ? (JSON.parse(listening) as { url: string }).url : undefined,
     stderr: () => err,
     exited,
     stop: async () => {

@@ -1,11 +1,10 @@
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createServer, connect as netConnect, type AddressInfo, type Socket } from 'node:net';
 import { connect } from 'nats';
 import pg from 'pg';
-import { BIN, type Running } from './daemon.js';
+import { BIN, type Running, spawnReady } from './daemon.js';
 
 // The machine's real PostgreSQL and NATS JetStream, for the collector's tests. Each test
 // gets its own database and its own stream and subject root, and drops them after.
@@ -70,36 +69,7 @@ export function keysFile(dir: string, pubs: string[]): string {
 }
 
 /** `sealog collect` as a child process, ready once it logs so. */
-export async function startCollect(args: string[]): Promise<Running> {
-  const proc = spawn(process.execPath, [BIN, 'collect', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let err = '';
-  proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  const exited = new Promise<number | null>((res) => proc.once('exit', (code) => res(code)));
-  await new Promise<void>((res, rej) => {
-    const onData = () => {
-      if (err.includes('sealog collect ready')) {
-        proc.stderr!.off('data', onData);
-        res();
-      }
-    };
-    proc.stderr!.on('data', onData);
-    exited.then((code) => rej(new Error(`collect exited (${code}) before ready:\n${err}`)));
-  });
-  return {
-    proc,
-    pid: proc.pid!,
-    stderr: () => err,
-    exited,
-    stop: async () => {
-      proc.kill('SIGTERM');
-      return exited;
-    },
-    kill: async () => {
-      proc.kill('SIGKILL');
-      await exited;
-    },
-  };
-}
+export const startCollect = (args: string[]): Promise<Running> => spawnReady(BIN, ['collect', ...args], 'sealog collect ready');
 
 /** A TCP proxy to a local port whose connections a test can cut at once (a network fault). */
 export async function tcpProxy(port: number, listenPort = 0): Promise<{ url: string; cut(): void; close(): Promise<void> }> {
