@@ -174,7 +174,7 @@ test("a data directory sealog may not write (another owner, read-only, another u
       () => assert.fail('the daemon started'),
       (e: Error) => e.message,
     );
-    assert.match(err, /daemon exited \(1\) before ready/);
+    assert.match(err, /sealog start exited \(1\) before ready/);
     assert.match(err, /E_DATA_ACCESS/);
     assert.match(err, /sealog runs as uid 65534/);
     assert.match(err, what);
@@ -202,7 +202,7 @@ test('a socket directory sealog may not write: a clear error and exit 1', { skip
     () => assert.fail('the daemon started'),
     (e: Error) => e.message,
   );
-  assert.match(err, /daemon exited \(1\) before ready/);
+  assert.match(err, /sealog start exited \(1\) before ready/);
   assert.match(
     err,
     /permission denied: cannot listen \S+\/run\/s.sock \(\S+\/run is owned by uid 0 gid 0, mode 0755\); sealog runs as uid 65534 .*\[E_DATA_ACCESS\]/,
