@@ -79,12 +79,21 @@ test('Chain: neighbouring segments must continue each other; after a missing seg
   const b = 'b'.repeat(64);
   const c = new Chain();
   c.link(seg(1), f, frame(0, 10, '0'.repeat(64), a));
-  assert.throws(() => c.link(seg(2), f, frame(20, 10, a, b)), (e: unknown) => e instanceof TrailError && e.finding.code === 'V_SEQ_MISMATCH');
+  assert.throws(
+    () => c.link(seg(2), f, frame(20, 10, a, b)),
+    (e: unknown) => e instanceof TrailError && e.finding.code === 'V_SEQ_MISMATCH',
+  );
   const d = new Chain();
   d.link(seg(1), f, frame(0, 10, '0'.repeat(64), a));
-  assert.throws(() => d.link(seg(2), f, frame(10, 10, b, b)), (e: unknown) => e instanceof TrailError && e.finding.code === 'V_CHAIN_BROKEN');
+  assert.throws(
+    () => d.link(seg(2), f, frame(10, 10, b, b)),
+    (e: unknown) => e instanceof TrailError && e.finding.code === 'V_CHAIN_BROKEN',
+  );
   const g = new Chain();
   g.link(seg(1), f, frame(0, 10, '0'.repeat(64), a));
   g.link(seg(3), f, frame(20, 10, b, b)); // segment 2 removed by retention
-  assert.throws(() => g.link(seg(3), f, frame(31, 10, b, b)), (e: unknown) => e instanceof TrailError && e.finding.code === 'V_SEQ_MISMATCH');
+  assert.throws(
+    () => g.link(seg(3), f, frame(31, 10, b, b)),
+    (e: unknown) => e instanceof TrailError && e.finding.code === 'V_SEQ_MISMATCH',
+  );
 });
