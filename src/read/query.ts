@@ -64,9 +64,11 @@ export async function* query(trail: Trail, opts: QueryOptions): AsyncGenerator<T
   if (limit <= 0 || seqTo < seqFrom) return;
   const index = opts.index === false ? undefined : (opts.index ?? defaultIndex(trail));
   const segs = await trail.segments();
-  // A segment holds the seqs from its first up to the next segment's first.
+  // A segment holds the seqs from its first up to the next segment's first. Only a seq-bounded
+  // scan needs them (from the manifests: a proof of one record loads one segment's index, not all).
+  const bounded = seqFrom > 0 || seqTo < Infinity;
   const firsts: (number | undefined)[] = [];
-  for (const s of segs) firsts.push((await index?.get(s))?.frames[0]?.first ?? (await trail.firstSeq(s)));
+  if (bounded) for (const s of segs) firsts.push(await trail.firstSeq(s));
   const order = segs.map((_, i) => i);
   if (reverse) order.reverse();
   const progress: QueryProgress = { segment: 0, segments: segs.length, frames: 0, bytes: 0, matched: 0 };
@@ -78,10 +80,10 @@ export async function* query(trail: Trail, opts: QueryOptions): AsyncGenerator<T
     // Segments removed by retention lie between these two: the seqs jump there (verify checks the gap against the removal records).
     if (prevN !== undefined && Math.abs(seg.n - prevN) !== 1) state.last = undefined;
     prevN = seg.n;
+    progress.segment = i + 1;
     const first = firsts[i];
     const next = firsts.slice(i + 1).find((x) => x !== undefined) ?? Infinity;
-    progress.segment = i + 1;
-    if (first === undefined || first > seqTo || next - 1 < seqFrom) {
+    if (bounded && (first === undefined || first > seqTo || next - 1 < seqFrom)) {
       state.last = undefined;
       continue;
     }
