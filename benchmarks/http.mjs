@@ -11,6 +11,8 @@
 //   --events E   events per ingest run (default 100,000)
 //   --runs R     runs of each ingest comparison (default 3; the median and in-run ratios are reported)
 //   --data DIR   keep (or reuse) the seeded log there
+//   --origin O   the origin of a log given with --data (default sealog/bench, what this script writes;
+//                query.mjs writes sealog/test, and the same correlation ids: its log can be searched here)
 //   --out FILE   Markdown results (default benchmarks/results/http.md)
 // Needs `npx tsc -p .` first.
 import { createServer } from 'node:net';
@@ -29,6 +31,7 @@ const { values } = parseArgs({
     events: { type: 'string', default: '100000' },
     runs: { type: 'string', default: '3' },
     data: { type: 'string' },
+    origin: { type: 'string', default: 'sealog/bench' },
     out: { type: 'string' },
   },
 });
@@ -98,12 +101,12 @@ try {
         };
         return { event: e, type, level: rnd() < 0.05 ? 'warn' : 'info', stream: /Validation|GAMP/.test(type) ? 'audit' : 'application' };
       },
-      { origin: 'sealog/bench', batch: 2000, segmentBytes: 128 << 20, checkpointEvery: 100_000 },
+      { origin: values.origin, batch: 2000, segmentBytes: 128 << 20, checkpointEvery: 100_000 },
     );
     const ix = await runSealogCli(['index', 'rebuild', '--data', data], 3_600_000);
     if (ix.code !== 0) throw new Error(`index rebuild: ${ix.stderr}`);
   }
-  const big = await daemon({ data_dir: data, origin: 'sealog/bench' });
+  const big = await daemon({ data_dir: data, origin: values.origin });
   const searchMs = [];
   let hits = 0;
   // The daemon's CPU time (all threads, from /proc) over the timed requests: what one costs, whatever the load.
