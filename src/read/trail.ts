@@ -335,7 +335,9 @@ export async function readCheckpointFile(file: string): Promise<CheckpointFile> 
 /**
  * The hash chain across frames a reader has checked: a frame next to the last one
  * checked (after it, or before it when reading newest first) must continue its seq and
- * prev. After a gap (frames skipped by the index or a filter) a new run starts.
+ * prev. After a gap (frames skipped by the index or a filter, or segments removed by
+ * retention between the two: the seqs jump there, and verify checks that gap against
+ * the removal records) a new run starts.
  */
 export class Chain {
   private last: { seg: SegmentInfo; f: FrameRef; c: CheckedFrame } | undefined;
@@ -343,6 +345,7 @@ export class Chain {
   constructor(private readonly reverse = false) {}
 
   link(seg: SegmentInfo, f: FrameRef, c: CheckedFrame): void {
+    if (this.last && Math.abs(seg.n - this.last.seg.n) > 1) this.last = undefined;
     if (this.last) {
       const [before, after] = this.reverse ? [{ seg, f, c }, this.last] : [this.last, { seg, f, c }];
       const expected = before.c.firstSeq + before.c.lines.length;
