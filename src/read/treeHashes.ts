@@ -84,7 +84,11 @@ class StoredTree implements TreeHashes {
     const edge = await readFile(join(this.dir, EDGE)).catch(() => undefined);
     if (edge && edge.length >= 8 + 32 && (edge.length - 8) % 32 === 0 && (edge.length - 8) / 32 < CHUNK) {
       const c = Number(edge.readBigUInt64BE(0));
-      if (Number.isSafeInteger(c)) this.chunks.set(c, Array.from({ length: (edge.length - 8) / 32 }, (_, i) => slice(edge.subarray(8), i)));
+      if (Number.isSafeInteger(c))
+        this.chunks.set(
+          c,
+          Array.from({ length: (edge.length - 8) / 32 }, (_, i) => slice(edge.subarray(8), i)),
+        );
     }
   }
 
