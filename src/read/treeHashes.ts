@@ -121,7 +121,11 @@ class StoredTree implements TreeHashes {
       if (!chunk || chunk.length < Math.min(CHUNK, end - c * CHUNK)) {
         chunk = [];
         const filter = { ...emptyFilter(), seqFrom: c * CHUNK, seqTo: c * CHUNK + CHUNK - 1 };
-        for await (const r of query(this.trail, { filter })) chunk.push(Buffer.from(r.hash));
+        // The leaves in place from the chunk's start: after a gap (records retention removed) they would not be.
+        for await (const r of query(this.trail, { filter })) {
+          if (r.seq !== c * CHUNK + chunk.length) break;
+          chunk.push(Buffer.from(r.hash));
+        }
         if (this.chunks.size >= CHUNK_CACHE) this.chunks.clear();
         this.chunks.set(c, chunk);
         if (chunk.length && chunk.length < CHUNK) await this.saveEdge(c, chunk).catch(() => {}); // a read-only archive: in memory only
