@@ -107,7 +107,7 @@ export interface CheckpointFile {
 const DEFAULT_FRAME_CAP = 256 * 1024 * 1024;
 
 /** Decoded frames kept for a reader that comes back to them: at most this many, and bytes (raw + decoded). */
-const RECENT_FRAMES = 4;
+const RECENT_FRAMES = 2;
 const RECENT_BYTES = 32 * 1024 * 1024;
 
 export interface TrailOptions {
