@@ -8,7 +8,7 @@
 //
 // usage: node benchmarks/run-all.mjs [--events N] [--runs R] [--clients C] [--seed S]
 //          [--quick] [--no-install] [--out DIR] [--only a,b]
-// Sections: throughput, verify, latency, producer, overload, profile.
+// Sections: throughput, verify, latency, producer, overload, profile, scaling.
 // Exit 0 when every sealog measurement completed and passed its checks (goals
 // missed are reported, not failed: nothing here is a timed test).
 import { spawnSync } from 'node:child_process';
@@ -25,10 +25,11 @@ import { latencyMarkdown, latencyOptions, pLabel, PERCENTILES, printLatency, run
 import { overloadMarkdown, printOverload, runOverload } from './overload.mjs';
 import { hasClientModes, printProducer, producerMarkdown, runProducerOverhead } from './producer-overhead.mjs';
 import { printProfile, profileMarkdown, runProfile } from './profile.mjs';
+import { printScaling, runScaling, scalingMarkdown } from './scaling.mjs';
 import { printThroughput, runThroughput, throughputMarkdown } from './throughput.mjs';
 import { printVerify, runVerifySpeed, verifyMarkdown } from './verify-speed.mjs';
 
-const SECTIONS = ['throughput', 'verify', 'latency', 'producer', 'overload', 'profile'];
+const SECTIONS = ['throughput', 'verify', 'latency', 'producer', 'overload', 'profile', 'scaling'];
 const USAGE = `usage: node benchmarks/run-all.mjs [options]   (npm run bench -- [options])
 ${COMMON_USAGE}
   --no-install  do not run benchmarks/setup-peers.sh (peers not installed are skipped)
@@ -107,6 +108,9 @@ function goals(res) {
       met: undefined,
     });
   }
+  const sc = res.scaling?.ratios?.twoVsOne;
+  if (sc)
+    out.push({ key: 'scaling', label: 'events/s, daemon on 2 cores ÷ on 1 core (taskset)', measured: `${sc.toFixed(2)}x`, target: '≥ 1.8x', met: sc >= 1.8 });
   const v = res.verify?.summary?.verifyVsSha256;
   if (v) out.push({ key: 'verify', label: 'sealog verify MB/s ÷ sha256sum MB/s', measured: fx(v), target: '≥ 0.5x', met: v.median >= 0.5 });
   const o = res.overload?.summary?.['sealog-batch']?.peakRssMiB;
@@ -203,6 +207,7 @@ function markdown(res, gs, chartFiles) {
     ...sec('4. Verify speed', res.verify, verifyMarkdown),
     ...sec('5. Memory under overload', res.overload, overloadMarkdown),
     ...sec("6. Where sealog's time goes", res.profile, profileMarkdown),
+    ...sec('7. Core scaling (taskset, front.workers)', res.scaling, scalingMarkdown),
   );
   for (const e of res.errors) s.push(`**${e.section} failed:** ${e.error}`, '');
   return s.join('\n');
@@ -358,6 +363,11 @@ async function main() {
   res.profile = await section('profile', async () => {
     const r = await runProfile(o, { input, log });
     printProfile(r, log);
+    return r;
+  });
+  res.scaling = await section('scaling', async () => {
+    const r = await runScaling(o, { input, log });
+    printScaling(r, log);
     return r;
   });
   res.totalSec = (performance.now() - t0) / 1000;

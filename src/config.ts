@@ -64,6 +64,14 @@ const schema = {
         max_entries: { type: 'integer', minimum: 1, maximum: 10_000_000, default: 100_000 },
       },
     },
+    front: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        workers: { anyOf: [{ enum: ['auto'] }, { type: 'integer', minimum: 1, maximum: 256 }], default: 'auto' },
+      },
+    },
     batch: {
       type: 'object',
       additionalProperties: false,

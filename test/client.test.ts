@@ -111,7 +111,8 @@ test('lines the daemon rejects make flush() reject with their code, once; the ot
 test('daemon SIGKILLed mid-stream and restarted: the client resends what was not acknowledged, each event lands once', async () => {
   const t = fresh();
   let d = await start(t);
-  const c = await SealogClient.connect({ socket: t.socket, ringBytes: 64 << 20 });
+  // reconnectMs well above a restart on a loaded machine: this test is about the resend, not giving up.
+  const c = await SealogClient.connect({ socket: t.socket, ringBytes: 64 << 20, reconnectMs: 120_000 });
   const n = 40_000;
   for (let k = 0; k < n / 2; k++) c.send(event('d', k));
   // Killed while the worker is still sending and acks are in flight.

@@ -28,7 +28,6 @@ import { harness, waitUntil } from './helpers/daemon.js';
 
 const h = harness();
 const cfg = loadConfig(undefined);
-const workerOf = (front: FrontStage) => (front as unknown as { worker: Worker }).worker;
 
 /** Polls `read` until it has not changed for `quietMs`: the pipeline has moved all it can. */
 async function settled(read: () => string, quietMs = 500): Promise<void> {
@@ -82,57 +81,67 @@ test('a sink that never takes a frame: every stream stays within its mark and th
   }
 });
 
-test("the front's output keeps the input order across its inline and worker paths", async () => {
-  const front = new FrontStage(cfg, randomBytes(32));
-  await front.ready;
-  const worker = workerOf(front);
-  const post = worker.postMessage.bind(worker);
-  let viaWorker = 0;
-  worker.postMessage = (m: ToWorker, transfer?: Parameters<Worker['postMessage']>[1]) => {
-    if (m.type === 'lines') viaWorker += m.kinds.length;
-    post(m, transfer);
-  };
-  const out: Prepared[] = [];
-  const reading = (async () => {
-    for await (const s of front) out.push(s as Prepared);
-  })();
-  const ack: AckTarget = { committed() {}, rejected() {}, duplicate() {} };
-  // Bursts of a few lines (inline while the worker is idle) and of hundreds (chunks to the worker),
-  // with bad lines and sealog's own records among them, written with and without pauses.
-  let n = 0;
-  let seed = 7;
-  const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
-  const lineFor = (i: number): RawLine =>
-    i % 97 === 5
-      ? { bytes: Buffer.alloc(0), source: { kind: 'sealog' }, system: ownDraft(OwnType.HOLD_PLACED, { i }, 'info', ack) }
-      : i % 89 === 3
-        ? { bytes: Buffer.from(`{"i":${i},`), source: { kind: 'socket', line: i } }
-        : { bytes: Buffer.from(`{"i":${i}}`), source: { kind: 'socket', line: i } };
-  for (let burst = 0; burst < 120; burst++) {
-    const size = next() < 0.6 ? 1 + Math.floor(next() * 20) : 100 + Math.floor(next() * 500);
-    for (let k = 0; k < size; k++) if (!front.write(lineFor(n++))) await new Promise((r) => front.once('drain', r));
-    const pause = next();
-    if (pause < 0.5) await new Promise((r) => setImmediate(r));
-    else if (pause < 0.75) await new Promise((r) => setTimeout(r, 3));
-  }
-  front.end();
-  await reading;
-  assert.equal(out.length, n);
-  // The worker's results come packed (the record's parts as bytes), the inline path's as text.
-  const eventOf = (s: Prepared) =>
-    ('buf' in s ? (JSON.parse(`${s.buf.toString('utf8', s.start, s.prev)}"}`) as { event: { i: number } }).event : (JSON.parse(s.eventJcs) as { i: number })).i;
-  const order = out.map((s) => (s.rejected ? s.source.line : eventOf(s)));
-  for (let i = 0; i < n; i++) assert.equal(order[i], i, `position ${i}`);
-  assert.ok(viaWorker > 0 && viaWorker < n, `both paths ran: ${viaWorker} of ${n} lines through the worker`);
-});
+for (const workers of [1, 3])
+  test(`the front's output keeps the input order across its inline and worker paths (${workers} worker${workers > 1 ? 's' : ''})`, async () => {
+    const front = new FrontStage(cfg, randomBytes(32), workers);
+    await front.ready;
+    assert.equal(front.workers.length, workers);
+    let viaWorker = 0;
+    const perWorker = front.workers.map(() => 0);
+    for (const [w, worker] of front.workers.entries()) {
+      const post = worker.postMessage.bind(worker);
+      worker.postMessage = (m: ToWorker, transfer?: Parameters<Worker['postMessage']>[1]) => {
+        if (m.type === 'lines') {
+          viaWorker += m.kinds.length;
+          perWorker[w]! += m.kinds.length;
+        }
+        post(m, transfer);
+      };
+    }
+    const out: Prepared[] = [];
+    const reading = (async () => {
+      for await (const s of front) out.push(s as Prepared);
+    })();
+    const ack: AckTarget = { committed() {}, rejected() {}, duplicate() {} };
+    // Bursts of a few lines (inline while the worker is idle) and of hundreds (chunks to the worker),
+    // with bad lines and sealog's own records among them, written with and without pauses.
+    let n = 0;
+    let seed = 7;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const lineFor = (i: number): RawLine =>
+      i % 97 === 5
+        ? { bytes: Buffer.alloc(0), source: { kind: 'sealog' }, system: ownDraft(OwnType.HOLD_PLACED, { i }, 'info', ack) }
+        : i % 89 === 3
+          ? { bytes: Buffer.from(`{"i":${i},`), source: { kind: 'socket', line: i } }
+          : { bytes: Buffer.from(`{"i":${i}}`), source: { kind: 'socket', line: i } };
+    for (let burst = 0; burst < 120; burst++) {
+      const size = next() < 0.6 ? 1 + Math.floor(next() * 20) : 100 + Math.floor(next() * 500);
+      for (let k = 0; k < size; k++) if (!front.write(lineFor(n++))) await new Promise((r) => front.once('drain', r));
+      const pause = next();
+      if (pause < 0.5) await new Promise((r) => setImmediate(r));
+      else if (pause < 0.75) await new Promise((r) => setTimeout(r, 3));
+    }
+    front.end();
+    await reading;
+    assert.equal(out.length, n);
+    // The workers' results come packed (the record's parts as bytes), the inline path's as text.
+    const eventOf = (s: Prepared) =>
+      ('buf' in s ? (JSON.parse(`${s.buf.toString('utf8', s.start, s.prev)}"}`) as { event: { i: number } }).event : (JSON.parse(s.eventJcs) as { i: number })).i;
+    const order = out.map((s) => (s.rejected ? s.source.line : eventOf(s)));
+    for (let i = 0; i < n; i++) assert.equal(order[i], i, `position ${i}`);
+    assert.ok(viaWorker > 0 && viaWorker < n, `both paths ran: ${viaWorker} of ${n} lines through the workers`);
+    if (workers > 1) assert.ok(perWorker.filter((k) => k > 0).length > 1, `chunks went to more than one worker: ${perWorker.join(', ')}`);
+  });
 
 test('a front worker that dies: the pipeline fails loudly, and nothing was acknowledged that is not committed', async () => {
   const t = h.fresh();
-  const c = loadConfig(undefined, { data: t.data });
+  // Three workers: one of them dies, the others are still working.
+  const c = { ...loadConfig(undefined, { data: t.data }), front: { workers: 3 } };
   const l = layout(c.data_dir);
   for (const dir of [l.segments, l.checkpoints]) await mkdir(dir, { recursive: true });
   await writeKeys(l, c.origin);
   const p = await buildPipeline(c, l, await loadSigner(l), undefined, new Status(), createLogger('silent'));
+  assert.equal(p.front.workers.length, 3);
   const acked: { through: number; seq: number }[] = [];
   const ack: AckTarget = { committed: (_n, through, seq) => acked.push({ through, seq }), rejected() {}, duplicate() {} };
   let line = 0;
@@ -143,7 +152,7 @@ test('a front worker that dies: the pipeline fails loudly, and nothing was ackno
   await Promise.race([waitUntil(() => acked.length > 0, 'a first commit'), p.done]);
   write(5000); // in flight, at the worker or behind it, when it dies
   const failed = assert.rejects(p.done, /front worker exited/);
-  await workerOf(p.front).terminate();
+  await p.front.workers[1]!.terminate();
   await failed;
   const committed = new Map<number, number>();
   for await (const r of recordsFrom(l, 0, c.limits.max_frame_bytes)) committed.set(r.seq, r.source.line);

@@ -191,10 +191,10 @@ function toYaml(obj, indent = '') {
 }
 
 /**
- * Starts `sealog start --config` in a fresh temp dir. `config` is merged over
- * the benchmark defaults. Resolves after "sealog ready" appears on stderr.
+ * Starts `sealog start --config` in a fresh temp dir (pinned to `cpus` with taskset
+ * when given). `config` is merged over the benchmark defaults. Resolves after "sealog ready" appears on stderr.
  */
-export async function startSealog(config = {}, { readyTimeoutMs = 30_000, nodeArgs = [] } = {}) {
+export async function startSealog(config = {}, { readyTimeoutMs = 30_000, nodeArgs = [], cpus } = {}) {
   const dir = makeTempDir();
   const dataDir = join(dir, 'data');
   const socketPath = join(dir, 'sealog.sock');
@@ -213,7 +213,10 @@ export async function startSealog(config = {}, { readyTimeoutMs = 30_000, nodeAr
   };
   const configFile = join(dir, 'sealog.yaml');
   writeFileSync(configFile, toYaml(cfg) + '\n');
-  const child = spawnTracked([...nodeArgs, SEALOG_BIN, 'start', '--config', configFile]);
+  // cpus (e.g. '0' or '0,1'): the daemon pinned with taskset, which execs node (same pid), so its threads and its
+  // own view of the cores (front.workers: auto) are held to those cores.
+  const args = [...nodeArgs, SEALOG_BIN, 'start', '--config', configFile];
+  const child = cpus ? spawnTracked(['-c', cpus, process.execPath, ...args], { command: 'taskset' }) : spawnTracked(args);
   // "sealog ready" is logged at info level, so at log.level warn it never
   // appears; then the first successful connect to the socket is the signal.
   let readySignal;

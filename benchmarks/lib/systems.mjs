@@ -180,10 +180,10 @@ export function daemonProblems(stderr) {
  * rejected, clean exit on SIGTERM, nothing logged at warn or above, and the
  * segments decode (lz4 CLI) to N records; verify: also `sealog verify --json`
  * with the pinned key. keep: leave the data dir for the caller (returned as
- * dataDir/dir; the caller removes it with removeTempDir).
+ * dataDir/dir; the caller removes it with removeTempDir). cpus: pinned with taskset (startSealog).
  */
-export async function runSealog(ctx, { fsync = 'batch', verify = true, keep = false, nodeArgs = [], config = {} } = {}) {
-  const d = await startSealog({ fsync: { mode: fsync }, batch: SEALOG_BATCH, ...config }, { nodeArgs });
+export async function runSealog(ctx, { fsync = 'batch', verify = true, keep = false, nodeArgs = [], config = {}, cpus } = {}) {
+  const d = await startSealog({ fsync: { mode: fsync }, batch: SEALOG_BATCH, ...config }, { nodeArgs, cpus });
   const sampler = sampleProcess(d.child.pid);
   let kept = false;
   try {

@@ -34,7 +34,11 @@ export async function run(argv: string[]): Promise<number> {
   const tty = process.stderr.isTTY;
   const n = await rebuildIndexes(trail, { onSegment: tty ? (s) => process.stderr.write(`\rindexing segment ${s.name}`) : undefined });
   await rm(join(data, 'index', 'tree'), { recursive: true, force: true });
-  await treeHashes(trail).extend(await trail.committedSize());
+  const tree = treeHashes(trail);
+  await tree.extend(await trail.committedSize());
+  // The right edge of the newest checkpoint's tree too, so a proof against it reads only its own record's frame.
+  const cp = await trail.newestCheckpoint();
+  if (cp?.size) await tree.subtree(0, cp.size).catch(() => {}); // records retention removed: proofs read what is left
   if (tty) process.stderr.write('\n');
   console.log(`indexed ${n} closed segment(s); tree hashes through ${await trail.committedSize()} records`);
   return 0;

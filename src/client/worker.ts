@@ -118,8 +118,9 @@ function answerFlushes(): void {
 }
 
 function onAck(line: string): void {
-  downSince = undefined;
   const a = JSON.parse(line) as { ack?: string; count?: number; line?: number; code?: string; reason?: string; error?: string };
+  // Only an acknowledgement is service; an {"error":...} line (too many connections) keeps the reconnect clock running.
+  if (a.ack) downSince = undefined;
   if (a.ack === 'commit') release(skipLines(released, a.count!), a.count!);
   else if (a.ack === 'duplicate')
     release(skipLines(released, 1), 1); // its first copy is durable: committed

@@ -44,7 +44,7 @@ export interface Pipeline {
 }
 
 /**
- * Builds the write path: front (worker) → dedupe → seal → batch → compress → rotate, the
+ * Builds the write path: front (workers) → dedupe → seal → batch → compress → rotate, the
  * store under it continuing the chain where recovery left it. `signer` signs from the
  * first checkpoint on (a pending rotation's new key).
  */
@@ -58,6 +58,7 @@ export async function buildPipeline(
   observe?: StoreOptions['observe'],
 ): Promise<Pipeline> {
   const front = await startFront(cfg, l);
+  log.info({ workers: front.workers.length, setting: cfg.front.workers }, 'front worker threads ready');
   try {
     const counts = new EventCounts();
     const recovered = await recover(
@@ -141,8 +142,8 @@ export function assemble(
 }
 
 /**
- * The front, its worker ready. Refuses a missing or malformed keys/hmac.key; the key goes
- * into the pseudonymizer only (here and in the worker), never to a log. Every pattern,
+ * The front, its workers ready (`front.workers`). Refuses a missing or malformed keys/hmac.key; the key goes
+ * into the pseudonymizer only (here and in each worker), never to a log. Every pattern,
  * field rule and schema is compiled there, once.
  */
 async function startFront(cfg: Config, l: Layout): Promise<FrontStage> {

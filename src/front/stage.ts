@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { Duplex } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import type { Config } from '../config.js';
@@ -6,97 +7,143 @@ import type { RawLine } from '../types.js';
 import { createFront, type Front } from './front.js';
 import { decodeResult, encodeLines, type FrontInit, type ResultsMessage, type ToMain, type ToWorker } from './protocol.js';
 
-/** Lines per message to the worker: enough to make a message's cost vanish per line, few enough to keep latency low. */
+/** Lines per message to a worker: enough to make a message's cost vanish per line, few enough to keep latency low. */
 const CHUNK_LINES = 256;
 /** ...or bytes: long lines make short chunks, so memory stays bounded whatever the line size. */
 const CHUNK_BYTES = 1 << 20;
 /** Serialized records waiting for seal before input is held. */
 const READY_MARK = 64;
 /**
- * A burst of at most this many lines, with the worker idle, is run here on the
+ * A burst of at most this many lines, with every worker idle, is run here on the
  * main thread: a message each way costs more than the work (~100 µs of the main
  * thread's time per burst at a few thousand events/s), and the round trip adds latency.
  */
 const INLINE_LINES = 32;
 const INLINE_BYTES = 64 * 1024;
-/** Chunks at the worker at once: one being worked on, one waiting, so it never idles while the main thread packs. */
+/** Chunks at one worker at once: one being worked on, one waiting, so it never idles while the main thread packs. */
 const MAX_IN_FLIGHT = 2;
 
 type Reloaded = Extract<ToMain, { type: 'reloaded' }>;
 
+/** `front.workers`: `auto` is one worker per core this process may run on, less the main thread's, at least one. */
+export function frontWorkers(setting: Config['front']['workers'], cores = availableParallelism()): number {
+  return setting === 'auto' ? Math.max(1, cores - 1) : setting;
+}
+
+/** One worker thread and the chunks it has not answered yet (it answers in the order it was sent them). */
+interface Lane {
+  worker: Worker;
+  /** Sent to this worker and not yet answered, oldest first. */
+  chunks: Chunk[];
+  reloads: ((r: Reloaded) => void)[];
+}
+
+/** Lines sent to a lane, in dispatch order; `results` once that lane answered. */
+interface Chunk {
+  lines: RawLine[];
+  results: ResultsMessage | undefined;
+}
+
 /**
- * FrontStage: the pipeline's front (parse → sanitize → classify → serialize) in a
- * worker thread, so it runs on the second core beside seal and the writes. Lines
- * go over in chunks and come back as text, in order; a small burst while the worker
- * is idle runs inline through the same front, built here too. Backpressure: with
- * MAX_IN_FLIGHT chunks at the worker and the next one full, or with the results
- * not taken downstream, input waits.
+ * FrontStage: the pipeline's front (parse → sanitize → classify → serialize) in
+ * worker threads (`front.workers`), so it runs on the other cores beside seal and
+ * the writes. Lines go over in chunks, each to the least busy worker, and come back
+ * as text; results are handed on in the order the chunks were sent (a chunk that
+ * finishes early waits for the ones before it), so output keeps input order and seal
+ * numbers lines in arrival order. A small burst while every worker is idle runs
+ * inline through the same front, built here too. Backpressure: with every worker at
+ * MAX_IN_FLIGHT chunks (answered or not, until handed on) and the next chunk full,
+ * or with the results not taken downstream, input waits.
  */
 export class FrontStage extends Duplex {
-  private readonly worker: Worker;
+  private readonly lanes: Lane[];
   private readonly front: Front;
   private collecting: RawLine[] = [];
   private collectingBytes = 0;
-  private readonly inFlight: RawLine[][] = [];
+  /** Chunks sent and not yet handed on, oldest first: the reorder buffer. */
+  private readonly pending: Chunk[] = [];
   private flushQueued = false;
   private held: (() => void) | undefined;
   private finalCb: ((err?: Error | null) => void) | undefined;
-  private reloads: ((r: Reloaded) => void)[] = [];
   private stopping = false;
-  /** Resolves once the worker has compiled every rule; rejects with the reason it could not. */
+  /** Resolves once every worker has compiled every rule; rejects with the reason one could not. */
   readonly ready: Promise<void>;
 
-  constructor(cfg: Config, hmacKey: Buffer) {
+  constructor(cfg: Config, hmacKey: Buffer, workers = frontWorkers(cfg.front.workers)) {
     // Input queues in front of this stage (the pipeline's entrance and its mark), not inside it.
     super({ objectMode: true, writableHighWaterMark: 1, readableHighWaterMark: READY_MARK });
     // Built here first: a bad pattern or schema refuses the start at once, with its code.
     this.front = createFront(cfg, hmacKey);
+    this.lanes = [];
+    const started: Promise<void>[] = [];
+    for (let i = 0; i < workers; i++) {
+      const { lane, ready } = this.startWorker(cfg, hmacKey);
+      this.lanes.push(lane);
+      started.push(ready);
+    }
+    this.ready = Promise.all(started).then(() => {});
+  }
+
+  private startWorker(cfg: Config, hmacKey: Buffer): { lane: Lane; ready: Promise<void> } {
     const key = new Uint8Array(hmacKey); // a copy for the worker; the caller zeroes its own
     const workerData: FrontInit = { cfg, hmacKey: key };
     // What the worker allocates lives for one chunk (a few MB at most): a small young
     // generation is enough, and V8's default would add tens of MB to the daemon's RSS.
     const resourceLimits = { maxYoungGenerationSizeMb: 8 };
-    this.worker = new Worker(new URL('./worker.js', import.meta.url), { workerData, transferList: [key.buffer], resourceLimits });
+    const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData, transferList: [key.buffer], resourceLimits });
+    const lane: Lane = { worker, chunks: [], reloads: [] };
     let started: (r: Extract<ToMain, { type: 'ready' | 'failed' }>) => void = () => {};
-    this.ready = new Promise((resolve, reject) => {
+    const ready = new Promise<void>((resolve, reject) => {
       started = (r) => (r.type === 'ready' ? resolve() : reject(r.code ? new SealogError(r.code, r.error) : new Error(r.error)));
     });
-    this.worker.on('message', (m: ToMain) => {
-      if (m.type === 'results') this.done(m);
-      else if (m.type === 'reloaded') this.reloads.shift()?.(m);
+    worker.on('message', (m: ToMain) => {
+      if (m.type === 'results') this.done(lane, m);
+      else if (m.type === 'reloaded') lane.reloads.shift()?.(m);
       else started(m);
     });
-    this.worker.on('error', (err) => {
+    worker.on('error', (err) => {
       started({ type: 'failed', error: err.message });
       this.destroy(err);
     });
-    this.worker.on('exit', (code) => {
+    worker.on('exit', (code) => {
       started({ type: 'failed', error: `the front worker exited (code ${code}) before it was ready` });
       if (!this.stopping) this.destroy(new Error(`the front worker exited (code ${code})`));
     });
+    return { lane, ready };
   }
 
-  /** Lines inside this stage: waiting for a chunk, at the worker, and serialized but not yet taken. */
+  /** The worker threads, for status and tests. */
+  get workers(): readonly Worker[] {
+    return this.lanes.map((l) => l.worker);
+  }
+
+  /** Lines inside this stage: waiting for a chunk, at a worker or waiting for an earlier chunk, and serialized but not yet taken. */
   get items(): number {
-    return this.writableLength + this.collecting.length + this.inFlight.reduce((n, c) => n + c.length, 0) + this.readableLength;
+    return this.writableLength + this.collecting.length + this.pending.reduce((n, c) => n + c.lines.length, 0) + this.readableLength;
   }
 
   get mark(): number {
-    return this.writableHighWaterMark + CHUNK_LINES * (MAX_IN_FLIGHT + 1) + this.readableHighWaterMark;
+    return this.writableHighWaterMark + CHUNK_LINES * (this.lanes.length * MAX_IN_FLIGHT + 1) + this.readableHighWaterMark;
   }
 
   /**
    * Builds what a reloaded config needs here (throws on a bad rule or schema, changing
-   * nothing); the returned swap applies it here and hands it to the worker, which
-   * reports through onWorkerError if it could not build the same (a schema file changed
-   * in between).
+   * nothing); the returned swap applies it here and hands it to every worker; if one
+   * could not build the same (a schema file changed in between), onWorkerError is told once.
    */
   reload(cfg: Config, onWorkerError: (error: string) => void): () => void {
     const swap = this.front.reload(cfg);
     return () => {
       swap();
-      this.reloads.push((r) => r.ok || onWorkerError(r.error ?? 'unknown error'));
-      this.worker.postMessage({ type: 'reload', cfg } satisfies ToWorker);
+      let told = false;
+      for (const lane of this.lanes) {
+        lane.reloads.push((r) => {
+          if (r.ok || told) return;
+          told = true;
+          onWorkerError(r.error ?? 'unknown error');
+        });
+        lane.worker.postMessage({ type: 'reload', cfg } satisfies ToWorker);
+      }
     };
   }
 
@@ -104,12 +151,12 @@ export class FrontStage extends Duplex {
     this.collecting.push(raw);
     this.collectingBytes += raw.bytes.length;
     if (this.chunkFull) this.send();
-    else if (this.inFlight.length === 0 && !this.flushQueued) {
+    else if (!this.flushQueued && this.idleLane()) {
       // The rest of this burst of writes comes synchronously: send them together.
       this.flushQueued = true;
       queueMicrotask(() => {
         this.flushQueued = false;
-        if (this.inFlight.length === 0) this.flush();
+        if (this.idleLane()) this.flush();
       });
     }
     if (this.atWorkerLimit || this.readableLength >= this.readableHighWaterMark) this.held = cb;
@@ -129,7 +176,7 @@ export class FrontStage extends Duplex {
 
   override _destroy(err: Error | null, cb: (err: Error | null) => void): void {
     this.stopping = true;
-    void this.worker.terminate();
+    for (const lane of this.lanes) void lane.worker.terminate();
     cb(err);
   }
 
@@ -137,8 +184,21 @@ export class FrontStage extends Duplex {
     return this.collecting.length >= CHUNK_LINES || this.collectingBytes >= CHUNK_BYTES;
   }
 
+  /** The lane to send the next chunk to: the least busy with room, or none while the reorder buffer is full. */
+  private freeLane(): Lane | undefined {
+    if (this.pending.length >= this.lanes.length * MAX_IN_FLIGHT) return undefined;
+    let best: Lane | undefined;
+    for (const lane of this.lanes) if (lane.chunks.length < MAX_IN_FLIGHT && (!best || lane.chunks.length < best.chunks.length)) best = lane;
+    return best;
+  }
+
+  private idleLane(): Lane | undefined {
+    const lane = this.freeLane();
+    return lane && lane.chunks.length === 0 ? lane : undefined;
+  }
+
   private get atWorkerLimit(): boolean {
-    return this.chunkFull && this.inFlight.length >= MAX_IN_FLIGHT;
+    return this.chunkFull && !this.freeLane();
   }
 
   private release(): void {
@@ -148,9 +208,12 @@ export class FrontStage extends Duplex {
     cb();
   }
 
-  /** What was collected goes on: inline if it is a small burst and the worker is idle, else to the worker. */
+  /**
+   * What was collected goes on: inline if it is a small burst and nothing is at a
+   * worker (so it cannot overtake earlier lines), else to a worker.
+   */
   private flush(): void {
-    if (this.inFlight.length > 0 || this.collecting.length > INLINE_LINES || this.collectingBytes > INLINE_BYTES) {
+    if (this.pending.length > 0 || this.collecting.length > INLINE_LINES || this.collectingBytes > INLINE_BYTES) {
       this.send();
       return;
     }
@@ -168,31 +231,39 @@ export class FrontStage extends Duplex {
   }
 
   private send(): void {
-    if (this.collecting.length === 0 || this.inFlight.length >= MAX_IN_FLIGHT) return;
+    if (this.collecting.length === 0) return;
+    const lane = this.freeLane();
+    if (!lane) return;
     const lines = this.collecting;
     const total = this.collectingBytes;
     this.collecting = [];
     this.collectingBytes = 0;
     const { message, transfer } = encodeLines(lines, total);
-    this.inFlight.push(lines);
-    this.worker.postMessage(message satisfies ToWorker, transfer);
+    const chunk: Chunk = { lines, results: undefined };
+    this.pending.push(chunk);
+    lane.chunks.push(chunk);
+    lane.worker.postMessage(message satisfies ToWorker, transfer);
   }
 
-  private done(results: ResultsMessage): void {
-    const lines = this.inFlight.shift()!;
-    // Keep the worker busy: the next chunk goes before this one's results are handed on.
+  private done(lane: Lane, results: ResultsMessage): void {
+    // A worker answers its chunks in the order it got them: this is its oldest unanswered one.
+    lane.chunks.shift()!.results = results;
+    // Handed on in dispatch order: only the answered chunks at the head of the reorder buffer.
+    const ready: Chunk[] = [];
+    while (this.pending[0]?.results) ready.push(this.pending.shift()!);
+    // Keep the workers busy: the next chunk goes before these results are handed on.
     this.send();
-    for (let i = 0; i < lines.length; i++) this.push(decodeResult(results, i, lines[i]!));
+    for (const { lines, results: r } of ready) for (let i = 0; i < lines.length; i++) this.push(decodeResult(r!, i, lines[i]!));
     if (this.readableLength < this.readableHighWaterMark) this.release();
     this.finishIfIdle();
   }
 
   private finishIfIdle(): void {
-    if (!this.finalCb || this.inFlight.length > 0 || this.collecting.length > 0) return;
+    if (!this.finalCb || this.pending.length > 0 || this.collecting.length > 0) return;
     const cb = this.finalCb;
     this.finalCb = undefined;
     this.push(null);
     this.stopping = true;
-    void this.worker.terminate().then(() => cb(), cb);
+    void Promise.all(this.lanes.map((l) => l.worker.terminate())).then(() => cb(), cb);
   }
 }

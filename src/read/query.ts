@@ -17,7 +17,7 @@
  * - `follow(trail, opts)` → the same, then every record committed afterwards, as it commits
  *   (polling the files every `pollMs`, default 200 ms), until `signal` aborts.
  *
- * How frames are skipped: a closed segment's index says each frame's seq and ts range and,
+ * How frames are skipped: a segment's index (the open one's: in memory, segmentIndex.ts) says each frame's seq and ts range and,
  * per block of frames, the streams, types and levels present and a bloom filter of field values
  * and pseudonyms; a frame that cannot match is not read. A frame that is read is decoded, and
  * skipped unless it contains the filter's needles (text, pseudonyms, field values, stream) as
@@ -29,7 +29,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { VerifyCode } from '../errors.js';
 import { seqMessage } from '../verify/frames.js';
 import { compileFilter, type CompiledFilter, type Filter } from './filter.js';
-import { defaultIndex, type IndexedFrame, type IndexSource, type SegmentIndex } from './segmentIndex.js';
+import { defaultIndex, indexCanSkip, type IndexedFrame, type IndexSource, type SegmentIndex } from './segmentIndex.js';
 import { claimedHash, TrailError, type FrameRef, type SegmentInfo, type Trail, type TrailRecord } from './trail.js';
 
 export interface QueryProgress {
@@ -64,9 +64,11 @@ export async function* query(trail: Trail, opts: QueryOptions): AsyncGenerator<T
   if (limit <= 0 || seqTo < seqFrom) return;
   const index = opts.index === false ? undefined : (opts.index ?? defaultIndex(trail));
   const segs = await trail.segments();
-  // A segment holds the seqs from its first up to the next segment's first.
+  // A segment holds the seqs from its first up to the next segment's first. Only a seq-bounded
+  // scan needs them (from the manifests: a proof of one record loads one segment's index, not all).
+  const bounded = seqFrom > 0 || seqTo < Infinity;
   const firsts: (number | undefined)[] = [];
-  for (const s of segs) firsts.push((await index?.get(s))?.frames[0]?.first ?? (await trail.firstSeq(s)));
+  if (bounded) for (const s of segs) firsts.push(await trail.firstSeq(s));
   const order = segs.map((_, i) => i);
   if (reverse) order.reverse();
   const progress: QueryProgress = { segment: 0, segments: segs.length, frames: 0, bytes: 0, matched: 0 };
@@ -78,14 +80,15 @@ export async function* query(trail: Trail, opts: QueryOptions): AsyncGenerator<T
     // Segments removed by retention lie between these two: the seqs jump there (verify checks the gap against the removal records).
     if (prevN !== undefined && Math.abs(seg.n - prevN) !== 1) state.last = undefined;
     prevN = seg.n;
+    progress.segment = i + 1;
     const first = firsts[i];
     const next = firsts.slice(i + 1).find((x) => x !== undefined) ?? Infinity;
-    progress.segment = i + 1;
-    if (first === undefined || first > seqTo || next - 1 < seqFrom) {
+    if (bounded && (first === undefined || first > seqTo || next - 1 < seqFrom)) {
       state.last = undefined;
       continue;
     }
-    const idx = seg.open ? undefined : await index?.get(seg);
+    // Indexing the open segment's new frames costs more than reading them once: only for a filter it can skip frames by.
+    const idx = seg.open && !indexCanSkip(opts.filter) ? undefined : await index?.get(seg);
     let lastSeq: number | undefined;
     try {
       for await (const r of scanSegment(trail, seg, idx, state)) {
@@ -131,12 +134,14 @@ function splitLines(buf: Buffer): Buffer[] {
 
 async function* scanSegment(trail: Trail, seg: SegmentInfo, idx: SegmentIndex | undefined, st: ScanState): AsyncGenerator<TrailRecord> {
   const { cf, reverse, progress } = st;
-  const frames: FrameRef[] = idx ? idx.frames : await trail.frames(seg);
+  // The open segment's index may cover fewer frames than have committed since: those are read.
+  const frames: FrameRef[] = idx && !seg.open ? idx.frames : await trail.frames(seg);
   const fh = await open(seg.path, 'r');
   try {
     for (let k = reverse ? frames.length - 1 : 0; reverse ? k >= 0 : k < frames.length; k += reverse ? -1 : 1) {
       const f = frames[k]!;
-      const meta = idx?.frames[k];
+      const known = idx?.frames[k];
+      const meta = known && known.offset === f.offset ? known : undefined;
       const seqs = meta ? { first: meta.first, count: meta.count } : f.seqs;
       const skip =
         (seqs && (seqs.first > st.seqTo || seqs.first + seqs.count - 1 < st.seqFrom)) ||

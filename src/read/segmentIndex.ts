@@ -9,12 +9,14 @@
  *   string saying why when the bytes are damaged, truncated or describe another segment.
  * - `defaultIndex(trail)` → `IndexSource` (one per Trail): `get(segment)` loads the file, or
  *   builds it when it is missing or damaged (warning through the trail's onWarning) and writes
- *   it when the directory is writable; `discard(segment, why)` drops one that proved wrong.
+ *   it when the directory is writable; for the open segment, an index in memory of its frames
+ *   so far, extended as frames commit (it may cover fewer frames than the segment has by the
+ *   time they are read); `discard(segment, why)` drops one that proved wrong.
  * - `rebuildIndexes(trail, { segments? })`: writes every closed segment's index anew.
  *
  * When it is written: by the reader, not the writer. The daemon's commit path stays untouched;
  * the first query (or `sealog index rebuild`) after a segment closes builds its index. A segment
- * still open has none and is read frame by frame.
+ * still open has no file: a reader indexes its frames in memory as it meets them.
  *
  * File format: gzip (its CRC-32 catches flipped bytes and truncation) of one JSON object:
  *   { v: 1, segment, bytes: segment size, frames: { offset[], length[], maxDecoded[], first[],
@@ -29,7 +31,7 @@ import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promise
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { jcs } from '../crypto/canonical.js';
-import { levelRank, tsMicros, type CompiledFilter } from './filter.js';
+import { levelRank, tsMicros, type CompiledFilter, type Filter } from './filter.js';
 import type { FrameRef, SegmentInfo, Trail } from './trail.js';
 
 export interface IndexedFrame extends FrameRef {
@@ -67,6 +69,15 @@ export interface IndexSource {
 /** Id fields whose values go into the bloom filter (under `event.` and `event.payload.`). */
 export const INDEXED_KEYS = ['correlation_id', 'session_id', 'agent_id', 'tenant_id', 'event_id', 'trace_id', 'causation_id', 'ticket_id', 'user_id', 'run_id'];
 const INDEXED_PATHS = new Set(INDEXED_KEYS.flatMap((k) => [`event.${k}`, `event.payload.${k}`]));
+/** The filter has a criterion the index can skip frames by (not a seq range alone, nor text or other fields). */
+export const indexCanSkip = (f: Filter): boolean =>
+  f.streams.length > 0 ||
+  f.types.length > 0 ||
+  f.level !== undefined ||
+  f.pseudonyms.length > 0 ||
+  f.since !== undefined ||
+  f.until !== undefined ||
+  f.fields.some((m) => INDEXED_PATHS.has(m.path));
 const PSEUDONYM = /(?:pii|secret):[a-z0-9_]+:[0-9a-f]{24}/g;
 const BLOCK_BYTES = 128 * 1024;
 const MAX_TYPES = 64;
@@ -76,49 +87,88 @@ const BLOOM_SHARE = 0.01;
 
 export const indexPath = (trail: Trail, n: number) => join(trail.layout.data, 'index', `${String(n).padStart(10, '0')}.idx`);
 
+type Acc = { start: number; bytes: number; streams: Set<string>; types: Set<string>; levels: Set<string>; tokens: Set<string> };
+const newAcc = (start: number): Acc => ({ start, bytes: 0, streams: new Set(), types: new Set(), levels: new Set(), tokens: new Set() });
+const blockOf = (acc: Acc): Block => ({
+  start: acc.start,
+  streams: [...acc.streams],
+  types: acc.types.size > MAX_TYPES ? null : [...acc.types],
+  levels: [...acc.levels],
+  ...bloomOf(acc.tokens, acc.bytes),
+});
+
+/** One frame's records into the block being gathered; the frame's entry (its block number left to the caller). */
+function indexFrame(f: FrameRef, decoded: Buffer, acc: Acc): Omit<IndexedFrame, 'block'> {
+  let first = -1;
+  let count = 0;
+  let tsMin = Infinity;
+  let tsMax = -Infinity;
+  for (let s = 0, e = decoded.indexOf(0x0a); e !== -1; s = e + 1, e = decoded.indexOf(0x0a, s)) {
+    const text = decoded.toString('utf8', s, e);
+    const r = JSON.parse(text) as Record<string, any>;
+    if (count++ === 0) first = r.seq;
+    const ts = typeof r.ts === 'string' ? tsMicros(r.ts) : NaN;
+    if (ts < tsMin) tsMin = ts;
+    if (ts > tsMax) tsMax = ts;
+    if (typeof r.stream === 'string') acc.streams.add(r.stream);
+    if (typeof r.type === 'string' && acc.types.size <= MAX_TYPES) acc.types.add(r.type);
+    if (typeof r.level === 'string') acc.levels.add(r.level);
+    for (const t of tokensOf(r)) acc.tokens.add(t);
+    for (const p of text.match(PSEUDONYM) ?? []) acc.tokens.add(`p=${p}`);
+  }
+  // A record without a readable ts makes its frame's range unbounded: never skipped by time.
+  if (!(tsMin <= tsMax)) [tsMin, tsMax] = [-Infinity, Infinity];
+  acc.bytes += f.length;
+  return { ...f, first, count, tsMin, tsMax };
+}
+
 export async function buildIndex(trail: Trail, seg: SegmentInfo): Promise<SegmentIndex> {
   const frames: IndexedFrame[] = [];
   const blocks: Block[] = [];
-  let acc: { start: number; bytes: number; streams: Set<string>; types: Set<string>; levels: Set<string>; tokens: Set<string> } | undefined;
-  const flush = () => {
-    if (!acc) return;
-    blocks.push({
-      start: acc.start,
-      streams: [...acc.streams],
-      types: acc.types.size > MAX_TYPES ? null : [...acc.types],
-      levels: [...acc.levels],
-      ...bloomOf(acc.tokens, acc.bytes),
-    });
-    acc = undefined;
-  };
+  let acc: Acc | undefined;
   for (const f of await trail.frames(seg)) {
     const decoded = await trail.decode(seg, f);
-    acc ??= { start: frames.length, bytes: 0, streams: new Set(), types: new Set(), levels: new Set(), tokens: new Set() };
-    let first = -1;
-    let count = 0;
-    let tsMin = Infinity;
-    let tsMax = -Infinity;
-    for (let s = 0, e = decoded.indexOf(0x0a); e !== -1; s = e + 1, e = decoded.indexOf(0x0a, s)) {
-      const text = decoded.toString('utf8', s, e);
-      const r = JSON.parse(text) as Record<string, any>;
-      if (count++ === 0) first = r.seq;
-      const ts = typeof r.ts === 'string' ? tsMicros(r.ts) : NaN;
-      if (ts < tsMin) tsMin = ts;
-      if (ts > tsMax) tsMax = ts;
-      if (typeof r.stream === 'string') acc.streams.add(r.stream);
-      if (typeof r.type === 'string' && acc.types.size <= MAX_TYPES) acc.types.add(r.type);
-      if (typeof r.level === 'string') acc.levels.add(r.level);
-      for (const t of tokensOf(r)) acc.tokens.add(t);
-      for (const p of text.match(PSEUDONYM) ?? []) acc.tokens.add(`p=${p}`);
+    acc ??= newAcc(frames.length);
+    frames.push({ ...indexFrame(f, decoded, acc), block: blocks.length });
+    if (acc.bytes >= BLOCK_BYTES) {
+      blocks.push(blockOf(acc));
+      acc = undefined;
     }
-    // A record without a readable ts makes its frame's range unbounded: never skipped by time.
-    if (!(tsMin <= tsMax)) [tsMin, tsMax] = [-Infinity, Infinity];
-    frames.push({ ...f, first, count, tsMin, tsMax, block: blocks.length });
-    acc.bytes += f.length;
-    if (acc.bytes >= BLOCK_BYTES) flush();
   }
-  flush();
+  if (acc) blocks.push(blockOf(acc));
   return withMatcher({ segment: seg.n, bytes: seg.bytes, frames, blocks });
+}
+
+/**
+ * The open segment's frames so far, indexed in memory a frame at a time as they commit (a
+ * block per frame; never written): a search of a live daemon then reads only the open frames
+ * that may match, not every frame of up to an hour's records. Extended by one caller at a time.
+ */
+class OpenIndex {
+  readonly frames: IndexedFrame[] = [];
+  readonly blocks: Block[] = [];
+  private extending: Promise<void> | undefined;
+
+  constructor(readonly segment: number) {}
+
+  async through(trail: Trail, seg: SegmentInfo): Promise<SegmentIndex> {
+    while (this.extending) await this.extending;
+    const frames = await trail.frames(seg);
+    if (frames.length > this.frames.length) {
+      this.extending = (async () => {
+        for (let k = this.frames.length; k < frames.length; k++) {
+          const f = frames[k]!;
+          const acc = newAcc(k);
+          const entry = indexFrame(f, await trail.decode(seg, f), acc);
+          this.blocks.push(blockOf(acc));
+          this.frames.push({ ...entry, block: this.blocks.length - 1 });
+        }
+      })().finally(() => (this.extending = undefined));
+      await this.extending;
+    }
+    const last = this.frames[this.frames.length - 1];
+    return withMatcher({ segment: seg.n, bytes: last ? last.offset + last.length : 0, frames: this.frames.slice(), blocks: this.blocks });
+  }
 }
 
 function tokensOf(r: Record<string, any>): string[] {
@@ -234,9 +284,14 @@ export function defaultIndex(trail: Trail): IndexSource {
   let s = sources.get(trail);
   if (s) return s;
   const cache = new Map<number, SegmentIndex>();
+  let open: OpenIndex | undefined;
   s = {
     async get(seg) {
-      if (seg.open) return undefined;
+      if (seg.open) {
+        if (open?.segment !== seg.n) open = new OpenIndex(seg.n);
+        return open.through(trail, seg);
+      }
+      if (open?.segment === seg.n) open = undefined; // closed since: its index is built (or loaded) whole
       const known = cache.get(seg.n);
       if (known && known.bytes === seg.bytes) return known;
       const bytes = await readFile(indexPath(trail, seg.n)).catch(() => undefined);
@@ -252,6 +307,7 @@ export function defaultIndex(trail: Trail): IndexSource {
     async discard(seg, why) {
       trail.warn(`index of segment ${seg.name} does not match the segment (${why}): ignored and rebuilt`);
       cache.delete(seg.n);
+      if (open?.segment === seg.n) open = undefined;
       await rm(indexPath(trail, seg.n), { force: true }).catch(() => {});
     },
   };

@@ -12,14 +12,16 @@
  *   the newest segment while it has no manifest (the one the daemon appends to).
  * - `trail.frames(segment)` → `FrameRef[]` (`{ offset, length, maxDecoded }`) of its whole frames;
  *   remembered for closed segments, extended incrementally for the open one.
- * - `trail.decode(segment, frame)` → the frame's record bytes (whole "\n"-terminated lines).
+ * - `trail.decode(segment, frame)` → the frame's record bytes (whole "\n"-terminated lines); the last few
+ *   decoded are reused while the file holds the same raw bytes. The caller must not write into them.
  * - `trail.checkLine(segment, frame, line, seq, prevHash)`: one record checked on its own (hash, seq,
  *   prev against the claimed hash of the record before), for readers that hand out only some.
  * - `trail.check(segment, frame, decoded)` → `CheckedFrame`: every line's hash recomputed from the
  *   line, seq and prev checked within the frame; throws `TrailError` naming seq, segment, offset.
  * - `trail.records({ fromSeq?, toSeq? })` → async iterator of `TrailRecord` (seq, line, hash,
  *   segment, offset), every one checked, `prev` chained across frames and segments.
- * - `trail.firstSeq(segment)` → the seq of the segment's first record (undefined when it has none yet).
+ * - `trail.firstSeq(segment)` → the seq of the segment's first record (undefined when it has none yet), from a closed
+ *   segment's manifest when it describes the file, else from its first frame.
  * - `trail.checkpoints()` → `{ size, file }[]` oldest first; `trail.newestCheckpoint()` →
  *   `CheckpointFile` (`{ size, origin, root, text, file }`, parsed, its signature not checked: a
  *   reader that must trust it checks it against a pinned key, e.g. with proofs.ts).
@@ -27,11 +29,12 @@
  *   the files alone.
  * - `TrailError` (code E_INTEGRITY): `finding` = `{ code: V_…, message, seq?, segment, offset }`.
  */
-import { stat, type FileHandle } from 'node:fs/promises';
+import { readFile, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ErrorCode, SealogError, VerifyCode } from '../errors.js';
 import { layout, listCheckpoints, listSegments, manifestName, type Layout } from '../store/layout.js';
 import { readFrames } from '../store/lz4frames.js';
+import { readOwnManifest } from '../store/manifest.js';
 import { decodeRecords } from '../store/records.js';
 import { parseNote } from '../crypto/note.js';
 import { noSpans } from '../crypto/canonicalScan.js';
@@ -103,6 +106,10 @@ export interface CheckpointFile {
 /** Frames decode to at most this by default: far over any batch (batch.max_bytes ≤ 16 MiB), bounded against hostile segments. */
 const DEFAULT_FRAME_CAP = 256 * 1024 * 1024;
 
+/** Decoded frames kept for a reader that comes back to them: at most this many, and bytes (raw + decoded). */
+const RECENT_FRAMES = 4;
+const RECENT_BYTES = 32 * 1024 * 1024;
+
 export interface TrailOptions {
   frameCap?: number;
   /** What a reader should tell its user but that is no failure (a damaged index ignored and rebuilt). Default: stderr. */
@@ -116,6 +123,8 @@ export function openTrail(dataDir: string, opts: TrailOptions = {}): Trail {
 export class Trail {
   private readonly frameCache = new Map<number, { frames: FrameRef[]; walked: number; closed: boolean }>();
   private readonly firstSeqs = new Map<number, number>();
+  private readonly recent: { path: string; offset: number; raw: Buffer; decoded: Buffer }[] = [];
+  private recentBytes = 0;
 
   constructor(
     readonly layout: Layout,
@@ -183,9 +192,26 @@ export class Trail {
     }
   }
 
+  /**
+   * The frame's record bytes. The last few frames decoded are kept with their raw bytes, and
+   * reused only when the file still holds those exact bytes: a proof reads its record's frame
+   * again for the leaf hashes around it, and a follow rereads the last frame on every poll.
+   */
   async decode(seg: SegmentInfo, f: FrameRef, fh?: FileHandle): Promise<Buffer> {
-    const decoded = decodeRecords(await this.readRaw(seg, f, fh), f.maxDecoded, this.frameCap);
+    const raw = await this.readRaw(seg, f, fh);
+    const hit = this.recent.find((e) => e.path === seg.path && e.offset === f.offset && e.raw.equals(raw));
+    if (hit) return hit.decoded;
+    const decoded = decodeRecords(raw, f.maxDecoded, this.frameCap);
     if (!Buffer.isBuffer(decoded)) throw new TrailError({ code: VerifyCode.FRAME_CORRUPT, message: decoded.reason, segment: seg.name, offset: f.offset });
+    const size = raw.length + decoded.length;
+    if (size <= RECENT_BYTES / 4) {
+      this.recent.push({ path: seg.path, offset: f.offset, raw, decoded });
+      this.recentBytes += size;
+      while (this.recent.length > RECENT_FRAMES || this.recentBytes > RECENT_BYTES) {
+        const old = this.recent.shift()!;
+        this.recentBytes -= old.raw.length + old.decoded.length;
+      }
+    }
     return decoded;
   }
 
@@ -239,10 +265,24 @@ export class Trail {
     return r.hash;
   }
 
-  /** The seq of the segment's first record, from its first frame. */
+  /**
+   * The seq of the segment's first record: from a closed segment's manifest when it describes
+   * this file (a small read, where the first frame would need the whole segment walked for its
+   * frame boundaries), else from its first frame. A hint for skipping segments, like the index:
+   * every record handed out is checked from the frame it is read from.
+   */
   async firstSeq(seg: SegmentInfo): Promise<number | undefined> {
     const known = this.firstSeqs.get(seg.n);
     if (known !== undefined) return known;
+    if (!seg.open) {
+      const m = await readFile(join(this.layout.segments, manifestName(seg.n)))
+        .then(readOwnManifest)
+        .catch(() => undefined);
+      if (m && m.segment === seg.n && m.bytes === seg.bytes && m.records > 0 && Number.isSafeInteger(m.first_seq)) {
+        this.firstSeqs.set(seg.n, m.first_seq);
+        return m.first_seq;
+      }
+    }
     const [first] = await this.frames(seg);
     if (!first) return undefined;
     const decoded = await this.decode(seg, first);
@@ -335,7 +375,9 @@ export async function readCheckpointFile(file: string): Promise<CheckpointFile> 
 /**
  * The hash chain across frames a reader has checked: a frame next to the last one
  * checked (after it, or before it when reading newest first) must continue its seq and
- * prev. After a gap (frames skipped by the index or a filter) a new run starts.
+ * prev. After a gap (frames skipped by the index or a filter, or segments removed by
+ * retention between the two: the seqs jump there, and verify checks that gap against
+ * the removal records) a new run starts.
  */
 export class Chain {
   private last: { seg: SegmentInfo; f: FrameRef; c: CheckedFrame } | undefined;
@@ -343,6 +385,7 @@ export class Chain {
   constructor(private readonly reverse = false) {}
 
   link(seg: SegmentInfo, f: FrameRef, c: CheckedFrame): void {
+    if (this.last && Math.abs(seg.n - this.last.seg.n) > 1) this.last = undefined;
     if (this.last) {
       const [before, after] = this.reverse ? [{ seg, f, c }, this.last] : [this.last, { seg, f, c }];
       const expected = before.c.firstSeq + before.c.lines.length;

@@ -2,7 +2,9 @@
  * Merkle subtree hashes of a trail, for proofs and tiles, without rereading the whole
  * log each time: the hashes of every full 256-leaf subtree (tree level 8), and of levels
  * 16, 24, 32, are kept in `data/index/tree/L08.bin` … (32 bytes each, in order) — the same
- * hashes the C2SP tiles of levels ≥ 1 hold. Like the segment index, a cache: built from
+ * hashes the C2SP tiles of levels ≥ 1 hold — and in `edge.bin` the leaf hashes of the last partial
+ * 256-leaf chunk a proof needed (the right edge of a checkpoint's tree, so a proof against it
+ * decodes only its own record's frame). Like the segment index, a cache: built from
  * checked records, and a proof made from it is checked against the signed checkpoint before
  * anyone sees it (proofs.ts); a wrong cache is dropped and rebuilt.
  *
@@ -27,6 +29,7 @@ const LEVELS = [8, 16, 24, 32];
 const CHUNK = 1 << STEP;
 /** Leaf chunks kept in memory at once (a --with-proof over many records reuses them). */
 const CHUNK_CACHE = 512;
+const EDGE = 'edge.bin';
 
 export interface TreeHashes {
   subtree(start: number, end: number): Promise<Buffer>;
@@ -77,6 +80,33 @@ class StoredTree implements TreeHashes {
     }
     // Each level must be whole with respect to the one below it; else start over.
     for (const l of LEVELS.slice(1)) if (this.count(l) > Math.floor(this.count(l - STEP) / CHUNK)) this.stored.set(l, Buffer.alloc(0));
+    // The leaves of the last partial chunk a proof needed (8-byte chunk number, then its hashes).
+    const edge = await readFile(join(this.dir, EDGE)).catch(() => undefined);
+    if (edge && edge.length >= 8 + 32 && (edge.length - 8) % 32 === 0 && (edge.length - 8) / 32 < CHUNK) {
+      const c = Number(edge.readBigUInt64BE(0));
+      if (Number.isSafeInteger(c))
+        this.chunks.set(
+          c,
+          Array.from({ length: (edge.length - 8) / 32 }, (_, i) => slice(edge.subarray(8), i)),
+        );
+    }
+  }
+
+  /**
+   * Keeps a partial chunk's leaves (the right edge of a tree size a proof was made for) in
+   * EDGE: the next proof against the same checkpoint reads them instead of the frame they are in.
+   */
+  private async saveEdge(c: number, chunk: Buffer[]): Promise<void> {
+    const head = Buffer.alloc(8);
+    head.writeBigUInt64BE(BigInt(c));
+    await mkdir(this.dir, { recursive: true, mode: 0o750 });
+    const path = join(this.dir, EDGE);
+    const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+    await writeFile(tmp, Buffer.concat([head, ...chunk]), { mode: 0o640, flag: 'wx' });
+    await rename(tmp, path).catch(async (err) => {
+      await rm(tmp, { force: true });
+      throw err;
+    });
   }
 
   private count(level: number): number {
@@ -84,6 +114,7 @@ class StoredTree implements TreeHashes {
   }
 
   async leaves(start: number, end: number): Promise<Buffer[]> {
+    await this.load();
     const out: Buffer[] = [];
     for (let c = Math.floor(start / CHUNK); c * CHUNK < end; c++) {
       let chunk = this.chunks.get(c);
@@ -93,6 +124,7 @@ class StoredTree implements TreeHashes {
         for await (const r of query(this.trail, { filter })) chunk.push(Buffer.from(r.hash));
         if (this.chunks.size >= CHUNK_CACHE) this.chunks.clear();
         this.chunks.set(c, chunk);
+        if (chunk.length && chunk.length < CHUNK) await this.saveEdge(c, chunk).catch(() => {}); // a read-only archive: in memory only
       }
       for (let i = Math.max(start, c * CHUNK); i < Math.min(end, c * CHUNK + CHUNK); i++) {
         const h = chunk[i - c * CHUNK];

@@ -4,9 +4,9 @@ import type { Logger } from '../log.js';
 
 /**
  * Settings a running daemon takes on at SIGHUP. Everything else (paths, socket,
- * spool, fsync, segment and checkpoint policy, redaction and its keys, limits)
- * is fixed for the life of the process: a change is named in the log as
- * needing a restart, and the old value stays in force.
+ * spool, fsync, segment and checkpoint policy, redaction and its keys, limits,
+ * the front's worker threads) is fixed for the life of the process: a change is
+ * named in the log as needing a restart, and the old value stays in force.
  */
 export const LIVE_SETTINGS: readonly string[] = [
   'log.level',

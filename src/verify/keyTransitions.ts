@@ -3,7 +3,7 @@ import { parseVerifierKey, type Verifier } from '../crypto/keys.js';
 import { noteSignedBy, parseNote } from '../crypto/note.js';
 import { VerifyCode } from '../errors.js';
 import { OwnType } from '../ownRecords.js';
-import type { Finding } from './verifier.js';
+import type { Finding } from './findings.js';
 
 // Key rotations as verify sees them: the transition records sealed in the log, the
 // retirements a pinned key ring carries, and what each retired key may still sign.

@@ -4,7 +4,7 @@ import { loadRegistry, signersPath, type RegisteredSigner } from '../sign/regist
 import { OwnType } from '../ownRecords.js';
 import { checkSignature, type SignatureEvent } from '../sign/signature.js';
 import { layout } from '../store/layout.js';
-import type { Finding } from './verifier.js';
+import type { Finding } from './findings.js';
 
 /** An electronic signature found in the log and checked. */
 export interface CheckedSignature {

@@ -6,25 +6,20 @@ import type { OpenedRing } from '../crypto/keyRing.js';
 import type { Verifier } from '../crypto/keys.js';
 import { CompactTree } from '../crypto/merkle.js';
 import { ErrorCode, SealogError, VerifyCode } from '../errors.js';
-import { openCheckpoint, type Checkpoint } from '../store/checkpoint.js';
-import { layout, listCheckpoints, listRemoved, listSegments, manifestName, segmentName } from '../store/layout.js';
+import { layout, listRemoved, listSegments, manifestName, segmentName } from '../store/layout.js';
 import { openManifest, type Manifest } from '../store/manifest.js';
 import { NOTE_MAX_BYTES, readCapped } from '../store/safeRead.js';
-import { OwnType } from '../ownRecords.js';
+import { readCheckpoints } from './checkpointSet.js';
+import { Failed, fail, type Finding } from './findings.js';
 import { CHAIN_MESSAGE, seqMessage } from './frames.js';
 import { checkedFrames, FramePool } from './pipeline.js';
 import { noteTransition, retiredLimits, retiredSignature, type KeyTransition, type SignedFile } from './keyTransitions.js';
 import type { RegisteredSigner } from '../sign/registry.js';
+import { checkRemovals, noteRemoval, type RemovedSegment, type Removals } from './removals.js';
 import { checkSignatures, noteSignature, type CheckedSignature, type FoundSignature } from './signatures.js';
 
-export interface Finding {
-  code: string;
-  message: string;
-  seq?: number;
-  segment?: string;
-  offset?: number;
-  file?: string;
-}
+export type { Finding } from './findings.js';
+export type { RemovedSegment } from './removals.js';
 
 export interface VerifyOptions {
   data: string;
@@ -77,26 +72,7 @@ export interface Verdict {
   signatures: CheckedSignature[];
 }
 
-export interface RemovedSegment {
-  segment: number;
-  first_seq: number;
-  last_seq: number;
-  tree_size: number;
-  root: string;
-  /** The seq of the sealed record that says so. */
-  record_seq?: number;
-}
-
 const unsafeFile: Record<string, string> = { [ErrorCode.NOT_REGULAR_FILE]: VerifyCode.NOT_REGULAR_FILE, [ErrorCode.FILE_TOO_LARGE]: VerifyCode.FILE_TOO_LARGE };
-
-class Failed extends Error {
-  constructor(readonly finding: Finding) {
-    super(finding.message);
-  }
-}
-const fail = (f: Finding): never => {
-  throw new Failed(f);
-};
 
 /**
  * Re-derives everything from the records: every hash, the chain, the Merkle
@@ -131,7 +107,6 @@ export async function verifyLog(o: VerifyOptions): Promise<Verdict> {
   // What each checkpoint and manifest was signed with, to check against key retirements at the end.
   const signed: SignedFile[] = [];
   let records = 0;
-  let extraSize: number | undefined;
   // This thread checks frames too (pipeline.ts): N threads are it and N-1 in the pool.
   const pool = (o.threads ?? 1) > 1 ? new FramePool(o.threads! - 1) : undefined;
   if (!o.keyPinned)
@@ -141,33 +116,11 @@ export async function verifyLog(o: VerifyOptions): Promise<Verdict> {
     });
   try {
     // 1. Checkpoints: signature under the pinned key, origin, name matches size.
-    const all = (await listCheckpoints(l)).map((c) => ({ file: join(l.checkpoints, c.name), n: c.n, extra: false }));
-    if (o.extraCheckpoint) all.push({ file: o.extraCheckpoint.name, n: -1, extra: true });
-    const checkpoints = new Map<number, { cp: Checkpoint; file: string }>();
-    for (const c of all) {
-      const data = c.extra ? o.extraCheckpoint!.data : await readCapped(c.file, NOTE_MAX_BYTES);
-      const opened = openCheckpoint(data, o.keys);
-      if ('error' in opened) {
-        fail({
-          code: opened.signature ? VerifyCode.CHECKPOINT_SIGNATURE : VerifyCode.CHECKPOINT_INVALID,
-          message: `${opened.error}${opened.signature ? ' (edited, or signed by a key other than the pinned one)' : ''}`,
-          file: c.file,
-        });
-      }
-      const cp = (opened as { checkpoint: Checkpoint }).checkpoint;
-      signed.push({ size: cp.size, signer: (opened as { signer: Verifier }).signer, file: c.file, what: 'checkpoint' });
-      if (c.extra) extraSize = cp.size;
-      origin ??= cp.origin;
-      if (cp.origin !== origin)
-        fail({ code: VerifyCode.CHECKPOINT_ORIGIN, message: `checkpoint origin ${JSON.stringify(cp.origin)} is not ${JSON.stringify(origin)}`, file: c.file });
-      if (!c.extra && c.n !== cp.size)
-        fail({ code: VerifyCode.CHECKPOINT_INVALID, message: `file name says tree size ${c.n}, checkpoint says ${cp.size}`, file: c.file });
-      const same = checkpoints.get(cp.size);
-      if (same && !same.cp.root.equals(cp.root))
-        fail({ code: VerifyCode.ROOT_MISMATCH, message: `two checkpoints of size ${cp.size} disagree on the root (a fork)`, file: c.file });
-      checkpoints.set(cp.size, { cp, file: c.file });
-    }
-    v.checkpoints = all.length;
+    const cps = await readCheckpoints(l, o, signed);
+    const checkpoints = cps.bySize;
+    origin = cps.origin;
+    const extraSize = cps.extraSize;
+    v.checkpoints = cps.count;
     v.origin = origin;
     if (!o.origin)
       warnings.push({ code: VerifyCode.ORIGIN_NOT_PINNED, message: `no --origin given: took ${JSON.stringify(origin ?? '(none)')} from the checkpoints` });
@@ -175,7 +128,7 @@ export async function verifyLog(o: VerifyOptions): Promise<Verdict> {
     const present = new Set((await listSegments(l)).map((s) => s.n));
     const tombstones = new Set((await listRemoved(l)).map((s) => s.n));
     // An empty directory, or a sub-directory given by mistake, must never pass as an intact log.
-    if (!o.partial && !present.size && !tombstones.size && !all.some((c) => !c.extra)) {
+    if (!o.partial && !present.size && !tombstones.size && !cps.own) {
       throw new SealogError(
         ErrorCode.NOT_A_LOG,
         `${o.data} is not a sealog data directory: it holds no segments/*.seg.lz4, no removed/*.manifest and no checkpoints/*.ckpt`,
@@ -187,7 +140,7 @@ export async function verifyLog(o: VerifyOptions): Promise<Verdict> {
     // retention is crossed through its kept signed manifest (its tombstone), which must continue
     // the chain and tree exactly where the segment before it ended.
     const numbers = [...new Set([...present, ...tombstones])].sort((a, b) => a - b).filter((n) => !o.partial || n <= o.partial.throughSegment);
-    const removals = new Map<number, { seq: number; manifestSha: string }>();
+    const removals: Removals = new Map();
     const tombstoneSha = new Map<number, string>();
     let lastHash = ZERO_HASH_HEX;
     let manifestProblem: Finding | undefined;
@@ -347,7 +300,7 @@ export async function verifyLog(o: VerifyOptions): Promise<Verdict> {
     v.treeSize = tree.size;
     v.root = tree.root().toString('base64');
     v.bytes = bytes;
-    checkRemovals(v, removals, tombstoneSha, !!o.partial, warnings);
+    checkRemovals(v.removed, removals, tombstoneSha, !!o.partial, warnings);
     const late = retiredSignature(retiredLimits(v.keyTransitions, o.retired ?? [], origin), signed);
     if (late) fail(late);
     if (o.partial) {
@@ -411,56 +364,4 @@ function nextCheckpoint(sizes: number[], size: number): number | undefined {
     else hi = mid;
   }
   return sizes[lo];
-}
-
-/** Collects sealog's own removal records; a producer cannot write one (its records' source is never sealog). */
-function noteRemoval(r: Record<string, any>, removals: Map<number, { seq: number; manifestSha: string }>): void {
-  if (r.type !== OwnType.RETENTION_REMOVED || r.source?.kind !== 'sealog' || r.stream !== 'audit') return;
-  const e = r.event as { segment?: unknown; manifest_sha256?: unknown };
-  // A crash between sealing and deleting can seal the same removal twice; the first one counts.
-  if (Number.isInteger(e.segment) && typeof e.manifest_sha256 === 'string' && !removals.has(e.segment as number)) {
-    removals.set(e.segment as number, { seq: r.seq as number, manifestSha: e.manifest_sha256 });
-  }
-}
-
-/**
- * Every removed segment must be named, with the hash of its signed manifest, by a removal
- * record in the log; anything else is a segment deleted behind sealog's back. A removal
- * record for a segment still present is a removal a crash interrupted (finished at the next run).
- */
-function checkRemovals(
-  v: Verdict,
-  removals: Map<number, { seq: number; manifestSha: string }>,
-  tombstoneSha: Map<number, string>,
-  partial: boolean,
-  warnings: Finding[],
-): void {
-  for (const r of v.removed) {
-    const rec = removals.get(r.segment);
-    if (rec && rec.manifestSha === tombstoneSha.get(r.segment)) {
-      r.record_seq = rec.seq;
-      continue;
-    }
-    // A partial check may not have read the segment that holds the record.
-    if (partial && !rec) continue;
-    fail({
-      code: VerifyCode.REMOVED_UNRECORDED,
-      message: rec
-        ? `segment ${segmentName(r.segment)} is missing and the removal record at seq ${rec.seq} names a different signed manifest`
-        : `segment ${segmentName(r.segment)} (seq ${r.first_seq}..${r.last_seq}) is missing: a signed manifest for it is kept, but no removal record in the log names it`,
-      segment: segmentName(r.segment),
-      seq: r.first_seq,
-    });
-  }
-  const removed = new Set(v.removed.map((r) => r.segment));
-  for (const [segment, rec] of removals) {
-    if (!removed.has(segment) && !partial) {
-      warnings.push({
-        code: VerifyCode.REMOVAL_PENDING,
-        message: `the removal record at seq ${rec.seq} names segment ${segmentName(segment)}, which is still present (a removal interrupted by a crash; the next retention run finishes it)`,
-        seq: rec.seq,
-        segment: segmentName(segment),
-      });
-    }
-  }
 }
