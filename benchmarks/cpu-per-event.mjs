@@ -35,7 +35,13 @@ const lines = makeEvents(N, 42).map((s, i) => ({
   source: { kind: 'socket', conn: 1, line: i + 1, peer: { pid: 4242, uid: 1000, gid: 1000 } },
 }));
 const packed = proto.encodeResults.length >= 2; // results as bytes (this change) or as strings
-const joined = compress.joined ?? ((b) => Buffer.concat(b.records.map((r) => r.line), b.bytes));
+const joined =
+  compress.joined ??
+  ((b) =>
+    Buffer.concat(
+      b.records.map((r) => r.line),
+      b.bytes,
+    ));
 
 function cpu(fn) {
   const t = process.cpuUsage();
@@ -62,14 +68,19 @@ function run() {
     let m;
     let back;
     t.toWorker += cpu(() => {
-      m = proto.encodeLines(chunk, chunk.reduce((n, l) => n + l.bytes.length, 0));
+      m = proto.encodeLines(
+        chunk,
+        chunk.reduce((n, l) => n + l.bytes.length, 0),
+      );
     });
     t.transfer += cpu(() => {
       m = structuredClone(m.message, { transfer: m.transfer });
     });
     t.worker += cpu(() => {
       const results = proto.decodeLines(m).map(front.run);
-      back = packed ? proto.encodeResults(results, Math.ceil(m.bytes.byteLength * 1.25) + m.kinds.length * 256) : { message: proto.encodeResults(results), transfer: [] };
+      back = packed
+        ? proto.encodeResults(results, Math.ceil(m.bytes.byteLength * 1.25) + m.kinds.length * 256)
+        : { message: proto.encodeResults(results), transfer: [] };
     });
     t.transfer += cpu(() => {
       back = structuredClone(back.message, { transfer: back.transfer });

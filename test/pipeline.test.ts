@@ -126,7 +126,8 @@ for (const workers of [1, 3])
     assert.equal(out.length, n);
     // The workers' results come packed (the record's parts as bytes), the inline path's as text.
     const eventOf = (s: Prepared) =>
-      ('buf' in s ? (JSON.parse(`${s.buf.toString('utf8', s.start, s.prev)}"}`) as { event: { i: number } }).event : (JSON.parse(s.eventJcs) as { i: number })).i;
+      ('buf' in s ? (JSON.parse(`${s.buf.toString('utf8', s.start, s.prev)}"}`) as { event: { i: number } }).event : (JSON.parse(s.eventJcs) as { i: number }))
+        .i;
     const order = out.map((s) => (s.rejected ? s.source.line : eventOf(s)));
     for (let i = 0; i < n; i++) assert.equal(order[i], i, `position ${i}`);
     assert.ok(viaWorker > 0 && viaWorker < n, `both paths ran: ${viaWorker} of ${n} lines through the workers`);

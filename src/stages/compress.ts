@@ -18,7 +18,11 @@ export function joined(batch: Batch): Buffer {
   let at = first.byteOffset + first.length;
   for (let i = 1; i < batch.records.length; i++) {
     const l = batch.records[i]!.line;
-    if (l.buffer !== first.buffer || l.byteOffset !== at) return Buffer.concat(batch.records.map((r) => r.line), batch.bytes);
+    if (l.buffer !== first.buffer || l.byteOffset !== at)
+      return Buffer.concat(
+        batch.records.map((r) => r.line),
+        batch.bytes,
+      );
     at += l.length;
   }
   return Buffer.from(first.buffer, first.byteOffset, at - first.byteOffset);

@@ -98,5 +98,16 @@ export function pack(s: Serialized): Packed {
   const w = new PackWriter(s.eventJcs.length + s.metaJcs.length + s.redactionsJcs.length + 256);
   const cuts = new Uint32Array(4);
   packInto(w, s, cuts, 0);
-  return { source: s.source, ack: s.ack, rejected: s.rejected, dedupe: s.dedupe, buf: w.buf, start: 0, prev: cuts[0]!, mid: cuts[1]!, ts: cuts[2]!, end: cuts[3]! };
+  return {
+    source: s.source,
+    ack: s.ack,
+    rejected: s.rejected,
+    dedupe: s.dedupe,
+    buf: w.buf,
+    start: 0,
+    prev: cuts[0]!,
+    mid: cuts[1]!,
+    ts: cuts[2]!,
+    end: cuts[3]!,
+  };
 }
