@@ -15,10 +15,16 @@
 //    and arrival time) the latency is the first moment a poll of sealog_origins.next_seq
 //    (every 5 ms) shows it in PostgreSQL. Percentiles over the events.
 //
+// Each step also reports the 1-minute load average when it ended (the machine is shared), and
+// CPU per record where it can read /proc: the daemon's (step 1), collect's and its PostgreSQL
+// backends' (step 2), and the local nats-server's (found by name; steps 1 and 2, which is all
+// NATS traffic on this machine, other users' included).
+//
 // usage: node benchmarks/collect.mjs [--events N] [--rate R] [--seconds S] [--quick]
 // Needs a built daemon (npx tsc -p .). Writes benchmarks/results/collect.md (--quick: prints only).
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { connect } from 'nats';
@@ -50,6 +56,20 @@ const RATE = Number(a.rate ?? 10_000);
 const SECONDS = Number(a.seconds ?? (a.quick ? 5 : 20));
 const cleanups = [];
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const load1 = () => loadavg()[0].toFixed(1);
+/** CPU seconds of the local nats-server so far (undefined when it is not found or not readable). */
+function natsCpu() {
+  try {
+    for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'nats-server') return readProcStats(pid)?.cpuSec;
+    }
+  } catch {}
+  return undefined;
+}
+const natsPerRecord = (from, n) => {
+  const now = natsCpu();
+  return from === undefined || now === undefined ? 'n/a' : `${fmtNum(((now - from) / n) * 1e6)} µs`;
+};
 const id = () => randomBytes(4).toString('hex');
 
 async function tempDb() {
@@ -167,6 +187,7 @@ async function forwarding(input) {
   polling = false;
   await poller;
   const tSink = polls.find((p) => p.cursor >= N - 1).t;
+  const ingestLoad = load1();
   await stopProcess(d.child);
   // The sink alone: the same log, its cursor removed, a new stream; nothing is ingested meanwhile.
   rmSync(join(d.dir, 'data/sinks/central.cursor'));
@@ -174,6 +195,7 @@ async function forwarding(input) {
   const d2 = await daemon(s2, { dir: d.dir });
   const c0 = performance.now();
   const cpu0 = readProcStats(d2.child.pid).cpuSec;
+  const nats0 = natsCpu();
   let cursor = -1;
   while (cursor < N - 1) {
     cursor = (await d2.status()).sinks.central.cursor;
@@ -181,6 +203,8 @@ async function forwarding(input) {
   }
   const catchUp = N / ((performance.now() - c0) / 1000);
   const catchUpPerCpu = N / (readProcStats(d2.child.pid).cpuSec - cpu0);
+  const catchUpNats = natsPerRecord(nats0, N);
+  const catchUpLoad = load1();
   await stopProcess(d2.child);
   return {
     s: s2,
@@ -192,6 +216,9 @@ async function forwarding(input) {
     maxLag: Math.max(...polls.map((p) => p.lag)),
     catchUp,
     catchUpPerCpu,
+    catchUpNats,
+    catchUpLoad,
+    load: ingestLoad,
   };
 }
 
@@ -207,6 +234,7 @@ async function collectRate(f) {
   const cpu = (pids) => pids.reduce((sum, pid) => sum + (readProcStats(pid)?.cpuSec ?? 0), 0);
   const seen = new Map();
   const cpu0 = readProcStats(c.pid).cpuSec;
+  const nats0 = natsCpu();
   while ((await nextSeq(db)) < N) {
     for (const pid of await backends()) if (!seen.has(pid)) seen.set(pid, cpu([pid]));
     await sleep(20);
@@ -214,10 +242,12 @@ async function collectRate(f) {
   const rate = N / ((performance.now() - t0) / 1000);
   const pgCpu = [...seen].reduce((sum, [pid, start]) => sum + cpu([pid]) - start, 0);
   const collectCpu = readProcStats(c.pid).cpuSec - cpu0;
+  const nats = natsPerRecord(nats0, N);
+  const load = load1();
   await stopProcess(c);
   const v = spawnTracked([SEALOG_BIN, 'verify', '--postgres', db.url, '--origin', 'bench/host', '--key', f.pub]);
   const code = await new Promise((r) => v.once('exit', r));
-  return { rate, verified: code === 0, perCpu: N / (collectCpu + pgCpu), collectCpu, pgCpu };
+  return { rate, verified: code === 0, perCpu: N / (collectCpu + pgCpu), collectCpu, pgCpu, nats, load };
 }
 
 async function endToEnd(input) {
@@ -261,6 +291,7 @@ async function endToEnd(input) {
     if (wait > 0) await sleep(wait);
   }
   while (acks.reduce((x, y) => x + y.count, 0) < total) await sleep(10);
+  const committedRate = total / ((acks[acks.length - 1].t - t0) / 1000);
   const lastSeq = Math.max(...acks.map((x) => x.seq));
   while (!polls.length || polls[polls.length - 1].n <= lastSeq) await sleep(10);
   polling = false;
@@ -277,7 +308,7 @@ async function endToEnd(input) {
   await stopProcess(c);
   await stopProcess(d.child);
   removeTempDir(d.dir);
-  return { events: total, p50: q(0.5), p90: q(0.9), p99: q(0.99), max: lat[lat.length - 1] };
+  return { events: total, committedRate, p50: q(0.5), p90: q(0.9), p99: q(0.99), max: lat[lat.length - 1], load: load1() };
 }
 
 await runMain(async () => {
@@ -287,16 +318,16 @@ await runMain(async () => {
     const input = makeBuffer(Math.max(N, RATE * SECONDS), 42);
     const f = await forwarding(input.subarray(0, nthLineEnd(input, N)));
     console.log(
-      `1. ingest ${fmtNum(f.ingest)} events/s; sink ${fmtNum(f.sink)} events/s (${(f.sink / f.ingest).toFixed(2)}x ingest), caught up ${fmtNum(f.afterIngestMs)} ms after the last commit, max lag ${fmtNum(f.maxLag)} records; sink alone (catch-up from disk) ${fmtNum(f.catchUp)} events/s (${(f.catchUp / f.ingest).toFixed(2)}x ingest), ${fmtNum(f.catchUpPerCpu)} events per daemon CPU-second`,
+      `1. ingest ${fmtNum(f.ingest)} events/s; sink ${fmtNum(f.sink)} events/s (${(f.sink / f.ingest).toFixed(2)}x ingest), caught up ${fmtNum(f.afterIngestMs)} ms after the last commit, max lag ${fmtNum(f.maxLag)} records; sink alone (catch-up from disk) ${fmtNum(f.catchUp)} events/s (${(f.catchUp / f.ingest).toFixed(2)}x ingest), ${fmtNum(f.catchUpPerCpu)} events per daemon CPU-second, nats-server ${f.catchUpNats} CPU per event; load ${f.load}`,
     );
     const c = await collectRate(f);
     console.log(
-      `2. collect ${fmtNum(c.rate)} records/s into PostgreSQL (goal >= 50,000), ${fmtNum(c.perCpu)} records per CPU-second (collect ${c.collectCpu.toFixed(1)} s + PostgreSQL backends ${c.pgCpu.toFixed(1)} s), verify --postgres ${c.verified ? 'INTACT' : 'FAILED'}`,
+      `2. collect ${fmtNum(c.rate)} records/s into PostgreSQL (goal >= 50,000), ${fmtNum(c.perCpu)} records per CPU-second (collect ${c.collectCpu.toFixed(1)} s + PostgreSQL backends ${c.pgCpu.toFixed(1)} s), nats-server ${c.nats} CPU per record, verify --postgres ${c.verified ? 'INTACT' : 'FAILED'}; load ${c.load}`,
     );
     removeTempDir(f.dir);
     const e = await endToEnd(input);
     console.log(
-      `3. commit -> row in PostgreSQL at ${fmtNum(RATE)} events/s, ${fmtNum(e.events)} events: p50 ${fmtNum(e.p50)} ms, p90 ${fmtNum(e.p90)} ms, p99 ${fmtNum(e.p99)} ms, max ${fmtNum(e.max)} ms (goal p99 < 1000 ms)`,
+      `3. commit -> row in PostgreSQL at ${fmtNum(RATE)} events/s, ${fmtNum(e.events)} events: p50 ${fmtNum(e.p50)} ms, p90 ${fmtNum(e.p90)} ms, p99 ${fmtNum(e.p99)} ms, max ${fmtNum(e.max)} ms (goal p99 < 1000 ms); committed ${fmtNum(e.committedRate)} events/s; load ${e.load}`,
     );
     if (!a.quick) {
       mkdirSync(join(ROOT, 'benchmarks/results'), { recursive: true });
@@ -305,10 +336,10 @@ await runMain(async () => {
         `# Sinks and the collector\n\nCommand: \`node benchmarks/collect.mjs --events ${N} --rate ${RATE} --seconds ${SECONDS}\` (method: the comment at the top of benchmarks/collect.mjs).\nMachine: ${machineLine(env)}; NATS and PostgreSQL on the same machine. Wall-clock rates depend on what else runs (see the load average); the per-CPU-second figures much less.\n\n` +
           `| figure | measured | goal |\n| --- | --- | --- |\n` +
           `| daemon ingest, flat out (one acked connection) | ${fmtNum(f.ingest)} events/s | |\n` +
-          `| jetstream sink while ingesting | ${fmtNum(f.sink)} events/s = ${(f.sink / f.ingest).toFixed(2)}x ingest; caught up ${fmtNum(f.afterIngestMs)} ms after the last commit; max lag ${fmtNum(f.maxLag)} records | >= 1.0x, lag bounded |\n` +
-          `| jetstream sink alone (catch-up from disk) | ${fmtNum(f.catchUp)} events/s = ${(f.catchUp / f.ingest).toFixed(2)}x ingest; ${fmtNum(f.catchUpPerCpu)} events per daemon CPU-second | |\n` +
-          `| sealog collect into PostgreSQL | ${fmtNum(c.rate)} records/s; ${fmtNum(c.perCpu)} records per CPU-second of collect + its PostgreSQL backends (verify --postgres ${c.verified ? 'INTACT' : 'FAILED'}) | >= 50,000 |\n` +
-          `| commit -> row in PostgreSQL at ${fmtNum(RATE)} events/s | p50 ${fmtNum(e.p50)} ms, p90 ${fmtNum(e.p90)} ms, p99 ${fmtNum(e.p99)} ms, max ${fmtNum(e.max)} ms | p99 < 1,000 ms |\n`,
+          `| jetstream sink while ingesting | ${fmtNum(f.sink)} events/s = ${(f.sink / f.ingest).toFixed(2)}x ingest; caught up ${fmtNum(f.afterIngestMs)} ms after the last commit; max lag ${fmtNum(f.maxLag)} records (load ${f.load}) | >= 1.0x, lag bounded |\n` +
+          `| jetstream sink alone (catch-up from disk) | ${fmtNum(f.catchUp)} events/s = ${(f.catchUp / f.ingest).toFixed(2)}x ingest; ${fmtNum(f.catchUpPerCpu)} events per daemon CPU-second; nats-server ${f.catchUpNats} CPU per event (load ${f.catchUpLoad}) | |\n` +
+          `| sealog collect into PostgreSQL | ${fmtNum(c.rate)} records/s; ${fmtNum(c.perCpu)} records per CPU-second of collect + its PostgreSQL backends; nats-server ${c.nats} CPU per record (verify --postgres ${c.verified ? 'INTACT' : 'FAILED'}; load ${c.load}) | >= 50,000 |\n` +
+          `| commit -> row in PostgreSQL at ${fmtNum(RATE)} events/s offered (${fmtNum(e.committedRate)}/s committed) | p50 ${fmtNum(e.p50)} ms, p90 ${fmtNum(e.p90)} ms, p99 ${fmtNum(e.p99)} ms, max ${fmtNum(e.max)} ms (load ${e.load}) | p99 < 1,000 ms |\n`,
       );
     }
   } finally {

@@ -91,6 +91,30 @@ export interface Serialized {
   dedupe?: { key: string; digest: string };
 }
 
+/**
+ * What the front's worker sends back for one event: the record's own parts already in
+ * their stored bytes, so the main thread copies them into the line instead of encoding
+ * text (serialize.ts, packInto). buf[start, end) holds, UTF-8, with blanks where seal
+ * writes what only it knows:
+ *   `{"event":…,"level":…,"meta":…,"prev":"` ‖ 64 blanks (prev, at `prev`) ‖ `","redactions":…,"seq":`
+ *   (seal inserts seq and source at `mid`) ‖ `,"stream":…,"ts":"` ‖ 27 blanks (ts, at `ts`) ‖ `","type":…}`
+ */
+export interface Packed {
+  source: Source;
+  ack?: AckTarget;
+  rejected?: { code: string; reason: string };
+  dedupe?: { key: string; digest: string };
+  buf: Buffer;
+  start: number;
+  prev: number;
+  mid: number;
+  ts: number;
+  end: number;
+}
+
+/** What seal takes: text (inline, sealog's own records) or packed bytes (the worker's). */
+export type Prepared = Serialized | Packed;
+
 /** A sealed record: its stored line (with trailing newline) and what the store needs. */
 export interface Sealed {
   seq: number;

@@ -236,7 +236,7 @@ export class Acceptor {
       const key = `${o.origin}\n${o.seq}`;
       const line = fresh.get(key) ?? stored.get(key);
       if (line === undefined) plan.quarantine.push(quarantined(o, `seq ${o.seq} arrived after a gap over it was acknowledged`));
-      else if (Buffer.from(line, 'utf8').equals(o.body)) plan.duplicates++;
+      else if ((typeof line === 'string' ? Buffer.from(line, 'utf8') : line).equals(o.body)) plan.duplicates++;
       else plan.quarantine.push(quarantined(o, `replayed seq ${o.seq} with other content than the record stored`));
     }
   }

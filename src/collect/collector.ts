@@ -1,9 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { AckPolicy, connect, DeliverPolicy, nanos, type JsMsg, type NatsConnection } from 'nats';
+import { AckPolicy, connect, DeliverPolicy, nanos, type ConsumerMessages, type JsMsg, type NatsConnection } from 'nats';
 import type { Logger } from '../log.js';
-import type { Acceptor } from './acceptor.js';
+import type { Acceptor, Outcome } from './acceptor.js';
 import { ensureStream } from './stream.js';
-import { classify } from './wire.js';
+import { classify, type Item } from './wire.js';
 
 export interface CollectorOptions {
   natsUrl: string;
@@ -14,7 +14,7 @@ export interface CollectorOptions {
   duplicateWindowMs: number;
   /** How long JetStream waits for an ack before it redelivers (a collector killed mid-batch). */
   ackWaitMs: number;
-  /** Messages fetched and written per PostgreSQL transaction. */
+  /** Most messages written per PostgreSQL transaction (and pulled per request). */
   batch: number;
   /** Largest message body taken; a larger one is quarantined (its first maxBody bytes kept). */
   maxBody: number;
@@ -23,40 +23,81 @@ export interface CollectorOptions {
 }
 
 /**
- * `sealog collect`'s loop: fetch a batch from the durable consumer, verify and write it
- * in one transaction, and only after COMMIT ack the messages. A crash anywhere leaves the
- * batch unacked, so JetStream redelivers it, and a redelivered message changes nothing.
- * NATS or PostgreSQL away: the loop waits with backoff and goes on by itself.
+ * `sealog collect`'s loop. The durable consumer is consumed continuously: the client keeps
+ * pull requests open and queues what arrives (at most the consumer's max_ack_pending,
+ * since nothing is acked before its transaction commits), so NATS delivers while
+ * PostgreSQL writes. Each turn takes what has queued, up to --batch messages, verifies and
+ * writes it in one transaction, and only after COMMIT acks its messages: a group commit
+ * that grows with the load and stays one message small when idle.
+ *
+ * A batch that cannot be written is kept and tried again with backoff (NATS or PostgreSQL
+ * away: it waits and goes on by itself); a crash anywhere leaves it unacked, so JetStream
+ * redelivers it, and a redelivered message changes nothing. Messages held longer than half
+ * the ack wait (a slow or stalled database) are marked as in progress, so JetStream does
+ * not send them again meanwhile.
  */
 export async function runCollector(o: CollectorOptions, signal: AbortSignal): Promise<void> {
   const nc = await connect({ servers: o.natsUrl, name: 'sealog-collect', maxReconnectAttempts: -1, reconnectTimeWait: 250, waitOnFirstConnect: true });
   void watchConnection(nc, o.log);
-  const stop = () => void nc.close().catch(() => {});
-  signal.addEventListener('abort', stop, { once: true });
-  let backoff = 100;
+  const queue: { m: JsMsg; at: number }[] = [];
+  let wake: (() => void) | undefined;
+  const nudge = () => wake?.();
+  signal.addEventListener('abort', nudge, { once: true });
   let lastReport = Date.now();
+  let consuming: ConsumerMessages | undefined;
+  let ended = false;
+  /** (Re)starts the consume; false when stopped first. The client itself rides out reconnects; this is for a consume that ended (its consumer deleted, say). */
+  const start = async (): Promise<boolean> => {
+    const consumer = await openConsumer(nc, o, signal);
+    if (!consumer) return false;
+    ended = false;
+    const c = await consumer.consume({
+      max_messages: o.batch,
+      // Pull requests that expire (and heartbeats at half that) soon: one lost with a cut connection is replaced within seconds.
+      expires: 5000,
+      callback: (m) => {
+        queue.push({ m, at: Date.now() });
+        nudge();
+      },
+    });
+    void c.closed().then(
+      (err) => {
+        if (c !== consuming || signal.aborted) return;
+        o.log.warn({ error: err ? err.message : null }, 'collect: the JetStream consume ended; starting it again');
+        ended = true;
+        nudge();
+      },
+      () => {},
+    );
+    consuming = c;
+    return true;
+  };
   try {
-    const consumer = await openConsumer(nc, o);
+    if (!(await start())) return;
     while (!signal.aborted) {
-      try {
-        const msgs: JsMsg[] = [];
+      if (!queue.length) {
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, 1000);
+          wake = () => {
+            clearTimeout(t);
+            resolve();
+          };
+        });
+        wake = undefined;
+      }
+      if (signal.aborted) break;
+      if (ended && !queue.length && !(await start())) break;
+      const taken = queue.splice(0, o.batch);
+      if (taken.length) {
+        const items = taken.map(({ m }) => classify(o.subjectRoot, m.subject, (h) => m.headers?.get(h), m.data, o.maxBody));
         const t0 = performance.now();
-        for await (const m of await consumer.fetch({ max_messages: o.batch, expires: 1000 })) msgs.push(m);
-        if (msgs.length) {
-          const t1 = performance.now();
-          const out = await o.acceptor.accept(msgs.map((m) => classify(o.subjectRoot, m.subject, (h) => m.headers?.get(h), m.data, o.maxBody)));
-          for (const m of msgs) m.ack();
-          o.log.debug({ messages: msgs.length, fetchMs: Math.round(t1 - t0), writeMs: Math.round(performance.now() - t1), ...out }, 'collect: batch');
-        } else if (o.acceptor.waiting().length) {
-          // Idle: an operator may have acknowledged a gap; held records may now go in.
-          await o.acceptor.accept([]);
-        }
-        backoff = 100;
-      } catch (err) {
-        if (signal.aborted) break;
-        o.log.warn({ error: (err as Error).message, retryInMs: backoff }, 'collect: batch not written (it will be redelivered); retrying');
-        await sleep(backoff, undefined, { signal }).catch(() => {});
-        backoff = Math.min(backoff * 2, 5000);
+        const out = await writeBatch(o, items, taken, queue, signal);
+        if (!out) break; // stopped while the database was away: the batch stays unacked, JetStream sends it again
+        for (const { m } of taken) m.ack();
+        o.log.debug({ messages: taken.length, queued: queue.length, writeMs: Math.round(performance.now() - t0), ...out }, 'collect: batch');
+      } else if (o.acceptor.waiting().length) {
+        // Idle: an operator may have acknowledged a gap; held records may now go in.
+        await o.acceptor.accept([]).catch((err: Error) => o.log.warn({ error: err.message }, 'collect: held records not taken yet; retrying'));
       }
       if (Date.now() - lastReport >= 10_000) {
         lastReport = Date.now();
@@ -64,13 +105,46 @@ export async function runCollector(o: CollectorOptions, signal: AbortSignal): Pr
       }
     }
   } finally {
-    signal.removeEventListener('abort', stop);
+    signal.removeEventListener('abort', nudge);
+    consuming?.stop();
     await nc.drain().catch(() => {});
   }
 }
 
-async function openConsumer(nc: NatsConnection, o: CollectorOptions) {
-  for (let wait = 250; ; wait = Math.min(wait * 2, 5000)) {
+/** Writes one batch, trying again with backoff until it commits; undefined when stopped first. */
+async function writeBatch(
+  o: CollectorOptions,
+  items: Item[],
+  taken: readonly { m: JsMsg; at: number }[],
+  queue: readonly { m: JsMsg; at: number }[],
+  signal: AbortSignal,
+): Promise<Outcome | undefined> {
+  for (let backoff = 100; ; backoff = Math.min(backoff * 2, 5000)) {
+    keepAlive(o, taken, queue);
+    try {
+      return await o.acceptor.accept(items);
+    } catch (err) {
+      if (signal.aborted) return undefined;
+      o.log.warn({ error: (err as Error).message, retryInMs: backoff }, 'collect: batch not written; retrying');
+      await sleep(backoff, undefined, { signal }).catch(() => {});
+      if (signal.aborted) return undefined;
+    }
+  }
+}
+
+/** Messages received more than half the ack wait ago are marked in progress, so JetStream does not redeliver them meanwhile. */
+function keepAlive(o: CollectorOptions, ...lists: (readonly { m: JsMsg; at: number }[])[]): void {
+  const now = Date.now();
+  for (const list of lists)
+    for (const e of list) {
+      if (now - e.at < o.ackWaitMs / 2) continue;
+      e.m.working();
+      e.at = now;
+    }
+}
+
+async function openConsumer(nc: NatsConnection, o: CollectorOptions, signal: AbortSignal) {
+  for (let wait = 250; !signal.aborted; wait = Math.min(wait * 2, 5000)) {
     try {
       const jsm = await nc.jetstreamManager();
       await ensureStream(jsm, o.stream, o.subjectRoot, o.duplicateWindowMs);
@@ -86,9 +160,10 @@ async function openConsumer(nc: NatsConnection, o: CollectorOptions) {
     } catch (err) {
       if (nc.isClosed()) throw err;
       o.log.warn({ error: (err as Error).message, retryInMs: wait }, 'collect: cannot open the JetStream consumer yet; retrying');
-      await sleep(wait);
+      await sleep(wait, undefined, { signal }).catch(() => {});
     }
   }
+  return undefined;
 }
 
 async function watchConnection(nc: NatsConnection, log: Logger): Promise<void> {

@@ -2,6 +2,8 @@
 // `sealog collect`: one message per record (body = the stored line) and one per checkpoint
 // (body = the signed note). The subject and headers route; only the body is evidence.
 
+import { isUtf8 } from 'node:buffer';
+
 /** The default first subject token; a site running several trails on one NATS (or a test) picks another. */
 export const SUBJECT_ROOT = 'sealog';
 export const H_MSG_ID = 'Nats-Msg-Id';
@@ -69,7 +71,7 @@ export function classify(root: string, subject: string, get: (name: string) => s
 
 /** Valid UTF-8 without NUL: what a record line or a signed note is, and what PostgreSQL text can hold. */
 export function isText(buf: Buffer): boolean {
-  return !buf.includes(0) && Buffer.from(buf.toString('utf8'), 'utf8').equals(buf);
+  return !buf.includes(0) && isUtf8(buf);
 }
 
 /** A body as PostgreSQL text: as is when it is text, else base64 with a prefix saying so. */

@@ -1,10 +1,12 @@
 import type { Config } from '../config.js';
-import type { Draft, RawLine, Serialized, Source } from '../types.js';
+import { PackWriter, packInto } from '../stages/serialize.js';
+import type { Draft, Packed, RawLine, Serialized, Source } from '../types.js';
 
 // The one place that knows the messages between FrontStage (main thread) and the front's
 // worker. Lines go over in chunks: their bytes end to end (transferred, not copied) and
-// what else a line carries, which is rare, by index. Results come back as strings only,
-// never the event object; the main thread joins them to the lines it kept (source, ack).
+// what else a line carries, which is rare, by index. Results come back the same way, as
+// the records' parts in their stored bytes, never the event object; the main thread joins
+// them to the lines it kept (source, ack).
 
 /** The worker's start-up data. */
 export interface FrontInit {
@@ -20,12 +22,6 @@ export interface LinesMessage {
   ends: Uint32Array;
   kinds: string[];
   extras: [number, Pick<RawLine, 'oversize' | 'unterminated' | 'rejectAs' | 'system'>][];
-}
-
-/** The serialized form of each line of one LinesMessage, in order, as encodeResults makes it. */
-export interface ResultsMessage {
-  type: 'results';
-  out: (string | null)[];
 }
 
 export type ToWorker = LinesMessage | { type: 'reload'; cfg: Config };
@@ -77,54 +73,59 @@ export function decodeLines(m: LinesMessage): RawLine[] {
   return lines;
 }
 
-// A result is these strings, in this order, one run per line: the positions are known here only.
-const EVENT = 0;
-const META = 1;
-const REDACTIONS = 2;
-const STREAM = 3;
-const LEVEL = 4;
-const TYPE = 5;
-const REJECT_CODE = 6;
-const REJECT_REASON = 7;
-const DEDUPE_KEY = 8;
-const DEDUPE_DIGEST = 9;
-const STRIDE = 10;
-
-/** The worker's answer to one LinesMessage: the text parts of each line's Serialized. */
-export function encodeResults(results: Serialized[]): ResultsMessage {
-  const out: (string | null)[] = new Array(results.length * STRIDE);
-  for (let i = 0; i < results.length; i++) {
-    const p = results[i]!;
-    const o = i * STRIDE;
-    out[o + EVENT] = p.eventJcs;
-    out[o + META] = p.metaJcs;
-    out[o + REDACTIONS] = p.redactionsJcs;
-    out[o + STREAM] = p.stream;
-    out[o + LEVEL] = p.level;
-    out[o + TYPE] = p.type;
-    out[o + REJECT_CODE] = p.rejected?.code ?? null;
-    out[o + REJECT_REASON] = p.rejected?.reason ?? null;
-    out[o + DEDUPE_KEY] = p.dedupe?.key ?? null;
-    out[o + DEDUPE_DIGEST] = p.dedupe?.digest ?? null;
-  }
-  return { type: 'results', out };
+/**
+ * The worker's answer to one LinesMessage: each line's record parts packed end to end
+ * in `bytes` (packInto), line i's ending at cuts[4i+3] (and starting where line i-1's
+ * ended); what only some lines carry (a rejection, a dedupe key) by index in `extras`.
+ */
+export interface ResultsMessage {
+  type: 'results';
+  bytes: Uint8Array;
+  cuts: Uint32Array;
+  extras: [number, Pick<Serialized, 'rejected' | 'dedupe'>][];
 }
 
-/** Line i's Serialized: the worker's text joined to the line as the main thread kept it (its source and ack target). */
-export function decodeResult({ out }: ResultsMessage, i: number, line: RawLine): Serialized {
-  const o = i * STRIDE;
-  const code = out[o + REJECT_CODE];
-  const key = out[o + DEDUPE_KEY];
+/** Packs the results of one LinesMessage; `transfer` is what postMessage moves instead of copying. */
+export function encodeResults(results: Serialized[], sizeHint: number): { message: ResultsMessage; transfer: ArrayBuffer[] } {
+  const w = new PackWriter(sizeHint);
+  const cuts = new Uint32Array(results.length * 4);
+  const extras: ResultsMessage['extras'] = [];
+  for (let i = 0; i < results.length; i++) {
+    const p = results[i]!;
+    packInto(w, p, cuts, i * 4);
+    if (p.rejected || p.dedupe) extras.push([i, { rejected: p.rejected, dedupe: p.dedupe }]);
+  }
+  return { message: { type: 'results', bytes: w.buf, cuts, extras }, transfer: [w.buf.buffer as ArrayBuffer, cuts.buffer] };
+}
+
+// decodeResult is called for each line of a message in turn: the message's bytes as a Buffer, made once.
+let lastMessage: ResultsMessage | undefined;
+let lastBytes: Buffer = Buffer.alloc(0);
+let lastExtra = 0;
+
+/** Line i's Packed: the worker's bytes joined to the line as the main thread kept it (its source and ack target). */
+export function decodeResult(m: ResultsMessage, i: number, line: RawLine): Packed {
+  if (m !== lastMessage) {
+    lastMessage = m;
+    lastBytes = Buffer.from(m.bytes.buffer, m.bytes.byteOffset, m.bytes.byteLength);
+    lastExtra = 0;
+  }
+  const o = i * 4;
+  const { cuts, extras } = m;
+  // Lines are asked for in order; the search from the start is for a caller that does not.
+  if (lastExtra >= extras.length || extras[lastExtra]![0] > i) lastExtra = 0;
+  while (lastExtra < extras.length && extras[lastExtra]![0] < i) lastExtra++;
+  const extra = lastExtra < extras.length && extras[lastExtra]![0] === i ? extras[lastExtra]![1] : undefined;
   return {
     source: line.source,
     ack: line.system ? line.system.ack : line.ack,
-    rejected: code === null ? undefined : { code: code!, reason: out[o + REJECT_REASON]! },
-    eventJcs: out[o + EVENT]!,
-    metaJcs: out[o + META]!,
-    redactionsJcs: out[o + REDACTIONS]!,
-    stream: out[o + STREAM]!,
-    level: out[o + LEVEL]!,
-    type: out[o + TYPE]!,
-    dedupe: key === null ? undefined : { key: key!, digest: out[o + DEDUPE_DIGEST]! },
+    rejected: extra?.rejected,
+    dedupe: extra?.dedupe,
+    buf: lastBytes,
+    start: i === 0 ? 0 : cuts[o - 1]!,
+    prev: cuts[o]!,
+    mid: cuts[o + 1]!,
+    ts: cuts[o + 2]!,
+    end: cuts[o + 3]!,
   };
 }

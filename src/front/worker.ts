@@ -1,6 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { createFront, type Front } from './front.js';
-import { decodeLines, encodeResults, type FrontInit, type ToMain, type ToWorker } from './protocol.js';
+import { decodeLines, encodeResults, type FrontInit, type LinesMessage, type ToMain, type ToWorker } from './protocol.js';
 
 // The pipeline's front in a worker thread: parse, sanitize, classify and serialize,
 // the CPU-heavy part of each event, beside the main thread that seals and writes.
@@ -30,5 +30,11 @@ port.on('message', (m: ToWorker) => {
     }
     return;
   }
-  post(encodeResults(decodeLines(m).map(front.run)));
+  const { message, transfer } = encodeResults(decodeLines(m).map(front.run), resultsSizeHint(m));
+  port.postMessage(message satisfies ToMain, transfer);
 });
+
+/** Room for a chunk's results: the records' own keys and blanks (~190 bytes) besides each event, which is rarely much longer than its line. */
+function resultsSizeHint(m: LinesMessage): number {
+  return Math.ceil(m.bytes.byteLength * 1.25) + m.kinds.length * 256;
+}

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { decodeLines, decodeResult, encodeLines, encodeResults } from '../../src/front/protocol.js';
 import { ownDraft, OwnType } from '../../src/ownRecords.js';
+import { createSealer } from '../../src/stages/seal.js';
 import type { AckTarget, RawLine, Serialized } from '../../src/types.js';
 
 const ack: AckTarget = { committed() {}, rejected() {}, duplicate() {} };
@@ -36,7 +37,7 @@ test('results come back to the line the main thread kept: its source and ack tar
   const results: Serialized[] = [
     {
       source: { kind: 'socket' },
-      eventJcs: '{"a":1}',
+      eventJcs: '{"a":"é 😀"}', // characters of 2 and 4 bytes: the cuts are byte offsets
       metaJcs: '{}',
       redactionsJcs: '[]',
       stream: 'application',
@@ -61,11 +62,22 @@ test('results come back to the line the main thread kept: its source and ack tar
     { bytes: Buffer.from('{"a":1}'), source: { kind: 'socket', conn: 3, line: 1 }, ack },
     { bytes: Buffer.from('{'), source: { kind: 'socket', conn: 3, line: 2 }, ack },
   ];
-  const m = structuredClone(encodeResults(results));
+  const { message, transfer } = encodeResults(results, 16); // a small hint: the buffer grows
+  assert.deepEqual(transfer, [message.bytes.buffer, message.cuts.buffer]);
+  const m = structuredClone(message, { transfer });
+  // The same record sealed from the worker's bytes and from the text: the same line.
+  const sealBytes = createSealer({ nextSeq: 5, prev: 'cd'.repeat(32) }, () => '2026-11-23T10:00:00.000000Z');
+  const sealText = createSealer({ nextSeq: 5, prev: 'cd'.repeat(32) }, () => '2026-11-23T10:00:00.000000Z');
   for (let i = 0; i < results.length; i++) {
     const r = decodeResult(m, i, kept[i]!);
-    assert.deepEqual({ ...r, source: undefined, ack: undefined }, { ...results[i], source: undefined, ack: undefined });
     assert.equal(r.source, kept[i]!.source);
     assert.equal(r.ack, ack);
+    assert.deepEqual(r.rejected, results[i]!.rejected);
+    assert.deepEqual(r.dedupe, results[i]!.dedupe);
+    const line = sealBytes(r).line.toString();
+    assert.equal(line, sealText({ ...results[i]!, source: kept[i]!.source }).line.toString());
+    const record = JSON.parse(line) as Record<string, unknown>;
+    assert.deepEqual(record.event, JSON.parse(results[i]!.eventJcs));
+    assert.equal(record.type, results[i]!.type);
   }
 });

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from ._protocol import ON_FULL, EventIds, Tracker
+from ._protocol import E_QUEUE_FULL, ON_FULL, EventIds, SealogError, Tracker
 from ._spool import SpoolWriter
 
 
@@ -35,3 +35,13 @@ class ClientOptions:
         self._ids = EventIds() if event_ids else None
         self._tracker = Tracker()
         self.last_error: Optional[str] = None
+
+    def _wait_for_room(self) -> bool:
+        """With the queue full: False when on_full drops the event (counted), an error when it
+        raises, True when it blocks (the caller waits for room in its own way)."""
+        if self._on_full == "drop":
+            self._tracker.drop()
+            return False
+        if self._on_full == "raise":
+            raise SealogError(E_QUEUE_FULL, f"{self._tracker.pending} events wait for sealog's acknowledgement")
+        return True

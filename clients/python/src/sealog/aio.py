@@ -11,7 +11,7 @@ import time
 from typing import Any, Optional
 
 from ._options import ClientOptions
-from ._protocol import E_CLOSED, E_CONNECTION_LOST, E_QUEUE_FULL, HANDSHAKE, FlushResult, SealogError, encode
+from ._protocol import E_CLOSED, E_CONNECTION_LOST, HANDSHAKE, FlushResult, SealogError, encode
 from .client import DEFAULT_SOCKET, WRITE_CHUNK
 
 
@@ -35,11 +35,8 @@ class AsyncClient(ClientOptions):
             raise SealogError(E_CLOSED, "the client is closed")
         t = self._tracker
         if t.pending >= self._max_pending:
-            if self._on_full == "drop":
-                t.drop()
+            if not self._wait_for_room():
                 return
-            if self._on_full == "raise":
-                raise SealogError(E_QUEUE_FULL, f"{t.pending} events wait for sealog's acknowledgement")
             async with self._changed:
                 await self._changed.wait_for(lambda: t.pending < self._max_pending or self._closing)
         t.add(line, eid)

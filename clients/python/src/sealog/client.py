@@ -18,7 +18,6 @@ from ._options import ClientOptions
 from ._protocol import (
     E_CLOSED,
     E_CONNECTION_LOST,
-    E_QUEUE_FULL,
     HANDSHAKE,
     FlushResult,
     SealogError,
@@ -70,11 +69,8 @@ class Client(ClientOptions):
                 raise SealogError(E_CLOSED, "the client is closed")
             t = self._tracker
             if t.pending >= self._max_pending:
-                if self._on_full == "drop":
-                    t.drop()
+                if not self._wait_for_room():
                     return
-                if self._on_full == "raise":
-                    raise SealogError(E_QUEUE_FULL, f"{t.pending} events wait for sealog's acknowledgement")
                 while t.pending >= self._max_pending and not self._closing:
                     self._changed.wait()
             t.add(line, eid)
