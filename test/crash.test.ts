@@ -2,21 +2,10 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { prng } from './helpers/prng.js';
 import { client, harness, readRecords, verify, waitUntil, type Client } from './helpers/daemon.js';
 
 const { fresh, start } = harness();
-
-/** mulberry32: a small seeded PRNG, so a failing run can be replayed with SEALOG_CRASH_SEED. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const ROUNDS = 20;
 const CLIENTS = 3;

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { before, test } from 'node:test';
-import { cli, cliAsync, harness, startDaemon, type Tmp } from './helpers/daemon.js';
+import { test } from 'node:test';
+import { cliAsync, harness, sealedLog, startDaemon, type Tmp } from './helpers/daemon.js';
 
 // The daemon must not append to a log whose closed segments fail verification: at start
 // it checks the newest closed segment and every one no sweep has passed against their
@@ -14,21 +14,12 @@ const h = harness();
 const config = (atStart = 'refuse') =>
   `batch: { max_records: 5, linger_ms: 1 }\nsegment: { max_bytes: 4096 }\ncheckpoint: { every_records: 20 }\nintegrity: { at_start: ${atStart}, schedule: "0 0 0 1 1 *", full_schedule: "0 0 0 1 1 *" }\n`;
 const CONFIG = config();
-let log: Tmp;
-
-before(async () => {
-  log = h.fresh();
-  const d = await h.start(log, CONFIG);
-  const events = Array.from({ length: 120 }, (_, i) => JSON.stringify({ msg: `event ${i}`, pad: 'z'.repeat(70) })).join('\n');
-  assert.equal(cli(['send', '--socket', log.socket, '--ack'], `${events}\n`).code, 0);
-  assert.equal(await d.stop(), 0);
-});
-
-function copy(): Tmp {
-  const t = h.fresh();
-  cpSync(log.data, t.data, { recursive: true });
-  return t;
-}
+const built = sealedLog(
+  h,
+  CONFIG,
+  Array.from({ length: 120 }, (_, i) => JSON.stringify({ msg: `event ${i}`, pad: 'z'.repeat(70) })),
+);
+const copy = () => built.copy();
 const segments = (t: Tmp) =>
   readdirSync(join(t.data, 'segments'))
     .filter((f) => f.endsWith('.seg.lz4'))

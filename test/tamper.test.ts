@@ -8,6 +8,7 @@ import { compressFrameSync, decompressFrameSync } from 'lz4-napi';
 import { parseSignerKey, type Signer } from '../src/crypto/keys.js';
 import { signNote } from '../src/crypto/note.js';
 import { checkpointName, manifestName, segmentName } from '../src/store/layout.js';
+import { sealRecord } from './helpers/reseal.js';
 import { cli, client, startDaemon, tmp, verify, type Tmp, type VerdictJson } from './helpers/daemon.js';
 
 // The tamper battery: one real log, built once by the daemon; every case copies
@@ -284,17 +285,6 @@ function editFrame(c: Tmp, seg: SegmentInfo, frame: FrameInfo, edit: (lines: str
   editFrames(segFile(c, seg.n), (lines, i) => (i === at ? edit(lines) : lines));
 }
 
-/** Seals a record as the format says: line = JCS(record without hash) + ,"hash":"<SHA-256(0x00 ‖ JCS)>"}. */
-function seal(record: Record<string, unknown>): { line: string; hash: string } {
-  const { hash: _drop, ...body } = record;
-  const jcs = canonicalize(body)!;
-  const hash = createHash('sha256')
-    .update(Buffer.from([0]))
-    .update(jcs)
-    .digest('hex');
-  return { line: `${jcs.slice(0, -1)},"hash":"${hash}"}`, hash };
-}
-
 /**
  * A record stored with `seq` moved to the front (not JCS member order), its hash
  * taken over those very bytes: a line a byte-hashing verifier accepts and the
@@ -312,7 +302,7 @@ function sealNonCanonical(record: Record<string, unknown>): { line: string; hash
 }
 
 /** `count` forged records from `seq` on, each hashed by `sealWith`; the first has `prev`, the rest chain to it. */
-function forge(seq: number, prev: string, count: number, sealWith = seal): string[] {
+function forge(seq: number, prev: string, count: number, sealWith = sealRecord): string[] {
   const template = JSON.parse(fx.ix.lines.at(-1)!) as Record<string, unknown>;
   const lines: string[] = [];
   for (let i = 0; i < count; i++) {
@@ -334,7 +324,7 @@ function rechainFrom(c: Tmp, seq: number, change: (r: Record<string, unknown>) =
         const r = JSON.parse(line) as Record<string, unknown>;
         if ((r.seq as number) < seq) return line;
         if (r.seq === seq) change(r);
-        const sealed = seal({ ...r, prev });
+        const sealed = sealRecord({ ...r, prev });
         prev = sealed.hash;
         return sealed.line;
       }),

@@ -72,10 +72,12 @@ export function copyBinary(rows: RecordRow[]): Buffer {
     text(r.hash, 'latin1');
     text(r.prev, 'latin1');
     b.writeInt32BE(r.line.length, o);
-    o += 4 + r.line.copy(b, o + 4);
+    b.set(r.line, o + 4); // TypedArray#set: Buffer#copy costs a wrapper array per call
+    o += 4 + r.line.length;
     b.writeInt32BE(1 + r.event.length, o);
     b[o + 4] = 1; // jsonb's binary format: a version byte, then the JSON text
-    o += 5 + r.event.copy(b, o + 5);
+    b.set(r.event, o + 5);
+    o += 5 + r.event.length;
   }
   b.writeInt16BE(-1, o);
   return b;

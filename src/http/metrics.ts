@@ -182,6 +182,38 @@ export class Metrics {
         },
       });
     }
+    const bySink = (read: (r: Record<string, unknown>) => unknown, set: (sink: string, v: number) => void) => {
+      for (const [sink, r] of Object.entries(section<Record<string, Record<string, unknown>>>(src.status, 'sinks') ?? {})) {
+        const v = r && read(r);
+        if (typeof v === 'number') set(sink, v);
+      }
+    };
+    new Gauge({
+      name: 'sealog_sink_cursor',
+      help: 'The last seq each sink had acknowledged (its durable cursor; -1 before the first)',
+      labelNames: ['sink'],
+      registers,
+      collect() {
+        this.reset();
+        bySink(
+          (r) => r.cursor,
+          (sink, v) => this.set({ sink }, v),
+        );
+      },
+    });
+    new Counter({
+      name: 'sealog_sink_delivery_failures_total',
+      help: 'Batches each sink failed to deliver since the daemon started (each retried with backoff; the last error is in status)',
+      labelNames: ['sink'],
+      registers,
+      collect() {
+        this.reset();
+        bySink(
+          (r) => r.failures,
+          (sink, v) => this.inc({ sink }, v),
+        );
+      },
+    });
     gauge('sealog_connections_open', 'Open socket connections', () => section<{ open: number }>(src.status, 'connections')?.open);
     gauge('sealog_rss_bytes', 'Resident memory of the daemon', () => process.memoryUsage.rss());
   }

@@ -39,6 +39,8 @@ export class SinkRunner {
   /** Receive time of the oldest record read and not yet acknowledged. */
   private oldestUnackedTs: number | undefined;
   private delivered = 0;
+  /** Deliveries that failed (each retried with backoff) since the daemon started. */
+  private failures = 0;
   /** Set by stop(): deliver until nothing is left or this time passes. */
   private drainUntil: number | undefined;
 
@@ -83,6 +85,7 @@ export class SinkRunner {
       lag_records: lagRecords,
       lag_seconds: Math.round(lagSeconds * 10) / 10,
       delivered: this.delivered,
+      failures: this.failures,
       last_ack: this.lastAckAt ? new Date(this.lastAckAt).toISOString() : null,
       last_error: this.lastError?.message ?? null,
       last_error_at: this.lastError?.at ?? null,
@@ -116,6 +119,7 @@ export class SinkRunner {
         backoff = 100;
       } catch (err) {
         const message = (err as Error).message;
+        this.failures++;
         if (this.lastError?.message !== message)
           this.o.log.warn({ sink: this.o.name, error: message, cursor: this.cursor.seq }, 'sink: delivery failed; retrying with backoff (local commits go on)');
         this.lastError = { message, at: new Date().toISOString() };

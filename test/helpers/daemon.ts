@@ -1,8 +1,8 @@
 import { spawn, spawnSync, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
-import { after } from 'node:test';
+import { after, before } from 'node:test';
 import { join, resolve } from 'node:path';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 
@@ -244,6 +244,34 @@ export function harness() {
       const d = await startDaemon(t, yaml, as);
       daemons.push(d);
       return d;
+    },
+  };
+}
+
+/**
+ * A log the daemon builds once, before a file's tests, from `lines` sent with acks under
+ * `yaml`; each case that damages a log takes its own `copy()`.
+ */
+export function sealedLog(h: ReturnType<typeof harness>, yaml: string, lines: string[]): { readonly log: Tmp; copy(): Tmp } {
+  let log: Tmp | undefined;
+  before(async () => {
+    const t = h.fresh();
+    const d = await h.start(t, yaml);
+    const sent = cli(['send', '--socket', t.socket, '--ack'], `${lines.join('\n')}\n`);
+    if (sent.code !== 0) throw new Error(`sealog send failed (${sent.code}): ${sent.stderr}`);
+    const code = await d.stop();
+    if (code !== 0) throw new Error(`the daemon stopped with ${code}`);
+    log = t;
+  });
+  return {
+    get log(): Tmp {
+      if (!log) throw new Error('the sealed log is built in before()');
+      return log;
+    },
+    copy(): Tmp {
+      const t = h.fresh();
+      cpSync(this.log.data, t.data, { recursive: true });
+      return t;
     },
   };
 }

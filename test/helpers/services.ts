@@ -5,6 +5,7 @@ import { createServer, connect as netConnect, type AddressInfo, type Socket } fr
 import { connect } from 'nats';
 import pg from 'pg';
 import { BIN, type Running, spawnReady } from './daemon.js';
+export { prng } from './prng.js';
 
 // The machine's real PostgreSQL and NATS JetStream, for the collector's tests. Each test
 // gets its own database and its own stream and subject root, and drops them after.
@@ -95,17 +96,5 @@ export async function tcpProxy(port: number, listenPort = 0): Promise<{ url: str
       socks.forEach((s) => s.destroy());
       await new Promise((r) => server.close(r));
     },
-  };
-}
-
-/** A small seeded PRNG (mulberry32): a failing fault schedule can be replayed from its seed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }

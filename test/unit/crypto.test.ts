@@ -1,21 +1,13 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { test } from 'node:test';
+import { mth } from '../helpers/mth.js';
 import { leafHash, nodeHash, sha256 } from '../../src/crypto/hash.js';
 import { loadNative } from '../../src/native.js';
 import { generateKeys, parseSignerKey, parseVerifierKey } from '../../src/crypto/keys.js';
 import { CompactTree } from '../../src/crypto/merkle.js';
 import { noteSignedBy, parseNote, signNote } from '../../src/crypto/note.js';
 import { openCheckpoint, signCheckpoint } from '../../src/store/checkpoint.js';
-
-// RFC 9162 §2.1.1 MTH, written the slow recursive way as the reference.
-function mth(leaves: Buffer[]): Buffer {
-  if (leaves.length === 0) return createHash('sha256').digest();
-  if (leaves.length === 1) return leaves[0]!;
-  let k = 1;
-  while (k * 2 < leaves.length) k *= 2;
-  return nodeHash(mth(leaves.slice(0, k)), mth(leaves.slice(k)));
-}
 
 test('the compact tree root equals RFC 9162 MTH for every size up to 70', () => {
   const leaves = Array.from({ length: 70 }, (_, i) => leafHash(`leaf ${i}`));

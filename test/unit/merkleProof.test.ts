@@ -1,19 +1,11 @@
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { test } from 'node:test';
+import { mth } from '../helpers/mth.js';
 import fc from 'fast-check';
-import { leafHash, nodeHash } from '../../src/crypto/hash.js';
+import { leafHash } from '../../src/crypto/hash.js';
 import { CompactTree } from '../../src/crypto/merkle.js';
 import { consistencyRanges, inclusionRanges, verifyConsistency, verifyInclusion } from '../../src/read/merkleProof.js';
 
-// The reference: RFC 9162 §2.1.1 MTH, written straight from its definition, over plain arrays.
-function mth(leaves: Buffer[]): Buffer {
-  if (leaves.length === 0) return createHash('sha256').digest();
-  if (leaves.length === 1) return leaves[0]!;
-  let k = 1;
-  while (k * 2 < leaves.length) k *= 2;
-  return nodeHash(mth(leaves.slice(0, k)), mth(leaves.slice(k)));
-}
 const leavesOf = (n: number, salt = '') => Array.from({ length: n }, (_, i) => Buffer.from(leafHash(`${salt}record ${i}`)));
 const proofOf = (leaves: Buffer[], ranges: [number, number][]) => ranges.map(([a, b]) => mth(leaves.slice(a, b)));
 const flip = (b: Buffer, bit: number) => {
