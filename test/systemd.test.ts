@@ -25,7 +25,11 @@ test('the service unit: notify with watchdog, validate before start, reload by S
   assert.match(set('ExecStartPre') ?? '', / validate --config /);
   assert.equal(set('ExecReload'), '/bin/kill -HUP $MAINPID');
   assert.equal(set('User'), 'sealog');
-  assert.equal(set('RestrictAddressFamilies'), 'AF_UNIX');
+  // The default config serves HTTP on loopback TCP: the unit must let it, and reach no other address.
+  assert.equal(set('RestrictAddressFamilies'), 'AF_UNIX AF_INET AF_INET6');
+  assert.match(readFileSync(join(ROOT, 'config', 'sealog.yaml'), 'utf8'), /^ {2}listen: 127\.0\.0\.1:\d+$/m);
+  assert.equal(set('IPAddressDeny'), 'any');
+  assert.equal(set('IPAddressAllow'), 'localhost');
   for (const k of ['ProtectSystem', 'ReadWritePaths', 'NoNewPrivileges', 'PrivateTmp', 'RuntimeDirectory', 'StateDirectory']) assert.ok(set(k), k);
   assert.doesNotMatch(unit, /^MemoryDenyWriteExecute/m, 'breaks V8');
 });
