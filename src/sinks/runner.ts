@@ -30,7 +30,12 @@ const MAX_BACKOFF_MS = 10_000;
  * turns degraded past the configured lag.
  */
 export class SinkRunner {
+  /** What the cursor file holds (retention's floor). */
   private cursor: Cursor = { seq: -1, checkpoint: 0 };
+  /** What the destination acknowledged: where the next batch starts; written to the cursor file behind the loop. */
+  private acked: Cursor = { seq: -1, checkpoint: 0 };
+  private saving: Promise<void> | undefined;
+  private saveAgain = false;
   private stopped = false;
   private wakeUp: (() => void) | undefined;
   private loop: Promise<void> | undefined;
@@ -47,7 +52,7 @@ export class SinkRunner {
   constructor(private readonly o: RunnerOptions) {}
 
   async start(): Promise<void> {
-    this.cursor = await loadCursor(this.o.cursorFile);
+    this.cursor = this.acked = await loadCursor(this.o.cursorFile);
     this.loop = this.run();
   }
 
@@ -66,6 +71,14 @@ export class SinkRunner {
     await Promise.race([this.loop, sleep(graceMs + 1000)]);
     this.stopped = true;
     this.wake();
+    await this.saving;
+    if (this.acked !== this.cursor) {
+      await saveCursor(this.o.cursorFile, this.acked).then(
+        () => void (this.cursor = this.acked),
+        (err: Error) =>
+          this.o.log.warn({ sink: this.o.name, error: err.message }, 'sink: cannot save the cursor; the next start sends again from the last one saved'),
+      );
+    }
     await this.o.sink.close().catch(() => {});
   }
 
@@ -108,12 +121,12 @@ export class SinkRunner {
           continue;
         }
         await this.o.sink.deliver(batch);
-        await saveCursor(this.o.cursorFile, next!);
-        this.cursor = next!;
+        this.acked = next!;
+        this.persist();
         this.delivered += batch.length;
         this.lastAckAt = Date.now();
         this.oldestUnackedTs = undefined;
-        if (this.lastError) this.o.log.info({ sink: this.o.name, cursor: this.cursor.seq }, 'sink: delivering again');
+        if (this.lastError) this.o.log.info({ sink: this.o.name, cursor: this.acked.seq }, 'sink: delivering again');
         this.lastError = undefined;
         batch = undefined;
         backoff = 100;
@@ -121,7 +134,7 @@ export class SinkRunner {
         const message = (err as Error).message;
         this.failures++;
         if (this.lastError?.message !== message)
-          this.o.log.warn({ sink: this.o.name, error: message, cursor: this.cursor.seq }, 'sink: delivery failed; retrying with backoff (local commits go on)');
+          this.o.log.warn({ sink: this.o.name, error: message, cursor: this.acked.seq }, 'sink: delivery failed; retrying with backoff (local commits go on)');
         this.lastError = { message, at: new Date().toISOString() };
         this.health();
         await this.idle(backoff);
@@ -131,18 +144,47 @@ export class SinkRunner {
     }
   }
 
-  /** The records after the cursor, with each checkpoint placed after the record that completes it. */
+  /**
+   * Writes the acknowledged position to the cursor file, the latest one when several
+   * batches were acknowledged meanwhile; the loop does not wait for the fsync. The file
+   * never says more than the destination acknowledged, so a crash only sends again what
+   * the destination drops as a duplicate.
+   */
+  private persist(): void {
+    if (this.saving) {
+      this.saveAgain = true;
+      return;
+    }
+    this.saving = (async () => {
+      do {
+        this.saveAgain = false;
+        const c = this.acked;
+        try {
+          await saveCursor(this.o.cursorFile, c);
+          this.cursor = c;
+        } catch (err) {
+          // Tried again after the next batch, and at stop.
+          this.o.log.warn({ sink: this.o.name, error: (err as Error).message }, 'sink: cannot save the cursor');
+          break;
+        }
+      } while (this.saveAgain);
+      this.saving = undefined;
+    })();
+  }
+
+  /** The records after the acknowledged position, with each checkpoint placed after the record that completes it. */
   private async nextBatch(): Promise<{ batch: Delivery[]; next: Cursor }> {
     const through = this.o.committedThrough();
-    const records: TailRecord[] = this.cursor.seq < through ? await this.o.tail.read(this.cursor.seq + 1, through, this.o.batchRecords) : [];
-    if (records.length && records[0]!.seq !== this.cursor.seq + 1) {
+    const from = this.acked;
+    const records: TailRecord[] = from.seq < through ? await this.o.tail.read(from.seq + 1, through, this.o.batchRecords) : [];
+    if (records.length && records[0]!.seq !== from.seq + 1) {
       this.o.log.error(
-        { sink: this.o.name, from: this.cursor.seq + 1, to: records[0]!.seq - 1 },
+        { sink: this.o.name, from: from.seq + 1, to: records[0]!.seq - 1 },
         'sink: records were removed by retention before this sink sent them',
       );
     }
-    const lastSeq = records.length ? records[records.length - 1]!.seq : this.cursor.seq;
-    const cps = await this.o.tail.checkpoints(this.cursor.checkpoint, lastSeq + 1);
+    const lastSeq = records.length ? records[records.length - 1]!.seq : from.seq;
+    const cps = await this.o.tail.checkpoints(from.checkpoint, lastSeq + 1);
     const batch: Delivery[] = [];
     let c = 0;
     for (const r of records) {
@@ -151,7 +193,7 @@ export class SinkRunner {
     }
     while (c < cps.length) batch.push({ kind: 'checkpoint', ...cps[c++]! });
     if (records.length) this.oldestUnackedTs = tsOf(records[0]!.line);
-    return { batch, next: { seq: lastSeq, checkpoint: cps.length ? cps[cps.length - 1]!.size : this.cursor.checkpoint } };
+    return { batch, next: { seq: lastSeq, checkpoint: cps.length ? cps[cps.length - 1]!.size : from.checkpoint } };
   }
 
   private idle(ms = IDLE_MS): Promise<void> {
