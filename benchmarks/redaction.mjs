@@ -19,7 +19,7 @@ import { ROOT, runMain } from './lib/proc.mjs';
 const { loadConfig } = await import(join(ROOT, 'dist/src/config.js'));
 const { createPseudonymizer } = await import(join(ROOT, 'dist/src/crypto/pseudonym.js'));
 const { createRedactor } = await import(join(ROOT, 'dist/src/redact/redactor.js'));
-const { createFront } = await import(join(ROOT, 'dist/src/stages/prepare.js'));
+const { createFront } = await import(join(ROOT, 'dist/src/front/front.js'));
 
 const KEY = Buffer.alloc(32, 1);
 const SRC = { kind: 'socket', conn: 1, line: 1 };
