@@ -15,7 +15,7 @@ export interface Job {
 interface JobFigures {
   schedule: string;
   runs: number;
-  /** Ticks that came while this job (or one sharing its lock) still ran: skipped, never stacked. */
+  /** Ticks that came while this job still ran or waited for its lock: skipped, never stacked. */
   skipped: number;
   failed: number;
   running: boolean;
@@ -33,7 +33,10 @@ interface JobFigures {
  */
 export class Jobs {
   private readonly tasks: ScheduledTask[] = [];
+  /** By lock: the last run started or waiting on it (runs on one lock chain one after another). */
   private readonly running = new Map<string, Promise<void>>();
+  /** Jobs running or waiting for their lock. */
+  private readonly queued = new Set<string>();
   private readonly figures: Record<string, JobFigures> = {};
   private readonly abort = new AbortController();
   private readonly byName = new Map<string, Job>();
@@ -58,20 +61,27 @@ export class Jobs {
     this.tasks.push(cron.schedule(job.schedule, () => this.tick(job), { timezone: 'Etc/UTC', name: job.name, logger, suppressMissedWarning: true }));
   }
 
-  /** Runs the job now unless it (or its lock) is busy; resolves when this run ends. */
+  /**
+   * Runs the job now, or once the other job holding its lock is done; resolves when this run
+   * ends. A tick that finds this same job running or already waiting is skipped (never
+   * stacked); one that finds another job on its lock waits its turn, so jobs sharing a lock
+   * and a schedule cannot starve each other.
+   */
   tick(job: Job): Promise<void> {
     const f = this.figures[job.name]!;
     const lock = job.lock ?? job.name;
     if (this.abort.signal.aborted) return Promise.resolve();
-    if (this.running.has(lock)) {
+    if (this.queued.has(job.name)) {
       f.skipped++;
       this.log.info({ job: job.name, skipped: f.skipped }, 'job still running at its next tick: tick skipped');
       return Promise.resolve();
     }
-    f.running = true;
-    f.last_started = new Date().toISOString();
-    const run = (async () => {
+    this.queued.add(job.name);
+    const run = (this.running.get(lock) ?? Promise.resolve()).then(async () => {
       try {
+        if (this.abort.signal.aborted) return;
+        f.running = true;
+        f.last_started = new Date().toISOString();
         f.last_result = await job.run(this.abort.signal);
         f.runs++;
         f.last_error = undefined;
@@ -85,11 +95,12 @@ export class Jobs {
           this.status.setHealth(`job:${job.name}`, 'degraded', `last run failed: ${f.last_error}`);
         }
       } finally {
+        if (f.running) f.last_finished = new Date().toISOString();
         f.running = false;
-        f.last_finished = new Date().toISOString();
-        this.running.delete(lock);
+        this.queued.delete(job.name);
+        if (this.running.get(lock) === run) this.running.delete(lock);
       }
-    })();
+    });
     this.running.set(lock, run);
     return run;
   }

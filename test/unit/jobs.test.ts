@@ -32,23 +32,60 @@ function gatedJob(name: string, lock?: string) {
   return { job, open: () => gates.shift()?.(), aborted: () => aborted };
 }
 
-test('a tick that finds its job (or one sharing its lock) running is skipped and counted in status', async () => {
+test('a tick that finds its own job running or waiting is skipped and counted in status', async () => {
+  const status = new Status();
+  const jobs = new Jobs(silent, status);
+  const a = gatedJob('a');
+  jobs.add(a.job);
+  const first = jobs.tick(a.job);
+  await jobs.tick(a.job); // skipped at once
+  const figures = status.report().jobs as Record<string, { runs: number; skipped: number; running: boolean }>;
+  assert.deepEqual([figures.a!.running, figures.a!.skipped, figures.a!.runs], [true, 1, 0]);
+  a.open();
+  await first;
+  const after = status.report().jobs as Record<string, { runs: number; running: boolean; last_result: unknown }>;
+  assert.deepEqual([after.a!.runs, after.a!.running, after.a!.last_result], [1, false, 'done']);
+  await jobs.stop();
+});
+
+test('jobs sharing a lock take turns: a tick waits for the other job, so neither starves the other', async () => {
+  // The daemon's requests and retention jobs share a lock and may share a schedule: when one
+  // skipped the other's ticks, retention could wait indefinitely behind requests.
   const status = new Status();
   const jobs = new Jobs(silent, status);
   const a = gatedJob('a', 'shared');
   const b = gatedJob('b', 'shared');
   jobs.add(a.job);
   jobs.add(b.job);
-  const first = jobs.tick(a.job);
-  await jobs.tick(a.job); // skipped at once
-  await jobs.tick(b.job); // same lock: skipped too
-  const figures = status.report().jobs as Record<string, { runs: number; skipped: number; running: boolean }>;
-  assert.deepEqual([figures.a!.running, figures.a!.skipped, figures.b!.skipped, figures.a!.runs], [true, 1, 1, 0]);
+  const order: string[] = [];
+  const ranA = jobs.tick(a.job).then(() => order.push('a'));
+  const ranB = jobs.tick(b.job).then(() => order.push('b'));
+  await jobs.tick(b.job); // b already waits its turn: this tick is skipped, not stacked
+  const waiting = status.report().jobs as Record<string, { running: boolean; skipped: number }>;
+  assert.deepEqual([waiting.a!.running, waiting.b!.running, waiting.b!.skipped], [true, false, 0 + 1]);
   a.open();
-  await first;
-  const after = status.report().jobs as Record<string, { runs: number; running: boolean; last_result: unknown }>;
-  assert.deepEqual([after.a!.runs, after.a!.running, after.a!.last_result], [1, false, 'done']);
+  await ranA;
+  await new Promise((r) => setImmediate(r));
+  assert.equal((status.report().jobs as Record<string, { running: boolean }>).b!.running, true, 'b runs once a is done');
+  b.open();
+  await ranB;
+  assert.deepEqual(order, ['a', 'b']);
+  const after = status.report().jobs as Record<string, { runs: number }>;
+  assert.deepEqual([after.a!.runs, after.b!.runs], [1, 1]);
   await jobs.stop();
+});
+
+test('stop also ends a tick still waiting for its lock, without running it', async () => {
+  const jobs = new Jobs(silent, new Status());
+  const a = gatedJob('a', 'shared');
+  const b = gatedJob('b', 'shared');
+  jobs.add(a.job);
+  jobs.add(b.job);
+  void jobs.tick(a.job);
+  const waiting = jobs.tick(b.job);
+  await jobs.stop();
+  await waiting;
+  assert.deepEqual([a.aborted(), b.aborted()], [1, 0], 'the waiting job never started');
 });
 
 test('stop aborts a running job and waits for it; no tick runs after', async () => {
