@@ -1,11 +1,13 @@
-import { uncompressSync } from 'lz4-napi';
 import { Xxh32, xxh32 } from './xxh32.js';
 import type { FileHandle } from 'node:fs/promises';
 import { ErrorCode, SealogError } from '../errors.js';
 
-// We walk the LZ4 frame format (lz4 Frame_format.md) ourselves only to find frame
-// boundaries and to bound each frame's decoded size before decoding it: an
-// uncapped decode of a hostile segment is the classic decompression bomb.
+// We walk the LZ4 frame format (lz4 Frame_format.md) ourselves to find frame
+// boundaries and to bound each frame's decoded size before decoding it (an
+// uncapped decode of a hostile segment is the classic decompression bomb), and
+// decode its blocks ourselves into one reused buffer: lz4-napi's decoder takes a
+// fresh buffer of the block maximum (4 MiB) per block, which a verify or sweep
+// left as garbage frame after frame (tens of MB of RSS before a GC came).
 
 const MAGIC = 0x184d2204;
 const BLOCK_MAX = [0, 0, 0, 0, 64 << 10, 256 << 10, 1 << 20, 4 << 20];
@@ -49,9 +51,10 @@ export const overCap = (maxDecoded: number, cap: number) => `LZ4 frame may decod
 /** Decodes one whole frame, refusing any whose declared blocks could exceed `cap` bytes. */
 export function decodeFrame(frame: Buffer, maxDecoded: number, cap: number): Buffer {
   if (maxDecoded > cap) throw new SealogError(ErrorCode.LZ4_CAP, overCap(maxDecoded, cap));
-  let blocks: Buffer[];
+  const blocks: Buffer[] = [];
   try {
-    blocks = [...frameBlocks(frame)];
+    // Copied as they come: frameBlocks reuses its buffer for the next block.
+    for (const block of frameBlocks(frame)) blocks.push(Buffer.from(block));
   } catch (err) {
     throw new SealogError(ErrorCode.LZ4_FRAME, (err as Error).message, { cause: err });
   }
@@ -60,11 +63,16 @@ export function decodeFrame(frame: Buffer, maxDecoded: number, cap: number): Buf
 
 const WINDOW = 64 * 1024; // what a linked block may refer back to (LZ4 block format)
 
+/** The buffer frameBlocks decodes into, kept for the next frame (one per thread; a frame decoded inside another's loop takes its own). */
+let spare: Buffer | undefined;
+
 /**
  * The decoded blocks of one whole frame that scanFrame measured, one at a time: a
  * reader holds one block (at most 4 MiB) decoded, never the whole frame. Each block
  * is decoded into at most its declared maximum, so one that claims more fails.
  * Block and content checksums, when the frame has them, are checked as it goes.
+ * Each block yielded is a view of one buffer reused for the next block (no allocation
+ * per block or frame, so a long read or sweep holds no garbage): copy what you keep.
  */
 export function* frameBlocks(frame: Buffer): Generator<Buffer> {
   const flg = frame[4]!;
@@ -72,31 +80,86 @@ export function* frameBlocks(frame: Buffer): Generator<Buffer> {
   const linked = (flg & 0x20) === 0;
   const blockChecksum = (flg & 0x10) !== 0;
   const content = flg & 0x04 ? new Xxh32() : undefined;
-  // lz4-napi's block decoder takes the output size as a 4-byte prefix: the block maximum bounds it.
-  const bound = Buffer.alloc(4);
-  bound.writeUInt32LE(blockMax);
   let pos = 6 + (flg & 0x08 ? 8 : 0) + (flg & 0x01 ? 4 : 0) + 1;
-  let window: Buffer | undefined;
-  for (;;) {
-    const word = frame.readUInt32LE(pos);
-    pos += 4;
-    if (word === 0) break;
-    const size = word & 0x7fffffff;
-    const data = frame.subarray(pos, pos + size);
-    pos += size;
-    if (blockChecksum) {
-      if (frame.readUInt32LE(pos) !== xxh32(data)) throw new Error('LZ4 block checksum mismatch');
+  // out[0, WINDOW) holds the end of the blocks before (what a linked block may copy from); each block is decoded after it.
+  const out = spare && spare.length >= WINDOW + blockMax ? spare : Buffer.allocUnsafe(WINDOW + blockMax);
+  spare = undefined;
+  let history = 0;
+  try {
+    for (;;) {
+      const word = frame.readUInt32LE(pos);
       pos += 4;
+      if (word === 0) break;
+      const size = word & 0x7fffffff;
+      if (size > blockMax || pos + size > frame.length) throw new Error('LZ4 block larger than its declared maximum or its frame');
+      const start = pos;
+      pos += size;
+      if (blockChecksum) {
+        if (frame.readUInt32LE(pos) !== xxh32(frame.subarray(start, pos))) throw new Error('LZ4 block checksum mismatch');
+        pos += 4;
+      }
+      let end = WINDOW + size;
+      if (!(word & 0x80000000)) end = decodeBlock(frame, start, start + size, out, WINDOW, WINDOW + blockMax, linked ? WINDOW - history : WINDOW);
+      else if (linked) frame.copy(out, WINDOW, start, start + size);
+      const block = word & 0x80000000 && !linked ? frame.subarray(start, start + size) : out.subarray(WINDOW, end);
+      content?.update(block);
+      yield block;
+      if (linked) {
+        // The last 64 KiB of what came so far, moved to end where the next block starts.
+        const keep = Math.min(WINDOW, history + block.length);
+        out.copyWithin(WINDOW - keep, end - keep, end);
+        history = keep;
+      }
     }
-    const block = word & 0x80000000 ? data : uncompressSync(Buffer.concat([bound, data]), linked ? window : undefined);
-    // A linked block may copy from the 64 KiB before it, across block boundaries.
-    if (linked)
-      window =
-        block.length >= WINDOW ? Buffer.from(block.subarray(block.length - WINDOW)) : Buffer.concat([window ?? Buffer.alloc(0), block]).subarray(-WINDOW);
-    content?.update(block);
-    yield block;
+    if (content && frame.readUInt32LE(pos) !== content.digest()) throw new Error('LZ4 content checksum mismatch');
+  } finally {
+    spare = out;
   }
-  if (content && frame.readUInt32LE(pos) !== content.digest()) throw new Error('LZ4 content checksum mismatch');
+}
+
+/**
+ * Decodes the LZ4 block src[s, sEnd) into out from `o` on, writing nothing at or past
+ * `outEnd` and copying matches from nothing before `low` (the linked blocks' window or
+ * the block's own start); returns where the output ends. Every length and offset is
+ * checked before it is used: a hostile block fails, it never reads or writes out of bounds.
+ */
+export function decodeBlock(src: Uint8Array, s: number, sEnd: number, out: Buffer, o: number, outEnd: number, low: number): number {
+  const bad = (what: string) => new Error(`LZ4 block is corrupt: ${what}`);
+  for (;;) {
+    if (s >= sEnd) throw bad('it ends inside a sequence');
+    const token = src[s++]!;
+    let literals = token >>> 4;
+    if (literals === 15) {
+      for (let b = 255; b === 255; literals += b) {
+        if (s >= sEnd) throw bad('it ends inside a length');
+        b = src[s++]!;
+      }
+    }
+    if (literals > sEnd - s || literals > outEnd - o) throw bad('its literals run past its end or its declared maximum');
+    if (literals > 16) out.set(src.subarray(s, s + literals), o);
+    else for (let i = 0; i < literals; i++) out[o + i] = src[s + i]!;
+    s += literals;
+    o += literals;
+    if (s === sEnd) return o; // the last sequence has literals only
+    if (sEnd - s < 2) throw bad('it ends inside a match offset');
+    const offset = src[s]! | (src[s + 1]! << 8);
+    s += 2;
+    if (offset === 0 || offset > o - low) throw bad('a match refers to before its window');
+    let length = token & 15;
+    if (length === 15) {
+      for (let b = 255; b === 255; length += b) {
+        if (s >= sEnd) throw bad('it ends inside a length');
+        b = src[s++]!;
+      }
+    }
+    length += 4;
+    if (length > outEnd - o) throw bad('a match runs past its declared maximum');
+    let m = o - offset;
+    if (offset >= length && length > 16) {
+      out.copyWithin(o, m, m + length);
+      o += length;
+    } else for (const e = o + length; o < e; ) out[o++] = out[m++]!; // short, or overlapping: repeats what it just wrote
+  }
 }
 
 export interface FrameAt {
@@ -139,13 +202,16 @@ export async function* readFrames(fh: FileHandle, fileSize: number, maxFrameByte
       yield { offset: bufStart, reason: `LZ4 frame longer than ${maxFrameBytes} bytes`, incomplete: false };
       return;
     }
-    const chunk = Buffer.allocUnsafe(Math.min(Math.max(1 << 20, buf.length), fileSize - filePos));
-    const { bytesRead } = await fh.read(chunk, 0, chunk.length, filePos);
+    // The bytes not yet framed, then the next read after them: one allocation per read.
+    const want = Math.min(Math.max(1 << 20, buf.length), fileSize - filePos);
+    const next = Buffer.allocUnsafe(buf.length + want);
+    buf.copy(next);
+    const { bytesRead } = await fh.read(next, buf.length, want, filePos);
     if (bytesRead === 0) {
       yield { offset: bufStart, reason: 'file shrank while being read', incomplete: true };
       return;
     }
     filePos += bytesRead;
-    buf = Buffer.concat([buf, chunk.subarray(0, bytesRead)]);
+    buf = next.subarray(0, buf.length + bytesRead);
   }
 }

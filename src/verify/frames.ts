@@ -137,7 +137,7 @@ function checkBlocks(blocks: Iterable<Buffer>): FrameCheck {
         lineEnds[n++] = decoded + start;
       }
       if (start < block.length) {
-        cut.push(block.subarray(start));
+        cut.push(Buffer.from(block.subarray(start))); // a copy: the next block is decoded into the same buffer
         cutBytes += block.length - start;
       }
       decoded += block.length;
