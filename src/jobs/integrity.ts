@@ -46,9 +46,10 @@ export interface SweepResult {
 /**
  * The sweep worker's V8 heap. Records are checked a frame at a time (their bytes live outside
  * the heap, bounded by frameCap); what grows with the log is one small entry per checkpoint
- * (about 250 bytes: a year of one a minute fits in 160 MB).
+ * (about 250 bytes: a year of one a minute fits in 160 MB). A young generation smaller than
+ * 16 MB made RSS grow, not shrink: buffers promoted with their objects wait for a full GC.
  */
-const SWEEP_HEAP = { maxOldGenerationSizeMb: 192, maxYoungGenerationSizeMb: 16 };
+export const SWEEP_HEAP = { maxOldGenerationSizeMb: 192, maxYoungGenerationSizeMb: 16 };
 
 /** The exact finding, as the health reason and the error log give it. */
 export function describeFinding(f: Finding): string {
@@ -166,17 +167,72 @@ export async function loadState(l: Layout): Promise<SweepState> {
   }
 }
 
-export function runVerifier(req: VerifyRequest, signal?: AbortSignal): Promise<{ verdict: Verdict } | { error: string; code?: string }> {
+/** The verifier's thread, kept from one sweep to the next, and the heap cap it was started with. */
+let verifier: { worker: Worker; limits: typeof SWEEP_HEAP } | undefined;
+/** Requests run one after another on that thread. */
+let queue: Promise<unknown> = Promise.resolve();
+
+/**
+ * Verifies in a worker whose heap is capped (`limits`): what it decodes lives outside the heap
+ * and is bounded by frameCap (frames.ts). A log that needs more heap than the cap ends the
+ * worker, never the daemon: the promise rejects saying so. The worker is kept for the next
+ * request (unreferenced while idle): a new thread per sweep left each old thread's malloc
+ * arena behind, and RSS grew by about 25 MB a sweep.
+ */
+export function runVerifier(req: VerifyRequest, signal?: AbortSignal, limits = SWEEP_HEAP): Promise<{ verdict: Verdict } | { error: string; code?: string }> {
+  const run = queue.then(() => verifyOnce(req, signal, limits));
+  queue = run.catch(() => {});
+  return run;
+}
+
+function verifyOnce(
+  req: VerifyRequest,
+  signal: AbortSignal | undefined,
+  limits: typeof SWEEP_HEAP,
+): Promise<{ verdict: Verdict } | { error: string; code?: string }> {
+  const stopped = () => new Error('sweep stopped: the daemon is stopping');
+  if (signal?.aborted) return Promise.reject(stopped());
+  if (verifier?.limits !== limits) {
+    void verifier?.worker.terminate();
+    const started = new Worker(new URL('./verifyWorker.js', import.meta.url), { resourceLimits: limits });
+    // An idle worker that fails is dropped, not left to throw its error in the daemon; a request's own listeners report it.
+    started
+      .on('error', () => {})
+      .once('exit', () => {
+        if (verifier?.worker === started) verifier = undefined;
+      });
+    verifier = { worker: started, limits };
+  }
+  const { worker } = verifier;
   return new Promise((resolve, reject) => {
-    // Its heap is capped: what it decodes lives outside the heap and is bounded by frameCap (frames.ts).
-    const worker = new Worker(new URL('./verifyWorker.js', import.meta.url), { workerData: req, resourceLimits: SWEEP_HEAP });
+    const settle = (gone: boolean) => {
+      signal?.removeEventListener('abort', onAbort);
+      worker.off('message', onMessage).off('error', onError).off('exit', onExit);
+      if (!gone) worker.unref();
+      else if (verifier?.worker === worker) verifier = undefined; // the next request starts a new one
+    };
+    const onMessage = (m: { verdict: Verdict } | { error: string; code?: string }) => {
+      settle(false);
+      resolve(m);
+    };
+    const onError = (err: NodeJS.ErrnoException) => {
+      settle(true);
+      reject(
+        err.code === 'ERR_WORKER_OUT_OF_MEMORY'
+          ? new Error(`the verifier ran out of its ${limits.maxOldGenerationSizeMb} MB heap and was stopped (${err.message}); the log was not checked`, {
+              cause: err,
+            })
+          : err,
+      );
+    };
+    const onExit = (code: number) => {
+      settle(true);
+      reject(signal?.aborted ? stopped() : new Error(`verifier worker exited with code ${code}`));
+    };
     const onAbort = () => void worker.terminate();
     signal?.addEventListener('abort', onAbort, { once: true });
-    worker.once('message', (m: { verdict: Verdict } | { error: string; code?: string }) => resolve(m));
-    worker.once('error', reject);
-    worker.once('exit', (code) => {
-      signal?.removeEventListener('abort', onAbort);
-      reject(new Error(signal?.aborted ? 'sweep stopped: the daemon is stopping' : `verifier worker exited with code ${code}`));
-    });
+    worker.on('message', onMessage).on('error', onError).on('exit', onExit);
+    worker.ref();
+    worker.postMessage(req);
   });
 }

@@ -1,12 +1,13 @@
 import { setPriority } from 'node:os';
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { openRing, type KeyRing } from '../crypto/keyRing.js';
 import { verifyLog } from '../verify/verifier.js';
 
 /**
  * `sealog verify`'s own verifier, in a worker thread at the lowest CPU priority, so
  * that hashing a whole log neither holds up the daemon's event loop nor takes a
- * core from ingest when ingest needs it.
+ * core from ingest when ingest needs it. The thread stays for the next sweep
+ * (integrity.ts, runVerifier).
  */
 export interface VerifyRequest {
   data: string;
@@ -18,28 +19,30 @@ export interface VerifyRequest {
   throughSegment: number;
 }
 
-const req = workerData as VerifyRequest;
 // On Linux a nice value is per thread: this one yields the CPU to ingest (the main thread).
 try {
   setPriority(19);
 } catch {
   // not permitted or not supported: the sweep just runs at the daemon's priority
 }
-const check = req.check === 'all' ? undefined : new Set(req.check);
-try {
-  const ring = openRing(req.ring, req.data);
-  const verdict = await verifyLog({
-    data: req.data,
-    keys: ring.verifiers,
-    retired: ring.limits,
-    keyPinned: true,
-    origin: req.origin,
-    strict: false,
-    frameCap: req.frameCap,
-    threads: 1, // this thread alone: the sweep must never take more than a core from ingest
-    partial: { check: (n) => !check || check.has(n), throughSegment: req.throughSegment },
-  });
-  parentPort!.postMessage({ verdict });
-} catch (err) {
-  parentPort!.postMessage({ error: (err as Error).message, code: (err as NodeJS.ErrnoException).code });
-}
+// One request at a time (runVerifier queues them), each answered by one message.
+parentPort!.on('message', async (req: VerifyRequest) => {
+  const check = req.check === 'all' ? undefined : new Set(req.check);
+  try {
+    const ring = openRing(req.ring, req.data);
+    const verdict = await verifyLog({
+      data: req.data,
+      keys: ring.verifiers,
+      retired: ring.limits,
+      keyPinned: true,
+      origin: req.origin,
+      strict: false,
+      frameCap: req.frameCap,
+      threads: 1, // this thread alone: the sweep must never take more than a core from ingest
+      partial: { check: (n) => !check || check.has(n), throughSegment: req.throughSegment },
+    });
+    parentPort!.postMessage({ verdict });
+  } catch (err) {
+    parentPort!.postMessage({ error: (err as Error).message, code: (err as NodeJS.ErrnoException).code });
+  }
+});
