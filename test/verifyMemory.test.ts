@@ -46,28 +46,30 @@ function verifyPeak(t: Tmp, extra: string[]): { code: number; verdict: any; peak
   return { code: code!, verdict: JSON.parse(r.stdout), peak: kb! * 1024 };
 }
 
-test('a frame whose blocks could decode past the per-frame cap fails with V_FRAME_TOO_LARGE, holding < 256 MB', () => {
+test('a frame whose blocks could decode past the per-frame cap fails with V_FRAME_TOO_LARGE, holding < 256 MB', (tc) => {
   const t = hostileLog([bomb(75), bomb(75), bomb(75)]); // 300 MiB each, from about 50 KB each on disk
   const r = verifyPeak(t, ['--threads', '1']);
   assert.equal(r.code, 1, JSON.stringify(r.verdict));
   assert.equal(r.verdict.failure.code, 'V_FRAME_TOO_LARGE');
   assert.equal(r.verdict.failure.offset, 0);
   assert.match(r.verdict.failure.message, /--max-frame-mb/);
+  tc.diagnostic(`peak RSS ${(r.peak / MiB).toFixed(0)} MiB`);
   assert.ok(r.peak < LIMIT_PER_THREAD, `peak RSS ${(r.peak / MiB).toFixed(0)} MiB`);
 });
 
-test('frames just under the cap, each one endless line, are decoded block by block: < 256 MB per thread with 1 and 2 threads', () => {
+test('frames just under the cap, each one endless line, are decoded block by block: < 256 MB per thread with 1 and 2 threads', (tc) => {
   const t = hostileLog(Array.from({ length: 8 }, () => bomb(15))); // 60 MiB each
   for (const threads of [1, 2]) {
     const r = verifyPeak(t, ['--threads', String(threads)]);
     assert.equal(r.code, 1, JSON.stringify(r.verdict));
     assert.equal(r.verdict.failure.code, 'V_FRAME_CORRUPT');
     assert.match(r.verdict.failure.message, /whole record line/);
+    tc.diagnostic(`${threads} thread(s): peak RSS ${(r.peak / MiB).toFixed(0)} MiB`);
     assert.ok(r.peak < threads * LIMIT_PER_THREAD, `${threads} thread(s): peak RSS ${(r.peak / MiB).toFixed(0)} MiB`);
   }
 });
 
-test('the daemon verifies a hostile closed segment at start in its bounded sweep worker: refused, peak RSS < 256 MB', () => {
+test('the daemon verifies a hostile closed segment at start in its bounded sweep worker: refused, peak RSS < 256 MB', (tc) => {
   const t = hostileLog([bomb(15), bomb(15), bomb(75)]); // 60 MiB one-line frames, then a 300 MiB bomb
   writeFileSync(join(t.data, 'segments', '0000000001.manifest'), 'not a manifest\n'); // closed, as far as the listing goes
   const cfg = writeConfig(t, 'integrity: { enabled: false }\n');
@@ -78,5 +80,6 @@ test('the daemon verifies a hostile closed segment at start in its bounded sweep
   assert.equal(code, 1, r.stdout);
   assert.match(r.stdout, /E_LOG_DAMAGED/);
   assert.match(r.stdout, /V_FRAME_CORRUPT: frame does not end with a whole record line/);
+  tc.diagnostic(`peak RSS ${(kb! / 1024).toFixed(0)} MiB`);
   assert.ok(kb! * 1024 < LIMIT_PER_THREAD, `peak RSS ${(kb! / 1024).toFixed(0)} MiB`);
 });

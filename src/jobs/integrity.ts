@@ -96,7 +96,7 @@ export function integritySweep(o: IntegrityOptions): (mode: 'incremental' | 'ful
     }
     const outcome = await runVerifier(
       { data: o.layout.data, ring: await o.ring(), origin: o.origin, frameCap: o.frameCap, check, throughSegment: through },
-      signal,
+      { signal, keep: true },
     );
     if ('error' in outcome) {
       // Retention removed a segment under the sweep: not damage; the next sweep sees the new state.
@@ -172,15 +172,22 @@ let verifier: { worker: Worker; limits: typeof SWEEP_HEAP } | undefined;
 /** Requests run one after another on that thread. */
 let queue: Promise<unknown> = Promise.resolve();
 
+export interface VerifierRun {
+  signal?: AbortSignal;
+  /** Keep the worker for the next request (the scheduled sweeps); else it ends with this one (the start check). */
+  keep?: boolean;
+  limits?: typeof SWEEP_HEAP;
+}
+
 /**
  * Verifies in a worker whose heap is capped (`limits`): what it decodes lives outside the heap
  * and is bounded by frameCap (frames.ts). A log that needs more heap than the cap ends the
- * worker, never the daemon: the promise rejects saying so. The worker is kept for the next
- * request (unreferenced while idle): a new thread per sweep left each old thread's malloc
- * arena behind, and RSS grew by about 25 MB a sweep.
+ * worker, never the daemon: the promise rejects saying so. With `keep` the worker stays for
+ * the next request (unreferenced while idle): a new thread per sweep left each old thread's
+ * malloc arena behind, and RSS grew by about 25 MB a sweep.
  */
-export function runVerifier(req: VerifyRequest, signal?: AbortSignal, limits = SWEEP_HEAP): Promise<{ verdict: Verdict } | { error: string; code?: string }> {
-  const run = queue.then(() => verifyOnce(req, signal, limits));
+export function runVerifier(req: VerifyRequest, o: VerifierRun = {}): Promise<{ verdict: Verdict } | { error: string; code?: string }> {
+  const run = queue.then(() => verifyOnce(req, o.signal, o.keep ?? false, o.limits ?? SWEEP_HEAP));
   queue = run.catch(() => {});
   return run;
 }
@@ -188,6 +195,7 @@ export function runVerifier(req: VerifyRequest, signal?: AbortSignal, limits = S
 function verifyOnce(
   req: VerifyRequest,
   signal: AbortSignal | undefined,
+  keep: boolean,
   limits: typeof SWEEP_HEAP,
 ): Promise<{ verdict: Verdict } | { error: string; code?: string }> {
   const stopped = () => new Error('sweep stopped: the daemon is stopping');
@@ -208,8 +216,10 @@ function verifyOnce(
     const settle = (gone: boolean) => {
       signal?.removeEventListener('abort', onAbort);
       worker.off('message', onMessage).off('error', onError).off('exit', onExit);
-      if (!gone) worker.unref();
-      else if (verifier?.worker === worker) verifier = undefined; // the next request starts a new one
+      if (gone || !keep) {
+        if (verifier?.worker === worker) verifier = undefined; // the next request starts a new one
+        if (!gone) void worker.terminate();
+      } else worker.unref();
     };
     const onMessage = (m: { verdict: Verdict } | { error: string; code?: string }) => {
       settle(false);
