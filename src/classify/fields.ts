@@ -2,7 +2,11 @@ import type { JsonObject, JsonValue } from '../types.js';
 
 /** An own property of a JSON object (never an inherited one such as `constructor`). */
 export function own(o: JsonValue | undefined, k: string): JsonValue | undefined {
-  return o !== null && typeof o === 'object' && !Array.isArray(o) && Object.hasOwn(o, k) ? o[k] : undefined;
+  if (o === null || typeof o !== 'object' || Array.isArray(o)) return undefined;
+  // Most names asked for are absent: one lookup says so (no JSON value is undefined); only a
+  // value found is checked to be the object's own.
+  const v = (o as JsonObject)[k];
+  return v !== undefined && Object.hasOwn(o, k) ? v : undefined;
 }
 
 export function text(v: JsonValue | undefined): string | undefined {
