@@ -117,7 +117,8 @@ function writeString(buf: Buffer, at: number, s: string): number {
 // What seq, `,"source":` and a source's keys and numbers take at most (a number's text is at
 // most 24 characters), and what its strings may (6 bytes per UTF-16 unit: a \u00XX escape).
 const MIDDLE_BYTES = 512;
-const sourceStringBytes = (s: Source) => 6 * ((s.continues?.length ?? 0) + (s.file?.length ?? 0) + (s.fp?.length ?? 0) + s.kind.length + (s.token?.length ?? 0));
+const sourceStringBytes = (s: Source) =>
+  6 * ((s.continues?.length ?? 0) + (s.file?.length ?? 0) + (s.fp?.length ?? 0) + s.kind.length + (s.token?.length ?? 0));
 
 const key = (k: string) => Buffer.from(`"${k}":`, 'latin1');
 const CONN = key('conn');

@@ -266,11 +266,7 @@ export class SegmentStore {
     const path = join(this.opts.layout.segments, manifestName(seg.n));
     // The checkpoint and the manifest are files of their own: written side by side, the
     // appends waiting on this close wait for one file's fsyncs, not for both in turn.
-    await Promise.all([
-      this.checkpointNow(),
-      seg.fh.close(),
-      this.whenSpace('manifest', () => writeFileDurable(path, signManifest(manifest, this.signer))),
-    ]);
+    await Promise.all([this.checkpointNow(), seg.fh.close(), this.whenSpace('manifest', () => writeFileDurable(path, signManifest(manifest, this.signer)))]);
     this.opts.log.info({ segment: seg.n, records: manifest.records, bytes: seg.bytes }, 'segment closed');
   }
 
