@@ -27,12 +27,12 @@ const SLAB = 4 << 20;
  * Everything is written as bytes straight into the slab: a string per record, and a
  * Buffer.write to copy it, cost more here than the hash.
  */
-export function createSealer(head: ChainHead, now: () => string): (p: Prepared) => Sealed {
+export function createSealer(head: ChainHead, now: () => string, slabs = new Slabs()): (p: Prepared) => Sealed {
   let seq = head.nextSeq;
   // Where the previous record's hash is, as hex: copied into the next record's prev.
-  let prevBuf = Buffer.from(head.prev, 'latin1');
+  let prevBuf: Buffer = Buffer.from(head.prev, 'latin1');
   let prevAt = 0;
-  let slab = Buffer.alloc(0);
+  let slab: Buffer = Buffer.alloc(0);
   let pos = 0;
   return (p) => {
     const k = 'buf' in p ? p : pack(p);
@@ -42,7 +42,8 @@ export function createSealer(head: ChainHead, now: () => string): (p: Prepared) 
     const tail = k.end - k.mid;
     const most = head + MIDDLE_BYTES + sourceStringBytes(k.source) + tail + SUFFIX_BYTES;
     if (pos + most > slab.length) {
-      slab = Buffer.allocUnsafeSlow(Math.max(SLAB, most));
+      if (pos > 0) slabs.filled(slab, seq - 1);
+      slab = slabs.next(most);
       pos = 0;
     }
     const start = pos;
@@ -74,6 +75,36 @@ export function createSealer(head: ChainHead, now: () => string): (p: Prepared) 
     seq++;
     return sealed;
   };
+}
+
+/**
+ * The slabs, used again once every line in them is committed. At full speed seal fills tens
+ * of MB of slabs a second, and V8 answers that much new ArrayBuffer memory with major GCs
+ * of the main thread, a pause in every ack waiting. A line is read by batch and compress
+ * before its commit, never after: nothing may keep one past onCommit.
+ */
+export class Slabs {
+  /** Full slabs whose lines are not all committed, oldest first, with the seq of their last line. */
+  private readonly full: { slab: Buffer; lastSeq: number }[] = [];
+  private readonly spare: Buffer[] = [];
+
+  /** A slab for at least `bytes`: a spare one when there is one. */
+  next(bytes: number): Buffer {
+    return bytes > SLAB ? Buffer.allocUnsafeSlow(bytes) : (this.spare.pop() ?? Buffer.allocUnsafeSlow(SLAB));
+  }
+
+  /** `slab` takes no more lines; its last is `lastSeq`'s. */
+  filled(slab: Buffer, lastSeq: number): void {
+    if (slab.length === SLAB) this.full.push({ slab, lastSeq });
+  }
+
+  /** Every record through `seq` is committed (and onCommit has run): the slabs they filled are free. */
+  committed(seq: number): void {
+    while (this.full.length > 0 && this.full[0]!.lastSeq <= seq) {
+      const { slab } = this.full.shift()!;
+      if (this.spare.length < 2) this.spare.push(slab);
+    }
+  }
 }
 
 /** src[from..to) into dst at `at`: one view and a memmove, without Buffer.copy's argument checks. */

@@ -10,7 +10,7 @@ import { parse } from '../../src/stages/parse.js';
 import { needsRotation } from '../../src/stages/rotate.js';
 import { createSanitizer } from '../../src/stages/sanitize.js';
 import { serialize } from '../../src/stages/serialize.js';
-import { createSealer, writeSourceJcs } from '../../src/stages/seal.js';
+import { createSealer, Slabs, writeSourceJcs } from '../../src/stages/seal.js';
 import { decompressFrameSync } from 'lz4-napi';
 import type { Draft, RawLine, Sealed, Source } from '../../src/types.js';
 
@@ -111,6 +111,29 @@ test('seal chains records: seq from the head, prev = previous hash, hash over th
   const { hash: _, ...unsigned } = ra;
   assert.equal(text, jcs(unsigned), 'the stored line is exactly RFC 8785 JCS of the record without hash');
   assert.ok(a.line.toString().endsWith(`"hash":"${ra.hash}"}\n`));
+});
+
+test('seal uses a slab again only once every line in it is committed', () => {
+  const slabs = new Slabs();
+  const seal = createSealer({ nextSeq: 0, prev: 'ab'.repeat(32) }, () => '2026-11-23T10:00:00.000000Z', slabs);
+  const record = serialize(classify(draft({ message: 'x'.repeat(300) })), false);
+  let last = seal(record);
+  /** Seals until a line lands in another slab: that line, and the line before it. */
+  const nextSlab = () => {
+    const from = last;
+    let before = last;
+    while (last.line.buffer === from.line.buffer) [before, last] = [last, seal(record)];
+    return { sealed: last, before };
+  };
+  const first = last;
+  const second = nextSlab().sealed;
+  slabs.committed(second.seq - 2); // the first slab's last line is not committed yet
+  const third = nextSlab().sealed;
+  assert.notEqual(third.line.buffer, first.line.buffer, 'a slab with a line not yet committed is not written over');
+  slabs.committed(second.seq - 1);
+  const fourth = nextSlab();
+  assert.equal(fourth.sealed.line.buffer, first.line.buffer, 'a slab whose lines are all committed is used again');
+  assert.equal(JSON.parse(fourth.sealed.line.toString()).prev, fourth.before.hash.toString('hex'), 'the chain goes on into it');
 });
 
 test('writeSourceJcs writes exactly jcs() of a source, for every field and without the optional ones', () => {
