@@ -74,7 +74,7 @@ test('jcsFast on values chosen for their canonical forms', () => {
 test('jcsFast past its buffer, on what JSON.stringify would handle, and after it throws', () => {
   const long = 'a'.repeat(300_000);
   const cases: unknown[] = [
-    { long, then: `${long}é`, escaped: `${long}\n"` }, // grows the buffer, falls back to JSON.stringify late
+    { long, wide: `${long}é`, escaped: `${long}\n"` }, // grows the buffer, falls back to JSON.stringify late
     { a: undefined, b: [undefined, 1], c: new Date(0) }, // members skipped, array holes as null, toJSON
     { small: 'after a big one' }, // the buffer given back
   ];
