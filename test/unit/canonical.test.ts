@@ -70,3 +70,18 @@ test('jcsFast on values chosen for their canonical forms', () => {
     assert.equal(jcsFast(value), text);
   }
 });
+
+test('jcsFast past its buffer, on what JSON.stringify would handle, and after it throws', () => {
+  const long = 'a'.repeat(300_000);
+  const cases: unknown[] = [
+    { long, wide: `${long}é`, escaped: `${long}\n"` }, // grows the buffer, falls back to JSON.stringify late
+    { a: undefined, b: [undefined, 1], c: new Date(0) }, // members skipped, array holes as null, toJSON
+    { small: 'after a big one' }, // the buffer given back
+  ];
+  for (const value of cases) assert.equal(jcsFast(value), jcs(value));
+  for (const bad of [Number.NaN, Number.POSITIVE_INFINITY, () => 1, 1n, Symbol('s')]) {
+    assert.throws(() => jcsFast([1, { bad }]), TypeError);
+    assert.equal(jcsFast({ b: 2, a: 1 }), '{"a":1,"b":2}', 'nothing left over from the failed call');
+  }
+  assert.throws(() => jcsFast(undefined), TypeError);
+});
