@@ -6,7 +6,7 @@
 //   to worker   encodeLines (main thread)
 //   worker      decodeLines, the front (parse, sanitize, classify, serialize), encodeResults
 //   transfer    structuredClone of both messages with their transfer lists (postMessage's copy)
-//   main        decodeResult, dedupe off, seal, a batch's lines joined for LZ4
+//   main        decodeResult, dedupe off, seal, a batch's lines joined for LZ4 (its slabs then free, as at a commit)
 // LZ4, fsync and the sockets are not included (throughput.mjs measures the whole daemon).
 // Each phase's median µs/event; compare two builds by running this script in each checkout,
 // alternately, in the same sitting.
@@ -25,7 +25,7 @@ const imp = (p) => import(join(ROOT, 'dist/src', p));
 const { loadConfig } = await imp('config.js');
 const { createFront } = await imp('front/front.js');
 const proto = await imp('front/protocol.js');
-const { createSealer } = await imp('stages/seal.js');
+const { createSealer, Slabs } = await imp('stages/seal.js');
 const compress = await imp('stages/compress.js');
 
 const cfg = loadConfig(undefined, { data: '/nonexistent' });
@@ -53,13 +53,16 @@ function cpu(fn) {
 /** One pass over every event, chunk by chunk as the daemon goes (so what one chunk allocates dies before the next). */
 function run() {
   const t = { toWorker: 0, worker: 0, transfer: 0, main: 0, bytes: 0 };
-  const seal = createSealer({ nextSeq: 0, prev: '0'.repeat(64) }, () => '2026-12-07T04:00:00.000000Z');
+  // As the daemon does: a batch's slabs are used again once it is committed (builds that have Slabs).
+  const slabs = Slabs && new Slabs();
+  const seal = createSealer({ nextSeq: 0, prev: '0'.repeat(64) }, () => '2026-12-07T04:00:00.000000Z', slabs);
   let batch = { records: [], bytes: 0 };
   const add = (s) => {
     batch.records.push(s);
     batch.bytes += s.line.length;
     if (batch.records.length === 4096) {
       t.bytes += joined(batch).length;
+      slabs?.committed(s.seq);
       batch = { records: [], bytes: 0 };
     }
   };

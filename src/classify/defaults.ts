@@ -1,5 +1,5 @@
 import type { Draft, JsonObject, JsonValue } from '../types.js';
-import { firstText, own, text } from './fields.js';
+import { fieldRanks, firstText, own, text } from './fields.js';
 
 export type Level = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
 
@@ -51,8 +51,8 @@ function streamOfType(type: string): string | undefined {
 }
 
 // ALCOA+ "attributable": who acted, in the field names the known shapes use, most specific first.
-const WHO = ['agent_id', 'agent_name', 'categorized_by', 'actor', 'user_id', 'agent_from', 'logger_name', 'logger', 'service_name'] as const;
-const WHERE = ['hostname', 'instance_id', 'service_name', 'source', 'namespace', 'environment'] as const;
+const WHO = fieldRanks(['agent_id', 'agent_name', 'categorized_by', 'actor', 'user_id', 'agent_from', 'logger_name', 'logger', 'service_name']);
+const WHERE = fieldRanks(['hostname', 'instance_id', 'service_name', 'source', 'namespace', 'environment']);
 const WHEN = ['timestamp', 'time', 'ts', 'created_at'] as const;
 
 function when(e: JsonObject): string | undefined {

@@ -16,7 +16,7 @@ import { batchStage, type BatchLimits } from '../stages/batch.js';
 import { compressStage } from '../stages/compress.js';
 import { loadDedupe, type Deduper } from '../stages/dedupe.js';
 import { rotateSink } from '../stages/rotate.js';
-import { createSealer } from '../stages/seal.js';
+import { createSealer, Slabs } from '../stages/seal.js';
 import type { Status } from '../status.js';
 import type { Layout } from '../store/layout.js';
 import { recover, type TornTail } from '../store/recovery.js';
@@ -37,7 +37,7 @@ export interface Pipeline {
   torn: TornTail[];
   /** Resolves when the pipeline has ended (after ingest.end()), rejects on a fatal error such as a failed fsync. */
   done: Promise<void>;
-  /** Calls `listener` after each commit (records durable, acks sent): e.g. to wake a reader of the log. */
+  /** Calls `listener` after each commit (records durable, acks sent): e.g. to wake a reader of the log. It may not keep the records' lines. */
   onCommit(listener: (records: Sealed[]) => void): void;
   /** SIGHUP: builds the live settings of `next` (throws on a bad one), returns the swap. */
   reload: Prepare;
@@ -71,11 +71,14 @@ export async function buildPipeline(
     );
     let dedupe: Deduper | undefined;
     const listeners: ((records: Sealed[]) => void)[] = [];
+    const slabs = new Slabs();
     const onCommit = (records: Sealed[]) => {
+      const last = records[records.length - 1]!.seq;
       counts.durable(records);
       deliverAcks(records);
-      dedupe?.committed(records[records.length - 1]!.seq);
+      dedupe?.committed(last);
       for (const listener of listeners) listener(records);
+      slabs.committed(last); // last: the records' lines are written over from here on
     };
     const store = new SegmentStore(
       {
@@ -92,7 +95,7 @@ export async function buildPipeline(
       recovered.state,
       recovered.lastCheckpointSize,
     );
-    const seal = createSealer({ nextSeq: recovered.state.tree.size, prev: recovered.state.lastHash }, createClock());
+    const seal = createSealer({ nextSeq: recovered.state.tree.size, prev: recovered.state.lastHash }, createClock(), slabs);
     if (cfg.dedupe.enabled) {
       dedupe = await loadDedupe(
         cfg,

@@ -1,6 +1,6 @@
 import { isCardNumber, isPersonalIPv4, isPersonalIPv6, isPhone, isRealValue, standsAlone } from './checks.js';
 import type { BuiltinType } from './kinds.js';
-import { AT, IPV6, KEYWORD } from './prefilter.js';
+import { ASSIGN, AT, DIGIT_GROUPS, DOTTED_NUMBER, type Gate, IPV6, LONG_NUMBER, PLUS_NUMBER } from './prefilter.js';
 
 /**
  * A text pattern: what sanitize looks for inside every string (values and keys), in
@@ -10,7 +10,7 @@ import { AT, IPV6, KEYWORD } from './prefilter.js';
  * quotes). Each must cost time linear in the string: no part that can rescan what a
  * rejected candidate covered (test/unit/redact.linear.test.ts).
  */
-export interface Detector {
+export interface Detector extends Gate {
   /** The detector's name; also its type unless `typeOf` says otherwise. */
   name: string;
   /** Regex source, case-sensitive, with no capturing groups and no backreferences. */
@@ -22,11 +22,8 @@ export interface Detector {
   typeOf?: (match: string) => string;
   /** Every type this detector can report (for the kinds table). */
   types?: readonly string[];
-  /**
-   * The prefilter features (prefilter.ts) a string must have for this detector to match in it:
-   * strings without them are scanned by a regex without the detector. Unset: always scanned.
-   */
-  needs?: number;
+  // Gate (prefilter.ts): `keywords`, one of which every match contains, and `needs`, features of
+  // every string it matches in; strings without them are scanned by a regex without the detector.
 }
 
 /** Case-insensitive form of a plain word (no regex flags per alternative in one combined regex). */
@@ -124,6 +121,7 @@ export const DETECTORS: readonly Detector[] = [
     name: 'private_key',
     // Up to the END line, or to the end of the string when a cap or an oversize line cut it.
     source: '-----BEGIN[ A-Z0-9]*PRIVATE KEY(?: BLOCK)?-----[\\s\\S]*?(?:-----END[ A-Z0-9]*PRIVATE KEY(?: BLOCK)?-----|$)',
+    keywords: ['-----BEGIN'],
   },
   {
     name: 'authorization',
@@ -131,9 +129,10 @@ export const DETECTORS: readonly Detector[] = [
       `(?:${ci('proxy-')})?${ci('authorization')}${QUOTE}\\s*[:=]\\s*${QUOTE}` +
       alt(`${alt(ci('digest'), ci('aws4-hmac-sha256'))}\\s+[^\\r\\n"'\\\\]+`, `${AUTH_SCHEME}\\s+[^\\s"'\\\\,;]+`, '[A-Za-z0-9\\-._~+/=]{12,}'),
     split: splitAfter(AUTH_PREFIX),
-    needs: KEYWORD,
+    keywords: ['authorization'],
+    needs: ASSIGN,
   },
-  { name: 'bearer_token', source: `${ci('bearer')}${wordStart(6)}\\s+[A-Za-z0-9\\-._~+/]{16,}=*`, split: splitAfter(/^\S+\s+/) },
+  { name: 'bearer_token', source: `${ci('bearer')}${wordStart(6)}\\s+[A-Za-z0-9\\-._~+/]{16,}=*`, split: splitAfter(/^\S+\s+/), keywords: ['bearer'] },
   {
     name: 'secret_assignment',
     source: `${SECRET_WORD}${QUOTE}\\s*[:=]\\s*${VALUE}`,
@@ -144,7 +143,8 @@ export const DETECTORS: readonly Detector[] = [
       const [, v] = splitAfter(KV_PREFIX)(m);
       return isRealValue(v, typeOfSecretKey(m));
     },
-    needs: KEYWORD,
+    keywords: ['pass', 'pwd', 'secret', 'key', 'token', 'credential', 'cookie'],
+    needs: ASSIGN,
   },
   {
     name: 'pii_assignment',
@@ -153,9 +153,10 @@ export const DETECTORS: readonly Detector[] = [
     types: ['name', 'national_id', 'ssn'],
     split: splitAfter(KV_PREFIX),
     accept: (m) => isRealValue(splitAfter(KV_PREFIX)(m)[1], 'pii'),
-    needs: KEYWORD,
+    keywords: ['name', 'passport', 'national', 'tax', 'ssn'],
+    needs: ASSIGN,
   },
-  { name: 'jwt', source: 'eyJ(?<![A-Za-z0-9_-]eyJ)[A-Za-z0-9_-]{10,}\\.[A-Za-z0-9_-]{10,}\\.[A-Za-z0-9_-]*' },
+  { name: 'jwt', source: 'eyJ(?<![A-Za-z0-9_-]eyJ)[A-Za-z0-9_-]{10,}\\.[A-Za-z0-9_-]{10,}\\.[A-Za-z0-9_-]*', keywords: ['eyJ'] },
   {
     name: 'connection_string',
     // scheme://user:password@host: only the password goes, scheme, user and host stay.
@@ -164,26 +165,40 @@ export const DETECTORS: readonly Detector[] = [
       const p = m.indexOf(':', m.indexOf('://') + 3) + 1;
       return [m.slice(0, p), m.slice(p), ''];
     },
+    keywords: ['://'],
     needs: AT,
   },
-  { name: 'slack_webhook', source: 'https://hooks\\.slack\\.com/(?:services|workflows|triggers)/[A-Za-z0-9/_-]{8,}' },
-  { name: 'anthropic_key', source: 'sk-ant-(?<![A-Za-z0-9_-]sk-ant-)[A-Za-z0-9_-]{20,}' },
+  { name: 'slack_webhook', source: 'https://hooks\\.slack\\.com/(?:services|workflows|triggers)/[A-Za-z0-9/_-]{8,}', keywords: ['https://hooks.slack.com/'] },
+  { name: 'anthropic_key', source: 'sk-ant-(?<![A-Za-z0-9_-]sk-ant-)[A-Za-z0-9_-]{20,}', keywords: ['sk-ant-'] },
   // sk-… (OpenAI and look-alikes); a real key has digits, `sk-cluster-deployment-east` has not.
-  { name: 'openai_key', source: 'sk-(?<![A-Za-z0-9_-]sk-)(?=[A-Za-z0-9_-]{0,200}\\d)[A-Za-z0-9_-]{20,}' },
-  { name: 'aws_access_key', source: `(?:AKIA|ASIA|ABIA|ACCA)${wordStart(4)}[A-Z0-9]{16}\\b` },
-  { name: 'github_token', source: `(?:gh[pousr]_${wordStart(4)}[A-Za-z0-9]{36,251}|github_pat_${wordStart(11)}[A-Za-z0-9_]{22,251})\\b` },
-  { name: 'slack_token', source: '(?:xox[abposer]|xapp)-(?<![A-Za-z0-9_-]x[a-z]{3}-)[A-Za-z0-9-]{10,250}' },
-  { name: 'stripe_key', source: `(?:[sr]k_(?:live|test)_${wordStart(8)}[A-Za-z0-9]{10,247}|whsec_${wordStart(6)}[A-Za-z0-9+/=]{20,})\\b` },
-  { name: 'google_api_key', source: `AIza${wordStart(4)}[0-9A-Za-z_-]{35}` },
-  { name: 'google_oauth', source: '(?:GOCSPX-(?<![A-Za-z0-9_-]GOCSPX-)[0-9A-Za-z_-]{20,}|ya29\\.(?<![A-Za-z0-9_].{5})[0-9A-Za-z_-]{20,})' },
+  { name: 'openai_key', source: 'sk-(?<![A-Za-z0-9_-]sk-)(?=[A-Za-z0-9_-]{0,200}\\d)[A-Za-z0-9_-]{20,}', keywords: ['sk-'] },
+  { name: 'aws_access_key', source: `(?:AKIA|ASIA|ABIA|ACCA)${wordStart(4)}[A-Z0-9]{16}\\b`, keywords: ['AKIA', 'ASIA', 'ABIA', 'ACCA'] },
+  {
+    name: 'github_token',
+    source: `(?:gh[pousr]_${wordStart(4)}[A-Za-z0-9]{36,251}|github_pat_${wordStart(11)}[A-Za-z0-9_]{22,251})\\b`,
+    keywords: ['ghp_', 'gho_', 'ghu_', 'ghs_', 'ghr_', 'github_pat_'],
+  },
+  { name: 'slack_token', source: '(?:xox[abposer]|xapp)-(?<![A-Za-z0-9_-]x[a-z]{3}-)[A-Za-z0-9-]{10,250}', keywords: ['xox', 'xapp-'] },
+  {
+    name: 'stripe_key',
+    source: `(?:[sr]k_(?:live|test)_${wordStart(8)}[A-Za-z0-9]{10,247}|whsec_${wordStart(6)}[A-Za-z0-9+/=]{20,})\\b`,
+    keywords: ['k_live_', 'k_test_', 'whsec_'],
+  },
+  { name: 'google_api_key', source: `AIza${wordStart(4)}[0-9A-Za-z_-]{35}`, keywords: ['AIza'] },
+  {
+    name: 'google_oauth',
+    source: '(?:GOCSPX-(?<![A-Za-z0-9_-]GOCSPX-)[0-9A-Za-z_-]{20,}|ya29\\.(?<![A-Za-z0-9_].{5})[0-9A-Za-z_-]{20,})',
+    keywords: ['GOCSPX-', 'ya29.'],
+  },
   { name: 'email', source: '(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@(?:[A-Za-z0-9-]+\\.)+[A-Za-z]{2,63}\\b', needs: AT },
-  { name: 'ssn', source: '\\b(?!000|666|9\\d\\d)\\d{3}-(?!00)\\d{2}-(?!0000)\\d{4}\\b', accept: standsAlone },
+  { name: 'ssn', source: '\\b(?!000|666|9\\d\\d)\\d{3}-(?!00)\\d{2}-(?!0000)\\d{4}\\b', accept: standsAlone, needs: DIGIT_GROUPS },
   // 13-19 digits, as one run or in the printed groups (4-4-4-4[-3], Amex 4-6-5); Luhn and a
   // network prefix decide. Fixed groups, not `(\d[ -]?){12,18}`: "4 4 4 4 …" gives no candidates.
   {
     name: 'card',
     source: '\\b(?:\\d{13,19}|\\d{4}[ -]\\d{4}[ -]\\d{4}[ -]\\d{1,4}(?:[ -]\\d{3})?|\\d{4}[ -]\\d{6}[ -]\\d{4,5})\\b',
     accept: (m, s, i) => isCardNumber(m) && standsAlone(m, s, i),
+    needs: DIGIT_GROUPS | LONG_NUMBER,
   },
   {
     name: 'phone',
@@ -192,8 +207,9 @@ export const DETECTORS: readonly Detector[] = [
     // of digits (an id, an epoch) is not a phone.
     source: alt('\\+[1-9](?:[ .()-]{0,2}\\d){7,14}\\b', '(?:\\(\\d{3}\\)[ .-]?|\\b\\d{3}[ .-])\\d{3}[ .-]\\d{4}\\b', '\\b0\\d{1,4} \\d{3,4} \\d{3,4}\\b'),
     accept: isPhone,
+    needs: DIGIT_GROUPS | PLUS_NUMBER,
   },
-  { name: 'ip', source: `\\b${OCTET}(?:\\.${OCTET}){3}\\b`, accept: isPersonalIPv4 },
+  { name: 'ip', source: `\\b${OCTET}(?:\\.${OCTET}){3}\\b`, accept: isPersonalIPv4, needs: DOTTED_NUMBER },
   {
     name: 'ipv6',
     // Full form, or compressed with `::`; a time (10:30:45) has neither. isIPv6 has the last word.

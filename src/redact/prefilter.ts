@@ -1,42 +1,206 @@
-// The prefilter: a few native searches (and, when the string has `:` or `=`, one keyword
-// search) say which families of detectors could match anywhere in a string. The scanner then
-// runs a regex of only those, as gitleaks and trufflehog run a rule only where its keywords
-// occur: the key=value detectors, whose case-insensitive key words cost the most at every
-// position, run only on strings that hold one of those words (not on every timestamp). Each
-// feature is a NECESSARY condition of every match of the detectors that need it: a detector
-// is never left out of a string it could match (test/unit/redact.prefilter.test.ts checks the
-// scan with and without the prefilter gives the same result).
+// The prefilter: one pass over a string says which detectors could match anywhere in it, as
+// gitleaks and trufflehog run a rule only where its keywords occur. A detector names keywords
+// (one of them is in every match: `sk-`, `AKIA`, `password`) and/or shape features (one of them
+// holds in every string it matches: an `@`, a run of digit groups); both are NECESSARY
+// conditions, so a detector is never left out of a string it could match
+// (test/unit/redact.prefilter.test.ts checks the scan with and without the prefilter gives the
+// same result). Most strings (timestamps, ids, words) need no regex at all.
+//
+// The pass runs two table-driven automata side by side, one lookup each per character: an
+// Aho–Corasick automaton over every keyword (case-folded: a case-sensitive keyword found in
+// the wrong case only costs a needless scan), and a small automaton over the character
+// classes of numbers (digits and `.`, `+`, ` `, `(`, `)`, `-`) that also notes `@`, `:`, `=`.
+// Tables, not regexes: a regex call costs more than the loop on the short strings events are
+// made of, and a string holding none of the features costs no regex at all.
 
 /** `@`: emails, passwords in connection strings. */
 export const AT = 1;
-/** `:` or `=`, and a secret or PII key word: `password=…`, `"customer_name": …`, `Authorization: …`. */
-export const KEYWORD = 2;
+/** `:` or `=`: the key=value detectors (`password=…`, `"customer_name": …`). */
+export const ASSIGN = 2;
 /** `::` or seven colons: an IPv6 address. */
 export const IPV6 = 4;
-export const ALL = 7;
+/**
+ * In one run of the characters `0-9 .()+-`: three groups of digits, two of them at least three
+ * long (ssn 3-2-4, phone 3-3-4 and `0…` 2-5/3-4/3-4, card 4-4-4-x and 4-6-5). An ISO date (4-2-2)
+ * has one.
+ */
+export const DIGIT_GROUPS = 8;
+/** Thirteen digits in a row (a card number written as one run). */
+export const LONG_NUMBER = 16;
+/** Four groups of digits and three dots in one run (an IPv4 address). */
+export const DOTTED_NUMBER = 32;
+/** `+` and then eight digits in one run (an international phone number). */
+export const PLUS_NUMBER = 64;
+// `:` alone: the seven-colon IPv6 form is counted after the pass, only in strings that have one.
+const COLON = 128;
 
-// Every key word of the assignment detectors contains one of these (password, passwd,
-// passphrase and passport: `pass`; api_key, access_key, private_key: `key`; first_name,
-// surname: `name`; national_id, tax_id; Authorization and Proxy-Authorization: `authori`).
-const KEY_WORDS = /pass|pwd|secret|key|token|credential|cookie|name|ssn|national|tax|authori/i;
+/** What a detector asks of the prefilter: it runs where both hold; with neither, on every string. */
+export interface Gate {
+  /** One of these is in every match (case-insensitive). */
+  keywords?: readonly string[];
+  /** One of these features holds in every string the detector matches. */
+  needs?: number;
+}
+
+/** For a string: the detectors that could match in it, as a mask (bit i = gates[i]). */
+export type Prefilter = (s: string) => number;
+
+// Character classes of the number automaton (0: any other character).
+const DIGIT = 1;
+const DOT = 2;
+const PLUS = 3;
+const SEPARATOR = 4;
+const AT_SIGN = 5;
+const COLON_SIGN = 6;
+const EQUALS_SIGN = 7;
+const CLASSES = 8;
+const CLASS = new Uint8Array(128);
+for (let c = 0x30; c <= 0x39; c++) CLASS[c] = DIGIT;
+for (const [ch, k] of [
+  ['.', DOT],
+  ['+', PLUS],
+  [' ', SEPARATOR],
+  ['(', SEPARATOR],
+  [')', SEPARATOR],
+  ['-', SEPARATOR],
+  ['@', AT_SIGN],
+  [':', COLON_SIGN],
+  ['=', EQUALS_SIGN],
+] as const)
+  CLASS[ch.charCodeAt(0)] = k;
 
 /**
- * The features of `s`, as a mask of the constants above. Native searches only: a loop over
- * the characters in JavaScript costs more than the regexes it would spare (measured), so the detectors of keys, tokens and numbers, whose literal
- * prefixes and digit classes the regex engine skips over cheaply, run on every string.
+ * The state of a run of number characters: the current digit group's length (up to 13), the
+ * groups (up to 4), those at least 3 long (up to 2), dots (up to 3), whether a `+` came and the
+ * digits since it (up to 8), and the sign just read (`@`, `:`, `::`, `=`), which ends the run.
  */
-export function features(s: string): number {
-  let f = s.includes('@') ? AT : 0;
-  const colon = s.indexOf(':');
-  if ((colon >= 0 || s.includes('=')) && KEY_WORDS.test(s)) f |= KEYWORD;
-  if (colon >= 0 && hasIPv6Shape(s, colon)) f |= IPV6;
+type RunState = readonly [group: number, groups: number, long: number, dots: number, plus: number, afterPlus: number, sign: number];
+const START: RunState = [0, 0, 0, 0, 0, 0, 0];
+
+function step(s: RunState, k: number): RunState {
+  const [group, groups, long, dots, plus, afterPlus, sign] = s;
+  switch (k) {
+    case DIGIT: {
+      const g = Math.min(group + 1, 13);
+      return [g, group === 0 ? Math.min(groups + 1, 4) : groups, g === 3 ? Math.min(long + 1, 2) : long, dots, plus, plus ? Math.min(afterPlus + 1, 8) : 0, 0];
+    }
+    case DOT:
+      return [0, groups, long, Math.min(dots + 1, 3), plus, afterPlus, 0];
+    case PLUS:
+      return [0, groups, long, dots, 1, 0, 0];
+    case SEPARATOR:
+      return [0, groups, long, dots, plus, afterPlus, 0];
+    case AT_SIGN:
+      return [0, 0, 0, 0, 0, 0, AT];
+    case COLON_SIGN:
+      return [0, 0, 0, 0, 0, 0, sign === COLON || sign === IPV6 ? IPV6 : COLON];
+    case EQUALS_SIGN:
+      return [0, 0, 0, 0, 0, 0, ASSIGN];
+    default:
+      return START;
+  }
+}
+
+function featuresOf([group, groups, long, dots, plus, afterPlus, sign]: RunState): number {
+  let f = sign === COLON || sign === IPV6 ? sign | COLON | ASSIGN : sign;
+  if (groups >= 3 && long >= 2) f |= DIGIT_GROUPS;
+  if (group >= 13) f |= LONG_NUMBER;
+  if (groups >= 4 && dots >= 3) f |= DOTTED_NUMBER;
+  if (plus && afterPlus >= 8) f |= PLUS_NUMBER;
   return f;
 }
 
-// An IPv6 address has `::` or seven colons; a time has two.
-function hasIPv6Shape(s: string, first: number): boolean {
-  if (s.includes('::')) return true;
-  let i = first;
-  for (let n = 1; n < 7; n++) if ((i = s.indexOf(':', i + 1)) < 0) return false;
+/** The number automaton, built once: transitions[state * CLASSES + class], and each state's features. */
+const NUMBERS = (() => {
+  const index = new Map<string, number>([[START.join(), 0]]);
+  const states: RunState[] = [START];
+  const next: number[] = [];
+  for (let i = 0; i < states.length; i++) {
+    for (let k = 0; k < CLASSES; k++) {
+      const t = step(states[i]!, k);
+      let j = index.get(t.join());
+      if (j === undefined) index.set(t.join(), (j = states.push(t) - 1));
+      next[i * CLASSES + k] = j;
+    }
+  }
+  return { next: Uint16Array.from(next), features: Uint8Array.from(states, featuresOf) };
+})();
+
+/** A case-folded Aho–Corasick automaton over the gates' keywords; each state's output is the mask of gates whose keyword ends there. */
+function keywordAutomaton(gates: readonly Gate[]): { symbol: Uint8Array; symbols: number; next: Uint16Array; out: Int32Array } {
+  const words = gates.flatMap((g, i) => (g.keywords ?? []).map((w) => [w.toLowerCase(), 1 << i] as const));
+  // Characters that occur in no keyword share symbol 0; upper-case letters fold onto lower.
+  const symbol = new Uint8Array(128);
+  let symbols = 1;
+  for (const [w] of words) for (const ch of w) symbol[ch.charCodeAt(0)] ||= symbols++;
+  for (let c = 0x41; c <= 0x5a; c++) symbol[c] = symbol[c + 0x20]!;
+  // The trie, then failure links breadth-first, filling in every transition.
+  const child: Map<number, number>[] = [new Map()];
+  const out = [0];
+  for (const [w, bit] of words) {
+    let s = 0;
+    for (const ch of w) {
+      const y = symbol[ch.charCodeAt(0)]!;
+      let t = child[s]!.get(y);
+      if (t === undefined) child[s]!.set(y, (t = child.push(new Map()) - 1)), out.push(0);
+      s = t;
+    }
+    out[s]! |= bit;
+  }
+  const next = new Uint16Array(child.length * symbols);
+  const fail = new Array<number>(child.length).fill(0);
+  const queue: number[] = [];
+  for (const [y, t] of child[0]!) (next[y] = t), queue.push(t);
+  for (let q = 0; q < queue.length; q++) {
+    const r = queue[q]!;
+    out[r]! |= out[fail[r]!]!;
+    for (let y = 1; y < symbols; y++) {
+      const t = child[r]!.get(y);
+      if (t === undefined) next[r * symbols + y] = next[fail[r]! * symbols + y]!;
+      else (next[r * symbols + y] = t), (fail[t] = next[fail[r]! * symbols + y]!), queue.push(t);
+    }
+  }
+  return { symbol, symbols, next, out: Int32Array.from(out) };
+}
+
+/** Compiles the gates (one per detector, at most 31) into the one-pass prefilter, once, at start. */
+export function compilePrefilter(gates: readonly Gate[]): Prefilter {
+  if (gates.length > 31) throw new Error('the prefilter takes at most 31 detectors');
+  const { symbol, symbols, next, out } = keywordAutomaton(gates);
+  const numbers = NUMBERS.next;
+  const featureOf = NUMBERS.features;
+  const ungated = gates.reduce((m, g, i) => (g.keywords === undefined && g.needs === undefined ? m | (1 << i) : m), 0);
+  const noKeyword = gates.reduce((m, g) => (g.keywords === undefined ? m | (g.needs ?? 0) : m), 0);
+  return (s) => {
+    let k = 0; // keyword automaton state
+    let n = 0; // number automaton state
+    let words = 0;
+    let f = 0;
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 128) {
+        k = n = 0; // no keyword or number holds a non-ASCII character
+        continue;
+      }
+      k = next[k * symbols + symbol[c]!]!;
+      n = numbers[n * CLASSES + CLASS[c]!]!;
+      words |= out[k]!;
+      f |= featureOf[n]!;
+    }
+    if (f & COLON && !(f & IPV6) && sevenColons(s)) f |= IPV6;
+    if (words === 0 && (f & noKeyword) === 0) return ungated; // the common case
+    let mask = ungated;
+    for (let i = 0; i < gates.length; i++) {
+      const g = gates[i]!;
+      if ((g.keywords === undefined || words & (1 << i)) && (g.needs === undefined || f & g.needs)) mask |= 1 << i;
+    }
+    return mask;
+  };
+}
+
+// An IPv6 address written in full has seven colons; a time has two.
+function sevenColons(s: string): boolean {
+  let i = -1;
+  for (let n = 0; n < 7; n++) if ((i = s.indexOf(':', i + 1)) < 0) return false;
   return true;
 }

@@ -1,5 +1,5 @@
 import type { Detector } from './detectors.js';
-import { ALL, features } from './prefilter.js';
+import { compilePrefilter } from './prefilter.js';
 
 /** What to do with a hit of one type; `undefined` from the resolver leaves the hit as it is. */
 export interface Treatment {
@@ -78,13 +78,18 @@ export interface ScannerOptions {
   noPrefilter?: boolean;
 }
 
+// Combinations of detectors compiled as the strings that need them come (few do: most strings
+// need none, and a real one holds one or two kinds of secret); past this many, a string that needs
+// a new combination is scanned by all of them, so hostile input cannot make a regex per string.
+const MAX_VARIANTS = 256;
+
 /**
  * Compiles detectors into one scanner, once, at start.
  *
  * Built-in detectors: the prefilter (prefilter.ts) reads each string once and says which of
  * them could match; one combined regex of just those scans it (a combined regex costs what its
- * broadest alternatives cost at every position, and twenty separate passes cost more). One
- * regex per combination of features is compiled here. A string with none scans nothing.
+ * broadest alternatives cost at every position, and twenty separate passes cost more). A
+ * string that none could match scans nothing.
  *
  * Configured patterns: one more combined regex, of only them, run on every string. Kept apart
  * from the built-ins (whose look-behinds the linear-time engine cannot run) so that V8 can
@@ -97,8 +102,21 @@ export function compileScanner(
   treat: (type: string) => Treatment | undefined,
   opts: ScannerOptions = {},
 ): Scan {
-  const variants: (Combined | undefined)[] = [];
-  for (let mask = 0; mask <= ALL; mask++) variants.push(combine(builtins.filter((d) => ((d.needs ?? 0) & mask) === (d.needs ?? 0))));
+  const all = builtins.length === 0 ? 0 : -1 >>> (32 - builtins.length);
+  const prefilter = opts.noPrefilter ? () => all : compilePrefilter(builtins);
+  const every = combine([...builtins]);
+  const variants = new Map<number, Combined | undefined>([
+    [0, undefined],
+    [all, every],
+  ]);
+  const variant = (mask: number): Combined | undefined => {
+    let v = variants.get(mask);
+    if (v === undefined && !variants.has(mask)) {
+      if (variants.size >= MAX_VARIANTS) return every;
+      variants.set(mask, (v = combine(builtins.filter((_, i) => mask & (1 << i)))));
+    }
+    return v;
+  };
   const configured = combine([...custom]);
   // Resolved once per type, not per hit.
   const treatments = new Map<string, Treatment | undefined>();
@@ -108,7 +126,7 @@ export function compileScanner(
   };
 
   return (s, onHit) => {
-    const builtin = variants[opts.noPrefilter ? ALL : features(s)];
+    const builtin = variant(prefilter(s));
     if (builtin === undefined && configured === undefined) return s; // the common case: nothing could match
     let b = builtin && nextHit(builtin, s, 0);
     let c = configured && nextHit(configured, s, 0);

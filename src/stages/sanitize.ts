@@ -145,9 +145,9 @@ export function createSanitizer(limits: SanitizeLimits, redactor?: Redactor): (d
 
   function object(o: JsonObject, path: string, depth: number, out: Redaction[], inherited: FieldRule | undefined): JsonObject {
     const ks = Object.keys(o);
-    let changed = ks.length > limits.maxItems;
     const n = Math.min(ks.length, limits.maxItems);
-    const entries: [string, JsonValue][] = new Array(n);
+    // Copy-on-write: the copy is made at the first change, with the keys before it as they were.
+    let copy = ks.length > n ? (Object.create(null) as JsonObject) : undefined;
     for (let i = 0; i < n; i++) {
       const k = ks[i]!;
       let nk = k;
@@ -169,13 +169,14 @@ export function createSanitizer(limits: SanitizeLimits, redactor?: Redactor): (d
       if (info.paths) rule = redactor!.pathRule(nk, childPath, rule?.rank ?? Infinity) ?? rule;
       const v = o[k]!;
       const nv = rule !== undefined ? field(v, rule.rule, childPath, depth, out) : value(v, childPath, depth + 1, out, inherited);
-      if (nk !== k || nv !== v) changed = true;
-      entries[i] = [nk, nv];
+      if (copy === undefined && (nk !== k || nv !== v)) {
+        copy = Object.create(null) as JsonObject;
+        for (let j = 0; j < i; j++) copy[ks[j]!] = o[ks[j]!]!;
+      }
+      if (copy !== undefined) copy[nk] = nv;
     }
-    if (!changed) return o;
+    if (copy === undefined) return o;
     if (ks.length > n) out.push({ path, kind: 'keys_cap' });
-    const copy = Object.create(null) as JsonObject;
-    for (const [k, v] of entries) copy[k] = v;
     return copy;
   }
 

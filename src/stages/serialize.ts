@@ -46,6 +46,19 @@ export const TS_BYTES = 27;
 const PREV_BLANK = ' '.repeat(PREV_BYTES);
 const TS_BLANK = ' '.repeat(TS_BYTES);
 
+// level, stream and type take a handful of values: each one's JSON text is made once, not
+// per record (bounded, as they come from the event and classify's rules).
+const QUOTED_MAX = 1024;
+const quotedTexts = new Map<string, string>();
+function quoted(s: string): string {
+  let q = quotedTexts.get(s);
+  if (q === undefined) {
+    q = JSON.stringify(s);
+    if (quotedTexts.size < QUOTED_MAX) quotedTexts.set(s, q);
+  }
+  return q;
+}
+
 /** A buffer that grows as results are packed into it; the worker transfers it whole. */
 export class PackWriter {
   buf: Buffer;
@@ -75,10 +88,10 @@ export class PackWriter {
 export function packInto(w: PackWriter, s: Serialized, cuts: Uint32Array, at: number): void {
   // One string written once (a write per part costs more than the parts): its cuts are
   // character offsets, which are byte offsets when every character took one byte.
-  const a = `{"event":${s.eventJcs},"level":${JSON.stringify(s.level)},"meta":${s.metaJcs},"prev":"`;
+  const a = `{"event":${s.eventJcs},"level":${quoted(s.level)},"meta":${s.metaJcs},"prev":"`;
   const b = `${PREV_BLANK}","redactions":${s.redactionsJcs},"seq":`;
-  const c = `,"stream":${JSON.stringify(s.stream)},"ts":"`;
-  const d = `${TS_BLANK}","type":${JSON.stringify(s.type)}}`;
+  const c = `,"stream":${quoted(s.stream)},"ts":"`;
+  const d = `${TS_BLANK}","type":${quoted(s.type)}}`;
   const start = w.pos;
   const end = w.write(`${a}${b}${c}${d}`);
   if (end - start === a.length + b.length + c.length + d.length) {

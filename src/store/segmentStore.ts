@@ -63,6 +63,8 @@ export class SegmentStore {
   private ckptTimer: NodeJS.Timeout | undefined;
   private failed: Error | undefined;
   private timedCheckpointQueued = false;
+  /** A checkpoint being written behind the appends (at most one), until its file is durable. */
+  private checkpointing: Promise<void> | undefined;
   private diskFull: string | undefined;
   private signer: Signer;
 
@@ -126,6 +128,7 @@ export class SegmentStore {
    */
   setSigner(signer: Signer): Promise<void> {
     return this.enqueue(async () => {
+      await this.checkpointing;
       this.signer = signer;
     });
   }
@@ -206,31 +209,44 @@ export class SegmentStore {
 
   private async maybeCheckpoint(timed: boolean): Promise<void> {
     const grown = this.state.tree.size - this.lastCheckpointSize;
-    if (grown <= 0) return;
+    if (grown <= 0 || this.checkpointing) return;
     if (grown >= this.opts.checkpoint.everyRecords || (timed && Date.now() - this.lastCheckpointAt >= this.opts.checkpoint.everyMs)) {
-      await this.checkpointNow();
+      await this.sync();
+      // Written behind the appends: its two fsyncs would otherwise hold every ack queued
+      // behind them. It covers what is durable now; a failure is sticky like any other.
+      const written = this.writeCheckpoint().finally(() => (this.checkpointing = undefined));
+      this.checkpointing = written;
+      written.catch((err: Error) => {
+        this.failed ??= err;
+      });
     }
   }
 
-  /** A checkpoint only ever covers durable records, so sync first whatever the policy. */
+  /** A checkpoint of every record, now (at a segment's close and at shutdown): only ever of durable records, so sync first whatever the policy. */
   private async checkpointNow(): Promise<void> {
+    await this.checkpointing;
     const { tree } = this.state;
     if (tree.size === 0 || tree.size === this.lastCheckpointSize) return;
     await this.sync();
-    const text = signCheckpoint(this.opts.origin, tree.size, tree.root(), this.signer);
-    const path = join(this.opts.layout.checkpoints, checkpointName(tree.size));
+    await this.writeCheckpoint();
+  }
+
+  /** Signs the tree as it stands (the caller has made it durable) and writes the checkpoint file. */
+  private async writeCheckpoint(): Promise<void> {
+    const { tree } = this.state;
+    const size = tree.size;
+    const text = signCheckpoint(this.opts.origin, size, tree.root(), this.signer);
+    const path = join(this.opts.layout.checkpoints, checkpointName(size));
     await this.whenSpace('checkpoint', () => writeFileDurable(path, text));
-    this.lastCheckpointSize = tree.size;
+    this.lastCheckpointSize = size;
     this.lastCheckpointAt = this.checkpointWrittenAt = Date.now();
-    this.opts.log.debug({ treeSize: tree.size }, 'checkpoint written');
+    this.opts.log.debug({ treeSize: size }, 'checkpoint written');
   }
 
   private async closeNow(): Promise<void> {
     const seg = this.seg;
     if (!seg) return;
     await this.sync();
-    await this.checkpointNow();
-    await seg.fh.close();
     this.seg = undefined;
     const { tree } = this.state;
     const manifest: Manifest = {
@@ -248,7 +264,9 @@ export class SegmentStore {
       sha256: seg.sha.digest('hex'),
     };
     const path = join(this.opts.layout.segments, manifestName(seg.n));
-    await this.whenSpace('manifest', () => writeFileDurable(path, signManifest(manifest, this.signer)));
+    // The checkpoint and the manifest are files of their own: written side by side, the
+    // appends waiting on this close wait for one file's fsyncs, not for both in turn.
+    await Promise.all([this.checkpointNow(), seg.fh.close(), this.whenSpace('manifest', () => writeFileDurable(path, signManifest(manifest, this.signer)))]);
     this.opts.log.info({ segment: seg.n, records: manifest.records, bytes: seg.bytes }, 'segment closed');
   }
 

@@ -21,3 +21,67 @@ test('jcsFast equals the RFC 8785 reference on every sanitized event', () => {
     { numRuns: 3000 },
   );
 });
+
+// Keys and strings from characters whose orders disagree: digits (V8 lists integer-like keys
+// first, in numeric order), characters sorting before digits, and BMP characters above the
+// surrogates against characters past the BMP (UTF-16 code units order them the other way round).
+const edgeChars = fc.constantFrom('0', '1', '9', '-', ' ', '!', 'a', 'é', '\u007f', '\ud7ff', '\ue000', '\uffff', '\u{10000}', '😀', '"', '\\', '\n');
+const edgeText = fc.array(edgeChars, { maxLength: 4 }).map((cs) => cs.join(''));
+const edgeKey = fc.oneof(edgeText, fc.nat().map(String), fc.constantFrom('__proto__', '4294967295', '4294967294', '01', '-0'));
+const edgeNumber = fc.oneof(
+  fc.double({ noNaN: true, noDefaultInfinity: true }),
+  fc.constantFrom(-0, 1e21, 1e-7, 5e-7, 999999999999999900000, 2 ** 53 + 2, Number.MIN_VALUE, -Number.MAX_VALUE, 0.1 + 0.2),
+);
+const edgeValues = fc.letrec((tie) => ({
+  value: fc.oneof(
+    { depthSize: 'small' },
+    edgeNumber,
+    edgeText,
+    fc.string({ unit: 'grapheme' }),
+    fc.boolean(),
+    fc.constant(null),
+    fc.array(tie('value'), { maxLength: 4 }),
+    tie('object'),
+  ),
+  object: fc.dictionary(edgeKey, tie('value'), { maxKeys: 6 }),
+})).object;
+
+test('jcsFast equals the RFC 8785 reference on keys and numbers whose orders and forms disagree', () => {
+  fc.assert(
+    fc.property(edgeValues, (obj) => {
+      // Through JSON text, as events arrive: `__proto__` is then an own key.
+      const event = JSON.parse(JSON.stringify(obj)) as JsonObject;
+      assert.equal(jcsFast(event), jcs(event));
+    }),
+    { numRuns: 3000 },
+  );
+});
+
+test('jcsFast on values chosen for their canonical forms', () => {
+  const cases: [unknown, string][] = [
+    [{ b: -0, a: 1e21, c: 5e-7, d: 1e-7, e: 123456789012345680000 }, '{"a":1e+21,"b":0,"c":5e-7,"d":1e-7,"e":123456789012345680000}'],
+    [JSON.parse('{"10":1,"9":2,"a":3,"-1":4,"":5," ":6}'), '{"":5," ":6,"-1":4,"10":1,"9":2,"a":3}'],
+    [{ '\uffff': 1, '😀': 2, '\ue000': 3 }, '{"😀":2,"\ue000":3,"\uffff":1}'],
+    [JSON.parse('{"__proto__":{"x":1},"a":[]}'), '{"__proto__":{"x":1},"a":[]}'],
+    [{ s: '\u0000\u001f"\\/\u007f\u2028é😀' }, '{"s":"\\u0000\\u001f\\"\\\\/\u007f\u2028é😀"}'],
+  ];
+  for (const [value, text] of cases) {
+    assert.equal(jcs(value), text, 'the reference itself');
+    assert.equal(jcsFast(value), text);
+  }
+});
+
+test('jcsFast past its buffer, on what JSON.stringify would handle, and after it throws', () => {
+  const long = 'a'.repeat(300_000);
+  const cases: unknown[] = [
+    { long, wide: `${long}é`, escaped: `${long}\n"` }, // grows the buffer, falls back to JSON.stringify late
+    { a: undefined, b: [undefined, 1], c: new Date(0) }, // members skipped, array holes as null, toJSON
+    { small: 'after a big one' }, // the buffer given back
+  ];
+  for (const value of cases) assert.equal(jcsFast(value), jcs(value));
+  for (const bad of [Number.NaN, Number.POSITIVE_INFINITY, () => 1, 1n, Symbol('s')]) {
+    assert.throws(() => jcsFast([1, { bad }]), TypeError);
+    assert.equal(jcsFast({ b: 2, a: 1 }), '{"a":1,"b":2}', 'nothing left over from the failed call');
+  }
+  assert.throws(() => jcsFast(undefined), TypeError);
+});

@@ -115,3 +115,18 @@ test('JSON Schema per type and version: failures become dead-letter entries with
     rmSync(dir, { recursive: true });
   }
 });
+
+test('ALCOA who and where: the first named field with text, the event before its payload at one name', () => {
+  const classify = createClassifier({ rules: [] });
+  const alcoa = (event: JsonObject) => classify(draft(JSON.parse(JSON.stringify(event)) as JsonObject)).meta!.alcoa as JsonObject;
+  // agent_id ranks before logger, wherever each is.
+  assert.equal(alcoa({ logger: 'app', payload: { agent_id: 'a-1' } }).who, 'a-1');
+  // At one name the event's field wins; an empty string is no answer.
+  assert.equal(alcoa({ payload: { actor: 'p' }, actor: 'e' }).who, 'e');
+  assert.equal(alcoa({ actor: '', payload: { actor: 'p' } }).who, 'p');
+  assert.equal(alcoa({ source: 'svc', hostname: 7, payload: { hostname: 'h1' } }).where, 'h1');
+  // A name only inherited (no own field) and a payload that is an array give nothing.
+  assert.equal(alcoa({ payload: ['actor'] }).who, undefined);
+  const bare = Object.create({ actor: 'inherited' }) as JsonObject;
+  assert.equal((classify(draft(bare)).meta!.alcoa as JsonObject).who, undefined);
+});

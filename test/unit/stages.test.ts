@@ -10,7 +10,7 @@ import { parse } from '../../src/stages/parse.js';
 import { needsRotation } from '../../src/stages/rotate.js';
 import { createSanitizer } from '../../src/stages/sanitize.js';
 import { serialize } from '../../src/stages/serialize.js';
-import { createSealer, sourceJcs } from '../../src/stages/seal.js';
+import { createSealer, Slabs, writeSourceJcs } from '../../src/stages/seal.js';
 import { decompressFrameSync } from 'lz4-napi';
 import type { Draft, RawLine, Sealed, Source } from '../../src/types.js';
 
@@ -113,8 +113,37 @@ test('seal chains records: seq from the head, prev = previous hash, hash over th
   assert.ok(a.line.toString().endsWith(`"hash":"${ra.hash}"}\n`));
 });
 
-test('sourceJcs is exactly jcs() of a source, for every field and without the optional ones', () => {
-  // Required<Source>: a field added to Source fails to compile here until sourceJcs writes it.
+test('seal uses a slab again only once every line in it is committed', () => {
+  const slabs = new Slabs();
+  const seal = createSealer({ nextSeq: 0, prev: 'ab'.repeat(32) }, () => '2026-11-23T10:00:00.000000Z', slabs);
+  const record = serialize(classify(draft({ message: 'x'.repeat(300) })), false);
+  let last = seal(record);
+  /** Seals until a line lands in another slab: that line, and the line before it. */
+  const nextSlab = () => {
+    const from = last;
+    let before = last;
+    while (last.line.buffer === from.line.buffer) [before, last] = [last, seal(record)];
+    return { sealed: last, before };
+  };
+  const first = last;
+  const second = nextSlab().sealed;
+  slabs.committed(second.seq - 2); // the first slab's last line is not committed yet
+  const third = nextSlab().sealed;
+  assert.notEqual(third.line.buffer, first.line.buffer, 'a slab with a line not yet committed is not written over');
+  slabs.committed(second.seq - 1);
+  const fourth = nextSlab();
+  assert.equal(fourth.sealed.line.buffer, first.line.buffer, 'a slab whose lines are all committed is used again');
+  assert.equal(JSON.parse(fourth.sealed.line.toString()).prev, fourth.before.hash.toString('hex'), 'the chain goes on into it');
+});
+
+test('writeSourceJcs writes exactly jcs() of a source, for every field and without the optional ones', () => {
+  const written = (s: Source) => {
+    const buf = Buffer.alloc(1024, 0x2a);
+    const end = writeSourceJcs(buf, 3, s);
+    assert.equal(buf[end], 0x2a, 'nothing written past the end it returns');
+    return buf.toString('utf8', 3, end);
+  };
+  // Required<Source>: a field added to Source fails to compile here until writeSourceJcs writes it.
   const full = {
     kind: 'spool',
     conn: 3,
@@ -124,11 +153,14 @@ test('sourceJcs is exactly jcs() of a source, for every field and without the op
     peer: { pid: 4, uid: 1000, gid: 100 },
     owner: { uid: 1001, gid: 101 },
     continues: 'cd'.repeat(32),
-    token: 'ann"é',
+    token: 'ann"é\\',
   } satisfies Required<Source>;
-  assert.equal(sourceJcs(full), jcs(full));
-  assert.equal(sourceJcs({ kind: 'socket', conn: 1, line: 2 }), jcs({ kind: 'socket', conn: 1, line: 2 }));
-  assert.equal(sourceJcs({ kind: 'sealog' }), '{"kind":"sealog"}');
+  assert.equal(written(full), jcs(full));
+  assert.equal(written({ kind: 'socket', conn: 1, line: 2 }), jcs({ kind: 'socket', conn: 1, line: 2 }));
+  assert.equal(written({ kind: 'socket', conn: 0, line: 9_007_199_254_740_991 }), jcs({ kind: 'socket', conn: 0, line: 9_007_199_254_740_991 }));
+  // Not a safe non-negative integer: the number's text all the same.
+  assert.equal(written({ kind: 'http', conn: -7, line: 1.5 }), jcs({ kind: 'http', conn: -7, line: 1.5 }));
+  assert.equal(written({ kind: 'sealog' }), '{"kind":"sealog"}');
 });
 
 test('batcher cuts by count and by bytes, and take() drains a partial batch', () => {
