@@ -208,18 +208,25 @@ export class SegmentStore {
   }
 
   private async maybeCheckpoint(timed: boolean): Promise<void> {
-    const grown = this.state.tree.size - this.lastCheckpointSize;
-    if (grown <= 0 || this.checkpointing) return;
-    if (grown >= this.opts.checkpoint.everyRecords || (timed && Date.now() - this.lastCheckpointAt >= this.opts.checkpoint.everyMs)) {
-      await this.sync();
-      // Written behind the appends: its two fsyncs would otherwise hold every ack queued
-      // behind them. It covers what is durable now; a failure is sticky like any other.
-      const written = this.writeCheckpoint().finally(() => (this.checkpointing = undefined));
-      this.checkpointing = written;
-      written.catch((err: Error) => {
-        this.failed ??= err;
-      });
+    const due = () => {
+      const grown = this.state.tree.size - this.lastCheckpointSize;
+      return grown > 0 && (grown >= this.opts.checkpoint.everyRecords || (timed && Date.now() - this.lastCheckpointAt >= this.opts.checkpoint.everyMs));
+    };
+    if (!due()) return;
+    // One at a time: one due while another is still being written waits for it (and is due
+    // again only if records enough came after it), so every N records still get theirs.
+    if (this.checkpointing) {
+      await this.checkpointing;
+      if (!due()) return;
     }
+    await this.sync();
+    // Written behind the appends: its two fsyncs would otherwise hold every ack queued
+    // behind them. It covers what is durable now; a failure is sticky like any other.
+    const written = this.writeCheckpoint().finally(() => (this.checkpointing = undefined));
+    this.checkpointing = written;
+    written.catch((err: Error) => {
+      this.failed ??= err;
+    });
   }
 
   /** A checkpoint of every record, now (at a segment's close and at shutdown): only ever of durable records, so sync first whatever the policy. */
