@@ -7,19 +7,27 @@ export function jcs(value: unknown): string {
   return text;
 }
 
-// jcsFast writes UTF-8 into one buffer, kept from call to call, and reads it back as one
-// string. A string built by concatenation is a tree of pieces: each piece is garbage, and
-// hashing and packing it flatten the tree again; this one is flat from the start.
-const START_BYTES = 1 << 16;
-const KEEP_BYTES = 1 << 20;
-let buf = Buffer.allocUnsafeSlow(START_BYTES);
+/** Where canonical bytes go: buf[0, pos) is kept, the bytes are appended, buf is replaced when it grows. */
+export interface ByteSink {
+  buf: Buffer;
+  pos: number;
+}
+
+/** A buffer with room for `need` bytes holding buf[0, used): buf itself, or a bigger copy (its own ArrayBuffer, so it can be transferred). */
+export function grown(buf: Buffer, used: number, need: number): Buffer {
+  if (need <= buf.length) return buf;
+  const bigger = Buffer.allocUnsafeSlow(Math.max(buf.length * 2, need));
+  buf.copy(bigger, 0, 0, used);
+  return bigger;
+}
+
+// The sink being written, as module variables for the duration of one call: the writers
+// below are plain functions on them, which V8 runs faster than methods on an object.
+let buf: Buffer = Buffer.alloc(0);
 let at = 0;
 
 function room(n: number): void {
-  if (at + n <= buf.length) return;
-  const grown = Buffer.allocUnsafeSlow(Math.max(buf.length * 2, at + n));
-  buf.copy(grown, 0, 0, at);
-  buf = grown;
+  if (at + n > buf.length) buf = grown(buf, at, at + n);
 }
 
 function byte(b: number): void {
@@ -293,19 +301,48 @@ export function cachedShapes(): number {
 }
 
 /**
- * The sealing hot path's serializer: keys sorted by UTF-16 code units, ECMAScript
- * number and string forms, so for what sanitize lets through (finite numbers,
- * well-formed strings, plain JSON values) it produces exactly the RFC 8785 form.
- * Property tests hold it to jcs(), and verify rejects any line that is not jcs()
- * of its record. Throws a TypeError on what JSON cannot carry (NaN, a function).
+ * Appends v's RFC 8785 bytes to w, as UTF-8: keys sorted by UTF-16 code units, ECMAScript
+ * number and string forms, so for what sanitize lets through (finite numbers, well-formed
+ * strings, plain JSON values) it writes exactly the RFC 8785 form. Property tests hold it
+ * to jcs(), and verify rejects any line that is not jcs() of its record. Throws a
+ * TypeError on what JSON cannot carry (NaN, a function); w.pos then stays where it was.
  */
-export function jcsFast(v: unknown): string {
-  const start = at;
+export function jcsInto(w: ByteSink, v: unknown): void {
+  // A toJSON may serialize too: the outer call's sink is put back after.
+  const outerBuf = buf;
+  const outerAt = at;
+  const outerWriting = writing;
+  buf = w.buf;
+  at = w.pos;
+  writing = true;
   try {
     value(v);
-    return buf.toString('utf8', start, at);
+    w.pos = at;
   } finally {
-    at = start;
-    if (start === 0 && buf.length > KEEP_BYTES) buf = Buffer.allocUnsafeSlow(START_BYTES);
+    w.buf = buf;
+    buf = outerBuf;
+    at = outerAt;
+    writing = outerWriting;
+  }
+}
+
+// jcsFast writes into one buffer, kept from call to call, and reads it back as one string.
+// A string built by concatenation is a tree of pieces: each piece is garbage, and hashing
+// it flattens the tree again; this one is flat from the start.
+const START_BYTES = 1 << 16;
+const KEEP_BYTES = 1 << 20;
+const scratch: ByteSink = { buf: Buffer.allocUnsafeSlow(START_BYTES), pos: 0 };
+/** A jcsInto call is under way (so a toJSON that calls jcsFast needs a buffer of its own). */
+let writing = false;
+
+/** v's RFC 8785 text, as jcsInto writes it. */
+export function jcsFast(v: unknown): string {
+  const w = writing ? { buf: Buffer.allocUnsafeSlow(256), pos: 0 } : scratch;
+  try {
+    jcsInto(w, v);
+    return w.buf.toString('utf8', 0, w.pos);
+  } finally {
+    w.pos = 0;
+    if (w.buf.length > KEEP_BYTES) w.buf = Buffer.allocUnsafeSlow(START_BYTES);
   }
 }

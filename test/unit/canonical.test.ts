@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { cachedShapes, jcs, jcsFast } from '../../src/crypto/canonical.js';
+import { cachedShapes, jcs, jcsFast, jcsInto } from '../../src/crypto/canonical.js';
 import { createSanitizer } from '../../src/stages/sanitize.js';
 import type { JsonObject } from '../../src/types.js';
 import { jsonObjects, trickyString } from '../helpers/arbitraries.js';
@@ -142,4 +142,17 @@ test('the shape cache stays bounded however many shapes come, and is right for e
     assert.equal(jcsFast(o), jcs(o));
   }
   assert.ok(cachedShapes() <= 256);
+});
+
+test('jcsInto appends to a sink, growing it, and leaves it where it was when it throws; a toJSON may serialize meanwhile', () => {
+  const w = { buf: Buffer.from('head'), pos: 4 };
+  const inner = { toJSON: () => jcsFast({ z: [1, 'é'], a: 'x'.repeat(70_000) }) };
+  const value = { b: inner, a: 'ü'.repeat(50_000) };
+  jcsInto(w, value);
+  const expected = `head${jcs({ a: value.a, b: jcsFast({ z: [1, 'é'], a: 'x'.repeat(70_000) }) })}`;
+  assert.equal(w.buf.toString('utf8', 0, w.pos), expected);
+  const pos = w.pos;
+  assert.throws(() => jcsInto(w, { a: 'x'.repeat(200_000), b: Number.NaN }), TypeError);
+  assert.equal(w.pos, pos);
+  assert.equal(w.buf.toString('utf8', 0, w.pos), expected);
 });
