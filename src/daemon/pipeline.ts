@@ -21,7 +21,7 @@ import type { Status } from '../status.js';
 import type { Layout } from '../store/layout.js';
 import { recover, type TornTail } from '../store/recovery.js';
 import { SegmentStore, type StoreOptions } from '../store/segmentStore.js';
-import type { JsonObject, Sealed, Serialized } from '../types.js';
+import type { JsonObject, Packed, Sealed } from '../types.js';
 
 /** The write path, built and running, with no input yet. */
 export interface Pipeline {
@@ -136,7 +136,7 @@ export async function buildPipeline(
 
 /** The stages in the order records take them, as one backpressured stream; `queueItems` is the mark at its entrance. */
 export function assemble(
-  s: { front: Duplex; dedupe?: Deduper; seal: (p: Serialized) => Sealed; batchLimits: BatchLimits; sink: Writable },
+  s: { front: Duplex; dedupe?: Deduper; seal: (p: Packed) => Sealed; batchLimits: BatchLimits; sink: Writable },
   queueItems: number,
 ): ReturnType<typeof chain> {
   // The whole flow, in one place.
