@@ -6,7 +6,7 @@
 // (test/unit/redact.prefilter.test.ts checks the scan with and without the prefilter gives the
 // same result). Most strings (timestamps, ids, words) need no regex at all.
 //
-// The pass runs two table-driven automata side by side, one lookup each per character: an
+// The pass runs two table-driven automata side by side, fed by one lookup per character: an
 // Aho–Corasick automaton over every keyword (case-folded: a case-sensitive keyword found in
 // the wrong case only costs a needless scan), and a small automaton over the character
 // classes of numbers (digits and `.`, `+`, ` `, `(`, `)`, `-`) that also notes `@`, `:`, `=`.
@@ -42,7 +42,7 @@ export interface Gate {
   needs?: number;
 }
 
-/** For a string: the detectors that could match in it, as a mask (bit i = gates[i]). */
+/** For a string: the detectors that could match in it, as a mask (bit i = gates[i]), and UNCLEAN. */
 export type Prefilter = (s: string) => number;
 
 // Character classes of the number automaton (0: any other character).
@@ -163,12 +163,35 @@ function keywordAutomaton(gates: readonly Gate[]): { symbol: Uint8Array; symbols
   return { symbol, symbols, next, out: Int32Array.from(out) };
 }
 
+/**
+ * Not a gate: bit 31 of the prefilter's answer says the string holds a character sanitize cleans
+ * before any scan: a C0 control but tab and newline, DEL or a C1 control (sanitize.ts's
+ * CONTROL), or a surrogate (sanitize replaces a lone one; a pair only costs it its own check).
+ * The pass reads every character anyway: a string without them spares sanitize a pass of its own.
+ */
+export const UNCLEAN = 1 << 31;
+
+// A character's entry in the input table: its keyword symbol (bits 0-7), its number class
+// (bits 8-10) and UNCLEAN_CHAR: one lookup feeds both automata and the unclean test.
+const CLASS_SHIFT = 8;
+const UNCLEAN_CHAR = 1 << 11;
+
 /** Compiles the gates (one per detector, at most 31) into the one-pass prefilter, once, at start. */
 export function compilePrefilter(gates: readonly Gate[]): Prefilter {
   if (gates.length > 31) throw new Error('the prefilter takes at most 31 detectors');
   const { symbol, symbols, next, out } = keywordAutomaton(gates);
-  const numbers = NUMBERS.next;
-  const featureOf = NUMBERS.features;
+  // States are kept as their row's offset in the transition table (state × row length): a
+  // transition is then one addition and one lookup. Each state's output is stored at its offset.
+  const keywordStates = out.length;
+  const keywordNext = Uint32Array.from(next, (t) => t * symbols);
+  const keywordOut = new Int32Array(keywordStates * symbols);
+  for (let q = 0; q < keywordStates; q++) keywordOut[q * symbols] = out[q]!;
+  const numberStates = NUMBERS.features.length;
+  const numberNext = Uint32Array.from(NUMBERS.next, (t) => t * CLASSES);
+  const numberFeatures = new Uint8Array(numberStates * CLASSES);
+  for (let q = 0; q < numberStates; q++) numberFeatures[q * CLASSES] = NUMBERS.features[q]!;
+  const input = new Uint16Array(128);
+  for (let c = 0; c < 128; c++) input[c] = symbol[c]! | (CLASS[c]! << CLASS_SHIFT) | (isUnclean(c) ? UNCLEAN_CHAR : 0);
   const ungated = gates.reduce((m, g, i) => (g.keywords === undefined && g.needs === undefined ? m | (1 << i) : m), 0);
   const noKeyword = gates.reduce((m, g) => (g.keywords === undefined ? m | (g.needs ?? 0) : m), 0);
   return (s) => {
@@ -176,26 +199,35 @@ export function compilePrefilter(gates: readonly Gate[]): Prefilter {
     let n = 0; // number automaton state
     let words = 0;
     let f = 0;
+    let seen = 0; // the input entries, or'ed: for UNCLEAN_CHAR
     for (let i = 0; i < s.length; i++) {
       const c = s.charCodeAt(i);
       if (c >= 128) {
         k = n = 0; // no keyword or number holds a non-ASCII character
+        if (isUnclean(c)) seen |= UNCLEAN_CHAR;
         continue;
       }
-      k = next[k * symbols + symbol[c]!]!;
-      n = numbers[n * CLASSES + CLASS[c]!]!;
-      words |= out[k]!;
-      f |= featureOf[n]!;
+      const x = input[c]!;
+      seen |= x;
+      k = keywordNext[k + (x & 0xff)]!;
+      n = numberNext[n + ((x >> CLASS_SHIFT) & (CLASSES - 1))]!;
+      words |= keywordOut[k]!;
+      f |= numberFeatures[n]!;
     }
+    const unclean = seen & UNCLEAN_CHAR ? UNCLEAN : 0;
     if (f & COLON && !(f & IPV6) && sevenColons(s)) f |= IPV6;
-    if (words === 0 && (f & noKeyword) === 0) return ungated; // the common case
-    let mask = ungated;
+    if (words === 0 && (f & noKeyword) === 0) return ungated | unclean; // the common case
+    let mask = ungated | unclean;
     for (let i = 0; i < gates.length; i++) {
       const g = gates[i]!;
       if ((g.keywords === undefined || words & (1 << i)) && (g.needs === undefined || f & g.needs)) mask |= 1 << i;
     }
     return mask;
   };
+}
+
+function isUnclean(c: number): boolean {
+  return (c <= 0x1f && c !== 0x09 && c !== 0x0a) || (c >= 0x7f && c <= 0x9f) || (c >= 0xd800 && c <= 0xdfff);
 }
 
 // An IPv6 address written in full has seven colons; a time has two.

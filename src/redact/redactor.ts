@@ -5,7 +5,7 @@ import { builtinKeyType, compilePath } from './fields.js';
 import { isCardNumber } from './checks.js';
 import { BUILTIN_TYPES, defaultMask, KINDS, type Action, type KindClass, type KindInfo } from './kinds.js';
 import { configRegex } from './configRegex.js';
-import { compileScanner, type ScannerOptions, type Scan, type Treatment } from './scanner.js';
+import { compileScanner, type ScannerOptions, type Scan, type ScanIfClean, type Treatment } from './scanner.js';
 
 /** The `redact` section of the config (see config/sealog.yaml). */
 export interface RedactConfig {
@@ -31,6 +31,8 @@ export interface FieldRule {
 export interface Redactor {
   /** Scans one string for every text pattern at once. Returns the same string when nothing matched. */
   scan: Scan;
+  /** The same scan for a string not yet checked for control characters and surrogates: undefined when it holds one (clean it, then `scan`). */
+  scanIfClean: ScanIfClean;
   /** The key-name rule for a key (user key rules, then built-in), with its rank; the same key always gives the same answer, so callers cache it. */
   keyRule(key: string): { rule: FieldRule; rank: number } | undefined;
   /** Whether some path rule ends in this key: only then is `pathRule` worth asking. */
@@ -86,7 +88,7 @@ export function createRedactor(cfg: RedactConfig, pseudonymize: Pseudonymizer, s
     custom.set(name, treatment(cls, type, p.action ?? defaultAction(cls, type)));
     return { name, source: p.regex };
   });
-  const scan = compileScanner(
+  const { scan, scanIfClean } = compileScanner(
     detectors,
     patterns,
     (type) => {
@@ -130,6 +132,7 @@ export function createRedactor(cfg: RedactConfig, pseudonymize: Pseudonymizer, s
 
   return {
     scan,
+    scanIfClean,
     keyRule(key) {
       for (const r of keyRules) if (r.re.test(key)) return { rule: r.rule, rank: r.rank };
       if (!cfg.builtin_fields) return undefined;

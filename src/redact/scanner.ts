@@ -1,5 +1,5 @@
 import type { Detector } from './detectors.js';
-import { compilePrefilter } from './prefilter.js';
+import { compilePrefilter, UNCLEAN } from './prefilter.js';
 
 /** What to do with a hit of one type; `undefined` from the resolver leaves the hit as it is. */
 export interface Treatment {
@@ -9,6 +9,11 @@ export interface Treatment {
 }
 
 export type Scan = (s: string, onHit: (kind: string) => void) => string;
+/**
+ * Scan, for a string sanitize has not checked yet: undefined, with nothing scanned, when it holds
+ * a character sanitize cleans first (prefilter.ts's UNCLEAN), so that most strings are read once.
+ */
+export type ScanIfClean = (s: string, onHit: (kind: string) => void) => string | undefined;
 
 /** One combined regex over some detectors, with what it takes to tell which one matched. */
 interface Combined {
@@ -101,9 +106,10 @@ export function compileScanner(
   custom: readonly Detector[],
   treat: (type: string) => Treatment | undefined,
   opts: ScannerOptions = {},
-): Scan {
+): { scan: Scan; scanIfClean: ScanIfClean } {
   const all = builtins.length === 0 ? 0 : -1 >>> (32 - builtins.length);
-  const prefilter = opts.noPrefilter ? () => all : compilePrefilter(builtins);
+  const gated = compilePrefilter(builtins);
+  const prefilter = opts.noPrefilter ? (s: string) => all | (gated(s) & UNCLEAN) : gated;
   const every = combine([...builtins]);
   const variants = new Map<number, Combined | undefined>([
     [0, undefined],
@@ -125,9 +131,10 @@ export function compileScanner(
     return treatments.get(type);
   };
 
-  return (s, onHit) => {
-    const builtin = variant(prefilter(s));
-    if (builtin === undefined && configured === undefined) return s; // the common case: nothing could match
+  /** The scan of `s` by the built-in detectors in `mask` and every configured pattern. */
+  const scanWith = (s: string, mask: number, onHit: (kind: string) => void): string => {
+    if (mask === 0 && configured === undefined) return s; // the common case: nothing could match
+    const builtin = variant(mask);
     let b = builtin && nextHit(builtin, s, 0);
     let c = configured && nextHit(configured, s, 0);
     if (b === undefined && c === undefined) return s;
@@ -149,6 +156,14 @@ export function compileScanner(
       if (c !== undefined && c.at < end) c = nextHit(configured!, s, end);
     }
     return last === 0 ? s : out + s.slice(last);
+  };
+
+  return {
+    scan: (s, onHit) => scanWith(s, prefilter(s) & ~UNCLEAN, onHit),
+    scanIfClean: (s, onHit) => {
+      const mask = prefilter(s);
+      return mask & UNCLEAN ? undefined : scanWith(s, mask, onHit);
+    },
   };
 }
 

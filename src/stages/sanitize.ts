@@ -9,6 +9,7 @@ export interface SanitizeLimits {
 }
 
 // Whole ANSI CSI / OSC sequences go; any other C0/C1 control except tab and newline becomes U+FFFD.
+// The redactor's one-pass scan knows the same set (prefilter.ts's UNCLEAN; its test pins them equal).
 const ANSI = /\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)|\u009b[0-?]*[ -/]*[@-~]/g;
 const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
 const NEEDS_WORK = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
@@ -35,6 +36,7 @@ interface KeyInfo {
  */
 export function createSanitizer(limits: SanitizeLimits, redactor?: Redactor): (draft: Draft) => Draft {
   const scan = redactor?.scan;
+  const scanIfClean = redactor?.scanIfClean;
   const keys = new Map<string, KeyInfo>();
 
   // One hit callback for the whole sanitizer (no closure per string). A string lists
@@ -46,15 +48,25 @@ export function createSanitizer(limits: SanitizeLimits, redactor?: Redactor): (d
     for (let i = hitFrom; i < hitOut.length; i++) if (hitOut[i]!.kind === kind) return;
     hitOut.push({ path: hitPath, kind });
   };
-  function scanText(s: string, path: string, out: Redaction[]): string {
+  /** Where onHit lists the hits of the next scan. */
+  function hitsTo(path: string, out: Redaction[]): void {
     hitOut = out;
     hitPath = path;
     hitFrom = out.length;
+  }
+  function scanText(s: string, path: string, out: Redaction[]): string {
+    hitsTo(path, out);
     return scan!(s, onHit);
   }
 
   /** `rule`: undefined = scan for patterns; keep = leave as is; pseudonymize/mask = replace the whole string. */
   function str(s: string, path: string, out: Redaction[], rule: FieldRule | undefined): string {
+    if (rule === undefined && scanIfClean && s.length >= MIN_SCAN) {
+      // Most strings: the scan's one pass also tells that there is nothing to clean.
+      hitsTo(path, out);
+      const r = scanIfClean(s, onHit);
+      if (r !== undefined) return r.length > limits.maxStringChars ? cap(r, path, out) : r;
+    }
     let r = s;
     if (NEEDS_WORK.test(r)) {
       r = r.replace(ANSI, '').replace(CONTROL, '\ufffd');
@@ -71,11 +83,12 @@ export function createSanitizer(limits: SanitizeLimits, redactor?: Redactor): (d
       r = rule.replace(r);
       out.push({ path, kind: rule.kind });
     }
-    if (r.length > limits.maxStringChars) {
-      r = r.slice(0, limits.maxStringChars).toWellFormed();
-      out.push({ path, kind: 'string_cap' });
-    }
-    return r;
+    return r.length > limits.maxStringChars ? cap(r, path, out) : r;
+  }
+
+  function cap(s: string, path: string, out: Redaction[]): string {
+    out.push({ path, kind: 'string_cap' });
+    return s.slice(0, limits.maxStringChars).toWellFormed();
   }
 
   function value(v: JsonValue, path: string, depth: number, out: Redaction[], rule: FieldRule | undefined): JsonValue {

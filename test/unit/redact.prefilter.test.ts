@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { loadConfig } from '../../src/config.js';
 import { createPseudonymizer } from '../../src/crypto/pseudonym.js';
 import { DETECTORS } from '../../src/redact/detectors.js';
-import { compilePrefilter } from '../../src/redact/prefilter.js';
+import { compilePrefilter, UNCLEAN } from '../../src/redact/prefilter.js';
 import { createRedactor } from '../../src/redact/redactor.js';
 import { ATTACK_SEEDS } from '../helpers/arbitraries.js';
 
@@ -192,4 +192,15 @@ test('timestamps, dates, durations, versions and ids reach no regex; a key word 
 test('every built-in detector has a gate: no detector runs on every string', () => {
   for (const d of DETECTORS) assert.ok(d.keywords !== undefined || d.needs !== undefined, d.name);
   assert.equal(prefilter('x'.repeat(40)), 0);
+});
+
+test('the pass marks UNCLEAN exactly the strings with a character sanitize cleans, or a surrogate', () => {
+  // sanitize.ts's CONTROL, and the surrogates (a lone one is replaced; a pair is only checked).
+  const cleans = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\ud800-\udfff]/;
+  for (let c = 0; c <= 0xffff; c++) {
+    const ch = String.fromCharCode(c);
+    for (const s of [ch, `password=${ch}Zq7kWp2Lx9Rt4Mn8`, `call 415-555-2671${ch}`])
+      assert.equal((prefilter(s) & UNCLEAN) !== 0, cleans.test(ch), `U+${c.toString(16)} in ${JSON.stringify(s)}`);
+  }
+  assert.equal(prefilter('x'.repeat(40)) & UNCLEAN, 0);
 });

@@ -7,6 +7,7 @@ import { createPseudonymizer } from '../../src/crypto/pseudonym.js';
 import { createRedactor } from '../../src/redact/redactor.js';
 import { createSanitizer } from '../../src/stages/sanitize.js';
 import type { Draft, JsonObject, JsonValue } from '../../src/types.js';
+import { trickyString } from '../helpers/arbitraries.js';
 
 // Fuzzing within a time budget (STYLE practice 9): random events, with and without
 // planted secrets and PII at random places.
@@ -181,6 +182,48 @@ test('pseudonyms: one key gives one pseudonym per value, another key another', (
       assert.match(a1 as string, /^pii:email:[0-9a-f]{24}$/);
       assert.equal(a2, `from ${a1}`);
       assert.notEqual(b, a1);
+    }),
+    { numRuns: RUNS },
+  );
+});
+
+// Sanitize's fast path: for most strings the scan's one pass also tells there is nothing to clean
+// (no control character, no surrogate). A redactor that declines every string there sends each
+// through the cleaning first: the same event and redactions must come out, in the same order.
+test('sanitize gives the same result with the one-pass scan as with cleaning each string first', () => {
+  const redactor = createRedactor(
+    {
+      ...loadConfig(undefined).redact,
+      fields: [
+        { path: 'event.n0.note', kind: 'pii:name' },
+        { key: '^keep_me$', action: 'keep' },
+        { key: '^vault$', action: 'remove' },
+      ],
+      patterns: [{ kind: 'secret:ticket', regex: 'TCK-[0-9]{6}' }],
+    },
+    createPseudonymizer(Buffer.alloc(32, 11)),
+  );
+  const limits = { maxDepth: 5, maxStringChars: 48, maxItems: 6 };
+  const onePass = createSanitizer(limits, redactor);
+  const cleanFirst = createSanitizer(limits, { ...redactor, scanIfClean: () => undefined });
+  const piece = fc.oneof(
+    planted.map(([s]) => s),
+    text,
+    sep,
+    trickyString(['\u001b[31m', '\u0007', '\r', '\u009b', '\ud83d', '\ude00', '😀', 'TCK-123456', 'x'.repeat(40)]),
+  );
+  const str = fc.array(piece, { minLength: 1, maxLength: 5 }).map((p) => p.join(''));
+  const anyKey = fc.oneof(key, fc.constantFrom('password', 'email', 'keep_me', 'vault', 'note', '__proto__', 'k\u001b', 'pwd=Zq7kWp2Lx9Rt'), str);
+  const event = fc.letrec((tie) => ({
+    value: fc.oneof({ depthSize: 'small', withCrossShrink: true }, str, clean, tie('object'), fc.array(tie('value'), { maxLength: 8 })),
+    object: fc.dictionary(anyKey, tie('value'), { maxKeys: 8 }),
+  })).object as fc.Arbitrary<JsonObject>;
+  fc.assert(
+    fc.property(fc.dictionary(fc.constantFrom('n0', 'n1', 'msg', 'vault', 'keep_me'), event, { maxKeys: 5 }), (e) => {
+      const a = onePass(draft(structuredClone(e) as JsonObject));
+      const b = cleanFirst(draft(structuredClone(e) as JsonObject));
+      assert.equal(JSON.stringify(a.event), JSON.stringify(b.event));
+      assert.deepEqual(a.redactions, b.redactions);
     }),
     { numRuns: RUNS },
   );
