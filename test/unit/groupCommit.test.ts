@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { test } from 'node:test';
 import pino from 'pino';
-import { jcs } from '../../src/crypto/canonical.js';
 import { ZERO_HASH_HEX } from '../../src/crypto/hash.js';
 import { loadSigner, writeKeys } from '../../src/crypto/keyFiles.js';
 import { parseVerifierKey } from '../../src/crypto/keys.js';
@@ -13,6 +12,7 @@ import { CompactTree } from '../../src/crypto/merkle.js';
 import { compress } from '../../src/stages/compress.js';
 import { rotateSink } from '../../src/stages/rotate.js';
 import { createSealer } from '../../src/stages/seal.js';
+import { serialize } from '../../src/stages/serialize.js';
 import { layout, listSegments, segmentName } from '../../src/store/layout.js';
 import { SegmentStore } from '../../src/store/segmentStore.js';
 import type { Frame } from '../../src/types.js';
@@ -47,15 +47,7 @@ test('frames queued behind a sync are committed with one sync, split where a seg
     const frames: Frame[] = [];
     for (let f = 0, seq = 0; f < 9; f++) {
       const records = Array.from({ length: 20 }, () =>
-        seal({
-          source: { kind: 'socket', conn: 1, line: seq + 1 },
-          eventJcs: jcs({ n: seq++, pad: 'x'.repeat(200) }),
-          metaJcs: '{}',
-          redactionsJcs: '[]',
-          stream: 'application',
-          level: 'info',
-          type: 'event',
-        }),
+        seal(serialize({ source: { kind: 'socket', conn: 1, line: seq + 1 }, event: { n: seq++, pad: 'x'.repeat(200) }, redactions: [] }, false)),
       );
       frames.push(await compress({ records, bytes: records.reduce((n, r) => n + r.line.length, 0) }));
     }
