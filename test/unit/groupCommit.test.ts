@@ -67,7 +67,10 @@ test('frames queued behind a sync are committed with one sync, split where a seg
     const segments = await listSegments(l);
     assert.ok(segments.length >= 3, `the frames span segments (${segments.length})`);
     for (const s of segments) assert.ok(statSync(join(l.segments, segmentName(s.n))).size <= maxBytes, `segment ${s.n} within segment.max_bytes`);
-    assert.ok(fsyncs <= segments.length + 1, `one sync per run of frames, not per frame: ${fsyncs} syncs for ${frames.length} frames in ${segments.length} segments`);
+    assert.ok(
+      fsyncs <= segments.length + 1,
+      `one sync per run of frames, not per frame: ${fsyncs} syncs for ${frames.length} frames in ${segments.length} segments`,
+    );
     const verdict = await verifyLog({ data: l.data, keys: [parseVerifierKey(verifierKey)], keyPinned: true, strict: true, frameCap: 16 << 20 });
     assert.ok(verdict.ok, JSON.stringify(verdict.failure));
     assert.equal(verdict.records, 180);
