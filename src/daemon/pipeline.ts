@@ -13,7 +13,7 @@ import { keyTransitionEvent, OwnType, tornTailEvent } from '../ownRecords.js';
 import type { Prepare } from '../service/reload.js';
 import { Ingest } from '../sources/ingest.js';
 import { batchStage, type BatchLimits } from '../stages/batch.js';
-import { compressStage } from '../stages/compress.js';
+import { COMPRESSOR, compressStage } from '../stages/compress.js';
 import { loadDedupe, type Deduper } from '../stages/dedupe.js';
 import { rotateSink } from '../stages/rotate.js';
 import { createSealer, Slabs } from '../stages/seal.js';
@@ -59,6 +59,7 @@ export async function buildPipeline(
 ): Promise<Pipeline> {
   const front = await startFront(cfg, l);
   log.info({ workers: front.workers.length, setting: cfg.front.workers }, 'front worker threads ready');
+  if (COMPRESSOR.why) log.info({ reason: COMPRESSOR.why }, 'compressing with lz4-napi instead of liblz4: ~50 MiB more memory under load');
   try {
     const counts = new EventCounts();
     const recovered = await recover(
