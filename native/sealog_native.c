@@ -6,7 +6,9 @@
 //                              own SHA-256 (the copy inside Node), called directly: node:crypto spends
 //                              ~4 µs a call fetching the digest by name, ten times the hashing itself
 //                              for a 600-byte record.
-// Plain N-API (ABI-stable), no other dependency. Errors are thrown as JS errors with errno's text.
+//   lz4Compressor(), lz4Frame(compressor, src) -> LZ4 frames with liblz4, where it was found at build
+//                              time (native/lz4_frame.c; binding.gyp).
+// Plain N-API (ABI-stable); liblz4 the only other dependency, and optional. Errors are thrown as JS errors with errno's text.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <node_api.h>
@@ -19,6 +21,9 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
+#ifdef SEALOG_LZ4
+#include "lz4_frame.h"
+#endif
 
 static napi_value throw_errno(napi_env env, const char *what, int err) {
   char msg[256];
@@ -133,6 +138,9 @@ static napi_value init(napi_env env, napi_value exports) {
     {"sha256Into", NULL, sha256_into, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
+#ifdef SEALOG_LZ4
+  lz4_frame_define(env, exports);
+#endif
   return exports;
 }
 

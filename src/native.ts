@@ -16,7 +16,14 @@ export interface Native {
   notify(path: string, message: string): void;
   /** SHA-256 of a, b, c end to end, written into out's first 32 bytes (OpenSSL's, without node:crypto's per-call cost). */
   sha256Into(out: Uint8Array, a: Uint8Array, b?: Uint8Array, c?: Uint8Array): void;
+  /** Where the addon was built with liblz4 (native/lz4_frame.c): a compressor, one LZ4F context and one output buffer. */
+  lz4Compressor?(): Lz4Compressor;
+  /** src as one LZ4 frame (independent blocks of up to 4 MiB, as lz4-napi wrote them; content checksum), compressed on libuv's pool. One call at a time per compressor. */
+  lz4Frame?(compressor: Lz4Compressor, src: Uint8Array): Promise<Buffer>;
 }
+
+/** Opaque: what lz4Compressor() returns, for lz4Frame(). */
+export type Lz4Compressor = { readonly __lz4Compressor: unique symbol };
 
 export type NativeLoad = { native: Native; error?: undefined } | { native?: undefined; error: string };
 

@@ -72,30 +72,10 @@ export interface Draft {
 }
 
 /**
- * A draft serialized for sealing: what dedupe and seal need, as text. The front of
- * the pipeline (parse, sanitize, classify) makes it in a worker thread; only strings
- * cross back, never the event object.
- */
-export interface Serialized {
-  source: Source;
-  ack?: AckTarget;
-  rejected?: { code: string; reason: string };
-  /** RFC 8785 (JCS) text of the event, its meta and its redactions list. */
-  eventJcs: string;
-  metaJcs: string;
-  redactionsJcs: string;
-  stream: string;
-  level: string;
-  type: string;
-  /** Set when dedupe is on and the event carries an `event_id` it can trust. */
-  dedupe?: { key: string; digest: string };
-}
-
-/**
- * What the front's worker sends back for one event: the record's own parts already in
- * their stored bytes, so the main thread copies them into the line instead of encoding
- * text (serialize.ts, packInto). buf[start, end) holds, UTF-8, with blanks where seal
- * writes what only it knows:
+ * A draft serialized for sealing (serialize.ts): the record's own parts already in their
+ * stored bytes, so seal copies them into the line instead of encoding text (the front's
+ * worker sends these bytes back, never the event object). buf[start, end) holds, UTF-8,
+ * with blanks where seal writes what only it knows:
  *   `{"event":…,"level":…,"meta":…,"prev":"` ‖ 64 blanks (prev, at `prev`) ‖ `","redactions":…,"seq":`
  *   (seal inserts seq and source at `mid`) ‖ `,"stream":…,"ts":"` ‖ 27 blanks (ts, at `ts`) ‖ `","type":…}`
  */
@@ -111,9 +91,6 @@ export interface Packed {
   ts: number;
   end: number;
 }
-
-/** What seal takes: text (inline, sealog's own records) or packed bytes (the worker's). */
-export type Prepared = Serialized | Packed;
 
 /** A sealed record: its stored line (with trailing newline) and what the store needs. */
 export interface Sealed {

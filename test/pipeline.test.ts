@@ -20,7 +20,7 @@ import { Status } from '../src/status.js';
 import { queueDepths } from '../src/statusReport.js';
 import { layout } from '../src/store/layout.js';
 import { recordsFrom } from '../src/store/scan.js';
-import type { AckTarget, Prepared, RawLine } from '../src/types.js';
+import type { AckTarget, Packed, RawLine } from '../src/types.js';
 import { harness, waitUntil } from './helpers/daemon.js';
 
 // The stream adapters, assembled as the daemon assembles them, in this process: no root,
@@ -98,9 +98,9 @@ for (const workers of [1, 3])
         post(m, transfer);
       };
     }
-    const out: Prepared[] = [];
+    const out: Packed[] = [];
     const reading = (async () => {
-      for await (const s of front) out.push(s as Prepared);
+      for await (const s of front) out.push(s as Packed);
     })();
     const ack: AckTarget = { committed() {}, rejected() {}, duplicate() {} };
     // Bursts of a few lines (inline while the worker is idle) and of hundreds (chunks to the worker),
@@ -124,10 +124,8 @@ for (const workers of [1, 3])
     front.end();
     await reading;
     assert.equal(out.length, n);
-    // The workers' results come packed (the record's parts as bytes), the inline path's as text.
-    const eventOf = (s: Prepared) =>
-      ('buf' in s ? (JSON.parse(`${s.buf.toString('utf8', s.start, s.prev)}"}`) as { event: { i: number } }).event : (JSON.parse(s.eventJcs) as { i: number }))
-        .i;
+    // The records' parts as bytes, from the workers and the inline path alike.
+    const eventOf = (s: Packed) => (JSON.parse(`${s.buf.toString('utf8', s.start, s.prev)}"}`) as { event: { i: number } }).event.i;
     const order = out.map((s) => (s.rejected ? s.source.line : eventOf(s)));
     for (let i = 0; i < n; i++) assert.equal(order[i], i, `position ${i}`);
     assert.ok(viaWorker > 0 && viaWorker < n, `both paths ran: ${viaWorker} of ${n} lines through the workers`);

@@ -7,19 +7,27 @@ export function jcs(value: unknown): string {
   return text;
 }
 
-// jcsFast writes UTF-8 into one buffer, kept from call to call, and reads it back as one
-// string. A string built by concatenation is a tree of pieces: each piece is garbage, and
-// hashing and packing it flatten the tree again; this one is flat from the start.
-const START_BYTES = 1 << 16;
-const KEEP_BYTES = 1 << 20;
-let buf = Buffer.allocUnsafeSlow(START_BYTES);
+/** Where canonical bytes go: buf[0, pos) is kept, the bytes are appended, buf is replaced when it grows. */
+export interface ByteSink {
+  buf: Buffer;
+  pos: number;
+}
+
+/** A buffer with room for `need` bytes holding buf[0, used): buf itself, or a bigger copy (its own ArrayBuffer, so it can be transferred). */
+export function grown(buf: Buffer, used: number, need: number): Buffer {
+  if (need <= buf.length) return buf;
+  const bigger = Buffer.allocUnsafeSlow(Math.max(buf.length * 2, need));
+  buf.copy(bigger, 0, 0, used);
+  return bigger;
+}
+
+// The sink being written, as module variables for the duration of one call: the writers
+// below are plain functions on them, which V8 runs faster than methods on an object.
+let buf: Buffer = Buffer.alloc(0);
 let at = 0;
 
 function room(n: number): void {
-  if (at + n <= buf.length) return;
-  const grown = Buffer.allocUnsafeSlow(Math.max(buf.length * 2, at + n));
-  buf.copy(grown, 0, 0, at);
-  buf = grown;
+  if (at + n > buf.length) buf = grown(buf, at, at + n);
 }
 
 function byte(b: number): void {
@@ -27,31 +35,112 @@ function byte(b: number): void {
   buf[at++] = b;
 }
 
-/** Text of ASCII characters that need no escape (numbers, literals). */
+/** Text of ASCII characters that need no escape (literals, numbers). */
 function ascii(s: string): void {
   room(s.length);
   for (let i = 0; i < s.length; i++) buf[at++] = s.charCodeAt(i);
 }
 
 function string(s: string): void {
-  const start = at;
-  room(s.length + 2);
-  buf[at++] = 0x22;
-  // Byte by byte while the text is plain ASCII: cheaper than a call into C++ for the short
-  // strings of a log event.
-  for (let i = 0; i < s.length; i++) {
+  const n = s.length;
+  room(n + 2);
+  // Locals, not the module's buf and at, in the loop every character goes through.
+  const b = buf;
+  let p = at;
+  b[p++] = 0x22;
+  for (let i = 0; i < n; i++) {
     const c = s.charCodeAt(i);
     if (c < 0x20 || c === 0x22 || c === 0x5c || c >= 0x80) {
-      // JSON.stringify escapes exactly what RFC 8785 escapes, the same way (for well-formed text).
-      at = start;
-      const quoted = JSON.stringify(s);
-      room(quoted.length * 3);
-      at += buf.write(quoted, at, 'utf8');
-      return;
+      at = p;
+      return stringRest(s, i);
     }
-    buf[at++] = c;
+    b[p++] = c;
   }
-  buf[at++] = 0x22;
+  b[p++] = 0x22;
+  at = p;
+}
+
+const HEX = '0123456789abcdef';
+// The short escapes JSON.stringify (and so RFC 8785) uses for controls: \b \t \n \f \r; 0 for \u00XX.
+const SHORT_ESCAPE = new Uint8Array(0x20);
+SHORT_ESCAPE[0x08] = 0x62;
+SHORT_ESCAPE[0x09] = 0x74;
+SHORT_ESCAPE[0x0a] = 0x6e;
+SHORT_ESCAPE[0x0c] = 0x66;
+SHORT_ESCAPE[0x0d] = 0x72;
+
+/**
+ * The rest of a string from s[i], as UTF-8, escaped as JSON.stringify escapes (the form
+ * RFC 8785 prescribes): ", \ and controls; a lone surrogate as \uXXXX in lower case, as
+ * well-formed JSON.stringify writes it. Then the closing quote.
+ */
+function stringRest(s: string, i: number): void {
+  const n = s.length;
+  for (; i < n; i++) {
+    room(6);
+    const c = s.charCodeAt(i);
+    if (c < 0x80) {
+      if (c >= 0x20 && c !== 0x22 && c !== 0x5c) buf[at++] = c;
+      else if (c >= 0x20) {
+        buf[at++] = 0x5c;
+        buf[at++] = c;
+      } else if (SHORT_ESCAPE[c] !== 0) {
+        buf[at++] = 0x5c;
+        buf[at++] = SHORT_ESCAPE[c]!;
+      } else unicodeEscape(c);
+    } else if (c < 0x800) {
+      buf[at++] = 0xc0 | (c >> 6);
+      buf[at++] = 0x80 | (c & 0x3f);
+    } else if (c < 0xd800 || c > 0xdfff) {
+      buf[at++] = 0xe0 | (c >> 12);
+      buf[at++] = 0x80 | ((c >> 6) & 0x3f);
+      buf[at++] = 0x80 | (c & 0x3f);
+    } else {
+      const d = c <= 0xdbff && i + 1 < n ? s.charCodeAt(i + 1) : 0;
+      if (d < 0xdc00 || d > 0xdfff) {
+        unicodeEscape(c);
+        continue;
+      }
+      i++;
+      const cp = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
+      buf[at++] = 0xf0 | (cp >> 18);
+      buf[at++] = 0x80 | ((cp >> 12) & 0x3f);
+      buf[at++] = 0x80 | ((cp >> 6) & 0x3f);
+      buf[at++] = 0x80 | (cp & 0x3f);
+    }
+  }
+  byte(0x22);
+}
+
+/** \uXXXX, lower-case hex; the caller made room for 6 bytes. */
+function unicodeEscape(c: number): void {
+  buf[at++] = 0x5c;
+  buf[at++] = 0x75;
+  buf[at++] = HEX.charCodeAt(c >> 12);
+  buf[at++] = HEX.charCodeAt((c >> 8) & 0xf);
+  buf[at++] = HEX.charCodeAt((c >> 4) & 0xf);
+  buf[at++] = HEX.charCodeAt(c & 0xf);
+}
+
+function number(v: number): void {
+  if (!Number.isFinite(v)) throw new TypeError(`${v} has no JSON form`);
+  // Most numbers in events are small integers: their digits, without a string made for each,
+  // in int32 arithmetic (-2^31 has no positive int32; -0 passes and prints as 0, its RFC 8785 form).
+  if ((v | 0) !== v || v === -0x80000000) return ascii(String(v)); // ECMAScript's number to string is RFC 8785's
+  room(11);
+  let n = v;
+  if (n < 0) {
+    buf[at++] = 0x2d;
+    n = -n;
+  }
+  let end = at + 1;
+  for (let m = n; m >= 10; m = (m / 10) | 0) end++;
+  for (let p = end - 1; p >= at; p--) {
+    const q = (n / 10) | 0;
+    buf[p] = 0x30 + n - q * 10;
+    n = q;
+  }
+  at = end;
 }
 
 function value(v: unknown): void {
@@ -59,9 +148,7 @@ function value(v: unknown): void {
     case 'string':
       return string(v);
     case 'number':
-      if (!Number.isFinite(v)) throw new TypeError(`${v} has no JSON form`);
-      // ECMAScript's number to string is RFC 8785's (-0 becomes 0).
-      return ascii(String(v));
+      return number(v);
     case 'boolean':
       return ascii(v ? 'true' : 'false');
     case 'object':
@@ -86,7 +173,32 @@ function object(o: object): void {
     return byte(0x5d);
   }
   const keys = Object.keys(o);
-  // The default sort compares UTF-16 code units, RFC 8785's order. Events often come sorted.
+  const shape = keys.length === 0 ? undefined : shapeOf(keys);
+  if (shape === undefined) return members(o as Record<string, unknown>, keys);
+  // The keys' text from the shape, each `,"key":` copied byte by byte (shorter than a call into C++).
+  const { bytes, ends, order } = shape;
+  byte(0x7b);
+  let first = true;
+  for (let j = 0; j < order.length; j++) {
+    const x: unknown = (o as Record<string, unknown>)[keys[order[j]!]!];
+    if (x === undefined) continue;
+    let p = j === 0 ? 0 : ends[j - 1]!;
+    if (first) p++; // no comma before the first member
+    first = false;
+    const e = ends[j]!;
+    room(e - p);
+    const b = buf;
+    let q = at;
+    while (p < e) b[q++] = bytes[p++]!;
+    at = q;
+    value(x);
+  }
+  byte(0x7d);
+}
+
+/** An object's members when its shape is not cached: keys sorted here, written one by one. */
+function members(o: Record<string, unknown>, keys: string[]): void {
+  // The default sort compares UTF-16 code units, RFC 8785's order.
   for (let i = 1; i < keys.length; i++) {
     if (keys[i - 1]! > keys[i]!) {
       keys.sort();
@@ -96,7 +208,7 @@ function object(o: object): void {
   byte(0x7b);
   let first = true;
   for (const k of keys) {
-    const x: unknown = (o as Record<string, unknown>)[k];
+    const x: unknown = o[k];
     if (x === undefined) continue;
     if (!first) byte(0x2c);
     first = false;
@@ -108,19 +220,122 @@ function object(o: object): void {
 }
 
 /**
- * The sealing hot path's serializer: keys sorted by UTF-16 code units, ECMAScript
- * number and string forms, so for what sanitize lets through (finite numbers,
- * well-formed strings, plain JSON values) it produces exactly the RFC 8785 form.
- * Property tests hold it to jcs(), and verify rejects any line that is not jcs()
- * of its record. Throws a TypeError on what JSON cannot carry (NaN, a function).
+ * A key list (Object.keys order) and what object() needs to write members with those keys:
+ * their order in UTF-16 code units (indices into keys) and each one's `,"key":` in UTF-8,
+ * end to end in that order. The events of one producer mostly come in a few shapes, so
+ * each shape's sort and key text is done once, not per object.
  */
-export function jcsFast(v: unknown): string {
+interface Shape {
+  keys: string[];
+  order: number[];
+  bytes: Uint8Array;
+  ends: number[];
+}
+
+// Keys come from the input: the cache is bounded in shapes, keys per shape and key length,
+// and emptied when full (an input of ever new shapes then costs a shape's making per object).
+const MAX_SHAPES = 256;
+const MAX_SHAPE_KEYS = 32;
+const MAX_KEY_CHARS = 64;
+const MAX_SAME_FIRST_KEY = 8;
+/** Shapes by their first key; a short list each (the oldest goes first). */
+const shapes = new Map<string, Shape[]>();
+let shapeCount = 0;
+
+function shapeOf(keys: string[]): Shape | undefined {
+  const n = keys.length;
+  const same = shapes.get(keys[0]!);
+  if (same !== undefined) {
+    next: for (let s = 0; s < same.length; s++) {
+      const known = same[s]!.keys;
+      if (known.length !== n) continue;
+      // Keys from JSON.parse are internalized strings: === is mostly a pointer compare.
+      for (let i = 1; i < n; i++) if (known[i] !== keys[i]) continue next;
+      return same[s];
+    }
+  }
+  if (n > MAX_SHAPE_KEYS) return undefined;
+  for (let i = 0; i < n; i++) if (keys[i]!.length > MAX_KEY_CHARS) return undefined;
+  const shape = makeShape(keys);
+  if (shapeCount >= MAX_SHAPES) {
+    shapes.clear();
+    shapeCount = 0;
+  }
+  shapeCount++;
+  const list = shapes.get(keys[0]!);
+  if (list === undefined) shapes.set(keys[0]!, [shape]);
+  else if (list.push(shape) > MAX_SAME_FIRST_KEY) {
+    list.shift();
+    shapeCount--;
+  }
+  return shape;
+}
+
+function makeShape(keys: string[]): Shape {
+  const own = keys.slice();
+  const order = own.map((_, i) => i).sort((a, b) => (own[a]! < own[b]! ? -1 : 1));
+  // The keys' text, made where jcsFast writes (past what it has written) and copied out.
   const start = at;
+  const ends: number[] = [];
+  for (const i of order) {
+    byte(0x2c);
+    string(own[i]!);
+    byte(0x3a);
+    ends.push(at - start);
+  }
+  const bytes = new Uint8Array(buf.subarray(start, at));
+  at = start;
+  return { keys: own, order, bytes, ends };
+}
+
+/** How many object shapes are cached (for the test that the cache stays bounded). */
+export function cachedShapes(): number {
+  return shapeCount;
+}
+
+/**
+ * Appends v's RFC 8785 bytes to w, as UTF-8: keys sorted by UTF-16 code units, ECMAScript
+ * number and string forms, so for what sanitize lets through (finite numbers, well-formed
+ * strings, plain JSON values) it writes exactly the RFC 8785 form. Property tests hold it
+ * to jcs(), and verify rejects any line that is not jcs() of its record. Throws a
+ * TypeError on what JSON cannot carry (NaN, a function); w.pos then stays where it was.
+ */
+export function jcsInto(w: ByteSink, v: unknown): void {
+  // A toJSON may serialize too: the outer call's sink is put back after.
+  const outerBuf = buf;
+  const outerAt = at;
+  const outerWriting = writing;
+  buf = w.buf;
+  at = w.pos;
+  writing = true;
   try {
     value(v);
-    return buf.toString('utf8', start, at);
+    w.pos = at;
   } finally {
-    at = start;
-    if (start === 0 && buf.length > KEEP_BYTES) buf = Buffer.allocUnsafeSlow(START_BYTES);
+    w.buf = buf;
+    buf = outerBuf;
+    at = outerAt;
+    writing = outerWriting;
+  }
+}
+
+// jcsFast writes into one buffer, kept from call to call, and reads it back as one string.
+// A string built by concatenation is a tree of pieces: each piece is garbage, and hashing
+// it flattens the tree again; this one is flat from the start.
+const START_BYTES = 1 << 16;
+const KEEP_BYTES = 1 << 20;
+const scratch: ByteSink = { buf: Buffer.allocUnsafeSlow(START_BYTES), pos: 0 };
+/** A jcsInto call is under way (so a toJSON that calls jcsFast needs a buffer of its own). */
+let writing = false;
+
+/** v's RFC 8785 text, as jcsInto writes it. */
+export function jcsFast(v: unknown): string {
+  const w = writing ? { buf: Buffer.allocUnsafeSlow(256), pos: 0 } : scratch;
+  try {
+    jcsInto(w, v);
+    return w.buf.toString('utf8', 0, w.pos);
+  } finally {
+    w.pos = 0;
+    if (w.buf.length > KEEP_BYTES) w.buf = Buffer.allocUnsafeSlow(START_BYTES);
   }
 }

@@ -13,7 +13,7 @@ import { keyTransitionEvent, OwnType, tornTailEvent } from '../ownRecords.js';
 import type { Prepare } from '../service/reload.js';
 import { Ingest } from '../sources/ingest.js';
 import { batchStage, type BatchLimits } from '../stages/batch.js';
-import { compressStage } from '../stages/compress.js';
+import { COMPRESSOR, compressStage } from '../stages/compress.js';
 import { loadDedupe, type Deduper } from '../stages/dedupe.js';
 import { rotateSink } from '../stages/rotate.js';
 import { createSealer, Slabs } from '../stages/seal.js';
@@ -21,7 +21,7 @@ import type { Status } from '../status.js';
 import type { Layout } from '../store/layout.js';
 import { recover, type TornTail } from '../store/recovery.js';
 import { SegmentStore, type StoreOptions } from '../store/segmentStore.js';
-import type { JsonObject, Sealed, Serialized } from '../types.js';
+import type { JsonObject, Packed, Sealed } from '../types.js';
 
 /** The write path, built and running, with no input yet. */
 export interface Pipeline {
@@ -59,6 +59,7 @@ export async function buildPipeline(
 ): Promise<Pipeline> {
   const front = await startFront(cfg, l);
   log.info({ workers: front.workers.length, setting: cfg.front.workers }, 'front worker threads ready');
+  if (COMPRESSOR.why) log.info({ reason: COMPRESSOR.why }, 'compressing with lz4-napi instead of liblz4: ~50 MiB more memory under load');
   try {
     const counts = new EventCounts();
     const recovered = await recover(
@@ -135,7 +136,7 @@ export async function buildPipeline(
 
 /** The stages in the order records take them, as one backpressured stream; `queueItems` is the mark at its entrance. */
 export function assemble(
-  s: { front: Duplex; dedupe?: Deduper; seal: (p: Serialized) => Sealed; batchLimits: BatchLimits; sink: Writable },
+  s: { front: Duplex; dedupe?: Deduper; seal: (p: Packed) => Sealed; batchLimits: BatchLimits; sink: Writable },
   queueItems: number,
 ): ReturnType<typeof chain> {
   // The whole flow, in one place.

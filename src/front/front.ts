@@ -5,8 +5,8 @@ import { createRedactor, type Redactor } from '../redact/redactor.js';
 import { createClassifier } from '../stages/classify.js';
 import { parse } from '../stages/parse.js';
 import { createSanitizer } from '../stages/sanitize.js';
-import { serialize } from '../stages/serialize.js';
-import type { RawLine, Serialized } from '../types.js';
+import { type PackWriter, type PackedExtras, packInto, serialize } from '../stages/serialize.js';
+import type { Packed, RawLine } from '../types.js';
 
 /** classify's rules and schemas compiled; throws on a bad rule or schema file. */
 export function classifierFor(c: Config): ReturnType<typeof createClassifier> {
@@ -15,7 +15,9 @@ export function classifierFor(c: Config): ReturnType<typeof createClassifier> {
 
 export interface Front {
   /** parse → sanitize → classify → serialize, for one input line or one of sealog's own records. */
-  run(raw: RawLine): Serialized;
+  run(raw: RawLine): Packed;
+  /** The same, appended to a chunk's results (packInto: positions in cuts[at..at+4)); what it carries besides its bytes. */
+  runInto(raw: RawLine, w: PackWriter, cuts: Uint32Array, at: number): PackedExtras | undefined;
   /** Builds what a reloaded config needs (classify's rules and schemas, sanitize's limits); throws on a bad one. The returned swap cannot fail. */
   reload(cfg: Config): () => void;
 }
@@ -34,6 +36,7 @@ export function createFront(cfg: Config, hmacKey: Buffer): Front {
   const withDedupe = cfg.dedupe.enabled;
   return {
     run: (raw) => serialize(classify(sanitize(parse(raw))), withDedupe),
+    runInto: (raw, w, cuts, at) => packInto(w, classify(sanitize(parse(raw))), withDedupe, cuts, at),
     reload(next) {
       const c = classifierFor(next);
       const s = sanitizerFor(next);

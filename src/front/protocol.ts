@@ -1,6 +1,6 @@
 import type { Config } from '../config.js';
-import { PackWriter, packInto } from '../stages/serialize.js';
-import type { Draft, Packed, RawLine, Serialized, Source } from '../types.js';
+import { type PackedExtras, PackWriter } from '../stages/serialize.js';
+import type { Draft, Packed, RawLine, Source } from '../types.js';
 
 // The one place that knows the messages between FrontStage (main thread) and the front's
 // worker. Lines go over in chunks: their bytes end to end (transferred, not copied) and
@@ -82,18 +82,23 @@ export interface ResultsMessage {
   type: 'results';
   bytes: Uint8Array;
   cuts: Uint32Array;
-  extras: [number, Pick<Serialized, 'rejected' | 'dedupe'>][];
+  extras: [number, PackedExtras][];
 }
 
-/** Packs the results of one LinesMessage; `transfer` is what postMessage moves instead of copying. */
-export function encodeResults(results: Serialized[], sizeHint: number): { message: ResultsMessage; transfer: ArrayBuffer[] } {
+/** Packs line by line (packInto's contract) into w, positions from cuts[at]. */
+export type PackLine = (raw: RawLine, w: PackWriter, cuts: Uint32Array, at: number) => PackedExtras | undefined;
+
+/**
+ * The results of one LinesMessage, each line's packed by `pack` straight into the message's
+ * bytes; `transfer` is what postMessage moves instead of copying.
+ */
+export function encodeResults(lines: RawLine[], pack: PackLine, sizeHint: number): { message: ResultsMessage; transfer: ArrayBuffer[] } {
   const w = new PackWriter(sizeHint);
-  const cuts = new Uint32Array(results.length * 4);
+  const cuts = new Uint32Array(lines.length * 4);
   const extras: ResultsMessage['extras'] = [];
-  for (let i = 0; i < results.length; i++) {
-    const p = results[i]!;
-    packInto(w, p, cuts, i * 4);
-    if (p.rejected || p.dedupe) extras.push([i, { rejected: p.rejected, dedupe: p.dedupe }]);
+  for (let i = 0; i < lines.length; i++) {
+    const extra = pack(lines[i]!, w, cuts, i * 4);
+    if (extra) extras.push([i, extra]);
   }
   return { message: { type: 'results', bytes: w.buf, cuts, extras }, transfer: [w.buf.buffer as ArrayBuffer, cuts.buffer] };
 }

@@ -30,7 +30,7 @@ port.on('message', (m: ToWorker) => {
     }
     return;
   }
-  const { message, transfer } = encodeResults(decodeLines(m).map(front.run), resultsSizeHint(m));
+  const { message, transfer } = encodeResults(decodeLines(m), front.runInto, resultsSizeHint(m));
   port.postMessage(message satisfies ToMain, transfer);
 });
 

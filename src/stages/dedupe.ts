@@ -4,7 +4,7 @@ import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { Layout } from '../store/layout.js';
 import { recentLines } from '../store/scan.js';
-import type { AckTarget, Draft, JsonValue, Prepared } from '../types.js';
+import type { AckTarget, Draft, JsonValue, Packed } from '../types.js';
 import { dedupeKey, eventDigest, eventIdOf } from './serialize.js';
 
 export interface DedupeOptions {
@@ -83,7 +83,7 @@ export class Deduper {
   }
 
   /** The pipeline stage. */
-  readonly stage = (d: Prepared): Prepared | typeof none | Promise<typeof none> => {
+  readonly stage = (d: Packed): Packed | typeof none | Promise<typeof none> => {
     if (d.dedupe === undefined) return this.forward(d);
     // The digest is of the canonical text, so key order does not make a different event.
     const { key, digest: dg } = d.dedupe;
@@ -126,7 +126,7 @@ export class Deduper {
     resume?.();
   }
 
-  private forward(d: Prepared): Prepared {
+  private forward(d: Packed): Packed {
     this.nextSeq++;
     return d;
   }

@@ -1,6 +1,6 @@
 import { leafHash } from '../crypto/hash.js';
-import type { Prepared, Sealed, Source } from '../types.js';
-import { PREV_BYTES, TS_BYTES, pack } from './serialize.js';
+import type { Packed, Sealed, Source } from '../types.js';
+import { PREV_BYTES, TS_BYTES } from './serialize.js';
 
 export interface ChainHead {
   nextSeq: number;
@@ -27,15 +27,14 @@ const SLAB = 4 << 20;
  * Everything is written as bytes straight into the slab: a string per record, and a
  * Buffer.write to copy it, cost more here than the hash.
  */
-export function createSealer(head: ChainHead, now: () => string, slabs = new Slabs()): (p: Prepared) => Sealed {
+export function createSealer(head: ChainHead, now: () => string, slabs = new Slabs()): (p: Packed) => Sealed {
   let seq = head.nextSeq;
   // Where the previous record's hash is, as hex: copied into the next record's prev.
   let prevBuf: Buffer = Buffer.from(head.prev, 'latin1');
   let prevAt = 0;
   let slab: Buffer = Buffer.alloc(0);
   let pos = 0;
-  return (p) => {
-    const k = 'buf' in p ? p : pack(p);
+  return (k) => {
     const ts = now();
     if (ts.length !== TS_BYTES) throw new Error(`seal: a timestamp must have ${TS_BYTES} characters: ${ts}`);
     const head = k.mid - k.start;

@@ -1,6 +1,6 @@
 import { hash } from 'node:crypto';
-import { jcsFast } from '../crypto/canonical.js';
-import type { Draft, Packed, Serialized } from '../types.js';
+import { type ByteSink, grown, jcsFast, jcsInto } from '../crypto/canonical.js';
+import type { Draft, Packed } from '../types.js';
 
 /** The dedupe key of an event, or undefined when it has none we can trust (missing, not a string/number, redacted). */
 export function dedupeKey(d: Pick<Draft, 'event' | 'redactions' | 'rejected' | 'system' | 'source'>): string | undefined {
@@ -17,50 +17,53 @@ export function eventIdOf(key: string): string | number {
   return key[0] === 's' ? key.slice(1) : Number(key.slice(1));
 }
 
-/** Digest of the canonical event text: the same id on a different event is not a resend. */
-export function eventDigest(eventJcs: string): string {
+/** Digest of the canonical event text (or its UTF-8 bytes): the same id on a different event is not a resend. */
+export function eventDigest(eventJcs: string | Uint8Array): string {
   return hash('sha256', eventJcs, 'base64').slice(0, 22);
-}
-
-/** serialize: a finished draft as seal takes it, canonical text of its parts, defaults filled in. */
-export function serialize(d: Draft, withDedupe: boolean): Serialized {
-  const eventJcs = jcsFast(d.event);
-  const key = withDedupe ? dedupeKey(d) : undefined;
-  return {
-    source: d.source,
-    ack: d.ack,
-    rejected: d.rejected,
-    eventJcs,
-    metaJcs: d.meta ? jcsFast(d.meta) : '{}',
-    redactionsJcs: d.redactions.length ? jcsFast(d.redactions) : '[]',
-    stream: d.stream ?? 'application',
-    level: d.level ?? 'info',
-    type: d.type ?? 'event',
-    dedupe: key === undefined ? undefined : { key, digest: eventDigest(eventJcs) },
-  };
 }
 
 /** Bytes of a record's prev (hex SHA-256) and ts (ISO 8601 UTC with microseconds): seal writes them into the blanks a Packed leaves. */
 export const PREV_BYTES = 64;
 export const TS_BYTES = 27;
+
+// The record's own keys in their JCS order around its parts and the blanks (see Packed), in
+// as few pieces as there are parts: level, stream and type take a handful of values, so each
+// one's piece (with the keys around it) is made once, not per record (bounded: they come
+// from the event and classify's rules).
+const PIECES_MAX = 1024;
 const PREV_BLANK = ' '.repeat(PREV_BYTES);
 const TS_BLANK = ' '.repeat(TS_BYTES);
+const utf8 = (s: string) => new Uint8Array(Buffer.from(s, 'utf8'));
+const EVENT_KEY = utf8('{"event":');
+const PREV_OPEN = ',"prev":"';
+const PREV = utf8(`${PREV_OPEN}${PREV_BLANK}","redactions":`);
+const SEQ_KEY = ',"seq":';
+const TS_TAIL = `${TS_BLANK}","type":`;
+const EMPTY_OBJECT = utf8('{}');
+const EMPTY_ARRAY = utf8('[]');
 
-// level, stream and type take a handful of values: each one's JSON text is made once, not
-// per record (bounded, as they come from the event and classify's rules).
-const QUOTED_MAX = 1024;
-const quotedTexts = new Map<string, string>();
-function quoted(s: string): string {
-  let q = quotedTexts.get(s);
-  if (q === undefined) {
-    q = JSON.stringify(s);
-    if (quotedTexts.size < QUOTED_MAX) quotedTexts.set(s, q);
+class Pieces {
+  private readonly made = new Map<string, Uint8Array>();
+  constructor(
+    private readonly before: string,
+    private readonly after: string,
+  ) {}
+
+  of(value: string): Uint8Array {
+    let p = this.made.get(value);
+    if (p === undefined) {
+      p = utf8(`${this.before}${jcsFast(value)}${this.after}`);
+      if (this.made.size < PIECES_MAX) this.made.set(value, p);
+    }
+    return p;
   }
-  return q;
 }
+const levelPieces = new Pieces(',"level":', ',"meta":');
+const streamPieces = new Pieces(`${SEQ_KEY},"stream":`, `,"ts":"${TS_TAIL}`);
+const typePieces = new Pieces('', '}');
 
-/** A buffer that grows as results are packed into it; the worker transfers it whole. */
-export class PackWriter {
+/** A buffer that grows as records are packed into it; the worker transfers it whole. */
+export class PackWriter implements ByteSink {
   buf: Buffer;
   pos = 0;
   constructor(size: number) {
@@ -68,54 +71,55 @@ export class PackWriter {
     this.buf = Buffer.allocUnsafeSlow(Math.max(size, 1024));
   }
 
-  /** Appends s as UTF-8; returns the position after it. */
-  write(s: string): number {
-    const need = this.pos + s.length * 3;
-    if (need > this.buf.length) {
-      const grown = Buffer.allocUnsafeSlow(Math.max(need, this.buf.length * 2));
-      this.buf.copy(grown, 0, 0, this.pos);
-      this.buf = grown;
-    }
-    return (this.pos += this.buf.write(s, this.pos, 'utf8'));
+  put(bytes: Uint8Array): void {
+    if (this.pos + bytes.length > this.buf.length) this.buf = grown(this.buf, this.pos, this.pos + bytes.length);
+    this.buf.set(bytes, this.pos);
+    this.pos += bytes.length;
   }
 }
+
+/** What a record carries besides its bytes; most carry nothing. */
+export type PackedExtras = Pick<Packed, 'rejected' | 'dedupe'>;
 
 /**
- * Appends the record's parts that s decides (see Packed) to w; cuts[at..at+4) get the
- * positions of prev, mid, ts and the end. The keys are written in their JCS order around
- * the blanks, so the record is canonical once seal fills them in.
+ * serialize: a finished draft's record parts (see Packed) appended to w, canonical text
+ * written straight into it; cuts[at..at+4) get the positions of prev, mid, ts and the end.
+ * The keys are written in their JCS order around the blanks, so the record is canonical
+ * once seal fills them in. Returns the rejection and dedupe key, if any.
  */
-export function packInto(w: PackWriter, s: Serialized, cuts: Uint32Array, at: number): void {
-  // One string written once (a write per part costs more than the parts): its cuts are
-  // character offsets, which are byte offsets when every character took one byte.
-  const a = `{"event":${s.eventJcs},"level":${quoted(s.level)},"meta":${s.metaJcs},"prev":"`;
-  const b = `${PREV_BLANK}","redactions":${s.redactionsJcs},"seq":`;
-  const c = `,"stream":${quoted(s.stream)},"ts":"`;
-  const d = `${TS_BLANK}","type":${quoted(s.type)}}`;
-  const start = w.pos;
-  const end = w.write(`${a}${b}${c}${d}`);
-  if (end - start === a.length + b.length + c.length + d.length) {
-    cuts[at] = start + a.length;
-    cuts[at + 1] = cuts[at]! + b.length;
-    cuts[at + 2] = cuts[at + 1]! + c.length;
-  } else {
-    cuts[at] = start + Buffer.byteLength(a, 'utf8');
-    cuts[at + 1] = cuts[at]! + Buffer.byteLength(b, 'utf8');
-    cuts[at + 2] = cuts[at + 1]! + Buffer.byteLength(c, 'utf8');
-  }
-  cuts[at + 3] = end;
+export function packInto(w: PackWriter, d: Draft, withDedupe: boolean, cuts: Uint32Array, at: number): PackedExtras | undefined {
+  w.put(EVENT_KEY);
+  const eventStart = w.pos;
+  jcsInto(w, d.event);
+  const eventEnd = w.pos;
+  w.put(levelPieces.of(d.level ?? 'info'));
+  if (d.meta) jcsInto(w, d.meta);
+  else w.put(EMPTY_OBJECT);
+  cuts[at] = w.pos + PREV_OPEN.length;
+  w.put(PREV);
+  if (d.redactions.length) jcsInto(w, d.redactions);
+  else w.put(EMPTY_ARRAY);
+  cuts[at + 1] = w.pos + SEQ_KEY.length;
+  w.put(streamPieces.of(d.stream ?? 'application'));
+  cuts[at + 2] = w.pos - TS_TAIL.length;
+  w.put(typePieces.of(d.type ?? 'event'));
+  cuts[at + 3] = w.pos;
+  const key = withDedupe ? dedupeKey(d) : undefined;
+  // The digest of the event's canonical bytes, where they were just written.
+  const dedupe = key === undefined ? undefined : { key, digest: eventDigest(w.buf.subarray(eventStart, eventEnd)) };
+  return d.rejected || dedupe ? { rejected: d.rejected, dedupe } : undefined;
 }
 
-/** A Serialized of its own as a Packed (the inline path and sealog's own records, not the hot path). */
-export function pack(s: Serialized): Packed {
-  const w = new PackWriter(s.eventJcs.length + s.metaJcs.length + s.redactionsJcs.length + 256);
+/** serialize for one draft on its own: its record parts in a buffer of their own (the inline path, sealog's own records, tests). */
+export function serialize(d: Draft, withDedupe: boolean): Packed {
+  const w = new PackWriter(512);
   const cuts = new Uint32Array(4);
-  packInto(w, s, cuts, 0);
+  const extras = packInto(w, d, withDedupe, cuts, 0);
   return {
-    source: s.source,
-    ack: s.ack,
-    rejected: s.rejected,
-    dedupe: s.dedupe,
+    source: d.source,
+    ack: d.ack,
+    rejected: extras?.rejected,
+    dedupe: extras?.dedupe,
     buf: w.buf,
     start: 0,
     prev: cuts[0]!,

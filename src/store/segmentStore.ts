@@ -133,21 +133,28 @@ export class SegmentStore {
     });
   }
 
-  append(frame: Frame): Promise<void> {
+  /**
+   * Writes the frames to the open segment (opening one first if none is open), in order, then
+   * makes them durable per the fsync policy: in batch mode one sync covers them all, so frames
+   * that queued up behind a slow sync are committed together instead of a sync each.
+   */
+  append(...frames: Frame[]): Promise<void> {
     const at = performance.now();
     return this.enqueue(async () => {
-      const seg = this.seg ?? (await this.openSegment(frame.records[0]!.seq));
-      // A partly written frame is cut back off before the retry: nothing torn stays on disk.
-      await this.whenSpace(
-        `segment ${seg.n}`,
-        () => writeAll(seg.fh, frame.data, seg.bytes),
-        () => seg.fh.truncate(seg.bytes),
-      );
-      seg.bytes += frame.data.length;
-      seg.sha.update(frame.data);
-      for (const r of frame.records) this.state.tree.append(r.hash);
-      this.state.lastHash = frame.records[frame.records.length - 1]!.hash.toString('hex');
-      this.undurable.push({ records: frame.records, at });
+      const seg = this.seg ?? (await this.openSegment(frames[0]!.records[0]!.seq));
+      for (const frame of frames) {
+        // A partly written frame is cut back off before the retry: nothing torn stays on disk.
+        await this.whenSpace(
+          `segment ${seg.n}`,
+          () => writeAll(seg.fh, frame.data, seg.bytes),
+          () => seg.fh.truncate(seg.bytes),
+        );
+        seg.bytes += frame.data.length;
+        seg.sha.update(frame.data);
+        for (const r of frame.records) this.state.tree.append(r.hash);
+        this.state.lastHash = frame.records[frame.records.length - 1]!.hash.toString('hex');
+        this.undurable.push({ records: frame.records, at });
+      }
       if (this.opts.fsync.mode === 'batch') await this.sync();
       else if (this.opts.fsync.mode === 'never') this.release();
       await this.maybeCheckpoint(false);

@@ -1,6 +1,5 @@
 import { mkdirSync } from 'node:fs';
 import pino from 'pino';
-import { jcs } from '../../src/crypto/canonical.js';
 import { loadSigner, writeKeys } from '../../src/crypto/keyFiles.js';
 import { CompactTree } from '../../src/crypto/merkle.js';
 import { ZERO_HASH_HEX } from '../../src/crypto/hash.js';
@@ -9,7 +8,8 @@ import { SegmentStore } from '../../src/store/segmentStore.js';
 import { compress } from '../../src/stages/compress.js';
 import { needsRotation } from '../../src/stages/rotate.js';
 import { createSealer } from '../../src/stages/seal.js';
-import type { Sealed } from '../../src/types.js';
+import { serialize } from '../../src/stages/serialize.js';
+import type { JsonObject, Sealed } from '../../src/types.js';
 
 export interface LogEvent {
   event: Record<string, unknown>;
@@ -61,15 +61,12 @@ export async function writeLog(data: string, n: number, eventOf: (i: number) => 
     let bytes = 0;
     for (const end = Math.min(n, i + batch); i < end; i++) {
       const e = eventOf(i);
-      const r = seal({
-        source: { kind: 'socket', conn: 1, line: i + 1 },
-        eventJcs: jcs(e.event),
-        metaJcs: '{}',
-        redactionsJcs: '[]',
-        stream: e.stream ?? 'application',
-        level: e.level ?? 'info',
-        type: e.type ?? 'event',
-      });
+      const r = seal(
+        serialize(
+          { source: { kind: 'socket', conn: 1, line: i + 1 }, event: e.event as JsonObject, redactions: [], stream: e.stream, level: e.level, type: e.type },
+          false,
+        ),
+      );
       records.push(r);
       bytes += r.line.length;
     }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { jcs, jcsFast } from '../../src/crypto/canonical.js';
+import { cachedShapes, jcs, jcsFast, jcsInto } from '../../src/crypto/canonical.js';
 import { createSanitizer } from '../../src/stages/sanitize.js';
 import type { JsonObject } from '../../src/types.js';
 import { jsonObjects, trickyString } from '../helpers/arbitraries.js';
@@ -84,4 +84,75 @@ test('jcsFast past its buffer, on what JSON.stringify would handle, and after it
     assert.equal(jcsFast({ b: 2, a: 1 }), '{"a":1,"b":2}', 'nothing left over from the failed call');
   }
   assert.throws(() => jcsFast(undefined), TypeError);
+});
+
+test('jcsFast writes every UTF-16 code unit as JSON.stringify does, lone surrogates too, after ASCII or not', () => {
+  for (let c = 0; c <= 0xffff; c++) {
+    const ch = String.fromCharCode(c);
+    for (const s of [ch, `a${ch}`, `é${ch}z`]) assert.equal(jcsFast(s), JSON.stringify(s), `U+${c.toString(16)}`);
+  }
+  for (const s of ['😀', '\u{10ffff}', '\u{10000}', '\ud83d\ude00\ud83d', '\ude00\ud83d', 'x\udbff\udfff', '\ud800\ud800\udc00']) {
+    assert.equal(jcsFast(s), JSON.stringify(s));
+    assert.equal(jcsFast({ [s]: s }), `{${JSON.stringify(s)}:${JSON.stringify(s)}}`);
+  }
+});
+
+test('jcsFast on integers at the edges of its digit path and on numbers past it', () => {
+  const xs = [0, -0, 1, -1, 9, 10, -10, 99, 100, 2 ** 31 - 1, -(2 ** 31), 2 ** 31, -(2 ** 31) - 1, 2 ** 32, 1e15, 1e21, 0.5, -1.5e-7];
+  for (const x of xs) assert.equal(jcsFast([x, { x }]), jcs([x, { x }]), String(x));
+  fc.assert(fc.property(fc.integer({ min: -(2 ** 33), max: 2 ** 33 }), (x) => jcsFast(x) === String(x)));
+});
+
+// Keys from a small pool, so shapes repeat, share first keys, lengths and prefixes, and
+// differ only in order; integer-like keys (which V8 lists first) and ones past the cache's
+// limits on key length and count. More shapes than the cache keeps, so it is emptied too.
+const poolKey = fc.constantFrom('a', 'b', 'ab', 'ba', 'aa', 'a\u0000', 'é', '😀', '\ue000', '1', '10', '9', '__proto__', 'x'.repeat(64), 'x'.repeat(65));
+const shapedObject = fc.letrec((tie) => ({
+  value: fc.oneof({ depthSize: 'small', withCrossShrink: true }, fc.integer(), fc.string(), fc.constant(undefined), tie('object')),
+  object: fc.oneof(
+    fc.dictionary(poolKey, tie('value'), { maxKeys: 8 }),
+    fc.dictionary(fc.string({ maxLength: 3 }), tie('value'), { maxKeys: 40 }),
+    fc.array(fc.nat(200), { maxLength: 3 }).map((ns) => Object.fromEntries(ns.map((n) => [`k${n}`, n]))),
+  ),
+})).object;
+
+test('cached object shapes give the bytes the reference gives, also after the cache is emptied', () => {
+  fc.assert(
+    fc.property(fc.array(shapedObject, { minLength: 1, maxLength: 20 }), (objs) => {
+      for (const o of objs) {
+        // Through JSON text for an own `__proto__`; the object itself for undefined members.
+        const parsed = JSON.parse(JSON.stringify(o)) as JsonObject;
+        assert.equal(jcsFast(parsed), jcs(parsed));
+        assert.equal(jcsFast(o), jcs(o));
+      }
+    }),
+    { numRuns: 2000 },
+  );
+});
+
+test('the shape cache stays bounded however many shapes come, and is right for each again after', () => {
+  const many = Array.from({ length: 5000 }, (_, i) => ({ [`k${i}`]: i, [`k${i % 7}`]: 'x', first: i % 3 }));
+  for (let round = 0; round < 2; round++) {
+    for (const o of many) assert.equal(jcsFast(o), jcs(o));
+    assert.ok(cachedShapes() <= 256, `${cachedShapes()} shapes cached`);
+  }
+  // One first key in many shapes.
+  for (let i = 0; i < 100; i++) {
+    const o = { same: 1, [`v${i}`]: i };
+    assert.equal(jcsFast(o), jcs(o));
+  }
+  assert.ok(cachedShapes() <= 256);
+});
+
+test('jcsInto appends to a sink, growing it, and leaves it where it was when it throws; a toJSON may serialize meanwhile', () => {
+  const w = { buf: Buffer.from('head'), pos: 4 };
+  const inner = { toJSON: () => jcsFast({ z: [1, 'é'], a: 'x'.repeat(70_000) }) };
+  const value = { b: inner, a: 'ü'.repeat(50_000) };
+  jcsInto(w, value);
+  const expected = `head${jcs({ a: value.a, b: jcsFast({ z: [1, 'é'], a: 'x'.repeat(70_000) }) })}`;
+  assert.equal(w.buf.toString('utf8', 0, w.pos), expected);
+  const pos = w.pos;
+  assert.throws(() => jcsInto(w, { a: 'x'.repeat(200_000), b: Number.NaN }), TypeError);
+  assert.equal(w.pos, pos);
+  assert.equal(w.buf.toString('utf8', 0, w.pos), expected);
 });

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { none } from 'stream-chain';
 import { Deduper } from '../../src/stages/dedupe.js';
 import { serialize } from '../../src/stages/serialize.js';
-import type { AckTarget, Draft, JsonObject, JsonValue, Serialized } from '../../src/types.js';
+import type { AckTarget, Draft, JsonObject, JsonValue, Packed } from '../../src/types.js';
 
 /** An ack target that records what it was told, in order. */
 function target() {
@@ -17,11 +17,11 @@ function target() {
 }
 
 let lineNo = 0;
-const draft = (event: JsonObject, ack?: AckTarget, extra: Partial<Draft> = {}): Serialized =>
+const draft = (event: JsonObject, ack?: AckTarget, extra: Partial<Draft> = {}): Packed =>
   serialize({ source: { kind: 'socket', conn: 1, line: ++lineNo }, ack, event, redactions: [], ...extra }, true);
 
 /** Runs drafts through the stage; returns the seq each forwarded one gets (as seal would give it), or 'dup'. */
-function run(d: Deduper, drafts: Serialized[], firstSeq: { next: number }): (number | 'dup')[] {
+function run(d: Deduper, drafts: Packed[], firstSeq: { next: number }): (number | 'dup')[] {
   return drafts.map((x) => {
     const out = d.stage(x);
     assert.ok(!(out instanceof Promise));

@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { decodeLines, decodeResult, encodeLines, encodeResults } from '../../src/front/protocol.js';
+import { jcs } from '../../src/crypto/canonical.js';
+import { decodeLines, decodeResult, encodeLines, encodeResults, type PackLine } from '../../src/front/protocol.js';
 import { ownDraft, OwnType } from '../../src/ownRecords.js';
 import { createSealer } from '../../src/stages/seal.js';
-import type { AckTarget, RawLine, Serialized } from '../../src/types.js';
+import { eventDigest, packInto, serialize } from '../../src/stages/serialize.js';
+import type { AckTarget, Draft, RawLine } from '../../src/types.js';
 
 const ack: AckTarget = { committed() {}, rejected() {}, duplicate() {} };
 
@@ -34,50 +36,41 @@ test('lines cross to the worker whole and in order, with their rare extras, neve
 });
 
 test('results come back to the line the main thread kept: its source and ack target', () => {
-  const results: Serialized[] = [
+  const drafts: Draft[] = [
+    // Characters of 2 and 4 bytes: the cuts are byte offsets. An event_id: a dedupe key and digest.
+    { source: { kind: 'socket' }, event: { a: 'é 😀', event_id: 'e1' }, redactions: [] },
     {
       source: { kind: 'socket' },
-      eventJcs: '{"a":"é 😀"}', // characters of 2 and 4 bytes: the cuts are byte offsets
-      metaJcs: '{}',
-      redactionsJcs: '[]',
-      stream: 'application',
-      level: 'info',
-      type: 'event',
-      rejected: undefined,
-      dedupe: { key: 's1', digest: 'd' },
-    },
-    {
-      source: { kind: 'socket' },
-      eventJcs: '{"code":"E_INVALID_JSON"}',
-      metaJcs: '{}',
-      redactionsJcs: '[]',
+      event: { code: 'E_INVALID_JSON' },
+      redactions: [],
       stream: 'rejected',
       level: 'warn',
       type: 'sealog.rejected',
       rejected: { code: 'E_INVALID_JSON', reason: 'bad' },
-      dedupe: undefined,
     },
+    { source: { kind: 'socket' }, event: { long: 'x'.repeat(5000) }, redactions: [], meta: { m: 1 } },
   ];
-  const kept: RawLine[] = [
-    { bytes: Buffer.from('{"a":1}'), source: { kind: 'socket', conn: 3, line: 1 }, ack },
-    { bytes: Buffer.from('{'), source: { kind: 'socket', conn: 3, line: 2 }, ack },
-  ];
-  const { message, transfer } = encodeResults(results, 16); // a small hint: the buffer grows
+  const kept: RawLine[] = drafts.map((_, i) => ({ bytes: Buffer.from('{}'), source: { kind: 'socket', conn: 3, line: i + 1 }, ack }));
+  const packLine: PackLine = (raw, w, cuts, at) => packInto(w, drafts[raw.source.line! - 1]!, true, cuts, at);
+  const { message, transfer } = encodeResults(kept, packLine, 16); // a small hint: the buffer grows
   assert.deepEqual(transfer, [message.bytes.buffer, message.cuts.buffer]);
   const m = structuredClone(message, { transfer });
-  // The same record sealed from the worker's bytes and from the text: the same line.
-  const sealBytes = createSealer({ nextSeq: 5, prev: 'cd'.repeat(32) }, () => '2026-11-23T10:00:00.000000Z');
-  const sealText = createSealer({ nextSeq: 5, prev: 'cd'.repeat(32) }, () => '2026-11-23T10:00:00.000000Z');
-  for (let i = 0; i < results.length; i++) {
+  // The same record sealed from the message's bytes and from the draft serialized on its own: the same line.
+  const sealMessage = createSealer({ nextSeq: 5, prev: 'cd'.repeat(32) }, () => '2026-11-23T10:00:00.000000Z');
+  const sealOwn = createSealer({ nextSeq: 5, prev: 'cd'.repeat(32) }, () => '2026-11-23T10:00:00.000000Z');
+  for (let i = 0; i < drafts.length; i++) {
     const r = decodeResult(m, i, kept[i]!);
+    const own = serialize(drafts[i]!, true);
     assert.equal(r.source, kept[i]!.source);
     assert.equal(r.ack, ack);
-    assert.deepEqual(r.rejected, results[i]!.rejected);
-    assert.deepEqual(r.dedupe, results[i]!.dedupe);
-    const line = sealBytes(r).line.toString();
-    assert.equal(line, sealText({ ...results[i]!, source: kept[i]!.source }).line.toString());
+    assert.deepEqual(r.rejected, drafts[i]!.rejected);
+    assert.deepEqual(r.dedupe, own.dedupe);
+    const line = sealMessage(r).line.toString();
+    assert.equal(line, sealOwn({ ...own, source: kept[i]!.source }).line.toString());
     const record = JSON.parse(line) as Record<string, unknown>;
-    assert.deepEqual(record.event, JSON.parse(results[i]!.eventJcs));
-    assert.equal(record.type, results[i]!.type);
+    assert.deepEqual(record.event, drafts[i]!.event);
+    assert.equal(record.type, drafts[i]!.type ?? 'event');
   }
+  // The digest of the event's bytes is the digest of its canonical text (what dedupe's replay takes).
+  assert.deepEqual(decodeResult(m, 0, kept[0]!).dedupe, { key: 'se1', digest: eventDigest(jcs(drafts[0]!.event)) });
 });

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { jcs } from '../../src/crypto/canonical.js';
 import { createSanitizer } from '../../src/stages/sanitize.js';
 import { createSealer } from '../../src/stages/seal.js';
-import { pack, serialize } from '../../src/stages/serialize.js';
+import { serialize } from '../../src/stages/serialize.js';
 import type { JsonObject } from '../../src/types.js';
 import { jsonObjects, trickyString } from '../helpers/arbitraries.js';
 
@@ -24,7 +24,7 @@ test('a packed and sealed record is the RFC 8785 form of its record, whatever it
       const draft = sanitize({ source: { kind: 'socket', conn: 2 }, event: obj as JsonObject, redactions: [] });
       const m = meta === null ? undefined : sanitize({ source: { kind: 'socket' }, event: meta as JsonObject, redactions: [] }).event;
       const s = serialize({ ...draft, meta: m, level, stream, type }, true);
-      const line = seal(pack(s)).line.toString('utf8');
+      const line = seal(s).line.toString('utf8');
       const { hash, ...record } = JSON.parse(line) as Record<string, unknown>;
       assert.match(String(hash), /^[0-9a-f]{64}$/);
       // The hash member is spliced in place of the closing brace; the rest is JCS.
@@ -39,7 +39,7 @@ test('level, stream and type stay right past the cache of their texts', () => {
   const seal = createSealer({ nextSeq: 0, prev: '0'.repeat(64) }, () => '2026-12-07T08:00:00.000000Z');
   for (let i = 0; i < 1500; i++) {
     const type = `t"${i}é`;
-    const line = seal(pack(serialize({ source: { kind: 'socket' }, event: { i }, redactions: [], type }, false))).line.toString('utf8');
+    const line = seal(serialize({ source: { kind: 'socket' }, event: { i }, redactions: [], type }, false)).line.toString('utf8');
     assert.equal((JSON.parse(line) as { type: string }).type, type);
   }
 });
