@@ -319,7 +319,7 @@ test('each change is listed by the full path of its value: keys, odd keys, array
     draft({
       a: [{ b: 'mail ann@example.com' }, 'ok', [4012888888881881, 1]],
       'odd key': { 'c d': 'key AKIAIOSFODNN7EXAMPLE' },
-      p: { 'q\u0007': { r: 'bell\u0007', n: 1e400 } },
+      p: { 'q\u0007': { r: 'bell\u0007', n: Number.POSITIVE_INFINITY } },
       items: [{ owner: 'Ann Example' }],
       deep: { x: { y: { z: 1 } } },
       long: `${'x'.repeat(50)} ann@example.com`,
