@@ -124,30 +124,23 @@ function unicodeEscape(c: number): void {
 
 function number(v: number): void {
   if (!Number.isFinite(v)) throw new TypeError(`${v} has no JSON form`);
-  // Most numbers in events are small integers: their digits, without a string made for each.
-  // (-0 passes the test and prints as 0, its RFC 8785 form.)
-  if ((v | 0) !== v) return ascii(String(v)); // ECMAScript's number to string is RFC 8785's
+  // Most numbers in events are small integers: their digits, without a string made for each,
+  // in int32 arithmetic (-2^31 has no positive int32; -0 passes and prints as 0, its RFC 8785 form).
+  if ((v | 0) !== v || v === -0x80000000) return ascii(String(v)); // ECMAScript's number to string is RFC 8785's
   room(11);
   let n = v;
   if (n < 0) {
     buf[at++] = 0x2d;
-    n = -n; // |−2^31| still fits a double exactly
+    n = -n;
   }
-  const end = at + digits(n);
+  let end = at + 1;
+  for (let m = n; m >= 10; m = (m / 10) | 0) end++;
   for (let p = end - 1; p >= at; p--) {
-    buf[p] = 0x30 + (n % 10);
-    n = Math.floor(n / 10);
+    const q = (n / 10) | 0;
+    buf[p] = 0x30 + n - q * 10;
+    n = q;
   }
   at = end;
-}
-
-function digits(n: number): number {
-  let d = 1;
-  while (n >= 10) {
-    n = Math.floor(n / 10);
-    d++;
-  }
-  return d;
 }
 
 function value(v: unknown): void {
