@@ -1,5 +1,5 @@
 import type { Draft, JsonObject, JsonValue } from '../types.js';
-import { fieldRanks, firstText, own, text } from './fields.js';
+import { fieldReader, type FieldValues, text } from './fields.js';
 
 export type Level = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
 
@@ -51,13 +51,34 @@ function streamOfType(type: string): string | undefined {
 }
 
 // ALCOA+ "attributable": who acted, in the field names the known shapes use, most specific first.
-const WHO = fieldRanks(['agent_id', 'agent_name', 'categorized_by', 'actor', 'user_id', 'agent_from', 'logger_name', 'logger', 'service_name']);
-const WHERE = fieldRanks(['hostname', 'instance_id', 'service_name', 'source', 'namespace', 'environment']);
+const WHO = ['agent_id', 'agent_name', 'categorized_by', 'actor', 'user_id', 'agent_from', 'logger_name', 'logger', 'service_name'] as const;
+const WHERE = ['hostname', 'instance_id', 'service_name', 'source', 'namespace', 'environment'] as const;
 const WHEN = ['timestamp', 'time', 'ts', 'created_at'] as const;
+// Every field the defaults look at, in the event or its payload, read in one pass over each.
+const FIELDS = fieldReader([
+  ...['hook_type', 'ticket_id', 'trace', 'status', 'event_type', 'type', 'msg', 'message', 'decision', 'outcome', 'action'],
+  ...['level', 'severity', 'levelname', 'success', 'error', 'gamp_category'],
+  ...WHO,
+  ...WHERE,
+  ...WHEN,
+] as const);
+const F = FIELDS.slot;
+const WHO_SLOTS = WHO.map((n) => F[n]);
+const WHERE_SLOTS = WHERE.map((n) => F[n]);
+const WHEN_SLOTS = WHEN.map((n) => F[n]);
 
-function when(e: JsonObject): string | undefined {
-  for (const n of WHEN) {
-    const v = own(e, n);
+/** The first non-empty string among the slots, in their order; at one slot the event's own field before its payload's. */
+function firstText({ event, payload }: FieldValues, slots: readonly number[]): string | undefined {
+  for (const i of slots) {
+    const v = text(event[i]) ?? text(payload[i]);
+    if (v !== undefined) return v;
+  }
+  return undefined;
+}
+
+function when(event: FieldValues['event']): string | undefined {
+  for (const i of WHEN_SLOTS) {
+    const v = event[i];
     if (typeof v === 'string' && v) return v;
     // pino's `time` is epoch milliseconds
     if (typeof v === 'number' && Number.isFinite(v) && v > 1e11 && v < 1e14) return new Date(v).toISOString();
@@ -66,8 +87,7 @@ function when(e: JsonObject): string | undefined {
 }
 
 /** GAMP 5 software category, where the event states one (1..5). */
-function gampCategory(e: JsonObject): number | undefined {
-  const v = own(e, 'gamp_category') ?? own(own(e, 'payload'), 'gamp_category');
+function gampCategory(v: JsonValue | undefined): number | undefined {
   const n = typeof v === 'string' ? Number(v) : v;
   return typeof n === 'number' && Number.isInteger(n) && n >= 1 && n <= 5 ? n : undefined;
 }
@@ -78,44 +98,39 @@ function gampCategory(e: JsonObject): number | undefined {
  * hooks, whole-workflow ticket logs, structured and pino log lines.
  */
 export function classifyDefault(d: Draft): void {
-  const e = d.event;
-  const payload = own(e, 'payload');
-  const hook = text(own(e, 'hook_type'));
-  const workflow = own(e, 'ticket_id') !== undefined && (own(e, 'trace') !== undefined || own(e, 'status') !== undefined);
+  const fields = FIELDS.read(d.event);
+  const { event: e, payload: p } = fields;
+  const hook = text(e[F.hook_type]);
+  const workflow = e[F.ticket_id] !== undefined && (e[F.trace] !== undefined || e[F.status] !== undefined);
   d.type =
-    text(own(e, 'event_type')) ??
-    text(own(e, 'type')) ??
+    text(e[F.event_type]) ??
+    text(e[F.type]) ??
     hook ??
     (workflow ? 'workflow_log' : undefined) ??
-    (own(e, 'msg') !== undefined || own(e, 'message') !== undefined ? 'log' : 'event');
-  const decision = text(own(payload, 'decision')) ?? text(own(e, 'decision'));
-  const outcome = text(own(payload, 'outcome')) ?? text(own(e, 'outcome'));
+    (e[F.msg] !== undefined || e[F.message] !== undefined ? 'log' : 'event');
+  const decision = text(p[F.decision]) ?? text(e[F.decision]);
+  const outcome = text(p[F.outcome]) ?? text(e[F.outcome]);
   d.stream =
-    streamOfType(d.type) ??
-    (decision !== undefined ? 'security' : (own(payload, 'action') !== undefined && outcome !== undefined) || workflow ? 'audit' : 'application');
+    streamOfType(d.type) ?? (decision !== undefined ? 'security' : (p[F.action] !== undefined && outcome !== undefined) || workflow ? 'audit' : 'application');
   d.level =
-    normalizeLevel(own(e, 'level')) ??
-    normalizeLevel(own(e, 'severity')) ??
-    normalizeLevel(own(e, 'levelname')) ??
-    normalizeLevel(own(payload, 'level')) ??
-    (own(e, 'success') === false || text(own(e, 'error'))
-      ? 'error'
-      : /^(deny|denied|block)/i.test(decision ?? '') || /^fail/i.test(outcome ?? '')
-        ? 'warn'
-        : 'info');
+    normalizeLevel(e[F.level]) ??
+    normalizeLevel(e[F.severity]) ??
+    normalizeLevel(e[F.levelname]) ??
+    normalizeLevel(p[F.level]) ??
+    (e[F.success] === false || text(e[F.error]) ? 'error' : /^(deny|denied|block)/i.test(decision ?? '') || /^fail/i.test(outcome ?? '') ? 'warn' : 'info');
 
   const meta: JsonObject = {};
   const hasPii = d.redactions.some((r) => r.kind.startsWith('pii:'));
   const hasSecret = d.redactions.some((r) => r.kind.startsWith('secret:'));
   meta.classification = hasPii ? 'pii' : hasSecret || d.stream === 'security' ? 'confidential' : 'internal';
-  const gamp = gampCategory(e);
+  const gamp = gampCategory(e[F.gamp_category] ?? p[F.gamp_category]);
   if (gamp !== undefined) meta.gamp_category = gamp;
   const alcoa: JsonObject = {};
-  const who = firstText(e, WHO);
+  const who = firstText(fields, WHO_SLOTS);
   if (who) alcoa.who = who;
   const at = when(e);
   if (at) alcoa.when = at;
-  const where = firstText(e, WHERE);
+  const where = firstText(fields, WHERE_SLOTS);
   if (where) alcoa.where = where;
   // A whole-workflow log summarizes other events: derived, not the original capture.
   alcoa.original = !workflow;

@@ -2,6 +2,13 @@ import { Writable } from 'node:stream';
 import type { SegmentStore } from '../store/segmentStore.js';
 import type { Frame } from '../types.js';
 
+/**
+ * Frames the sink holds: one being written and synced, and those that arrive meanwhile, which
+ * go to the store together with one sync (group commit). A frame is one batch compressed, so a
+ * few of them are at most a few MiB.
+ */
+const GROUP_FRAMES = 4;
+
 export interface RotatePolicy {
   maxBytes: number;
   maxAgeMs: number;
@@ -15,7 +22,7 @@ export function needsRotation(policy: RotatePolicy, open: { bytes: number; opene
 
 /**
  * rotate: the pipeline's sink. Decides segment boundaries, hands frames to the
- * store, and only takes the next frame once this one is written (and synced
+ * store, and only takes more frames once these are written (and synced
  * per policy), which is what pushes backpressure up to the sources.
  * An idle segment past its age is closed by a timer.
  */
@@ -26,12 +33,28 @@ export function rotateSink(store: SegmentStore, policy: RotatePolicy): Writable 
     },
     Math.min(policy.maxAgeMs, 1000),
   ).unref();
+  /** The frames, in order: each run that fits the open segment is one append (one sync); a segment is closed between runs. */
+  const put = async (frames: Frame[]): Promise<void> => {
+    const now = Date.now();
+    for (let i = 0; i < frames.length; ) {
+      if (needsRotation(policy, store.segment, frames[i]!.data.length, now)) await store.closeSegment();
+      // The segment as it will be after each frame of the run (openedAt only matters once it has bytes).
+      const seg = { bytes: store.segment?.bytes ?? 0, openedAt: store.segment?.openedAt ?? now };
+      let end = i;
+      do seg.bytes += frames[end++]!.data.length;
+      while (end < frames.length && !needsRotation(policy, seg, frames[end]!.data.length, now));
+      await store.append(...frames.slice(i, end));
+      i = end;
+    }
+  };
   return new Writable({
     objectMode: true,
-    highWaterMark: 1,
+    highWaterMark: GROUP_FRAMES,
     write(frame: Frame, _enc, cb) {
-      const rotate = needsRotation(policy, store.segment, frame.data.length, Date.now());
-      (rotate ? store.closeSegment().then(() => store.append(frame)) : store.append(frame)).then(() => cb(), cb);
+      put([frame]).then(() => cb(), cb);
+    },
+    writev(chunks: { chunk: Frame }[], cb) {
+      put(chunks.map((c) => c.chunk)).then(() => cb(), cb);
     },
     final(cb) {
       clearInterval(ageTimer);

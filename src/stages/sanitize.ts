@@ -20,6 +20,10 @@ const MIN_SCAN = 5;
 // only for keys with nothing to redact in them, so the cache never holds a secret).
 const KEY_CACHE_MAX = 8192;
 
+/** A value's place in its parent: an object's key as it appears in a path (`.key`, `["odd key"]`), or an array index. */
+type Seg = string | number;
+const pathOf = (parent: string, seg: Seg): string => (typeof seg === 'number' ? `${parent}[${seg}]` : parent + seg);
+
 interface KeyInfo {
   seg: string;
   rule: { rule: FieldRule; rank: number } | undefined;
@@ -42,74 +46,80 @@ export function createSanitizer(limits: SanitizeLimits, redactor?: Redactor): (d
   // One hit callback for the whole sanitizer (no closure per string). A string lists
   // each kind once, however many hits of it it had.
   let hitOut: Redaction[] = [];
-  let hitPath = '';
+  let hitParent = '';
+  let hitSeg: Seg = '';
   let hitFrom = 0;
   const onHit = (kind: string) => {
     for (let i = hitFrom; i < hitOut.length; i++) if (hitOut[i]!.kind === kind) return;
-    hitOut.push({ path: hitPath, kind });
+    hitOut.push({ path: pathOf(hitParent, hitSeg), kind });
   };
   /** Where onHit lists the hits of the next scan. */
-  function hitsTo(path: string, out: Redaction[]): void {
+  function hitsTo(parent: string, seg: Seg, out: Redaction[]): void {
     hitOut = out;
-    hitPath = path;
+    hitParent = parent;
+    hitSeg = seg;
     hitFrom = out.length;
   }
-  function scanText(s: string, path: string, out: Redaction[]): string {
-    hitsTo(path, out);
+  function scanText(s: string, parent: string, seg: Seg, out: Redaction[]): string {
+    hitsTo(parent, seg, out);
     return scan!(s, onHit);
   }
 
+  // A value's path is passed as its parent's path and its own segment, and put together only
+  // when a change is listed: most values need none, and most values are strings.
+
   /** `rule`: undefined = scan for patterns; keep = leave as is; pseudonymize/mask = replace the whole string. */
-  function str(s: string, path: string, out: Redaction[], rule: FieldRule | undefined): string {
+  function str(s: string, parent: string, seg: Seg, out: Redaction[], rule: FieldRule | undefined): string {
     if (rule === undefined && scanIfClean && s.length >= MIN_SCAN) {
       // Most strings: the scan's one pass also tells that there is nothing to clean.
-      hitsTo(path, out);
+      hitsTo(parent, seg, out);
       const r = scanIfClean(s, onHit);
-      if (r !== undefined) return r.length > limits.maxStringChars ? cap(r, path, out) : r;
+      if (r !== undefined) return r.length > limits.maxStringChars ? cap(r, parent, seg, out) : r;
     }
     let r = s;
     if (NEEDS_WORK.test(r)) {
       r = r.replace(ANSI, '').replace(CONTROL, '\ufffd');
-      out.push({ path, kind: 'control_chars' });
+      out.push({ path: pathOf(parent, seg), kind: 'control_chars' });
     }
     if (!r.isWellFormed()) {
       r = r.toWellFormed();
-      out.push({ path, kind: 'lone_surrogate' });
+      out.push({ path: pathOf(parent, seg), kind: 'lone_surrogate' });
     }
     // Redact before the cap: a cut through a secret could leave a part no pattern recognizes.
     if (rule === undefined) {
-      if (scan && r.length >= MIN_SCAN) r = scanText(r, path, out);
+      if (scan && r.length >= MIN_SCAN) r = scanText(r, parent, seg, out);
     } else if (rule.action !== 'keep' && r.length > 0 && !alreadyRedacted(r)) {
       r = rule.replace(r);
-      out.push({ path, kind: rule.kind });
+      out.push({ path: pathOf(parent, seg), kind: rule.kind });
     }
-    return r.length > limits.maxStringChars ? cap(r, path, out) : r;
+    return r.length > limits.maxStringChars ? cap(r, parent, seg, out) : r;
   }
 
-  function cap(s: string, path: string, out: Redaction[]): string {
-    out.push({ path, kind: 'string_cap' });
+  function cap(s: string, parent: string, seg: Seg, out: Redaction[]): string {
+    out.push({ path: pathOf(parent, seg), kind: 'string_cap' });
     return s.slice(0, limits.maxStringChars).toWellFormed();
   }
 
-  function value(v: JsonValue, path: string, depth: number, out: Redaction[], rule: FieldRule | undefined): JsonValue {
-    if (typeof v === 'string') return str(v, path, out, rule);
+  function value(v: JsonValue, parent: string, seg: Seg, depth: number, out: Redaction[], rule: FieldRule | undefined): JsonValue {
+    if (typeof v === 'string') return str(v, parent, seg, out, rule);
     if (typeof v === 'number') {
       if (!Number.isFinite(v)) {
         // JSON.parse turns 1e400 into Infinity, which JSON (and so JCS) cannot carry.
-        out.push({ path, kind: 'non_finite_number' });
+        out.push({ path: pathOf(parent, seg), kind: 'non_finite_number' });
         return null;
       }
       if (rule === undefined) {
         const card = redactor?.number(v);
         if (card === undefined) return v;
-        out.push({ path, kind: card.kind });
+        out.push({ path: pathOf(parent, seg), kind: card.kind });
         return card.value;
       }
       if (rule.action === 'keep') return v;
-      out.push({ path, kind: rule.kind });
+      out.push({ path: pathOf(parent, seg), kind: rule.kind });
       return rule.replace(String(v));
     }
     if (v === null || typeof v !== 'object') return v;
+    const path = pathOf(parent, seg);
     if (depth >= limits.maxDepth) {
       out.push({ path, kind: 'depth_cap' });
       return DEPTH_MARKER;
@@ -118,7 +128,7 @@ export function createSanitizer(limits: SanitizeLimits, redactor?: Redactor): (d
       let copy: JsonValue[] | undefined;
       const n = Math.min(v.length, limits.maxItems);
       for (let i = 0; i < n; i++) {
-        const nv = value(v[i]!, `${path}[${i}]`, depth + 1, out, rule);
+        const nv = value(v[i]!, path, i, depth + 1, out, rule);
         if (nv !== v[i] && !copy) copy = v.slice(0, n);
         if (copy) copy[i] = nv;
       }
@@ -132,16 +142,16 @@ export function createSanitizer(limits: SanitizeLimits, redactor?: Redactor): (d
   }
 
   /** A key's own field rule wins over what it inherits; `remove` takes the whole value. */
-  function field(v: JsonValue, own: FieldRule, path: string, depth: number, out: Redaction[]): JsonValue {
-    if (own.action !== 'remove') return value(v, path, depth + 1, out, own);
+  function field(v: JsonValue, own: FieldRule, parent: string, seg: Seg, depth: number, out: Redaction[]): JsonValue {
+    if (own.action !== 'remove') return value(v, parent, seg, depth + 1, out, own);
     const empty =
       v === null ||
       typeof v === 'boolean' ||
       v === '' ||
       (typeof v === 'string' && alreadyRedacted(v)) ||
       (typeof v === 'object' && (Array.isArray(v) ? v.length === 0 : Object.keys(v).length === 0));
-    if (empty) return value(v, path, depth + 1, out, own);
-    out.push({ path, kind: own.kind });
+    if (empty) return value(v, parent, seg, depth + 1, out, own);
+    out.push({ path: pathOf(parent, seg), kind: own.kind });
     return own.replace('');
   }
 
@@ -165,23 +175,21 @@ export function createSanitizer(limits: SanitizeLimits, redactor?: Redactor): (d
       const k = ks[i]!;
       let nk = k;
       let info = keyInfo(k);
-      let childPath: string;
-      if (info !== undefined) {
-        childPath = path + info.seg;
-      } else {
+      let parent = path;
+      if (info === undefined) {
         // A key that needs work. Its path names the key as it was, unless it held a secret
         // or PII: then the path names it as it is now, so the path never carries the value.
         const own: Redaction[] = [];
-        nk = str(k, '', own, inherited?.action === 'keep' ? inherited : undefined);
+        nk = str(k, '', '', own, inherited?.action === 'keep' ? inherited : undefined);
         const sensitive = own.some((r) => r.kind.includes(':'));
-        childPath = `${path}${pathKey(sensitive ? nk : k)}`;
-        for (const r of own) out.push({ path: `${childPath}(key)`, kind: r.kind });
+        parent = `${path}${pathKey(sensitive ? nk : k)}`;
+        for (const r of own) out.push({ path: `${parent}(key)`, kind: r.kind });
         info = { seg: '', rule: redactor?.keyRule(nk), paths: redactor?.hasPathRules(nk) ?? false };
       }
       let rule = info.rule;
-      if (info.paths) rule = redactor!.pathRule(nk, childPath, rule?.rank ?? Infinity) ?? rule;
+      if (info.paths) rule = redactor!.pathRule(nk, parent + info.seg, rule?.rank ?? Infinity) ?? rule;
       const v = o[k]!;
-      const nv = rule !== undefined ? field(v, rule.rule, childPath, depth, out) : value(v, childPath, depth + 1, out, inherited);
+      const nv = rule !== undefined ? field(v, rule.rule, parent, info.seg, depth, out) : value(v, parent, info.seg, depth + 1, out, inherited);
       if (copy === undefined && (nk !== k || nv !== v)) {
         copy = Object.create(null) as JsonObject;
         for (let j = 0; j < i; j++) copy[ks[j]!] = o[ks[j]!]!;
@@ -202,7 +210,7 @@ export function createSanitizer(limits: SanitizeLimits, redactor?: Redactor): (d
     const raw = event.raw;
     if (!scan || event.raw_encoding !== 'base64' || typeof raw !== 'string') return event;
     const text = Buffer.from(raw, 'base64').toString('latin1');
-    const done = scanText(text, 'event.raw', out);
+    const done = scanText(text, 'event.raw', '', out);
     return done === text ? event : { ...event, raw: Buffer.from(done, 'latin1').toString('base64') };
   }
 

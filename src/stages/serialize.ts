@@ -1,5 +1,5 @@
 import { hash } from 'node:crypto';
-import { type ByteSink, grown, jcsInto } from '../crypto/canonical.js';
+import { type ByteSink, grown, jcsFast, jcsInto } from '../crypto/canonical.js';
 import type { Draft, Packed } from '../types.js';
 
 /** The dedupe key of an event, or undefined when it has none we can trust (missing, not a string/number, redacted). */
@@ -26,20 +26,41 @@ export function eventDigest(eventJcs: string | Uint8Array): string {
 export const PREV_BYTES = 64;
 export const TS_BYTES = 27;
 
-// The record's own keys, in their JCS order around its parts and the blanks (see Packed).
-const ascii = (s: string) => new Uint8Array(Buffer.from(s, 'latin1'));
-const EVENT_KEY = ascii('{"event":');
-const LEVEL_KEY = ascii(',"level":');
-const META_KEY = ascii(',"meta":');
-const PREV_OPEN = ascii(',"prev":"');
-const REDACTIONS_KEY = ascii(`${' '.repeat(PREV_BYTES)}","redactions":`);
-const SEQ_KEY = ascii(',"seq":');
-const STREAM_KEY = ascii(',"stream":');
-const TS_OPEN = ascii(',"ts":"');
-const TYPE_KEY = ascii(`${' '.repeat(TS_BYTES)}","type":`);
-const CLOSE = ascii('}');
-const EMPTY_OBJECT = ascii('{}');
-const EMPTY_ARRAY = ascii('[]');
+// The record's own keys in their JCS order around its parts and the blanks (see Packed), in
+// as few pieces as there are parts: level, stream and type take a handful of values, so each
+// one's piece (with the keys around it) is made once, not per record (bounded: they come
+// from the event and classify's rules).
+const PIECES_MAX = 1024;
+const PREV_BLANK = ' '.repeat(PREV_BYTES);
+const TS_BLANK = ' '.repeat(TS_BYTES);
+const utf8 = (s: string) => new Uint8Array(Buffer.from(s, 'utf8'));
+const EVENT_KEY = utf8('{"event":');
+const PREV_OPEN = ',"prev":"';
+const PREV = utf8(`${PREV_OPEN}${PREV_BLANK}","redactions":`);
+const SEQ_KEY = ',"seq":';
+const TS_TAIL = `${TS_BLANK}","type":`;
+const EMPTY_OBJECT = utf8('{}');
+const EMPTY_ARRAY = utf8('[]');
+
+class Pieces {
+  private readonly made = new Map<string, Uint8Array>();
+  constructor(
+    private readonly before: string,
+    private readonly after: string,
+  ) {}
+
+  of(value: string): Uint8Array {
+    let p = this.made.get(value);
+    if (p === undefined) {
+      p = utf8(`${this.before}${jcsFast(value)}${this.after}`);
+      if (this.made.size < PIECES_MAX) this.made.set(value, p);
+    }
+    return p;
+  }
+}
+const levelPieces = new Pieces(',"level":', ',"meta":');
+const streamPieces = new Pieces(`${SEQ_KEY},"stream":`, `,"ts":"${TS_TAIL}`);
+const typePieces = new Pieces('', '}');
 
 /** A buffer that grows as records are packed into it; the worker transfers it whole. */
 export class PackWriter implements ByteSink {
@@ -51,7 +72,7 @@ export class PackWriter implements ByteSink {
   }
 
   put(bytes: Uint8Array): void {
-    this.buf = grown(this.buf, this.pos, this.pos + bytes.length);
+    if (this.pos + bytes.length > this.buf.length) this.buf = grown(this.buf, this.pos, this.pos + bytes.length);
     this.buf.set(bytes, this.pos);
     this.pos += bytes.length;
   }
@@ -71,25 +92,17 @@ export function packInto(w: PackWriter, d: Draft, withDedupe: boolean, cuts: Uin
   const eventStart = w.pos;
   jcsInto(w, d.event);
   const eventEnd = w.pos;
-  w.put(LEVEL_KEY);
-  jcsInto(w, d.level ?? 'info');
-  w.put(META_KEY);
+  w.put(levelPieces.of(d.level ?? 'info'));
   if (d.meta) jcsInto(w, d.meta);
   else w.put(EMPTY_OBJECT);
-  w.put(PREV_OPEN);
-  cuts[at] = w.pos;
-  w.put(REDACTIONS_KEY);
+  cuts[at] = w.pos + PREV_OPEN.length;
+  w.put(PREV);
   if (d.redactions.length) jcsInto(w, d.redactions);
   else w.put(EMPTY_ARRAY);
-  w.put(SEQ_KEY);
-  cuts[at + 1] = w.pos;
-  w.put(STREAM_KEY);
-  jcsInto(w, d.stream ?? 'application');
-  w.put(TS_OPEN);
-  cuts[at + 2] = w.pos;
-  w.put(TYPE_KEY);
-  jcsInto(w, d.type ?? 'event');
-  w.put(CLOSE);
+  cuts[at + 1] = w.pos + SEQ_KEY.length;
+  w.put(streamPieces.of(d.stream ?? 'application'));
+  cuts[at + 2] = w.pos - TS_TAIL.length;
+  w.put(typePieces.of(d.type ?? 'event'));
   cuts[at + 3] = w.pos;
   const key = withDedupe ? dedupeKey(d) : undefined;
   // The digest of the event's canonical bytes, where they were just written.

@@ -3,6 +3,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
+import fc from 'fast-check';
+import { fieldReader, own } from '../../src/classify/fields.js';
 import { loadSchemas } from '../../src/classify/schemas.js';
 import { createClassifier, normalizeLevel } from '../../src/stages/classify.js';
 import type { Draft, JsonObject } from '../../src/types.js';
@@ -129,4 +131,28 @@ test('ALCOA who and where: the first named field with text, the event before its
   assert.equal(alcoa({ payload: ['actor'] }).who, undefined);
   const bare = Object.create({ actor: 'inherited' }) as JsonObject;
   assert.equal((classify(draft(bare)).meta!.alcoa as JsonObject).who, undefined);
+});
+
+test('the field reader finds what own() finds, in the event and its payload, read after read', () => {
+  const names = ['payload', 'actor', 'level', 'source', 'constructor', '__proto__', 'toString'] as const;
+  const reader = fieldReader(names.slice(1));
+  const name = fc.constantFrom(...names, 'other');
+  const scalar = fc.oneof(fc.constant(null), fc.boolean(), fc.string({ maxLength: 3 }), fc.integer());
+  const object = fc.dictionary(name, fc.oneof(scalar, fc.array(scalar, { maxLength: 2 }), fc.dictionary(name, scalar)), { maxKeys: 6 });
+  // Own fields only: a prototype's names (or none at all) must not show.
+  const shaped = fc
+    .tuple(object, fc.constantFrom('plain', 'null', 'inherited'))
+    .map(([o, proto]) => (proto === 'plain' ? o : Object.assign(Object.create(proto === 'null' ? null : { actor: 'inherited', payload: { level: 'x' } }), o)));
+  fc.assert(
+    fc.property(fc.array(shaped, { minLength: 1, maxLength: 4 }), (events) => {
+      for (const e of events) {
+        const { event, payload } = reader.read(e as JsonObject);
+        for (const n of names) {
+          assert.equal(event[reader.slot[n]], own(e as JsonObject, n), `event.${n}`);
+          assert.equal(payload[reader.slot[n]], own(own(e as JsonObject, 'payload'), n), `payload.${n}`);
+        }
+      }
+    }),
+    { numRuns: Number(process.env.SEALOG_FUZZ_RUNS ?? 300) * 10 },
+  );
 });

@@ -313,6 +313,34 @@ test('secrets and PII inside keys: the key is redacted, and its path names the r
   assert.equal(out.redactions[1]!.path, 'event["[REDACTED:aws_access_key]"](key)');
 });
 
+test('each change is listed by the full path of its value: keys, odd keys, array indexes, a key that changed', () => {
+  const s = withRedact({ fields: [{ path: 'event.items[*].owner', kind: 'pii:name' }] }, KEY, { maxDepth: 3, maxStringChars: 40, maxItems: 8 });
+  const out = s(
+    draft({
+      a: [{ b: 'mail ann@example.com' }, 'ok', [4012888888881881, 1]],
+      'odd key': { 'c d': 'key AKIAIOSFODNN7EXAMPLE' },
+      p: { 'q\u0007': { r: 'bell\u0007', n: Number.POSITIVE_INFINITY } },
+      items: [{ owner: 'Ann Example' }],
+      deep: { x: { y: { z: 1 } } },
+      long: `${'x'.repeat(50)} ann@example.com`,
+      wide: [1, 2, 3, 4, 5, 6, 7, 8, 9],
+    }),
+  );
+  assert.deepEqual(kinds(out), [
+    'event.a[0].b pii:email',
+    'event.a[2][0] pii:card',
+    'event["odd key"]["c d"] secret:aws_access_key',
+    'event.p["q\\u0007"](key) control_chars',
+    'event.p["q\\u0007"].r control_chars',
+    'event.p["q\\u0007"].n non_finite_number',
+    'event.items[0].owner pii:name',
+    'event.deep.x.y depth_cap',
+    'event.long pii:email',
+    'event.long string_cap',
+    'event.wide items_cap',
+  ]);
+});
+
 test('card numbers written as JSON numbers are found; other big numbers are not', () => {
   const out = sanitize(draft({ a: 4012888888881881, b: 1795176000000, c: 4012888888881882, d: 1e300 }));
   assert.match(out.event.a as string, /^pii:card:/);
