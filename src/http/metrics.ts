@@ -19,7 +19,8 @@ const RECENT = 2048;
  * sealog's Prometheus metrics (names `sealog_*`). Counters and gauges are read at
  * scrape time from EventCounts and the status registry (the figures `sealog
  * status` shows), so the pipeline pays nothing for them; the commit-latency and
- * fsync histograms are fed by the store's `observe` hook, once per frame.
+ * fsync histograms are fed by the store's `observe` hook: commit latency once per frame,
+ * fsync once per sync (frames that waited for one share the next).
  */
 export class Metrics {
   readonly registry = new Registry();
@@ -41,7 +42,7 @@ export class Metrics {
     });
     this.fsyncHist = new Histogram({
       name: 'sealog_fsync_seconds',
-      help: 'Duration of each datasync of the open segment',
+      help: 'Duration of each sync of the open segment: the durable (O_DSYNC) write of fsync.mode batch, the datasync of interval',
       buckets: LATENCY_BUCKETS,
       registers,
     });

@@ -67,11 +67,16 @@ export function fatalSync(err: unknown): never {
   throw new SealogError(ErrorCode.FSYNC_FAILED, `fsync failed: ${(err as Error).message}`, { cause: err });
 }
 
-/** Writes the whole buffer at `position` (a single write(2) may be short); explicit, so a retry after a cut lands in the right place. */
-export async function writeAll(fh: FileHandle, data: Buffer, position: number): Promise<void> {
-  for (let off = 0; off < data.length; ) {
-    const { bytesWritten } = await fh.write(data, off, data.length - off, position + off);
-    off += bytesWritten;
+/** Writes the buffers whole, end to end, at `position` (a single writev(2) may be short); explicit, so a retry after a cut lands in the right place. */
+export async function writeAll(fh: FileHandle, data: Buffer[], position: number): Promise<void> {
+  let rest = data;
+  for (let at = position; rest.length > 0; ) {
+    let { bytesWritten } = await fh.writev(rest, at);
+    at += bytesWritten;
+    let i = 0;
+    while (i < rest.length && bytesWritten >= rest[i]!.length) bytesWritten -= rest[i++]!.length;
+    rest = rest.slice(i);
+    if (bytesWritten > 0) rest[0] = rest[0]!.subarray(bytesWritten);
   }
 }
 
