@@ -7,7 +7,7 @@ export function jcs(value: unknown): string {
   return text;
 }
 
-/** Where canonical bytes go: buf[0, pos) is kept, the bytes are appended, buf is replaced when it grows. */
+/** Where canonical bytes go: buf[0, pos) is kept, the bytes are appended (what lies past pos may be overwritten), buf is replaced when it grows. */
 export interface ByteSink {
   buf: Buffer;
   pos: number;
@@ -175,33 +175,32 @@ function object(o: object): void {
   const keys = Object.keys(o);
   const shape = keys.length === 0 ? undefined : shapeOf(keys);
   if (shape === undefined) return members(o as Record<string, unknown>, keys);
-  // The keys' text from the shape, each `,"key":` copied byte by byte (shorter than a call into C++).
-  const { bytes, ends, order } = shape;
-  byte(0x7b);
+  const { words, wordEnds, lens, order } = shape;
   let first = true;
   for (let j = 0; j < order.length; j++) {
     const x: unknown = (o as Record<string, unknown>)[keys[order[j]!]!];
     if (x === undefined) continue;
-    let p = j === 0 ? 0 : ends[j - 1]!;
-    if (first) p++; // no comma before the first member
+    // The key's `,"key":` four bytes a store (its last word may spill up to 3 bytes past it: what follows overwrites them).
+    const len = lens[j]!;
+    room(len + 3);
+    if (viewed !== buf) viewFor(buf);
+    for (let k = j === 0 ? 0 : wordEnds[j - 1]!, e = wordEnds[j]!, q = at; k < e; k++, q += 4) view.setInt32(q, words[k]!, true);
+    if (first) buf[at] = 0x7b; // the first member's comma is the object's brace
     first = false;
-    const e = ends[j]!;
-    room(e - p);
-    const b = buf;
-    let q = at;
-    while (p < e) b[q++] = bytes[p++]!;
-    at = q;
+    at += len;
     value(x);
   }
+  if (first) byte(0x7b);
   byte(0x7d);
 }
 
 /** An object's members when its shape is not cached: keys sorted here, written one by one. */
 function members(o: Record<string, unknown>, keys: string[]): void {
-  // The default sort compares UTF-16 code units, RFC 8785's order.
+  // The default sort compares UTF-16 code units, RFC 8785's order. (On a copy: the shape
+  // cache may keep the list as it came.)
   for (let i = 1; i < keys.length; i++) {
     if (keys[i - 1]! > keys[i]!) {
-      keys.sort();
+      keys = keys.slice().sort();
       break;
     }
   }
@@ -220,26 +219,37 @@ function members(o: Record<string, unknown>, keys: string[]): void {
 }
 
 /**
- * A key list (Object.keys order) and what object() needs to write members with those keys:
- * their order in UTF-16 code units (indices into keys) and each one's `,"key":` in UTF-8,
- * end to end in that order. The events of one producer mostly come in a few shapes, so
- * each shape's sort and key text is done once, not per object.
+ * What object() needs to write the members of objects with one key list (Object.keys
+ * order): the keys' order in UTF-16 code units (indices into the list) and each one's
+ * `,"key":` in UTF-8, in that order, as little-endian 32-bit words (key j's end at
+ * wordEnds[j], lens[j] its bytes). The events of one producer mostly come in a few shapes,
+ * so each shape's sort and key text is made once, not per object.
  */
 interface Shape {
-  keys: string[];
   order: number[];
-  bytes: Uint8Array;
-  ends: number[];
+  words: Int32Array;
+  wordEnds: number[];
+  lens: number[];
 }
 
-// Keys come from the input: the cache is bounded in shapes, keys per shape and key length,
-// and emptied when full (an input of ever new shapes then costs a shape's making per object).
+// A view of buf for the 32-bit stores of key texts, made again when buf is another buffer.
+let view: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
+let viewed: Buffer | undefined;
+
+function viewFor(b: Buffer): void {
+  view = new DataView(b.buffer, b.byteOffset, b.length);
+  viewed = b;
+}
+
+// Keys come from the input: the cache is bounded in key lists, keys per list and key length,
+// and emptied when full. A list's shape is made the second time it is seen, so an input of
+// ever new key lists costs a list's copy per object, not a shape's making.
 const MAX_SHAPES = 256;
 const MAX_SHAPE_KEYS = 32;
 const MAX_KEY_CHARS = 64;
 const MAX_SAME_FIRST_KEY = 8;
-/** Shapes by their first key; a short list each (the oldest goes first). */
-const shapes = new Map<string, Shape[]>();
+/** Key lists by their first key, each with its shape once seen twice; a short list each (the oldest goes first). */
+const shapes = new Map<string, { keys: string[]; shape: Shape | undefined }[]>();
 let shapeCount = 0;
 
 function shapeOf(keys: string[]): Shape | undefined {
@@ -247,45 +257,60 @@ function shapeOf(keys: string[]): Shape | undefined {
   const same = shapes.get(keys[0]!);
   if (same !== undefined) {
     next: for (let s = 0; s < same.length; s++) {
-      const known = same[s]!.keys;
-      if (known.length !== n) continue;
+      const known = same[s]!;
+      if (known.keys.length !== n) continue;
       // Keys from JSON.parse are internalized strings: === is mostly a pointer compare.
-      for (let i = 1; i < n; i++) if (known[i] !== keys[i]) continue next;
-      return same[s];
+      for (let i = 1; i < n; i++) if (known.keys[i] !== keys[i]) continue next;
+      if (known.shape === undefined) known.shape = makeShape(keys);
+      return known.shape;
     }
   }
   if (n > MAX_SHAPE_KEYS) return undefined;
   for (let i = 0; i < n; i++) if (keys[i]!.length > MAX_KEY_CHARS) return undefined;
-  const shape = makeShape(keys);
   if (shapeCount >= MAX_SHAPES) {
     shapes.clear();
     shapeCount = 0;
   }
   shapeCount++;
+  const seen = { keys, shape: undefined };
   const list = shapes.get(keys[0]!);
-  if (list === undefined) shapes.set(keys[0]!, [shape]);
-  else if (list.push(shape) > MAX_SAME_FIRST_KEY) {
+  if (list === undefined) shapes.set(keys[0]!, [seen]);
+  else if (list.push(seen) > MAX_SAME_FIRST_KEY) {
     list.shift();
     shapeCount--;
   }
-  return shape;
+  return undefined;
 }
 
 function makeShape(keys: string[]): Shape {
-  const own = keys.slice();
-  const order = own.map((_, i) => i).sort((a, b) => (own[a]! < own[b]! ? -1 : 1));
-  // The keys' text, made where jcsFast writes (past what it has written) and copied out.
-  const start = at;
-  const ends: number[] = [];
-  for (const i of order) {
-    byte(0x2c);
-    string(own[i]!);
-    byte(0x3a);
-    ends.push(at - start);
+  const order = keys.map((_, i) => i).sort((a, b) => (keys[a]! < keys[b]! ? -1 : 1));
+  const texts = order.map((i) => `,${JSON.stringify(keys[i])}:`);
+  const bytes = Buffer.from(texts.join(''), 'utf8');
+  const words: number[] = [];
+  const wordEnds: number[] = [];
+  const lens: number[] = [];
+  let p = 0;
+  for (const text of texts) {
+    const len = utf8Length(text);
+    for (let b = p; b < p + len; b += 4) {
+      const byteAt = (k: number) => (k < p + len ? bytes[k]! : 0);
+      words.push(byteAt(b) | (byteAt(b + 1) << 8) | (byteAt(b + 2) << 16) | (byteAt(b + 3) << 24));
+    }
+    wordEnds.push(words.length);
+    lens.push(len);
+    p += len;
   }
-  const bytes = new Uint8Array(buf.subarray(start, at));
-  at = start;
-  return { keys: own, order, bytes, ends };
+  return { order, words: new Int32Array(words), wordEnds, lens };
+}
+
+/** UTF-8 bytes of well-formed text (as JSON.stringify writes it: no lone surrogates). */
+function utf8Length(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    n += c < 0x80 ? 1 : c < 0x800 ? 2 : c >= 0xd800 && c <= 0xdbff ? (i++, 4) : 3;
+  }
+  return n;
 }
 
 /** How many object shapes are cached (for the test that the cache stays bounded). */
