@@ -196,10 +196,11 @@ function object(o: object): void {
 
 /** An object's members when its shape is not cached: keys sorted here, written one by one. */
 function members(o: Record<string, unknown>, keys: string[]): void {
-  // The default sort compares UTF-16 code units, RFC 8785's order.
+  // The default sort compares UTF-16 code units, RFC 8785's order. (On a copy: the shape
+  // cache may keep the list as it came.)
   for (let i = 1; i < keys.length; i++) {
     if (keys[i - 1]! > keys[i]!) {
-      keys.sort();
+      keys = keys.slice().sort();
       break;
     }
   }
@@ -218,15 +219,14 @@ function members(o: Record<string, unknown>, keys: string[]): void {
 }
 
 /**
- * A key list (Object.keys order) and what object() needs to write members with those keys:
- * their order in UTF-16 code units (indices into keys) and each one's `,"key":` in UTF-8,
- * end to end in that order. The events of one producer mostly come in a few shapes, so
- * each shape's sort and key text is done once, not per object.
+ * What object() needs to write the members of objects with one key list (Object.keys
+ * order): the keys' order in UTF-16 code units (indices into the list) and each one's
+ * `,"key":` in UTF-8, in that order, as little-endian 32-bit words (key j's end at
+ * wordEnds[j], lens[j] its bytes). The events of one producer mostly come in a few shapes,
+ * so each shape's sort and key text is made once, not per object.
  */
 interface Shape {
-  keys: string[];
   order: number[];
-  /** The `,"key":` texts as little-endian 32-bit words, each key's from wordEnds[j - 1]; lens[j] its bytes. */
   words: Int32Array;
   wordEnds: number[];
   lens: number[];
@@ -241,14 +241,15 @@ function viewFor(b: Buffer): void {
   viewed = b;
 }
 
-// Keys come from the input: the cache is bounded in shapes, keys per shape and key length,
-// and emptied when full (an input of ever new shapes then costs a shape's making per object).
+// Keys come from the input: the cache is bounded in key lists, keys per list and key length,
+// and emptied when full. A list's shape is made the second time it is seen, so an input of
+// ever new key lists costs a list's copy per object, not a shape's making.
 const MAX_SHAPES = 256;
 const MAX_SHAPE_KEYS = 32;
 const MAX_KEY_CHARS = 64;
 const MAX_SAME_FIRST_KEY = 8;
-/** Shapes by their first key; a short list each (the oldest goes first). */
-const shapes = new Map<string, Shape[]>();
+/** Key lists by their first key, each with its shape once seen twice; a short list each (the oldest goes first). */
+const shapes = new Map<string, { keys: string[]; shape: Shape | undefined }[]>();
 let shapeCount = 0;
 
 function shapeOf(keys: string[]): Shape | undefined {
@@ -256,43 +257,60 @@ function shapeOf(keys: string[]): Shape | undefined {
   const same = shapes.get(keys[0]!);
   if (same !== undefined) {
     next: for (let s = 0; s < same.length; s++) {
-      const known = same[s]!.keys;
-      if (known.length !== n) continue;
+      const known = same[s]!;
+      if (known.keys.length !== n) continue;
       // Keys from JSON.parse are internalized strings: === is mostly a pointer compare.
-      for (let i = 1; i < n; i++) if (known[i] !== keys[i]) continue next;
-      return same[s];
+      for (let i = 1; i < n; i++) if (known.keys[i] !== keys[i]) continue next;
+      if (known.shape === undefined) known.shape = makeShape(keys);
+      return known.shape;
     }
   }
   if (n > MAX_SHAPE_KEYS) return undefined;
   for (let i = 0; i < n; i++) if (keys[i]!.length > MAX_KEY_CHARS) return undefined;
-  const shape = makeShape(keys);
   if (shapeCount >= MAX_SHAPES) {
     shapes.clear();
     shapeCount = 0;
   }
   shapeCount++;
+  const seen = { keys, shape: undefined };
   const list = shapes.get(keys[0]!);
-  if (list === undefined) shapes.set(keys[0]!, [shape]);
-  else if (list.push(shape) > MAX_SAME_FIRST_KEY) {
+  if (list === undefined) shapes.set(keys[0]!, [seen]);
+  else if (list.push(seen) > MAX_SAME_FIRST_KEY) {
     list.shift();
     shapeCount--;
   }
-  return shape;
+  return undefined;
 }
 
 function makeShape(keys: string[]): Shape {
-  const own = keys.slice();
-  const order = own.map((_, i) => i).sort((a, b) => (own[a]! < own[b]! ? -1 : 1));
+  const order = keys.map((_, i) => i).sort((a, b) => (keys[a]! < keys[b]! ? -1 : 1));
+  const texts = order.map((i) => `,${JSON.stringify(keys[i])}:`);
+  const bytes = Buffer.from(texts.join(''), 'utf8');
   const words: number[] = [];
   const wordEnds: number[] = [];
   const lens: number[] = [];
-  for (const i of order) {
-    const text = Buffer.from(`,${JSON.stringify(own[i])}:`, 'utf8');
-    for (let b = 0; b < text.length; b += 4) words.push((text[b] ?? 0) | ((text[b + 1] ?? 0) << 8) | ((text[b + 2] ?? 0) << 16) | ((text[b + 3] ?? 0) << 24));
+  let p = 0;
+  for (const text of texts) {
+    const len = utf8Length(text);
+    for (let b = p; b < p + len; b += 4) {
+      const byteAt = (k: number) => (k < p + len ? bytes[k]! : 0);
+      words.push(byteAt(b) | (byteAt(b + 1) << 8) | (byteAt(b + 2) << 16) | (byteAt(b + 3) << 24));
+    }
     wordEnds.push(words.length);
-    lens.push(text.length);
+    lens.push(len);
+    p += len;
   }
-  return { keys: own, order, words: new Int32Array(words), wordEnds, lens };
+  return { order, words: new Int32Array(words), wordEnds, lens };
+}
+
+/** UTF-8 bytes of well-formed text (as JSON.stringify writes it: no lone surrogates). */
+function utf8Length(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    n += c < 0x80 ? 1 : c < 0x800 ? 2 : c >= 0xd800 && c <= 0xdbff ? (i++, 4) : 3;
+  }
+  return n;
 }
 
 /** How many object shapes are cached (for the test that the cache stays bounded). */

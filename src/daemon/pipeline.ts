@@ -140,7 +140,9 @@ export function assemble(
   queueItems: number,
 ): ReturnType<typeof chain> {
   // The whole flow, in one place.
-  return chain([s.front, ...(s.dedupe ? [s.dedupe.stage] : []), s.seal, batchStage(s.batchLimits), compressStage(), s.sink], {
+  // A frame waiting at the sink behind the one being written: the next batch grows instead of queueing.
+  const backlogged = () => s.sink.writableLength > 1;
+  return chain([s.front, ...(s.dedupe ? [s.dedupe.stage] : []), s.seal, batchStage(s.batchLimits, backlogged), compressStage(), s.sink], {
     writableHighWaterMark: queueItems,
   });
 }

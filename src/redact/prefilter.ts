@@ -22,12 +22,13 @@ export const IPV6 = 4;
 /**
  * In one run of the characters `0-9 .()+-`: three groups of digits, two of them at least three
  * long (ssn 3-2-4, phone 3-3-4 and `0…` 2-5/3-4/3-4, card 4-4-4-x and 4-6-5). An ISO date (4-2-2)
- * has one.
+ * has one. A group right after a letter or `_` is not counted: these detectors start at a word
+ * boundary, so no match begins inside such a group (`c6-1838-4657` in a UUID has two groups).
  */
 export const DIGIT_GROUPS = 8;
 /** Thirteen digits in a row (a card number written as one run). */
 export const LONG_NUMBER = 16;
-/** Four groups of digits and three dots in one run (an IPv4 address). */
+/** Four groups of digits and three dots in one run (an IPv4 address; counted as DIGIT_GROUPS counts them). */
 export const DOTTED_NUMBER = 32;
 /** `+` and then eight digits in one run (an international phone number). */
 export const PLUS_NUMBER = 64;
@@ -53,9 +54,12 @@ const SEPARATOR = 4;
 const AT_SIGN = 5;
 const COLON_SIGN = 6;
 const EQUALS_SIGN = 7;
-const CLASSES = 8;
+const WORD = 8; // a letter or `_`: ends a run, and the group after it is no match's start
+const CLASSES = 9;
 const CLASS = new Uint8Array(128);
 for (let c = 0x30; c <= 0x39; c++) CLASS[c] = DIGIT;
+for (let c = 0x41; c <= 0x5a; c++) CLASS[c] = CLASS[c + 0x20] = WORD;
+CLASS[0x5f] = WORD;
 for (const [ch, k] of [
   ['.', DOT],
   ['+', PLUS],
@@ -72,30 +76,44 @@ for (const [ch, k] of [
 /**
  * The state of a run of number characters: the current digit group's length (up to 13), the
  * groups (up to 4), those at least 3 long (up to 2), dots (up to 3), whether a `+` came and the
- * digits since it (up to 8), and the sign just read (`@`, `:`, `::`, `=`), which ends the run.
+ * digits since it (up to 8), and the sign just read (`@`, `:`, `::`, `=`), which ends the run;
+ * `afterWord`: a letter or `_` came just before the current group (or, with no group yet, just now).
  */
-type RunState = readonly [group: number, groups: number, long: number, dots: number, plus: number, afterPlus: number, sign: number];
-const START: RunState = [0, 0, 0, 0, 0, 0, 0];
+type RunState = readonly [group: number, groups: number, long: number, dots: number, plus: number, afterPlus: number, sign: number, afterWord: number];
+const START: RunState = [0, 0, 0, 0, 0, 0, 0, 0];
+const AFTER_WORD: RunState = [0, 0, 0, 0, 0, 0, 0, 1];
 
 function step(s: RunState, k: number): RunState {
-  const [group, groups, long, dots, plus, afterPlus, sign] = s;
+  const [group, groups, long, dots, plus, afterPlus, sign, afterWord] = s;
   switch (k) {
     case DIGIT: {
       const g = Math.min(group + 1, 13);
-      return [g, group === 0 ? Math.min(groups + 1, 4) : groups, g === 3 ? Math.min(long + 1, 2) : long, dots, plus, plus ? Math.min(afterPlus + 1, 8) : 0, 0];
+      const counted = afterWord === 0;
+      return [
+        g,
+        group === 0 && counted ? Math.min(groups + 1, 4) : groups,
+        g === 3 && counted ? Math.min(long + 1, 2) : long,
+        dots,
+        plus,
+        plus ? Math.min(afterPlus + 1, 8) : 0,
+        0,
+        afterWord,
+      ];
     }
     case DOT:
-      return [0, groups, long, Math.min(dots + 1, 3), plus, afterPlus, 0];
+      return [0, groups, long, Math.min(dots + 1, 3), plus, afterPlus, 0, 0];
     case PLUS:
-      return [0, groups, long, dots, 1, 0, 0];
+      return [0, groups, long, dots, 1, 0, 0, 0];
     case SEPARATOR:
-      return [0, groups, long, dots, plus, afterPlus, 0];
+      return [0, groups, long, dots, plus, afterPlus, 0, 0];
     case AT_SIGN:
-      return [0, 0, 0, 0, 0, 0, AT];
+      return [0, 0, 0, 0, 0, 0, AT, 0];
     case COLON_SIGN:
-      return [0, 0, 0, 0, 0, 0, sign === COLON || sign === IPV6 ? IPV6 : COLON];
+      return [0, 0, 0, 0, 0, 0, sign === COLON || sign === IPV6 ? IPV6 : COLON, 0];
     case EQUALS_SIGN:
-      return [0, 0, 0, 0, 0, 0, ASSIGN];
+      return [0, 0, 0, 0, 0, 0, ASSIGN, 0];
+    case WORD:
+      return AFTER_WORD;
     default:
       return START;
   }
@@ -163,6 +181,50 @@ function keywordAutomaton(gates: readonly Gate[]): { symbol: Uint8Array; symbols
   return { symbol, symbols, next, out: Int32Array.from(out) };
 }
 
+/** One compiled prefilter's tables (compilePrefilter says what each holds). */
+interface Tables {
+  input: Uint16Array;
+  keywordNext: Uint32Array;
+  keywordOut: Int32Array;
+  numberNext: Uint32Array;
+  numberFeatures: Uint8Array;
+}
+
+/** What one pass found; one object, filled again by each pass (nothing allocated per string). */
+const found = { words: 0, features: 0, seen: 0 };
+
+/**
+ * The pass over one string. A function of its own, with the tables as an argument, not a
+ * closure over them: V8 then compiles the loop as fast whatever the number of prefilters in the
+ * process (a closure's loop got slower once a second one was compiled, as benchmarks/redaction.mjs does).
+ */
+function pass(s: string, t: Tables): typeof found {
+  const { input, keywordNext, keywordOut, numberNext, numberFeatures } = t;
+  let k = 0; // keyword automaton state
+  let n = 0; // number automaton state
+  let words = 0;
+  let f = 0;
+  let seen = 0; // the input entries, or'ed: for UNCLEAN_CHAR
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 128) {
+      k = n = 0; // no keyword or number holds a non-ASCII character
+      if (isUnclean(c)) seen |= UNCLEAN_CHAR;
+      continue;
+    }
+    const x = input[c]!;
+    seen |= x;
+    k = keywordNext[k + (x & 0xff)]!;
+    n = numberNext[n + ((x >> CLASS_SHIFT) & CLASS_MASK)]!;
+    words |= keywordOut[k]!;
+    f |= numberFeatures[n]!;
+  }
+  found.words = words;
+  found.features = f;
+  found.seen = seen;
+  return found;
+}
+
 /**
  * Not a gate: bit 31 of the prefilter's answer says the string holds a character sanitize cleans
  * before any scan: a C0 control but tab and newline, DEL or a C1 control (sanitize.ts's
@@ -172,9 +234,10 @@ function keywordAutomaton(gates: readonly Gate[]): { symbol: Uint8Array; symbols
 export const UNCLEAN = 1 << 31;
 
 // A character's entry in the input table: its keyword symbol (bits 0-7), its number class
-// (bits 8-10) and UNCLEAN_CHAR: one lookup feeds both automata and the unclean test.
+// (bits 8-11) and UNCLEAN_CHAR: one lookup feeds both automata and the unclean test.
 const CLASS_SHIFT = 8;
-const UNCLEAN_CHAR = 1 << 11;
+const CLASS_MASK = 0xf;
+const UNCLEAN_CHAR = 1 << 12;
 
 /** Compiles the gates (one per detector, at most 31) into the one-pass prefilter, once, at start. */
 export function compilePrefilter(gates: readonly Gate[]): Prefilter {
@@ -194,26 +257,10 @@ export function compilePrefilter(gates: readonly Gate[]): Prefilter {
   for (let c = 0; c < 128; c++) input[c] = symbol[c]! | (CLASS[c]! << CLASS_SHIFT) | (isUnclean(c) ? UNCLEAN_CHAR : 0);
   const ungated = gates.reduce((m, g, i) => (g.keywords === undefined && g.needs === undefined ? m | (1 << i) : m), 0);
   const noKeyword = gates.reduce((m, g) => (g.keywords === undefined ? m | (g.needs ?? 0) : m), 0);
+  const tables: Tables = { input, keywordNext, keywordOut, numberNext, numberFeatures };
   return (s) => {
-    let k = 0; // keyword automaton state
-    let n = 0; // number automaton state
-    let words = 0;
-    let f = 0;
-    let seen = 0; // the input entries, or'ed: for UNCLEAN_CHAR
-    for (let i = 0; i < s.length; i++) {
-      const c = s.charCodeAt(i);
-      if (c >= 128) {
-        k = n = 0; // no keyword or number holds a non-ASCII character
-        if (isUnclean(c)) seen |= UNCLEAN_CHAR;
-        continue;
-      }
-      const x = input[c]!;
-      seen |= x;
-      k = keywordNext[k + (x & 0xff)]!;
-      n = numberNext[n + ((x >> CLASS_SHIFT) & (CLASSES - 1))]!;
-      words |= keywordOut[k]!;
-      f |= numberFeatures[n]!;
-    }
+    const { words, features, seen } = pass(s, tables);
+    let f = features;
     const unclean = seen & UNCLEAN_CHAR ? UNCLEAN : 0;
     if (f & COLON && !(f & IPV6) && sevenColons(s)) f |= IPV6;
     if (words === 0 && (f & noKeyword) === 0) return ungated | unclean; // the common case

@@ -123,7 +123,8 @@ export class Connection implements AckTarget {
   private line(bytes: Buffer, oversize?: { length: number; sha256: string }, unterminated?: boolean): void {
     const lineNo = ++this.lineNo;
     if (!oversize && isBlank(bytes)) return; // blank lines carry no event
-    if (!oversize && bytes.subarray(0, HANDSHAKE_PREFIX.length).equals(HANDSHAKE_PREFIX)) {
+    // Its third byte first (`$`): telling an event from a handshake then takes no view of its bytes.
+    if (!oversize && bytes[2] === 0x24 && bytes.subarray(0, HANDSHAKE_PREFIX.length).equals(HANDSHAKE_PREFIX)) {
       const ack = lineNo === 1 ? parseHandshake(bytes) : undefined;
       if (ack !== undefined) {
         this.acks = ack;

@@ -35,14 +35,15 @@ export class Batcher {
 /**
  * batch: the stream adapter. A partial batch leaves after lingerMs, so a quiet
  * producer still gets its ack promptly; a timer is why this stage is a stream.
+ * `backlogged` tells whether frames already wait for the disk further down.
  */
-export function batchStage(limits: BatchLimits): Transform {
+export function batchStage(limits: BatchLimits, backlogged: () => boolean = () => false): Transform {
   const batcher = new Batcher(limits);
   let timer: NodeJS.Timeout | undefined;
   const flushPartial = (t: Transform) => {
-    // Group commit: while the previous batch still waits for compress and fsync, a
-    // small batch now would only queue behind it; let this one grow instead.
-    if (t.readableLength > 0) {
+    // Group commit: while the previous batch still waits for compress, or a frame waits
+    // for the disk, a small batch now would only queue behind it; let this one grow instead.
+    if (t.readableLength > 0 || backlogged()) {
       timer = setTimeout(flushPartial, limits.lingerMs, t);
       return;
     }

@@ -43,7 +43,10 @@ const digitGroups = fc
   .array(fc.string({ unit: fc.constantFrom(...'0123456789'), minLength: 1, maxLength: 7 }), { minLength: 1, maxLength: 6 })
   .chain((groups) =>
     fc
-      .array(fc.constantFrom('', ' ', '-', '.', '(', ')', '+', ') ', ' (', '--', ':', '/', 'é'), { minLength: groups.length, maxLength: groups.length })
+      .array(fc.constantFrom('', ' ', '-', '.', '(', ')', '+', ') ', ' (', '--', ':', '/', 'é', 'a', '_', 'x-', 'c ', ' b'), {
+        minLength: groups.length,
+        maxLength: groups.length,
+      })
       .map((seps) => groups.map((g, i) => seps[i] + g).join('')),
   );
 const keyword = fc
@@ -174,6 +177,8 @@ test('timestamps, dates, durations, versions and ids reach no regex; a key word 
     'req-12345',
     'app.llm.client:42',
     '34e136a9-c529-43a0-adc5-aea7228f4e9f',
+    '906598c6-1838-4657-a765-8331c0071f7b',
+    'v1.2.3.4',
     'call_1eccd5f0c2344bf60a3c031',
     'gpt-4.1-mini',
     'v1.22.333',

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { jcs } from '../../src/crypto/canonical.js';
 import { leafHash } from '../../src/crypto/hash.js';
 import { RejectCode } from '../../src/errors.js';
-import { Batcher } from '../../src/stages/batch.js';
+import { Batcher, batchStage } from '../../src/stages/batch.js';
 import { createClassifier } from '../../src/stages/classify.js';
 import { compress } from '../../src/stages/compress.js';
 import { parse } from '../../src/stages/parse.js';
@@ -183,6 +183,25 @@ test('batcher cuts by count and by bytes, and take() drains a partial batch', ()
     [3],
   );
   assert.equal(byBytes.take(), undefined);
+});
+
+test('batch: a partial batch leaves after linger_ms, but grows while frames wait for the disk further down', async () => {
+  const rec = (n: number): Sealed => ({ seq: n, hash: Buffer.alloc(32), line: Buffer.alloc(100), source: src });
+  let backlog = true;
+  const stage = batchStage({ maxRecords: 100, maxBytes: 1 << 20, lingerMs: 2 }, () => backlog);
+  const out: number[][] = [];
+  stage.on('data', (b: { records: Sealed[] }) => out.push(b.records.map((r) => r.seq)));
+  stage.write(rec(0));
+  await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual(out, [], 'held while the disk is backlogged');
+  stage.write(rec(1));
+  backlog = false;
+  await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual(out, [[0, 1]], 'one batch of both, once the backlog is gone');
+  stage.write(rec(2));
+  await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual(out, [[0, 1], [2]], 'a partial batch leaves after linger_ms');
+  stage.destroy();
 });
 
 test('compress makes one standard LZ4 frame holding every line of the batch', async () => {
