@@ -25,14 +25,19 @@ function digest(a: Uint8Array, b?: Uint8Array, c?: Uint8Array): Buffer {
   return out;
 }
 
-export function sha256(data: Buffer): Buffer {
+export function sha256(data: Uint8Array): Buffer {
   return into ? digest(data) : (hash('sha256', data, 'buffer') as unknown as Buffer);
 }
 
 /** RFC 9162 leaf hash: SHA-256(0x00 ‖ data). */
-export function leafHash(data: Buffer | string): Buffer {
+export function leafHash(data: Uint8Array | string): Buffer {
   const d = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
   return into ? digest(LEAF, d) : sha256(Buffer.concat([LEAF, d]));
+}
+
+/** The leaf hash of buf[from..to), through a plain Uint8Array view: a Buffer's subarray costs a species lookup and a FastBuffer per call. */
+export function leafHashOfRange(buf: Buffer, from: number, to: number): Buffer {
+  return leafHash(new Uint8Array(buf.buffer, buf.byteOffset + from, to - from));
 }
 
 /** RFC 9162 leaf hash of body ‖ tail, written into out[0..32): no concatenated copy of the record. */

@@ -1,4 +1,4 @@
-import { leafHash } from '../crypto/hash.js';
+import { leafHashOfRange } from '../crypto/hash.js';
 import type { Packed, Sealed, Source } from '../types.js';
 import { PREV_BYTES, TS_BYTES } from './serialize.js';
 
@@ -57,7 +57,7 @@ export function createSealer(head: ChainHead, now: () => string, slabs = new Sla
     copyRange(k.buf, k.mid, k.end, slab, mid);
     putAscii(slab, mid + k.ts - k.mid, ts);
     const bodyEnd = mid + tail; // just after the closing brace
-    const hash = leafHash(slab.subarray(start, bodyEnd));
+    const hash = leafHashOfRange(slab, start, bodyEnd);
     let w = putBytes(slab, bodyEnd - 1, HASH_KEY);
     prevBuf = slab;
     prevAt = w;
