@@ -34,12 +34,25 @@ export function createSealer(head: ChainHead, now: () => string, slabs = new Sla
   let prevAt = 0;
   let slab: Buffer = Buffer.alloc(0);
   let pos = 0;
+  // A connection's lines have sources that differ in `line` alone: when a source equals the
+  // previous record's but for it, the bytes either side of the number are copied from that
+  // record's (in this slab) rather than written key by key. Where they are: its source text
+  // is srcBuf[srcAt..srcEnd), with the line number's digits at [srcLineAt..srcRestAt).
+  let srcOf: Source | undefined; // a source with the previous record's text but for line, if it had a line
+  let srcBuf: Buffer = slab;
+  let srcAt = 0;
+  let srcLineAt = 0;
+  let srcRestAt = 0;
+  let srcEnd = 0;
   return (k) => {
     const ts = now();
     if (ts.length !== TS_BYTES) throw new Error(`seal: a timestamp must have ${TS_BYTES} characters: ${ts}`);
     const head = k.mid - k.start;
     const tail = k.end - k.mid;
-    const most = head + MIDDLE_BYTES + sourceStringBytes(k.source) + tail + SUFFIX_BYTES;
+    const s = k.source;
+    const same = srcOf !== undefined && s.line !== undefined && sameButLine(s, srcOf);
+    // The same source's text but for the line number (MIDDLE_BYTES has room for a number's).
+    const most = head + MIDDLE_BYTES + (same ? srcEnd - srcAt : sourceStringBytes(s)) + tail + SUFFIX_BYTES;
     if (pos + most > slab.length) {
       if (pos > 0) slabs.filled(slab, seq - 1);
       slab = slabs.next(most);
@@ -53,7 +66,27 @@ export function createSealer(head: ChainHead, now: () => string, slabs = new Sla
     else prevBuf.copy(slab, prevTo, prevAt, prevAt + PREV_BYTES);
     let m = writeNumber(slab, start + head, seq);
     m = putBytes(slab, m, SOURCE_KEY);
-    const mid = writeSourceJcs(slab, m, k.source);
+    let mid: number;
+    if (same && srcBuf === slab) {
+      slab.copyWithin(m, srcAt, srcLineAt); // `{` … `"line":`
+      const lineAt = m + srcLineAt - srcAt;
+      const restAt = writeNumber(slab, lineAt, s.line!);
+      slab.copyWithin(restAt, srcRestAt, srcEnd); // what follows the number, through `}`
+      mid = restAt + srcEnd - srcRestAt;
+      srcLineAt = lineAt;
+      srcRestAt = restAt;
+    } else if (s.line !== undefined) {
+      srcLineAt = putBytes(slab, writeSourceHead(slab, m, s), LINE);
+      srcRestAt = writeNumber(slab, srcLineAt, s.line);
+      mid = writeSourceRest(slab, comma(slab, srcRestAt), s);
+      srcOf = s;
+      srcBuf = slab;
+    } else {
+      mid = writeSourceJcs(slab, m, s);
+      srcOf = undefined;
+    }
+    srcAt = m;
+    srcEnd = mid;
     copyRange(k.buf, k.mid, k.end, slab, mid);
     putAscii(slab, mid + k.ts - k.mid, ts);
     const bodyEnd = mid + tail; // just after the closing brace
@@ -169,13 +202,23 @@ const TOKEN = key('token');
  * every field set, and fails to compile when Source grows one.
  */
 export function writeSourceJcs(buf: Buffer, at: number, s: Source): number {
+  at = writeSourceHead(buf, at, s);
+  if (s.line !== undefined) at = comma(buf, writeNumber(buf, putBytes(buf, at, LINE), s.line));
+  return writeSourceRest(buf, at, s);
+}
+
+/** `{` and the members that sort before line, each with its comma. */
+function writeSourceHead(buf: Buffer, at: number, s: Source): number {
   buf[at++] = 0x7b; // {
   if (s.conn !== undefined) at = comma(buf, writeNumber(buf, putBytes(buf, at, CONN), s.conn));
   if (s.continues !== undefined) at = comma(buf, writeString(buf, putBytes(buf, at, CONTINUES), s.continues));
   if (s.file !== undefined) at = comma(buf, writeString(buf, putBytes(buf, at, FILE), s.file));
   if (s.fp !== undefined) at = comma(buf, writeString(buf, putBytes(buf, at, FP), s.fp));
-  at = comma(buf, writeString(buf, putBytes(buf, at, KIND), s.kind));
-  if (s.line !== undefined) at = comma(buf, writeNumber(buf, putBytes(buf, at, LINE), s.line));
+  return comma(buf, writeString(buf, putBytes(buf, at, KIND), s.kind));
+}
+
+/** The members that sort after line, each with its comma, then the last comma made the closing brace. */
+function writeSourceRest(buf: Buffer, at: number, s: Source): number {
   if (s.owner !== undefined) {
     at = writeNumber(buf, putBytes(buf, at, OWNER_GID), s.owner.gid);
     at = writeNumber(buf, putBytes(buf, at, UID), s.owner.uid);
@@ -192,6 +235,20 @@ export function writeSourceJcs(buf: Buffer, at: number, s: Source): number {
   if (s.token !== undefined) at = comma(buf, writeString(buf, putBytes(buf, at, TOKEN), s.token));
   buf[at - 1] = 0x7d; // the last member's comma becomes the closing brace
   return at;
+}
+
+/** Whether two sources have the same JCS text but for line: every other field compared by value. */
+function sameButLine(a: Source, b: Source): boolean {
+  return (
+    a.kind === b.kind &&
+    a.conn === b.conn &&
+    a.file === b.file &&
+    a.fp === b.fp &&
+    a.continues === b.continues &&
+    a.token === b.token &&
+    (a.peer === undefined ? b.peer === undefined : b.peer !== undefined && a.peer.pid === b.peer.pid && a.peer.uid === b.peer.uid && a.peer.gid === b.peer.gid) &&
+    (a.owner === undefined ? b.owner === undefined : b.owner !== undefined && a.owner.uid === b.owner.uid && a.owner.gid === b.owner.gid)
+  );
 }
 
 function comma(buf: Buffer, at: number): number {

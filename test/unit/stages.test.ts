@@ -163,6 +163,54 @@ test('writeSourceJcs writes exactly jcs() of a source, for every field and witho
   assert.equal(written({ kind: 'sealog' }), '{"kind":"sealog"}');
 });
 
+test('seal writes every source exactly, whether it differs from the one before in line alone or in another field, and across slabs', () => {
+  // Required<Source>: a field added to Source fails to compile here until it is varied below.
+  const full = {
+    kind: 'spool',
+    conn: 3,
+    file: 'a "b"\u0001é.jsonl',
+    fp: 'ab'.repeat(32),
+    line: 12,
+    peer: { pid: 4, uid: 1000, gid: 100 },
+    owner: { uid: 1001, gid: 101 },
+    continues: 'cd'.repeat(32),
+    token: 'ann"é\\',
+  } satisfies Required<Source>;
+  const other = {
+    kind: 'http',
+    conn: 4,
+    file: 'b.jsonl',
+    fp: 'ef'.repeat(32),
+    line: 13,
+    peer: { pid: 4, uid: 1000, gid: 101 },
+    owner: { uid: 1002, gid: 101 },
+    continues: '01'.repeat(32),
+    token: 'bob',
+  } satisfies Required<Source>;
+  const sources: Source[] = [full, { kind: 'socket', conn: 1, line: 1 }, { kind: 'sealog' }, { ...full, peer: { ...full.peer } }];
+  for (const key of Object.keys(full) as (keyof Source)[]) {
+    sources.push({ ...full, [key]: other[key] });
+    if (key !== 'kind') {
+      const { [key]: _, ...without } = full;
+      sources.push(without);
+    }
+  }
+  const seal = createSealer({ nextSeq: 0, prev: 'ab'.repeat(32) }, () => '2026-11-23T10:00:00.000000Z');
+  const record = serialize(classify(draft({ message: 'x'.repeat(600) })), false);
+  const slabsSeen = new Set<ArrayBufferLike>();
+  // Each source twice running (the second differs in line alone), over more than one 4 MiB slab.
+  for (let i = 0; i < 12_000; i++) {
+    const s = sources[Math.floor(i / 2) % sources.length]!;
+    const source = s.line === undefined ? s : { ...s, line: s.line + i };
+    const sealed = seal({ ...record, source });
+    slabsSeen.add(sealed.line.buffer);
+    const text = sealed.line.toString();
+    assert.ok(text.includes(`,"source":${jcs(source)},`), `record ${i}: ${text.slice(0, 400)}`);
+    assert.deepEqual(JSON.parse(text).source, source);
+  }
+  assert.ok(slabsSeen.size > 1, 'the records filled more than one slab');
+});
+
 test('batcher cuts by count and by bytes, and take() drains a partial batch', () => {
   const rec = (n: number): Sealed => ({ seq: n, hash: Buffer.alloc(32), line: Buffer.alloc(100), source: src });
   const byCount = new Batcher({ maxRecords: 3, maxBytes: 1 << 20, lingerMs: 5 });
