@@ -31,7 +31,7 @@ export interface FieldRule {
 export interface Redactor {
   /** Scans one string for every text pattern at once. Returns the same string when nothing matched. */
   scan: Scan;
-  /** The same scan for a string not yet checked for control characters and surrogates: undefined when it holds one (clean it, then `scan`). */
+  /** The same scan for a string not yet checked for control characters and surrogates: undefined when it may hold one (clean it, then `scan`). */
   scanIfClean: ScanIfClean;
   /** The key-name rule for a key (user key rules, then built-in), with its rank; the same key always gives the same answer, so callers cache it. */
   keyRule(key: string): { rule: FieldRule; rank: number } | undefined;

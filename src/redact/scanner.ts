@@ -11,7 +11,8 @@ export interface Treatment {
 export type Scan = (s: string, onHit: (kind: string) => void) => string;
 /**
  * Scan, for a string sanitize has not checked yet: undefined, with nothing scanned, when it holds
- * a character sanitize cleans first (prefilter.ts's UNCLEAN), so that most strings are read once.
+ * a character sanitize cleans first (prefilter.ts's UNCLEAN), or when it was not read for them
+ * (no prefilter); most strings are then read once.
  */
 export type ScanIfClean = (s: string, onHit: (kind: string) => void) => string | undefined;
 
@@ -108,8 +109,7 @@ export function compileScanner(
   opts: ScannerOptions = {},
 ): { scan: Scan; scanIfClean: ScanIfClean } {
   const all = builtins.length === 0 ? 0 : -1 >>> (32 - builtins.length);
-  const gated = compilePrefilter(builtins);
-  const prefilter = opts.noPrefilter ? (s: string) => all | (gated(s) & UNCLEAN) : gated;
+  const prefilter = opts.noPrefilter ? () => all : compilePrefilter(builtins);
   const every = combine([...builtins]);
   const variants = new Map<number, Combined | undefined>([
     [0, undefined],
@@ -160,10 +160,13 @@ export function compileScanner(
 
   return {
     scan: (s, onHit) => scanWith(s, prefilter(s) & ~UNCLEAN, onHit),
-    scanIfClean: (s, onHit) => {
-      const mask = prefilter(s);
-      return mask & UNCLEAN ? undefined : scanWith(s, mask, onHit);
-    },
+    // Without the prefilter nothing has read the string: it is never known to be clean.
+    scanIfClean: opts.noPrefilter
+      ? () => undefined
+      : (s, onHit) => {
+          const mask = prefilter(s);
+          return mask & UNCLEAN ? undefined : scanWith(s, mask, onHit);
+        },
   };
 }
 

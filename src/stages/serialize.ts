@@ -28,9 +28,10 @@ export const TS_BYTES = 27;
 
 // The record's own keys in their JCS order around its parts and the blanks (see Packed), in
 // as few pieces as there are parts: level, stream and type take a handful of values, so each
-// one's piece (with the keys around it) is made once, not per record (bounded: they come
-// from the event and classify's rules).
+// one's piece (with the keys around it) is made once, not per record. They come from the
+// event and classify's rules: the cache is bounded in values and in each value's length.
 const PIECES_MAX = 1024;
+const PIECE_MAX_CHARS = 128;
 const PREV_BLANK = ' '.repeat(PREV_BYTES);
 const TS_BLANK = ' '.repeat(TS_BYTES);
 const utf8 = (s: string) => new Uint8Array(Buffer.from(s, 'utf8'));
@@ -42,20 +43,31 @@ const TS_TAIL = `${TS_BLANK}","type":`;
 const EMPTY_OBJECT = utf8('{}');
 const EMPTY_ARRAY = utf8('[]');
 
+/** A value's JSON text with the record's keys before and after it. */
 class Pieces {
   private readonly made = new Map<string, Uint8Array>();
+  private readonly beforeBytes: Uint8Array;
+  private readonly afterBytes: Uint8Array;
   constructor(
     private readonly before: string,
     private readonly after: string,
-  ) {}
+  ) {
+    this.beforeBytes = utf8(before);
+    this.afterBytes = utf8(after);
+  }
 
-  of(value: string): Uint8Array {
+  put(w: PackWriter, value: string): void {
     let p = this.made.get(value);
     if (p === undefined) {
+      if (value.length > PIECE_MAX_CHARS || this.made.size >= PIECES_MAX) {
+        w.put(this.beforeBytes);
+        jcsInto(w, value);
+        return w.put(this.afterBytes);
+      }
       p = utf8(`${this.before}${jcsFast(value)}${this.after}`);
-      if (this.made.size < PIECES_MAX) this.made.set(value, p);
+      this.made.set(value, p);
     }
-    return p;
+    w.put(p);
   }
 }
 const levelPieces = new Pieces(',"level":', ',"meta":');
@@ -92,7 +104,7 @@ export function packInto(w: PackWriter, d: Draft, withDedupe: boolean, cuts: Uin
   const eventStart = w.pos;
   jcsInto(w, d.event);
   const eventEnd = w.pos;
-  w.put(levelPieces.of(d.level ?? 'info'));
+  levelPieces.put(w, d.level ?? 'info');
   if (d.meta) jcsInto(w, d.meta);
   else w.put(EMPTY_OBJECT);
   cuts[at] = w.pos + PREV_OPEN.length;
@@ -100,9 +112,9 @@ export function packInto(w: PackWriter, d: Draft, withDedupe: boolean, cuts: Uin
   if (d.redactions.length) jcsInto(w, d.redactions);
   else w.put(EMPTY_ARRAY);
   cuts[at + 1] = w.pos + SEQ_KEY.length;
-  w.put(streamPieces.of(d.stream ?? 'application'));
+  streamPieces.put(w, d.stream ?? 'application');
   cuts[at + 2] = w.pos - TS_TAIL.length;
-  w.put(typePieces.of(d.type ?? 'event'));
+  typePieces.put(w, d.type ?? 'event');
   cuts[at + 3] = w.pos;
   const key = withDedupe ? dedupeKey(d) : undefined;
   // The digest of the event's canonical bytes, where they were just written.

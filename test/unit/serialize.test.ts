@@ -35,11 +35,16 @@ test('a packed and sealed record is the RFC 8785 form of its record, whatever it
   );
 });
 
-test('level, stream and type stay right past the cache of their texts', () => {
+test('level, stream and type stay right past the cache of their texts, and when too long for it', () => {
   const seal = createSealer({ nextSeq: 0, prev: '0'.repeat(64) }, () => '2026-12-07T08:00:00.000000Z');
   for (let i = 0; i < 1500; i++) {
-    const type = `t"${i}é`;
-    const line = seal(serialize({ source: { kind: 'socket' }, event: { i }, redactions: [], type }, false)).line.toString('utf8');
-    assert.equal((JSON.parse(line) as { type: string }).type, type);
+    // Short ones (cached while there is room) and long ones (never cached).
+    const name = i % 3 === 0 ? `t"${i}é${'x'.repeat(120 + i)}` : `t"${i}é`;
+    const line = seal(
+      serialize({ source: { kind: 'socket' }, event: { i }, redactions: [], level: name, stream: `s${name}`, type: name }, false),
+    ).line.toString('utf8');
+    const { hash, ...record } = JSON.parse(line) as Record<string, unknown>;
+    assert.deepEqual([record.level, record.stream, record.type], [name, `s${name}`, name]);
+    assert.equal(line, `${jcs(record).slice(0, -1)},"hash":"${String(hash)}"}\n`);
   }
 });
