@@ -4,10 +4,11 @@ import type { Frame } from '../types.js';
 
 /**
  * Frames the sink holds: one being written and synced, and those that arrive meanwhile, which
- * go to the store together with one sync (group commit). A frame is one batch compressed, so a
- * few of them are at most a few MiB.
+ * go to the store together with one sync (group commit). Each holds its batch's lines in seal's
+ * slabs until it is committed: with four, a spool file of 60 KB lines grew the daemon's peak RSS
+ * past its bound (test/spool.test.ts) as fresh slabs were allocated and dropped.
  */
-const GROUP_FRAMES = 4;
+const GROUP_FRAMES = 3;
 
 export interface RotatePolicy {
   maxBytes: number;
