@@ -246,7 +246,9 @@ function sameButLine(a: Source, b: Source): boolean {
     a.fp === b.fp &&
     a.continues === b.continues &&
     a.token === b.token &&
-    (a.peer === undefined ? b.peer === undefined : b.peer !== undefined && a.peer.pid === b.peer.pid && a.peer.uid === b.peer.uid && a.peer.gid === b.peer.gid) &&
+    (a.peer === undefined
+      ? b.peer === undefined
+      : b.peer !== undefined && a.peer.pid === b.peer.pid && a.peer.uid === b.peer.uid && a.peer.gid === b.peer.gid) &&
     (a.owner === undefined ? b.owner === undefined : b.owner !== undefined && a.owner.uid === b.owner.uid && a.owner.gid === b.owner.gid)
   );
 }
