@@ -148,12 +148,7 @@ export class SegmentStore {
       // A partly written run is cut back off before the retry: nothing torn stays on disk.
       await this.whenSpace(
         `segment ${seg.n}`,
-        () =>
-          writeAll(
-            seg.fh,
-            frames.map((f) => f.data),
-            seg.bytes,
-          ),
+        () => writeAll(seg.fh, frames.map((f) => f.data), seg.bytes).catch(this.durableWriteFailed),
         () => seg.fh.truncate(seg.bytes),
       );
       if (this.opts.fsync.mode === 'batch') this.opts.observe?.fsync((performance.now() - t0) / 1000);
@@ -206,6 +201,12 @@ export class SegmentStore {
     }
     this.release();
   }
+
+  /** In batch mode the O_DSYNC write is the sync: its failure (other than no space) is a failed fsync, never retried. */
+  private durableWriteFailed = (err: unknown): never => {
+    if (this.opts.fsync.mode !== 'batch' || isNoSpace(err)) throw err;
+    return fatalSync(err);
+  };
 
   private release(): void {
     const done = this.undurable;
