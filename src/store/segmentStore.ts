@@ -148,7 +148,12 @@ export class SegmentStore {
       // A partly written run is cut back off before the retry: nothing torn stays on disk.
       await this.whenSpace(
         `segment ${seg.n}`,
-        () => writeAll(seg.fh, frames.map((f) => f.data), seg.bytes).catch(this.durableWriteFailed),
+        () =>
+          writeAll(
+            seg.fh,
+            frames.map((f) => f.data),
+            seg.bytes,
+          ).catch(this.durableWriteFailed),
         () => seg.fh.truncate(seg.bytes),
       );
       if (this.opts.fsync.mode === 'batch') this.opts.observe?.fsync((performance.now() - t0) / 1000);
