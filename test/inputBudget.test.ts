@@ -111,6 +111,7 @@ test('memory per connection: 4096 connections sending 64 KiB of tiny lines, or ~
   await c.waitFor(() => c.committed === 1, 'a commit after the attacks');
   await c.end();
   assert.equal(await d.stop(), 0);
-  assert.equal(readRecords(t).filter((r) => r.event.after === 1).length, 1);
+  // The attacks leave up to millions of tiny records in the log: only the lines holding the one looked for are read.
+  assert.equal(readRecords(t, '"after":1').filter((r) => r.event.after === 1).length, 1);
   assert.equal(verify(t, ['--strict']).exit, 0);
 });

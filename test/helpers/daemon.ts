@@ -205,8 +205,16 @@ export function verify(t: Tmp, extra: string[] = []): VerdictJson & { exit: numb
 }
 
 /** All records of a data dir, decoded by the lz4 CLI, as parsed objects. */
-export function readRecords(t: Tmp): Record<string, any>[] {
-  const r = spawnSync('sh', ['-c', `cat "${t.data}"/segments/*.seg.lz4 | lz4 -dc`], { encoding: 'utf8', maxBuffer: 1 << 30 });
+/**
+ * Every record in the log's segments, in order; with `containing`, only the lines holding that
+ * text (grep -F before they reach JS: a log of millions of records is more than one JS string).
+ */
+export function readRecords(t: Tmp, containing?: string): Record<string, any>[] {
+  const grep = containing === undefined ? '' : ` | { grep -F -e "$1" || [ $? -eq 1 ]; }`;
+  const r = spawnSync('bash', ['-c', `set -o pipefail; cat "${t.data}"/segments/*.seg.lz4 | lz4 -dc${grep}`, 'bash', containing ?? ''], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 30,
+  });
   if (r.status !== 0) throw new Error(`lz4 -dc failed: ${r.stderr}`);
   return r.stdout
     .split('\n')
