@@ -136,6 +136,19 @@ test('seal uses a slab again only once every line in it is committed', () => {
   assert.equal(JSON.parse(fourth.sealed.line.toString()).prev, fourth.before.hash.toString('hex'), 'the chain goes on into it');
 });
 
+/** Every Source field set (Required<Source>: a field added to Source fails to compile here until it is given). */
+const FULL_SOURCE = {
+  kind: 'spool',
+  conn: 3,
+  file: 'a "b"\u0001é.jsonl',
+  fp: 'ab'.repeat(32),
+  line: 12,
+  peer: { pid: 4, uid: 1000, gid: 100 },
+  owner: { uid: 1001, gid: 101 },
+  continues: 'cd'.repeat(32),
+  token: 'ann"é\\',
+} satisfies Required<Source>;
+
 test('writeSourceJcs writes exactly jcs() of a source, for every field and without the optional ones', () => {
   const written = (s: Source) => {
     const buf = Buffer.alloc(1024, 0x2a);
@@ -143,19 +156,7 @@ test('writeSourceJcs writes exactly jcs() of a source, for every field and witho
     assert.equal(buf[end], 0x2a, 'nothing written past the end it returns');
     return buf.toString('utf8', 3, end);
   };
-  // Required<Source>: a field added to Source fails to compile here until writeSourceJcs writes it.
-  const full = {
-    kind: 'spool',
-    conn: 3,
-    file: 'a "b"\u0001é.jsonl',
-    fp: 'ab'.repeat(32),
-    line: 12,
-    peer: { pid: 4, uid: 1000, gid: 100 },
-    owner: { uid: 1001, gid: 101 },
-    continues: 'cd'.repeat(32),
-    token: 'ann"é\\',
-  } satisfies Required<Source>;
-  assert.equal(written(full), jcs(full));
+  assert.equal(written(FULL_SOURCE), jcs(FULL_SOURCE));
   assert.equal(written({ kind: 'socket', conn: 1, line: 2 }), jcs({ kind: 'socket', conn: 1, line: 2 }));
   assert.equal(written({ kind: 'socket', conn: 0, line: 9_007_199_254_740_991 }), jcs({ kind: 'socket', conn: 0, line: 9_007_199_254_740_991 }));
   // Not a safe non-negative integer: the number's text all the same.
@@ -164,18 +165,6 @@ test('writeSourceJcs writes exactly jcs() of a source, for every field and witho
 });
 
 test('seal writes every source exactly, whether it differs from the one before in line alone or in another field, and across slabs', () => {
-  // Required<Source>: a field added to Source fails to compile here until it is varied below.
-  const full = {
-    kind: 'spool',
-    conn: 3,
-    file: 'a "b"\u0001é.jsonl',
-    fp: 'ab'.repeat(32),
-    line: 12,
-    peer: { pid: 4, uid: 1000, gid: 100 },
-    owner: { uid: 1001, gid: 101 },
-    continues: 'cd'.repeat(32),
-    token: 'ann"é\\',
-  } satisfies Required<Source>;
   const other = {
     kind: 'http',
     conn: 4,
@@ -187,11 +176,11 @@ test('seal writes every source exactly, whether it differs from the one before i
     continues: '01'.repeat(32),
     token: 'bob',
   } satisfies Required<Source>;
-  const sources: Source[] = [full, { kind: 'socket', conn: 1, line: 1 }, { kind: 'sealog' }, { ...full, peer: { ...full.peer } }];
-  for (const key of Object.keys(full) as (keyof Source)[]) {
-    sources.push({ ...full, [key]: other[key] });
+  const sources: Source[] = [FULL_SOURCE, { kind: 'socket', conn: 1, line: 1 }, { kind: 'sealog' }, { ...FULL_SOURCE, peer: { ...FULL_SOURCE.peer } }];
+  for (const key of Object.keys(FULL_SOURCE) as (keyof Source)[]) {
+    sources.push({ ...FULL_SOURCE, [key]: other[key] });
     if (key !== 'kind') {
-      const { [key]: _, ...without } = full;
+      const { [key]: _, ...without } = FULL_SOURCE;
       sources.push(without);
     }
   }
