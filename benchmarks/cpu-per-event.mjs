@@ -35,7 +35,7 @@ const lines = makeEvents(N, 42).map((s, i) => ({
   source: { kind: 'socket', conn: 1, line: i + 1, peer: { pid: 4242, uid: 1000, gid: 1000 } },
 }));
 const direct = front.runInto !== undefined; // each record written straight into the results message (builds with runInto) or serialized apart, then packed
-const sizeHint = (m) => Math.ceil(m.bytes.byteLength * 1.25) + m.kinds.length * 256;
+const sizeHint = (m) => Math.ceil(m.bytes.byteLength * 1.25) + m.ends.length * 256;
 const joined =
   compress.joined ??
   ((b) =>

@@ -112,7 +112,7 @@ export async function buildPipeline(
     const sink = rotateSink(store, { maxBytes: cfg.segment.max_bytes, maxAgeMs: cfg.segment.max_age_seconds * 1000 });
     // Reload changes these in place: the batcher reads its limits object at each record.
     const batchLimits: BatchLimits = { maxRecords: cfg.batch.max_records, maxBytes: cfg.batch.max_bytes, lingerMs: cfg.batch.linger_ms };
-    const stream = assemble({ front, dedupe, seal, batchLimits, sink }, cfg.limits.queue_items);
+    const stream = assemble({ front, dedupe, seal, batchLimits, sink });
     const done = Promise.all([finished(sink), finished(stream, { readable: false })]).then(() => {});
     done.catch(() => {}); // observed by the caller through `done`
     const reload: Prepare = (next) => {
@@ -126,7 +126,7 @@ export async function buildPipeline(
         log.level = next.log.level;
       };
     };
-    const ingest = new Ingest(stream, counts);
+    const ingest = new Ingest(stream, counts, front);
     return { stream, front, store, ingest, counts, dedupe, torn: recovered.torn, done, onCommit: (listener) => listeners.push(listener), reload };
   } catch (err) {
     front.destroy();
@@ -134,20 +134,21 @@ export async function buildPipeline(
   }
 }
 
-/** The stages in the order records take them, as one backpressured stream; `queueItems` is the mark at its entrance. */
-export function assemble(
-  s: { front: Duplex; dedupe?: Deduper; seal: (p: Packed) => Sealed; batchLimits: BatchLimits; sink: Writable },
-  queueItems: number,
-): ReturnType<typeof chain> {
+/** The stages in the order records take them, as one backpressured stream; its entrance, and mark, is the front's writable side. */
+export function assemble(s: {
+  front: Duplex;
+  dedupe?: Deduper;
+  seal: (p: Packed) => Sealed;
+  batchLimits: BatchLimits;
+  sink: Writable;
+}): ReturnType<typeof chain> {
   // The whole flow, in one place. From the front to batch, records go a chunk (an array) at a time.
   // A frame waiting at the sink behind the one being written: the next batch grows instead of queueing.
   const backlogged = () => s.sink.writableLength > 1;
   const seal = (chunk: Packed[]): Sealed[] => chunk.map((p) => s.seal(p));
   // dedupe and seal as one stream (stream-chain fuses functions), holding a chunk on each side.
   const sealing = asStream(s.dedupe ? gen(s.dedupe.stage, seal) : seal, { writableHighWaterMark: 1, readableHighWaterMark: 1 });
-  return chain([s.front, sealing, batchStage(s.batchLimits, backlogged), compressStage(), s.sink], {
-    writableHighWaterMark: queueItems,
-  });
+  return chain([s.front, sealing, batchStage(s.batchLimits, backlogged), compressStage(), s.sink]);
 }
 
 /**

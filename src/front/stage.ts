@@ -73,8 +73,8 @@ export class FrontStage extends Duplex {
   readonly ready: Promise<void>;
 
   constructor(cfg: Config, hmacKey: Buffer, workers = frontWorkers(cfg.front.workers)) {
-    // Input queues in front of this stage (the pipeline's entrance and its mark), not inside it.
-    super({ objectMode: true, writableHighWaterMark: 1, readableHighWaterMark: READY_MARK });
+    // The pipeline's entrance and its mark (limits.queue_items): sources write here through Ingest.
+    super({ objectMode: true, writableHighWaterMark: cfg.limits.queue_items, readableHighWaterMark: READY_MARK });
     // Built here first: a bad pattern or schema refuses the start at once, with its code.
     this.front = createFront(cfg, hmacKey);
     this.lanes = [];

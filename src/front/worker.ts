@@ -36,5 +36,5 @@ port.on('message', (m: ToWorker) => {
 
 /** Room for a chunk's results: the records' own keys and blanks (~190 bytes) besides each event, which is rarely much longer than its line. */
 function resultsSizeHint(m: LinesMessage): number {
-  return Math.ceil(m.bytes.byteLength * 1.25) + m.kinds.length * 256;
+  return Math.ceil(m.bytes.byteLength * 1.25) + m.ends.length * 256;
 }

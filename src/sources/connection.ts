@@ -133,7 +133,9 @@ export class Connection implements AckTarget {
       this.submit({ bytes, source: this.source(lineNo), ack: this.acks ? this : undefined, rejectAs: RejectCode.BAD_HANDSHAKE });
       return;
     }
-    this.submit({ bytes, oversize, source: this.source(lineNo), ack: this.acks ? this : undefined, ...(unterminated ? { unterminated } : {}) });
+    const raw: RawLine = { bytes, oversize, source: this.source(lineNo), ack: this.acks ? this : undefined };
+    if (unterminated) raw.unterminated = true; // rare: the usual line's object is made without a spread
+    this.submit(raw);
   }
 
   private source(line: number): Source {

@@ -6,15 +6,18 @@ import type { AckTarget, RawLine } from '../types.js';
 /**
  * The pipeline's entrance as sources see it: write returns false when the
  * pipeline is full; the source then pauses until `whenReady` calls back.
- * One drain listener serves every paused source.
+ * One drain listener serves every paused source. Lines are written to the
+ * pipeline's first stage (`input`, the pipeline itself by default): the chain's
+ * own writable side would only pass each one on, a second stream per line.
  */
 export class Ingest {
   private waiting: (() => void)[] = [];
   private ended = false;
 
   constructor(
-    private readonly input: Writable,
+    private readonly pipeline: Writable,
     private readonly counts: EventCounts,
+    private readonly input: Writable = pipeline,
   ) {
     input.on('drain', () => {
       const w = this.waiting;
@@ -61,6 +64,6 @@ export class Ingest {
 
   end(): void {
     this.ended = true;
-    this.input.end();
+    this.pipeline.end();
   }
 }

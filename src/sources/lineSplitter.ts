@@ -9,7 +9,10 @@ export type { SplitLine } from './boundedBytes.js';
 export class LineSplitter {
   private line: BoundedBytes;
 
-  constructor(maxLineBytes: number, keepBytes = 4096) {
+  constructor(
+    private readonly maxLineBytes: number,
+    keepBytes = 4096,
+  ) {
     this.line = new BoundedBytes(maxLineBytes, keepBytes);
   }
 
@@ -41,8 +44,11 @@ export class LineSplitter {
       this.cur = undefined;
       return undefined;
     }
-    this.line.take(chunk.subarray(this.pos, nl));
+    const from = this.pos;
     this.pos = nl + 1;
+    // The usual line: whole in this chunk, nothing of it before: a view of the chunk, as finish() would give.
+    if (this.line.empty && nl - from <= this.maxLineBytes) return { bytes: chunk.subarray(from, nl > from && chunk[nl - 1] === 0x0d ? nl - 1 : nl) };
+    this.line.take(chunk.subarray(from, nl));
     return this.finish();
   }
 

@@ -35,6 +35,20 @@ test('lines cross to the worker whole and in order, with their rare extras, neve
   assert.equal(own.ack, ack, 'the caller’s draft keeps its ack target');
 });
 
+test('a chunk whose lines share one source kind names it once', () => {
+  const lines: RawLine[] = [1, 2, 3].map((line) => ({ bytes: Buffer.from(`{"n":${line}}`), source: { kind: 'spool', file: 'f', line } }));
+  const { message, transfer } = encodeLines(
+    lines,
+    lines.reduce((n, l) => n + l.bytes.length, 0),
+  );
+  assert.equal(message.kinds, 'spool');
+  const got = decodeLines(structuredClone(message, { transfer }));
+  assert.deepEqual(
+    got.map((l) => [l.bytes.toString(), l.source.kind]),
+    lines.map((l) => [l.bytes.toString(), 'spool']),
+  );
+});
+
 test('results come back to the line the main thread kept: its source and ack target', () => {
   const drafts: Draft[] = [
     // Characters of 2 and 4 bytes: the cuts are byte offsets. An event_id: a dedupe key and digest.
