@@ -8,6 +8,7 @@
 //                              for a 600-byte record.
 //   lz4Compressor(), lz4Frame(compressor, src) -> LZ4 frames with liblz4, where it was found at build
 //                              time (native/lz4_frame.c; binding.gyp).
+//   jcsFromJson(src, start, end, dst, pos) -> RFC 8785 form of a JSON text (native/jcs.c).
 // Plain N-API (ABI-stable); liblz4 the only other dependency, and optional. Errors are thrown as JS errors with errno's text.
 #define _GNU_SOURCE
 #include <errno.h>
@@ -21,6 +22,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include "jcs.h"
 #ifdef SEALOG_LZ4
 #include "lz4_frame.h"
 #endif
@@ -138,6 +140,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"sha256Into", NULL, sha256_into, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
+  jcs_define(env, exports);
 #ifdef SEALOG_LZ4
   lz4_frame_define(env, exports);
 #endif

@@ -16,6 +16,11 @@ export interface Native {
   notify(path: string, message: string): void;
   /** SHA-256 of a, b, c end to end, written into out's first 32 bytes (OpenSSL's, without node:crypto's per-call cost). */
   sha256Into(out: Uint8Array, a: Uint8Array, b?: Uint8Array, c?: Uint8Array): void;
+  /**
+   * The RFC 8785 form of the JSON text src[start, end) written into dst from pos (native/jcs.c): its end; -1 when it
+   * declines it (duplicate keys, lone surrogates, numbers of 16+ digits, not JSON, ...), -2 when dst has too little room. Absent from older builds.
+   */
+  jcsFromJson?(src: Uint8Array, start: number, end: number, dst: Uint8Array, pos: number): number;
   /** Where the addon was built with liblz4 (native/lz4_frame.c): a compressor, one LZ4F context and one output buffer. */
   lz4Compressor?(): Lz4Compressor;
   /** src as one LZ4 frame (independent blocks of up to 4 MiB, as lz4-napi wrote them; content checksum), compressed on libuv's pool. One call at a time per compressor. */
