@@ -6,6 +6,7 @@
 //                              own SHA-256 (the copy inside Node), called directly: node:crypto spends
 //                              ~4 µs a call fetching the digest by name, ten times the hashing itself
 //                              for a 600-byte record.
+//   leafHashHex, merkleAppend  -> RFC 9162 hashes for the seal stage and the Merkle tree (native/tlog_hash.c).
 //   lz4Compressor(), lz4Frame(compressor, src) -> LZ4 frames with liblz4, where it was found at build
 //                              time (native/lz4_frame.c; binding.gyp).
 //   jcsFromJson(src, start, end, dst, pos) -> RFC 8785 form of a JSON text (native/jcs.c).
@@ -26,6 +27,7 @@
 #ifdef SEALOG_LZ4
 #include "lz4_frame.h"
 #endif
+#include "tlog_hash.h"
 
 static napi_value throw_errno(napi_env env, const char *what, int err) {
   char msg[256];
@@ -140,6 +142,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"sha256Into", NULL, sha256_into, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
+  tlog_hash_define(env, exports);
   jcs_define(env, exports);
 #ifdef SEALOG_LZ4
   lz4_frame_define(env, exports);

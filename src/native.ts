@@ -16,6 +16,10 @@ export interface Native {
   notify(path: string, message: string): void;
   /** SHA-256 of a, b, c end to end, written into out's first 32 bytes (OpenSSL's, without node:crypto's per-call cost). */
   sha256Into(out: Uint8Array, a: Uint8Array, b?: Uint8Array, c?: Uint8Array): void;
+  /** RFC 9162 leaf hash of buf[from..to) into out[outAt..+32), and its lowercase hex into buf[hexAt..+64) (native/tlog_hash.c). */
+  leafHashHex(buf: Uint8Array, from: number, to: number, hexAt: number, out: Uint8Array, outAt: number): void;
+  /** Folds `count` packed 32-byte leaf hashes into the peaks (oldest first, 32 bytes each) of a compact range of `size` leaves, in place. */
+  merkleAppend(peaks: Uint8Array, size: number, leaves: Uint8Array, count: number): void;
   /**
    * The RFC 8785 form of the JSON text src[start, end) written into dst from pos (native/jcs.c): its end; -1 when it
    * declines it (duplicate keys, lone surrogates, numbers of 16+ digits, not JSON, ...), -2 when dst has too little room. Absent from older builds.
@@ -40,7 +44,8 @@ export function loadNative(path = ADDON_PATH): NativeLoad {
   try {
     const native = createRequire(import.meta.url)(path) as Native;
     // An addon built from an older checkout lacks what was added since: rebuild it (npm rebuild).
-    for (const fn of ['peerCred', 'notify', 'sha256Into'] as const) if (typeof native[fn] !== 'function') throw new Error(`it has no ${fn}(); rebuild it`);
+    for (const fn of ['peerCred', 'notify', 'sha256Into', 'leafHashHex', 'merkleAppend'] as const)
+      if (typeof native[fn] !== 'function') throw new Error(`it has no ${fn}(); rebuild it`);
     return { native };
   } catch (err) {
     return { error: `cannot load ${path}: ${(err as Error).message.split('\n')[0]}` };

@@ -8,7 +8,8 @@ const NODE = Buffer.from([0x01]);
 // the digest looked up by name), more than hashing a 600-byte record itself. The addon calls
 // OpenSSL's SHA-256 directly and writes the digest into a slab, 32 bytes a hash, like Buffer's
 // own pool. Without the addon, node:crypto (crypto.hash: one call, no Hash object).
-const into = loadNative().native?.sha256Into;
+const native = loadNative().native;
+const into = native?.sha256Into;
 const SLAB = 8192;
 let slab = Buffer.alloc(0);
 let at = 0;
@@ -35,9 +36,16 @@ export function leafHash(data: Uint8Array | string): Buffer {
   return into ? digest(LEAF, d) : sha256(Buffer.concat([LEAF, d]));
 }
 
-/** The leaf hash of buf[from..to), through a plain Uint8Array view: a Buffer's subarray costs a species lookup and a FastBuffer per call. */
-export function leafHashOfRange(buf: Buffer, from: number, to: number): Buffer {
-  return leafHash(new Uint8Array(buf.buffer, buf.byteOffset + from, to - from));
+/**
+ * The leaf hash of buf[from..to) into out[outAt..+32), and its lowercase hex into buf[hexAt..+64)
+ * (outside the range hashed): the seal stage's record hash and its hash member's text in one
+ * native call, with no view of the record and no hex loop in JS.
+ */
+export function leafHashHexInto(buf: Buffer, from: number, to: number, hexAt: number, out: Buffer, outAt: number): void {
+  if (native) return native.leafHashHex(buf, from, to, hexAt, out, outAt);
+  const h = leafHash(buf.subarray(from, to));
+  out.set(h, outAt);
+  buf.write(h.toString('hex'), hexAt, 'latin1');
 }
 
 /** RFC 9162 leaf hash of body ‖ tail, written into out[0..32): no concatenated copy of the record. */

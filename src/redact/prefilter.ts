@@ -32,7 +32,7 @@ export const LONG_NUMBER = 16;
 export const DOTTED_NUMBER = 32;
 /** `+` and then eight digits in one run (an international phone number). */
 export const PLUS_NUMBER = 64;
-// `:` alone: the seven-colon IPv6 form is counted after the pass, only in strings that have one.
+// `:` just read: a sign of the run state (a second one makes `::`), not a feature.
 const COLON = 128;
 
 /** What a detector asks of the prefilter: it runs where both hold; with neither, on every string. */
@@ -120,7 +120,7 @@ function step(s: RunState, k: number): RunState {
 }
 
 function featuresOf([group, groups, long, dots, plus, afterPlus, sign]: RunState): number {
-  let f = sign === COLON || sign === IPV6 ? sign | COLON | ASSIGN : sign;
+  let f = sign === COLON ? ASSIGN : sign === IPV6 ? IPV6 | ASSIGN : sign;
   if (groups >= 3 && long >= 2) f |= DIGIT_GROUPS;
   if (group >= 13) f |= LONG_NUMBER;
   if (groups >= 4 && dots >= 3) f |= DOTTED_NUMBER;
@@ -191,7 +191,7 @@ interface Tables {
 }
 
 /** What one pass found; one object, filled again by each pass (nothing allocated per string). */
-const found = { words: 0, features: 0, seen: 0 };
+const found = { words: 0, features: 0, seen: 0, colons: 0 };
 
 /**
  * The pass over one string. A function of its own, with the tables as an argument, not a
@@ -205,6 +205,7 @@ function pass(s: string, t: Tables): typeof found {
   let words = 0;
   let f = 0;
   let seen = 0; // the input entries, or'ed: for UNCLEAN_CHAR
+  let colons = 0; // counted here: a second look at each string with a colon (every timestamp) cost more
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
     if (c >= 128) {
@@ -214,6 +215,7 @@ function pass(s: string, t: Tables): typeof found {
     }
     const x = input[c]!;
     seen |= x;
+    colons += x >> COLON_SHIFT;
     k = keywordNext[k + (x & 0xff)]!;
     n = numberNext[n + ((x >> CLASS_SHIFT) & CLASS_MASK)]!;
     words |= keywordOut[k]!;
@@ -222,6 +224,7 @@ function pass(s: string, t: Tables): typeof found {
   found.words = words;
   found.features = f;
   found.seen = seen;
+  found.colons = colons;
   return found;
 }
 
@@ -234,10 +237,12 @@ function pass(s: string, t: Tables): typeof found {
 export const UNCLEAN = 1 << 31;
 
 // A character's entry in the input table: its keyword symbol (bits 0-7), its number class
-// (bits 8-11) and UNCLEAN_CHAR: one lookup feeds both automata and the unclean test.
+// (bits 8-11), UNCLEAN_CHAR and, as its top bit, whether it is a colon: one lookup feeds both
+// automata, the unclean test and the colon count.
 const CLASS_SHIFT = 8;
 const CLASS_MASK = 0xf;
 const UNCLEAN_CHAR = 1 << 12;
+const COLON_SHIFT = 13;
 
 /** Compiles the gates (one per detector, at most 31) into the one-pass prefilter, once, at start. */
 export function compilePrefilter(gates: readonly Gate[]): Prefilter {
@@ -255,14 +260,15 @@ export function compilePrefilter(gates: readonly Gate[]): Prefilter {
   for (let q = 0; q < numberStates; q++) numberFeatures[q * CLASSES] = NUMBERS.features[q]!;
   const input = new Uint16Array(128);
   for (let c = 0; c < 128; c++) input[c] = symbol[c]! | (CLASS[c]! << CLASS_SHIFT) | (isUnclean(c) ? UNCLEAN_CHAR : 0);
+  input[0x3a]! |= 1 << COLON_SHIFT;
   const ungated = gates.reduce((m, g, i) => (g.keywords === undefined && g.needs === undefined ? m | (1 << i) : m), 0);
   const noKeyword = gates.reduce((m, g) => (g.keywords === undefined ? m | (g.needs ?? 0) : m), 0);
   const tables: Tables = { input, keywordNext, keywordOut, numberNext, numberFeatures };
   return (s) => {
-    const { words, features, seen } = pass(s, tables);
-    let f = features;
+    const { words, features, seen, colons } = pass(s, tables);
+    // An IPv6 address written in full has seven colons; a time has two.
+    const f = colons >= 7 ? features | IPV6 : features;
     const unclean = seen & UNCLEAN_CHAR ? UNCLEAN : 0;
-    if (f & COLON && !(f & IPV6) && sevenColons(s)) f |= IPV6;
     if (words === 0 && (f & noKeyword) === 0) return ungated | unclean; // the common case
     let mask = ungated | unclean;
     for (let i = 0; i < gates.length; i++) {
@@ -275,11 +281,4 @@ export function compilePrefilter(gates: readonly Gate[]): Prefilter {
 
 function isUnclean(c: number): boolean {
   return (c <= 0x1f && c !== 0x09 && c !== 0x0a) || (c >= 0x7f && c <= 0x9f) || (c >= 0xd800 && c <= 0xdfff);
-}
-
-// An IPv6 address written in full has seven colons; a time has two.
-function sevenColons(s: string): boolean {
-  let i = -1;
-  for (let n = 0; n < 7; n++) if ((i = s.indexOf(':', i + 1)) < 0) return false;
-  return true;
 }

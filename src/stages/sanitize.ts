@@ -20,6 +20,11 @@ const MIN_SCAN = 5;
 // only for keys with nothing to redact in them, so the cache never holds a secret).
 const KEY_CACHE_MAX = 8192;
 
+function prototypeEnumerable(): boolean {
+  for (const _ in Object.prototype) return true;
+  return false;
+}
+
 /** A value's place in its parent: an object's key as it appears in a path (`.key`, `["odd key"]`), or an array index. */
 type Seg = string | number;
 const pathOf = (parent: string, seg: Seg): string => (typeof seg === 'number' ? `${parent}[${seg}]` : parent + seg);
@@ -42,6 +47,8 @@ export function createSanitizer(limits: SanitizeLimits, redactor?: Redactor): (d
   const scan = redactor?.scan;
   const scanIfClean = redactor?.scanIfClean;
   const keys = new Map<string, KeyInfo>();
+  /** Whether Object.prototype has an enumerable property (checked per event; see object()). */
+  let polluted = false;
 
   // One hit callback for the whole sanitizer (no closure per string). A string lists
   // each kind once, however many hits of it it had.
@@ -167,12 +174,18 @@ export function createSanitizer(limits: SanitizeLimits, redactor?: Redactor): (d
   }
 
   function object(o: JsonObject, path: string, depth: number, out: Redaction[], inherited: FieldRule | undefined): JsonObject {
-    const ks = Object.keys(o);
-    const n = Math.min(ks.length, limits.maxItems);
-    // Copy-on-write: the copy is made at the first change, with the keys before it as they were.
-    let copy = ks.length > n ? (Object.create(null) as JsonObject) : undefined;
-    for (let i = 0; i < n; i++) {
-      const k = ks[i]!;
+    // for..in, not Object.keys: no array per object, and V8 reads o[k] by the enum cache. It
+    // lists an object's own keys first, then any enumerable one it inherits (none, unless
+    // something polluted Object.prototype: then the walk stops at the first one).
+    let copy: JsonObject | undefined;
+    let i = 0;
+    for (const k in o) {
+      if (polluted && !Object.hasOwn(o, k)) break;
+      if (i === limits.maxItems) {
+        copy ??= head(o, i);
+        out.push({ path, kind: 'keys_cap' });
+        break;
+      }
       let nk = k;
       let info = keyInfo(k);
       let parent = path;
@@ -190,14 +203,22 @@ export function createSanitizer(limits: SanitizeLimits, redactor?: Redactor): (d
       if (info.paths) rule = redactor!.pathRule(nk, parent + info.seg, rule?.rank ?? Infinity) ?? rule;
       const v = o[k]!;
       const nv = rule !== undefined ? field(v, rule.rule, parent, info.seg, depth, out) : value(v, parent, info.seg, depth + 1, out, inherited);
-      if (copy === undefined && (nk !== k || nv !== v)) {
-        copy = Object.create(null) as JsonObject;
-        for (let j = 0; j < i; j++) copy[ks[j]!] = o[ks[j]!]!;
-      }
+      // Copy-on-write: the copy is made at the first change, with the keys before it as they were.
+      if (copy === undefined && (nk !== k || nv !== v)) copy = head(o, i);
       if (copy !== undefined) copy[nk] = nv;
+      i++;
     }
-    if (copy === undefined) return o;
-    if (ks.length > n) out.push({ path, kind: 'keys_cap' });
+    return copy ?? o;
+  }
+
+  /** A copy of an object's first n keys, without a prototype. */
+  function head(o: JsonObject, n: number): JsonObject {
+    const copy = Object.create(null) as JsonObject;
+    let i = 0;
+    for (const k in o) {
+      if (i++ === n) break;
+      copy[k] = o[k]!;
+    }
     return copy;
   }
 
@@ -215,6 +236,7 @@ export function createSanitizer(limits: SanitizeLimits, redactor?: Redactor): (d
   }
 
   return (draft) => {
+    polluted = prototypeEnumerable();
     const out: Redaction[] = [];
     let event: JsonObject;
     if (draft.rejected && draft.event.raw_encoding === 'base64') {

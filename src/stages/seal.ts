@@ -1,4 +1,4 @@
-import { leafHashOfRange } from '../crypto/hash.js';
+import { leafHashHexInto } from '../crypto/hash.js';
 import type { Packed, Sealed, Source } from '../types.js';
 import { PREV_BYTES, TS_BYTES } from './serialize.js';
 
@@ -10,7 +10,6 @@ export interface ChainHead {
 // `,"hash":"` + 64 hex + `"}` + "\n", replacing the record text's closing brace.
 const HASH_KEY = Buffer.from(',"hash":"', 'latin1');
 const SUFFIX_BYTES = HASH_KEY.length + 64 + 2 + 1;
-const HEX = Buffer.from('0123456789abcdef', 'latin1');
 const SOURCE_KEY = Buffer.from(',"source":', 'latin1');
 /**
  * Lines are written end to end into slabs of this size: no buffer per record, and a batch's
@@ -18,6 +17,8 @@ const SOURCE_KEY = Buffer.from(',"source":', 'latin1');
  * batches straddle two slabs, which costs a copy of the batch for LZ4.
  */
 const SLAB = 4 << 20;
+/** Records' hashes are written end to end into buffers of this size, never used again (a hash outlives its line: the tree holds it). */
+const DIGESTS = 32 << 10;
 
 /**
  * seal: assigns seq, ts and prev, and computes hash = SHA-256(0x00 ‖ JCS(record without hash)).
@@ -34,6 +35,8 @@ export function createSealer(head: ChainHead, now: () => string, slabs = new Sla
   let prevAt = 0;
   let slab: Buffer = Buffer.alloc(0);
   let pos = 0;
+  let digests: Buffer = Buffer.alloc(0);
+  let digestAt = 0;
   // A connection's lines have sources that differ in `line` alone: when a source equals the
   // previous record's but for it, the bytes either side of the number are copied from that
   // record's (in this slab) rather than written key by key. Where they are: its source text
@@ -90,15 +93,18 @@ export function createSealer(head: ChainHead, now: () => string, slabs = new Sla
     copyRange(k.buf, k.mid, k.end, slab, mid);
     putAscii(slab, mid + k.ts - k.mid, ts);
     const bodyEnd = mid + tail; // just after the closing brace
-    const hash = leafHashOfRange(slab, start, bodyEnd);
-    let w = putBytes(slab, bodyEnd - 1, HASH_KEY);
-    prevBuf = slab;
-    prevAt = w;
-    for (let i = 0; i < 32; i++) {
-      const b = hash[i]!;
-      slab[w++] = HEX[b >> 4]!;
-      slab[w++] = HEX[b & 15]!;
+    const hexAt = bodyEnd - 1 + HASH_KEY.length;
+    if (digestAt + 32 > digests.length) {
+      digests = Buffer.allocUnsafeSlow(DIGESTS);
+      digestAt = 0;
     }
+    leafHashHexInto(slab, start, bodyEnd, hexAt, digests, digestAt);
+    const hash = Buffer.from(digests.buffer, digestAt, 32); // allocUnsafeSlow: its own ArrayBuffer, from offset 0
+    digestAt += 32;
+    putBytes(slab, bodyEnd - 1, HASH_KEY); // after the hash: it takes the closing brace's place
+    prevBuf = slab;
+    prevAt = hexAt;
+    let w = hexAt + 64;
     slab[w++] = 0x22; // "
     slab[w++] = 0x7d; // }
     slab[w++] = 0x0a; // \n

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 import { mth } from '../helpers/mth.js';
-import { leafHash, nodeHash, sha256 } from '../../src/crypto/hash.js';
+import { leafHash, leafHashHexInto, nodeHash, sha256 } from '../../src/crypto/hash.js';
 import { loadNative } from '../../src/native.js';
 import { generateKeys, parseSignerKey, parseVerifierKey } from '../../src/crypto/keys.js';
 import { CompactTree } from '../../src/crypto/merkle.js';
@@ -42,6 +42,48 @@ test('appendRange over packed leaf hashes (a verify thread result) builds the sa
     assert.equal(t.size, to);
     assert.deepEqual(t.root(), mth(leaves.slice(0, to)), `after leaves ${from}..${to}`);
   }
+});
+
+test('the compact tree root equals RFC 9162 MTH across runs of appended leaves, read at any size', () => {
+  const leaves = Array.from({ length: 2600 }, (_, i) => leafHash(`leaf ${i}`));
+  const t = new CompactTree();
+  const checks = new Set([1, 2, 3, 1023, 1024, 1025, 1500, 1800, 2048, 2049, 2600]);
+  for (let i = 0; i < leaves.length; i++) {
+    if (i === 1700) {
+      // A packed range in the middle of a run of single leaves.
+      t.appendRange(Buffer.concat(leaves.slice(i, i + 100)), 0, 100);
+      i += 99;
+    } else t.append(leaves[i]!);
+    if (checks.has(t.size)) assert.deepEqual(t.root(), mth(leaves.slice(0, t.size)), `size ${t.size}`);
+  }
+  assert.equal(t.peaks.length, 4); // 2600 = 2048 + 512 + 32 + 8
+  const resumed = new CompactTree(t.size, t.peaks.slice());
+  assert.deepEqual(resumed.root(), t.root());
+});
+
+test('leafHashHexInto writes the leaf hash and its hex, and hashes only the range', () => {
+  const buf = Buffer.from('xx{"seq":1}yy'.padEnd(100, '.'), 'latin1');
+  const out = Buffer.alloc(40);
+  leafHashHexInto(buf, 2, 11, 20, out, 8);
+  const want = leafHash('{"seq":1}');
+  assert.deepEqual(out.subarray(8, 40), want);
+  assert.equal(buf.toString('latin1', 20, 84), want.toString('hex'));
+  assert.equal(buf.toString('latin1', 0, 20), 'xx{"seq":1}yy.......');
+  assert.equal(buf.toString('latin1', 84), '.'.repeat(16));
+});
+
+test('the addon refuses ranges outside their arrays', (t) => {
+  const native = loadNative().native;
+  if (!native) return t.skip('no addon');
+  const buf = Buffer.alloc(100);
+  const out = Buffer.alloc(32);
+  assert.throws(() => native.leafHashHex(buf, 0, 101, 0, out, 0), TypeError);
+  assert.throws(() => native.leafHashHex(buf, 10, 5, 0, out, 0), TypeError);
+  assert.throws(() => native.leafHashHex(buf, 0, 10, 37, out, 0), TypeError);
+  assert.throws(() => native.leafHashHex(buf, 0, 10, 0, out, 1), TypeError);
+  assert.throws(() => native.leafHashHex(buf, 0, 10.5, 0, out, 0), TypeError);
+  assert.throws(() => native.merkleAppend(Buffer.alloc(32), 1, Buffer.alloc(32), 1), TypeError); // size 2 needs room for 2 peaks
+  assert.throws(() => native.merkleAppend(Buffer.alloc(64), 0, Buffer.alloc(32), 2), TypeError); // 2 leaves, 32 bytes
 });
 
 test('keys round-trip in signed-note form with the C2SP key id', () => {

@@ -75,6 +75,11 @@ test('sanitize caps depth, width and string length, and fixes what JCS cannot ca
   assert.deepEqual(run({ long: 'abcdefghijkl' }), { event: { long: 'abcdefgh' }, kinds: ['event.long:string_cap'] });
   assert.deepEqual(run({ arr: [1, 2, 3, 4] }), { event: { arr: [1, 2, 3] }, kinds: ['event.arr:items_cap'] });
   assert.deepEqual(run({ wide: { w: 1, x: 1, y: 2, z: 3 } }), { event: { wide: { w: 1, x: 1, y: 2 } }, kinds: ['event.wide:keys_cap'] });
+  assert.deepEqual(run({ wide: { w: 1, x: '\u0007', y: 2, z: 3 } }), {
+    event: { wide: { w: 1, x: '\ufffd', y: 2 } },
+    kinds: ['event.wide.x:control_chars', 'event.wide:keys_cap'],
+  });
+  assert.deepEqual(run({ w: 1, x: 2, y: 3 }), { event: { w: 1, x: 2, y: 3 }, kinds: [] });
   assert.deepEqual(run({ lone: 'a\ud800' }), { event: { lone: 'a\ufffd' }, kinds: ['event.lone:lone_surrogate'] });
   assert.deepEqual(run({ big: Infinity }), { event: { big: null }, kinds: ['event.big:non_finite_number'] });
 });
@@ -86,6 +91,23 @@ test('sanitize keeps __proto__ keys as inert data', () => {
   assert.equal(({} as any).polluted, undefined);
   assert.equal(JSON.stringify(out.event), '{"__proto__":{"polluted":true},"x":"\ufffd"}');
   assert.ok(Object.hasOwn(out.event, '__proto__'));
+});
+
+test('sanitize walks the own keys of an object only, even when Object.prototype has an enumerable property', () => {
+  const s = createSanitizer({ maxDepth: 32, maxStringChars: 1000, maxItems: 2 });
+  Object.defineProperty(Object.prototype, 'injected', { value: '\u0007', enumerable: true, configurable: true, writable: true });
+  try {
+    const clean = draft(JSON.parse('{"a":"plain","b":{"c":1}}'));
+    assert.equal(s(clean), clean);
+    const out = s(draft(JSON.parse('{"a":"\\u0007","b":1}')));
+    assert.deepEqual(Object.keys(out.event), ['a', 'b']);
+    assert.deepEqual(
+      out.redactions.map((r) => `${r.path}:${r.kind}`),
+      ['event.a:control_chars'],
+    );
+  } finally {
+    delete (Object.prototype as Record<string, unknown>).injected;
+  }
 });
 
 const classify = createClassifier({ rules: [] });
@@ -228,16 +250,28 @@ test('batch: a partial batch leaves after linger_ms, but grows while frames wait
   const stage = batchStage({ maxRecords: 100, maxBytes: 1 << 20, lingerMs: 2 }, () => backlog);
   const out: number[][] = [];
   stage.on('data', (b: { records: Sealed[] }) => out.push(b.records.map((r) => r.seq)));
-  stage.write(rec(0));
+  stage.write([rec(0)]);
   await new Promise((r) => setTimeout(r, 20));
   assert.deepEqual(out, [], 'held while the disk is backlogged');
-  stage.write(rec(1));
+  stage.write([rec(1)]);
   backlog = false;
   await new Promise((r) => setTimeout(r, 20));
   assert.deepEqual(out, [[0, 1]], 'one batch of both, once the backlog is gone');
-  stage.write(rec(2));
+  stage.write([rec(2)]);
   await new Promise((r) => setTimeout(r, 20));
   assert.deepEqual(out, [[0, 1], [2]], 'a partial batch leaves after linger_ms');
+  // A chunk that fills a batch and starts the next: the full one leaves at once, the rest after linger_ms.
+  stage.write(Array.from({ length: 150 }, (_, i) => rec(3 + i)));
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(
+    (out as number[][]).slice(2).map((b) => b.length),
+    [100],
+  );
+  await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual(
+    (out as number[][]).slice(2).map((b) => b.length),
+    [100, 50],
+  );
   stage.destroy();
 });
 
