@@ -100,7 +100,7 @@ for (const workers of [1, 3])
     }
     const out: Packed[] = [];
     const reading = (async () => {
-      for await (const s of front) out.push(s as Packed);
+      for await (const chunk of front) out.push(...(chunk as Packed[]));
     })();
     const ack: AckTarget = { committed() {}, rejected() {}, duplicate() {} };
     // Bursts of a few lines (inline while the worker is idle) and of hundreds (chunks to the worker),

@@ -1,6 +1,6 @@
 import type { Duplex, Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
-import chain from 'stream-chain';
+import chain, { asStream, gen } from 'stream-chain';
 import { deliverAcks } from '../acks.js';
 import { createClock } from '../clock.js';
 import type { Config } from '../config.js';
@@ -139,10 +139,13 @@ export function assemble(
   s: { front: Duplex; dedupe?: Deduper; seal: (p: Packed) => Sealed; batchLimits: BatchLimits; sink: Writable },
   queueItems: number,
 ): ReturnType<typeof chain> {
-  // The whole flow, in one place.
+  // The whole flow, in one place. From the front to batch, records go a chunk (an array) at a time.
   // A frame waiting at the sink behind the one being written: the next batch grows instead of queueing.
   const backlogged = () => s.sink.writableLength > 1;
-  return chain([s.front, ...(s.dedupe ? [s.dedupe.stage] : []), s.seal, batchStage(s.batchLimits, backlogged), compressStage(), s.sink], {
+  const seal = (chunk: Packed[]): Sealed[] => chunk.map((p) => s.seal(p));
+  // dedupe and seal as one stream (stream-chain fuses functions), holding a chunk on each side.
+  const sealing = asStream(s.dedupe ? gen(s.dedupe.stage, seal) : seal, { writableHighWaterMark: 1, readableHighWaterMark: 1 });
+  return chain([s.front, sealing, batchStage(s.batchLimits, backlogged), compressStage(), s.sink], {
     writableHighWaterMark: queueItems,
   });
 }

@@ -3,7 +3,7 @@ import { Duplex } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import type { Config } from '../config.js';
 import { SealogError } from '../errors.js';
-import type { RawLine } from '../types.js';
+import type { Packed, RawLine } from '../types.js';
 import { createFront, type Front } from './front.js';
 import { decodeResult, encodeLines, type FrontInit, type ResultsMessage, type ToMain, type ToWorker } from './protocol.js';
 
@@ -11,8 +11,8 @@ import { decodeResult, encodeLines, type FrontInit, type ResultsMessage, type To
 const CHUNK_LINES = 256;
 /** ...or bytes: long lines make short chunks, so memory stays bounded whatever the line size. */
 const CHUNK_BYTES = 1 << 20;
-/** Serialized records waiting for seal before input is held. */
-const READY_MARK = 64;
+/** Chunks of serialized records waiting for seal before input is held: they go on whole, a stream item per chunk, not per record. */
+const READY_MARK = 1;
 /**
  * A burst of at most this many lines, with every worker idle, is run here on the
  * main thread: a message each way costs more than the work (~100 µs of the main
@@ -50,8 +50,9 @@ interface Chunk {
  * the writes. Lines go over in chunks, each to the least busy worker, and come back
  * as text; results are handed on in the order the chunks were sent (a chunk that
  * finishes early waits for the ones before it), so output keeps input order and seal
- * numbers lines in arrival order. A small burst while every worker is idle runs
- * inline through the same front, built here too. Backpressure: with every worker at
+ * numbers lines in arrival order. Each chunk goes on as one item (an array of Packed):
+ * the stream machinery then costs per chunk, not per record. A small burst while every
+ * worker is idle runs inline through the same front, built here too. Backpressure: with every worker at
  * MAX_IN_FLIGHT chunks (answered or not, until handed on) and the next chunk full,
  * or with the results not taken downstream, input waits.
  */
@@ -66,6 +67,8 @@ export class FrontStage extends Duplex {
   private held: (() => void) | undefined;
   private finalCb: ((err?: Error | null) => void) | undefined;
   private stopping = false;
+  /** Lines in the chunks waiting in the readable buffer (its length counts chunks). */
+  private readyLines = 0;
   /** Resolves once every worker has compiled every rule; rejects with the reason one could not. */
   readonly ready: Promise<void>;
 
@@ -119,11 +122,25 @@ export class FrontStage extends Duplex {
 
   /** Lines inside this stage: waiting for a chunk, at a worker or waiting for an earlier chunk, and serialized but not yet taken. */
   get items(): number {
-    return this.writableLength + this.collecting.length + this.pending.reduce((n, c) => n + c.lines.length, 0) + this.readableLength;
+    return this.writableLength + this.collecting.length + this.pending.reduce((n, c) => n + c.lines.length, 0) + this.readyLines;
   }
 
   get mark(): number {
-    return this.writableHighWaterMark + CHUNK_LINES * (this.lanes.length * MAX_IN_FLIGHT + 1) + this.readableHighWaterMark;
+    // The readable side holds up to its mark in chunks, one past it while input is held: CHUNK_LINES each.
+    return this.writableHighWaterMark + CHUNK_LINES * (this.lanes.length * MAX_IN_FLIGHT + 1 + this.readableHighWaterMark + 1);
+  }
+
+  override read(size?: number): Packed[] | null {
+    const chunk = super.read(size) as Packed[] | null;
+    if (chunk) this.readyLines -= chunk.length;
+    return chunk;
+  }
+
+  /** A chunk on to seal; counted while it waits in the readable buffer (a reader taking it at once leaves it out). */
+  private pushChunk(chunk: Packed[]): void {
+    const before = this.readableLength;
+    this.push(chunk);
+    if (this.readableLength > before) this.readyLines += chunk.length;
   }
 
   /**
@@ -221,7 +238,7 @@ export class FrontStage extends Duplex {
     this.collecting = [];
     this.collectingBytes = 0;
     try {
-      for (const l of lines) this.push(this.front.run(l));
+      if (lines.length) this.pushChunk(lines.map((l) => this.front.run(l)));
     } catch (err) {
       this.destroy(err as Error);
       return;
@@ -253,7 +270,7 @@ export class FrontStage extends Duplex {
     while (this.pending[0]?.results) ready.push(this.pending.shift()!);
     // Keep the workers busy: the next chunk goes before these results are handed on.
     this.send();
-    for (const { lines, results: r } of ready) for (let i = 0; i < lines.length; i++) this.push(decodeResult(r!, i, lines[i]!));
+    for (const { lines, results: r } of ready) this.pushChunk(lines.map((l, i) => decodeResult(r!, i, l)));
     if (this.readableLength < this.readableHighWaterMark) this.release();
     this.finishIfIdle();
   }

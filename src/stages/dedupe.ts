@@ -1,4 +1,3 @@
-import { none } from 'stream-chain';
 import { jcsFast } from '../crypto/canonical.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
@@ -82,9 +81,25 @@ export class Deduper {
     this.remember(key, { seq: r.seq, digest: eventDigest(jcsFast(r.event)), at: Date.parse(r.ts) }, this.now());
   }
 
-  /** The pipeline stage. */
-  readonly stage = (d: Packed): Packed | typeof none | Promise<typeof none> => {
-    if (d.dedupe === undefined) return this.forward(d);
+  /**
+   * The pipeline stage, a chunk of records at a time (as the front hands them on): the
+   * chunk's records less its resends. While maxWaiting duplicate acks wait for a commit,
+   * the next chunk waits too (a chunk can add at most its length past the mark).
+   */
+  readonly stage = (chunk: Packed[]): Packed[] | Promise<Packed[]> => {
+    if (this.waiting.length < this.maxWaiting) return this.pass(chunk);
+    return new Promise((resolve) => (this.resumeInput = () => resolve(this.pass(chunk))));
+  };
+
+  private pass(chunk: Packed[]): Packed[] {
+    const out: Packed[] = [];
+    for (const d of chunk) if (this.keep(d)) out.push(d);
+    return out;
+  }
+
+  /** True for a record to seal (counted: it takes the next seq); false for a resend, absorbed here. */
+  private keep(d: Packed): boolean {
+    if (d.dedupe === undefined) return this.forward();
     // The digest is of the canonical text, so key order does not make a different event.
     const { key, digest: dg } = d.dedupe;
     const now = this.now();
@@ -92,26 +107,22 @@ export class Deduper {
     if (e === undefined || e.at < now - this.opts.windowMs) {
       if (e) this.seen.delete(key);
       this.remember(key, { seq: this.nextSeq, digest: dg, at: now }, now);
-      return this.forward(d);
+      return this.forward();
     }
     if (e.digest !== dg) {
       this.counts.conflicts++;
-      return this.forward(d);
+      return this.forward();
     }
     this.counts.duplicates++;
     this.opts.onDuplicate?.(d.source.kind);
-    if (!d.ack) return none;
+    if (!d.ack) return false;
     const w: Waiting = { ack: d.ack, line: d.source.line ?? 0, firstSeq: e.seq, eventId: eventIdOf(key), after: this.nextSeq - 1 };
     // Everything passed on before this line (its sender's earlier lines, the first occurrence)
     // is durable at `after`: then the ack keeps the sender's order and promises nothing early.
-    if (w.after <= this.durable) {
-      this.tell(w);
-      return none;
-    }
-    this.waiting.push(w);
-    if (this.waiting.length < this.maxWaiting) return none;
-    return new Promise((resolve) => (this.resumeInput = () => resolve(none)));
-  };
+    if (w.after <= this.durable) this.tell(w);
+    else this.waiting.push(w);
+    return false;
+  }
 
   /** Records through `seq` are durable: acks of duplicates waiting for them go out. */
   committed(seq: number): void {
@@ -121,14 +132,16 @@ export class Deduper {
     while (i < this.waiting.length && this.waiting[i]!.after <= seq) this.tell(this.waiting[i++]!);
     if (i === 0) return;
     this.waiting = this.waiting.slice(i);
+    // Every waiting ack is for a record already passed on, so commits keep coming until it goes out.
+    if (this.waiting.length >= this.maxWaiting) return;
     const resume = this.resumeInput;
     this.resumeInput = undefined;
     resume?.();
   }
 
-  private forward(d: Packed): Packed {
+  private forward(): true {
     this.nextSeq++;
-    return d;
+    return true;
   }
 
   private tell(w: Waiting): void {

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { none } from 'stream-chain';
 import { Deduper } from '../../src/stages/dedupe.js';
 import { serialize } from '../../src/stages/serialize.js';
 import type { AckTarget, Draft, JsonObject, JsonValue, Packed } from '../../src/types.js';
@@ -22,10 +21,11 @@ const draft = (event: JsonObject, ack?: AckTarget, extra: Partial<Draft> = {}): 
 
 /** Runs drafts through the stage; returns the seq each forwarded one gets (as seal would give it), or 'dup'. */
 function run(d: Deduper, drafts: Packed[], firstSeq: { next: number }): (number | 'dup')[] {
+  // A chunk each: the stage passes on what it keeps of each, in order.
   return drafts.map((x) => {
-    const out = d.stage(x);
+    const out = d.stage([x]);
     assert.ok(!(out instanceof Promise));
-    return out === none ? 'dup' : firstSeq.next++;
+    return out.length === 0 ? 'dup' : firstSeq.next++;
   });
 }
 
@@ -133,18 +133,20 @@ test('dedupe: the window rebuilt from committed records catches a resend after a
 test('dedupe: a flood of resends waiting for a commit pauses the stage instead of piling up', async () => {
   const d = new Deduper({ windowMs: 60_000, maxEntries: 100, nextSeq: 0, maxWaiting: 3 });
   const { t, told } = target();
-  d.stage(draft({ event_id: 'a' }, t)); // seq 0
-  d.stage(draft({ n: 0 }, t)); // seq 1: the resends wait for it
-  const outs = [1, 2, 3].map(() => d.stage(draft({ event_id: 'a' }, t)));
-  assert.equal(outs[0], none);
-  assert.equal(outs[1], none);
-  assert.ok(outs[2] instanceof Promise, 'the third waiting resend holds the stage');
-  let resumed = false;
-  void (outs[2] as Promise<unknown>).then(() => (resumed = true));
+  // seq 0, then seq 1 (the resends wait for it), then three resends: the mark.
+  assert.equal((d.stage([draft({ event_id: 'a' }, t), draft({ n: 0 }, t), draft({ event_id: 'a' }, t)]) as Packed[]).length, 2);
+  const outs = [1, 2, 3].map(() => d.stage([draft({ event_id: 'a' }, t)]));
+  assert.deepEqual(outs.slice(0, 2), [[], []]);
+  assert.ok(outs[2] instanceof Promise, 'with three acks waiting, the next chunk waits');
+  let resumed: Packed[] | undefined;
+  void (outs[2] as Promise<Packed[]>).then((out) => (resumed = out));
   await new Promise((r) => setImmediate(r));
-  assert.equal(resumed, false);
+  assert.equal(resumed, undefined);
+  d.committed(0);
+  await new Promise((r) => setImmediate(r));
+  assert.equal(resumed, undefined, 'a commit that acks none of them lets nothing through');
   d.committed(1);
   await new Promise((r) => setImmediate(r));
-  assert.equal(resumed, true);
-  assert.equal(told.length, 3);
+  assert.deepEqual(resumed, [], 'the held chunk is taken once the acks went out');
+  assert.equal(told.length, 4, 'the three, then the held resend at once (what it waits for is durable)');
 });

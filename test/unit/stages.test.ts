@@ -273,16 +273,28 @@ test('batch: a partial batch leaves after linger_ms, but grows while frames wait
   const stage = batchStage({ maxRecords: 100, maxBytes: 1 << 20, lingerMs: 2 }, () => backlog);
   const out: number[][] = [];
   stage.on('data', (b: { records: Sealed[] }) => out.push(b.records.map((r) => r.seq)));
-  stage.write(rec(0));
+  stage.write([rec(0)]);
   await new Promise((r) => setTimeout(r, 20));
   assert.deepEqual(out, [], 'held while the disk is backlogged');
-  stage.write(rec(1));
+  stage.write([rec(1)]);
   backlog = false;
   await new Promise((r) => setTimeout(r, 20));
   assert.deepEqual(out, [[0, 1]], 'one batch of both, once the backlog is gone');
-  stage.write(rec(2));
+  stage.write([rec(2)]);
   await new Promise((r) => setTimeout(r, 20));
   assert.deepEqual(out, [[0, 1], [2]], 'a partial batch leaves after linger_ms');
+  // A chunk that fills a batch and starts the next: the full one leaves at once, the rest after linger_ms.
+  stage.write(Array.from({ length: 150 }, (_, i) => rec(3 + i)));
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(
+    (out as number[][]).slice(2).map((b) => b.length),
+    [100],
+  );
+  await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual(
+    (out as number[][]).slice(2).map((b) => b.length),
+    [100, 50],
+  );
   stage.destroy();
 });
 
