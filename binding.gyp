@@ -6,7 +6,7 @@
   "targets": [
     {
       "target_name": "sealog_native",
-      "sources": ["native/sealog_native.c", "native/tlog_hash.c"],
+      "sources": ["native/sealog_native.c", "native/tlog_hash.c", "native/jcs.c"],
       "cflags": ["-Wall", "-Wextra", "-O2"],
       "defines": ["NAPI_VERSION=8"],
       "conditions": [

@@ -9,6 +9,7 @@
 //   leafHashHex, merkleAppend  -> RFC 9162 hashes for the seal stage and the Merkle tree (native/tlog_hash.c).
 //   lz4Compressor(), lz4Frame(compressor, src) -> LZ4 frames with liblz4, where it was found at build
 //                              time (native/lz4_frame.c; binding.gyp).
+//   jcsFromJson(src, start, end, dst, pos) -> RFC 8785 form of a JSON text (native/jcs.c).
 // Plain N-API (ABI-stable); liblz4 the only other dependency, and optional. Errors are thrown as JS errors with errno's text.
 #define _GNU_SOURCE
 #include <errno.h>
@@ -22,6 +23,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include "jcs.h"
 #ifdef SEALOG_LZ4
 #include "lz4_frame.h"
 #endif
@@ -141,6 +143,7 @@ static napi_value init(napi_env env, napi_value exports) {
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   tlog_hash_define(env, exports);
+  jcs_define(env, exports);
 #ifdef SEALOG_LZ4
   lz4_frame_define(env, exports);
 #endif

@@ -20,6 +20,11 @@ export interface Native {
   leafHashHex(buf: Uint8Array, from: number, to: number, hexAt: number, out: Uint8Array, outAt: number): void;
   /** Folds `count` packed 32-byte leaf hashes into the peaks (oldest first, 32 bytes each) of a compact range of `size` leaves, in place. */
   merkleAppend(peaks: Uint8Array, size: number, leaves: Uint8Array, count: number): void;
+  /**
+   * The RFC 8785 form of the JSON text src[start, end) written into dst from pos (native/jcs.c): its end; -1 when it
+   * declines it (duplicate keys, lone surrogates, numbers of 16+ digits, not JSON, ...), -2 when dst has too little room. Absent from older builds.
+   */
+  jcsFromJson?(src: Uint8Array, start: number, end: number, dst: Uint8Array, pos: number): number;
   /** Where the addon was built with liblz4 (native/lz4_frame.c): a compressor, one LZ4F context and one output buffer. */
   lz4Compressor?(): Lz4Compressor;
   /** src as one LZ4 frame (independent blocks of up to 4 MiB, as lz4-napi wrote them; content checksum), compressed on libuv's pool. One call at a time per compressor. */

@@ -1,4 +1,5 @@
 import canonicalize from 'canonicalize';
+import { loadNative } from '../native.js';
 
 /** RFC 8785 canonical JSON, by the reference library. The verifier checks lines against this. */
 export function jcs(value: unknown): string {
@@ -341,6 +342,28 @@ export function jcsInto(w: ByteSink, v: unknown): void {
     buf = outerBuf;
     at = outerAt;
     writing = outerWriting;
+  }
+}
+
+const fromJson = loadNative().native?.jcsFromJson;
+
+/**
+ * Appends the RFC 8785 bytes of a JSON text (as JSON.parse accepted it) to w, by the addon,
+ * without a JS object walk: true when written; false, w as it was, when there is no addon or
+ * it declines the text (see native/jcs.c), and the caller then uses jcsInto on the parsed value.
+ */
+export function jcsFromText(w: ByteSink, text: Uint8Array): boolean {
+  if (fromJson === undefined) return false;
+  // Room for the text and for an object's members sorted past its end; the output may be longer
+  // than the text (1e20 is 21 digits), so on -2 once more with room for the worst case.
+  for (let need = 2 * text.length + 64; ; need = 12 * text.length + 64) {
+    if (w.pos + need > w.buf.length) w.buf = grown(w.buf, w.pos, w.pos + need);
+    const end = fromJson(text, 0, text.length, w.buf, w.pos);
+    if (end >= 0) {
+      w.pos = end;
+      return true;
+    }
+    if (end === -1 || need > 2 * text.length + 64) return false;
   }
 }
 

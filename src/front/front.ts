@@ -6,7 +6,7 @@ import { createClassifier } from '../stages/classify.js';
 import { parse } from '../stages/parse.js';
 import { createSanitizer } from '../stages/sanitize.js';
 import { type PackWriter, type PackedExtras, packInto, serialize } from '../stages/serialize.js';
-import type { Packed, RawLine } from '../types.js';
+import type { Draft, Packed, RawLine } from '../types.js';
 
 /** classify's rules and schemas compiled; throws on a bad rule or schema file. */
 export function classifierFor(c: Config): ReturnType<typeof createClassifier> {
@@ -23,6 +23,15 @@ export interface Front {
 }
 
 /**
+ * The line's bytes when the finished draft's event is the very object JSON.parse made of them
+ * (sanitize copies on write, classify writes beside the event): serialize then canonicalizes
+ * the bytes, not the object. Most events; not a rejection, a schema's dead letter or a changed one.
+ */
+function textOf(raw: RawLine, parsed: Draft, d: Draft): Buffer | undefined {
+  return d.event === parsed.event && !d.rejected && !d.system ? raw.bytes : undefined;
+}
+
+/**
  * The pipeline's front as one function: the same in the worker thread and inline on the
  * main thread (FrontStage). Every pattern, rule and schema is compiled here, once; the
  * HMAC key goes into the pseudonymizer only and is zeroed by the caller.
@@ -35,8 +44,16 @@ export function createFront(cfg: Config, hmacKey: Buffer): Front {
   let classify = classifierFor(cfg);
   const withDedupe = cfg.dedupe.enabled;
   return {
-    run: (raw) => serialize(classify(sanitize(parse(raw))), withDedupe),
-    runInto: (raw, w, cuts, at) => packInto(w, classify(sanitize(parse(raw))), withDedupe, cuts, at),
+    run(raw) {
+      const parsed = parse(raw);
+      const d = classify(sanitize(parsed));
+      return serialize(d, withDedupe, textOf(raw, parsed, d));
+    },
+    runInto(raw, w, cuts, at) {
+      const parsed = parse(raw);
+      const d = classify(sanitize(parsed));
+      return packInto(w, d, withDedupe, cuts, at, textOf(raw, parsed, d));
+    },
     reload(next) {
       const c = classifierFor(next);
       const s = sanitizerFor(next);

@@ -1,3 +1,4 @@
+import type { Clock } from '../clock.js';
 import { leafHashHexInto } from '../crypto/hash.js';
 import type { Packed, Sealed, Source } from '../types.js';
 import { PREV_BYTES, TS_BYTES } from './serialize.js';
@@ -28,7 +29,7 @@ const DIGESTS = 32 << 10;
  * Everything is written as bytes straight into the slab: a string per record, and a
  * Buffer.write to copy it, cost more here than the hash.
  */
-export function createSealer(head: ChainHead, now: () => string, slabs = new Slabs()): (p: Packed) => Sealed {
+export function createSealer(head: ChainHead, now: Clock, slabs = new Slabs()): (p: Packed) => Sealed {
   let seq = head.nextSeq;
   // Where the previous record's hash is, as hex: copied into the next record's prev.
   let prevBuf: Buffer = Buffer.from(head.prev, 'latin1');
@@ -47,9 +48,10 @@ export function createSealer(head: ChainHead, now: () => string, slabs = new Sla
   let srcLineAt = 0;
   let srcRestAt = 0;
   let srcEnd = 0;
+  const writeTs = now.write;
   return (k) => {
-    const ts = now();
-    if (ts.length !== TS_BYTES) throw new Error(`seal: a timestamp must have ${TS_BYTES} characters: ${ts}`);
+    const ts = writeTs ? '' : now();
+    if (!writeTs && ts.length !== TS_BYTES) throw new Error(`seal: a timestamp must have ${TS_BYTES} characters: ${ts}`);
     const head = k.mid - k.start;
     const tail = k.end - k.mid;
     const s = k.source;
@@ -91,7 +93,8 @@ export function createSealer(head: ChainHead, now: () => string, slabs = new Sla
     srcAt = m;
     srcEnd = mid;
     copyRange(k.buf, k.mid, k.end, slab, mid);
-    putAscii(slab, mid + k.ts - k.mid, ts);
+    if (writeTs) writeTs(slab, mid + k.ts - k.mid);
+    else putAscii(slab, mid + k.ts - k.mid, ts);
     const bodyEnd = mid + tail; // just after the closing brace
     const hexAt = bodyEnd - 1 + HASH_KEY.length;
     if (digestAt + 32 > digests.length) {

@@ -1,5 +1,5 @@
 import { hash } from 'node:crypto';
-import { type ByteSink, grown, jcsFast, jcsInto } from '../crypto/canonical.js';
+import { type ByteSink, grown, jcsFast, jcsFromText, jcsInto } from '../crypto/canonical.js';
 import type { Draft, Packed } from '../types.js';
 
 /** The dedupe key of an event, or undefined when it has none we can trust (missing, not a string/number, redacted). */
@@ -98,11 +98,13 @@ export type PackedExtras = Pick<Packed, 'rejected' | 'dedupe'>;
  * written straight into it; cuts[at..at+4) get the positions of prev, mid, ts and the end.
  * The keys are written in their JCS order around the blanks, so the record is canonical
  * once seal fills them in. Returns the rejection and dedupe key, if any.
+ * `text`: the JSON text d.event was parsed from, when d.event is exactly what JSON.parse made
+ * of it; its canonical bytes then come from the text (jcsFromText), not from a walk of the object.
  */
-export function packInto(w: PackWriter, d: Draft, withDedupe: boolean, cuts: Uint32Array, at: number): PackedExtras | undefined {
+export function packInto(w: PackWriter, d: Draft, withDedupe: boolean, cuts: Uint32Array, at: number, text?: Uint8Array): PackedExtras | undefined {
   w.put(EVENT_KEY);
   const eventStart = w.pos;
-  jcsInto(w, d.event);
+  if (text === undefined || !jcsFromText(w, text)) jcsInto(w, d.event);
   const eventEnd = w.pos;
   levelPieces.put(w, d.level ?? 'info');
   if (d.meta) jcsInto(w, d.meta);
@@ -123,10 +125,10 @@ export function packInto(w: PackWriter, d: Draft, withDedupe: boolean, cuts: Uin
 }
 
 /** serialize for one draft on its own: its record parts in a buffer of their own (the inline path, sealog's own records, tests). */
-export function serialize(d: Draft, withDedupe: boolean): Packed {
+export function serialize(d: Draft, withDedupe: boolean, text?: Uint8Array): Packed {
   const w = new PackWriter(512);
   const cuts = new Uint32Array(4);
-  const extras = packInto(w, d, withDedupe, cuts, 0);
+  const extras = packInto(w, d, withDedupe, cuts, 0, text);
   return {
     source: d.source,
     ack: d.ack,

@@ -176,10 +176,14 @@ export interface FrameFault {
 /**
  * Yields each frame of a segment file with its byte offset, reading in bounded
  * chunks; stops at the first fault, which it yields last. `start` is the offset of
- * a frame boundary to begin at (a reader following a growing segment).
+ * a frame boundary to begin at (a reader following a growing segment). A frame's
+ * `raw` is a view of a read buffer that the next read reuses: copy what you keep
+ * past the next step (a fresh buffer per read piled up as garbage until a GC came:
+ * the sweep's worker held 15-20 MB of them).
  */
 export async function* readFrames(fh: FileHandle, fileSize: number, maxFrameBytes: number, start = 0): AsyncGenerator<FrameAt | FrameFault> {
-  let buf = Buffer.alloc(0);
+  let store = Buffer.alloc(0); // grows to hold the longest frame met, then is reused
+  let buf = store.subarray(0, 0);
   let bufStart = start; // file offset of buf[0]
   let filePos = start;
   while (bufStart < fileSize) {
@@ -202,16 +206,19 @@ export async function* readFrames(fh: FileHandle, fileSize: number, maxFrameByte
       yield { offset: bufStart, reason: `LZ4 frame longer than ${maxFrameBytes} bytes`, incomplete: false };
       return;
     }
-    // The bytes not yet framed, then the next read after them: one allocation per read.
+    // The bytes not yet framed moved to the front, then the next read after them.
     const want = Math.min(Math.max(1 << 20, buf.length), fileSize - filePos);
-    const next = Buffer.allocUnsafe(buf.length + want);
-    buf.copy(next);
-    const { bytesRead } = await fh.read(next, buf.length, want, filePos);
+    if (store.length < buf.length + want) {
+      const grown = Buffer.allocUnsafe(Math.max(buf.length + want, 2 << 20)); // frames under 1 MiB never grow it
+      buf.copy(grown);
+      store = grown;
+    } else buf.copy(store);
+    const { bytesRead } = await fh.read(store, buf.length, want, filePos);
     if (bytesRead === 0) {
       yield { offset: bufStart, reason: 'file shrank while being read', incomplete: true };
       return;
     }
     filePos += bytesRead;
-    buf = next.subarray(0, buf.length + bytesRead);
+    buf = store.subarray(0, buf.length + bytesRead);
   }
 }

@@ -1,3 +1,4 @@
+import type { Hash } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import { readFrames } from '../store/lz4frames.js';
 import { openRegular } from '../store/safeRead.js';
@@ -14,7 +15,7 @@ export interface FrameDone {
   check: FrameCheck;
 }
 
-export type CheckedFrame = { offset: number; raw: Buffer; check: FrameCheck } | { offset: number; reason: string };
+export type CheckedFrame = { offset: number; length: number; check: FrameCheck } | { offset: number; reason: string };
 
 // Frames in flight per worker: two keep it busy while the main thread takes in the
 // other's result. Memory is bounded by that: at most 2 x workers + 1 raw frames held,
@@ -74,24 +75,26 @@ export class FramePool {
 
 /**
  * The frames of a segment, checked and handed back in file order; a fault in the
- * framing comes last and ends it. A frame goes to a pool thread with room for it,
- * else it is checked here: the calling thread is one of the threads that check
- * (its own share of the work, the tree and the reading, is light), so N threads
- * are this one and a pool of N-1.
+ * framing comes last and ends it. Each whole frame's bytes go into `fileHash` as
+ * they are read (readFrames reuses its buffer, so the frames in flight are not kept).
+ * A frame goes to a pool thread with room for it, else it is checked here: the
+ * calling thread is one of the threads that check (its own share of the work, the
+ * tree and the reading, is light), so N threads are this one and a pool of N-1.
  */
-export async function* checkedFrames(path: string, frameCap: number, pool: FramePool | undefined): AsyncGenerator<CheckedFrame> {
+export async function* checkedFrames(path: string, frameCap: number, pool: FramePool | undefined, fileHash: Hash): AsyncGenerator<CheckedFrame> {
   const fh = await openRegular(path);
   try {
     const { size } = await fh.stat();
-    const queue: { offset: number; raw: Buffer; check: FrameCheck | Promise<FrameCheck> }[] = [];
+    const queue: { offset: number; length: number; check: FrameCheck | Promise<FrameCheck> }[] = [];
     for await (const f of readFrames(fh, size, frameCap)) {
       if (!('raw' in f)) {
-        for (const q of queue.splice(0)) yield { offset: q.offset, raw: q.raw, check: await q.check };
+        for (const q of queue.splice(0)) yield { offset: q.offset, length: q.length, check: await q.check };
         yield { offset: f.offset, reason: f.reason };
         return;
       }
+      fileHash.update(f.raw);
       if (!pool) {
-        yield { offset: f.offset, raw: f.raw, check: checkFrame(f.raw, f.maxDecoded, frameCap) };
+        yield { offset: f.offset, length: f.raw.length, check: checkFrame(f.raw, f.maxDecoded, frameCap) };
         continue;
       }
       let check: FrameCheck | Promise<FrameCheck>;
@@ -100,13 +103,13 @@ export async function* checkedFrames(path: string, frameCap: number, pool: Frame
         check = pool.check(f.raw, f.maxDecoded, frameCap);
         check.catch(() => {}); // awaited in order below; a verdict reached earlier may leave it unawaited
       }
-      queue.push({ offset: f.offset, raw: f.raw, check });
+      queue.push({ offset: f.offset, length: f.raw.length, check });
       if (queue.length > pool.inFlight) {
         const q = queue.shift()!;
-        yield { offset: q.offset, raw: q.raw, check: await q.check };
+        yield { offset: q.offset, length: q.length, check: await q.check };
       }
     }
-    for (const q of queue.splice(0)) yield { offset: q.offset, raw: q.raw, check: await q.check };
+    for (const q of queue.splice(0)) yield { offset: q.offset, length: q.length, check: await q.check };
   } finally {
     await fh.close();
   }

@@ -1,8 +1,13 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { compressFrameSync, compressSync } from 'lz4-napi';
-import { decodeBlock, decodeFrame, frameBlocks, scanFrame } from '../../src/store/lz4frames.js';
+import { decodeBlock, decodeFrame, frameBlocks, readFrames, scanFrame } from '../../src/store/lz4frames.js';
 import { xxh32 } from '../../src/store/xxh32.js';
 
 // sealog decodes LZ4 blocks itself (into one reused buffer): the reference is lz4-napi's
@@ -99,4 +104,37 @@ test('a block that refers to before its window, or decodes past its maximum, is 
   assert.equal(decodeBlock(packed, 0, packed.length, out, 0, 5000, 0), 5000);
   assert.throws(() => decodeBlock(packed, 0, packed.length, out, 0, 4999, 0), /declared maximum/);
   assert.throws(() => decodeBlock(packed, 0, packed.length - 1, out, 0, 1 << 16, 0), /LZ4 block is corrupt/);
+});
+
+test('readFrames yields every frame of a file in order, frames across reads and one longer than a read, into one reused buffer', async () => {
+  // Incompressible bytes, so that frames cut across the 1 MiB reads; one of 3 MB needs a larger buffer, once.
+  const frames = [...Array.from({ length: 150 }, (_, i) => 1000 + i * 211), 3_000_000, ...Array.from({ length: 150 }, (_, i) => 20_000 + i)].map((n) =>
+    compressFrameSync(randomBytes(n)),
+  );
+  const dir = mkdtempSync(join(tmpdir(), 'sealog-frames-'));
+  try {
+    const file = join(dir, 'segment');
+    writeFileSync(file, Buffer.concat(frames));
+    const fh = await open(file);
+    const buffers = new Set<ArrayBufferLike>();
+    let i = 0;
+    let offset = 0;
+    try {
+      for await (const f of readFrames(fh, (await fh.stat()).size, 8 << 20)) {
+        assert.ok('raw' in f, JSON.stringify(f));
+        assert.equal(f.offset, offset);
+        assert.ok(f.raw.equals(frames[i]!), `frame ${i}`);
+        buffers.add(f.raw.buffer);
+        offset += f.raw.length;
+        i++;
+      }
+    } finally {
+      await fh.close();
+    }
+    assert.equal(i, frames.length);
+    // The first buffer, and the one grown for the long frame: not one per 1 MiB read (the garbage a sweep piled up).
+    assert.ok(buffers.size <= 2, `${buffers.size} read buffers`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

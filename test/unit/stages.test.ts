@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { createClock } from '../../src/clock.js';
 import { jcs } from '../../src/crypto/canonical.js';
 import { leafHash } from '../../src/crypto/hash.js';
 import { RejectCode } from '../../src/errors.js';
@@ -111,6 +112,28 @@ test('sanitize walks the own keys of an object only, even when Object.prototype 
 });
 
 const classify = createClassifier({ rules: [] });
+
+test('the clock writes the text it returns, and a sealer whose clock writes seals the same bytes', () => {
+  const clock = createClock();
+  const buf = Buffer.alloc(29, 0x2e);
+  const before = clock();
+  clock.write!(buf, 1);
+  const after = clock();
+  const ts = buf.toString('latin1', 1, 28);
+  assert.match(ts, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
+  assert.ok(before <= ts && ts <= after, `${before} <= ${ts} <= ${after}`);
+  assert.equal(buf.toString('latin1', 0, 1) + buf.toString('latin1', 28), '..');
+  const TS = '2026-11-23T10:00:00.123456Z';
+  const text = createSealer({ nextSeq: 3, prev: 'ab'.repeat(32) }, () => TS);
+  const written = createSealer(
+    { nextSeq: 3, prev: 'ab'.repeat(32) },
+    Object.assign(() => 'unused', { write: (b: Buffer, at: number) => b.write(TS, at, 'latin1') }),
+  );
+  for (const event of [{ a: 1 }, { b: 'é' }]) {
+    const d = serialize(classify(draft(event)), false);
+    assert.deepEqual(written(d).line, text(d).line);
+  }
+});
 
 test('seal chains records: seq from the head, prev = previous hash, hash over the line without hash', () => {
   const seal = createSealer({ nextSeq: 7, prev: 'ab'.repeat(32) }, () => '2026-11-23T10:00:00.000000Z');
