@@ -81,7 +81,9 @@ test('[URS-ALC-080] [URS-P11-050] crash battery: SIGKILL at 20 random moments un
   await waitUntil(() => files.every((f) => existsSync(join(spool, 'done', f))), 'every spool file to be ingested', 60_000);
   assert.equal(await d.stop(), 0);
   const records = check(tmp, producers, `final (seed ${seed})`);
-  assert.deepEqual(readdirSync(join(spool, 'rejected')), [], 'no spool file was rejected');
+  // On failure, the sealed records say why each file was refused (code and reason).
+  const refusals = records.filter((r) => r.type === 'sealog.spool.failed' || r.type === 'sealog.spool.duplicate');
+  assert.deepEqual(readdirSync(join(spool, 'rejected')), [], `no spool file was rejected: ${JSON.stringify(refusals.map((r) => r.event))}`);
   const ingested = records.filter((r) => r.type === 'sealog.spool.ingested').map((r) => r.event.file as string);
   assert.deepEqual([...ingested].sort(), [...files].sort(), 'one ingested record per file');
   const lines = new Set(records.filter((r) => r.source.kind === 'spool').map((r) => `${r.event.file}:${r.event.i}`));
