@@ -5,6 +5,7 @@ import {
   chmodSync,
   chownSync,
   existsSync,
+  linkSync,
   mkdirSync,
   readdirSync,
   readFileSync,
@@ -114,6 +115,33 @@ test('symlinks and non-files are refused with a sealed record; duplicates are re
   const dup = recs.find((r) => r.type === 'sealog.spool.duplicate')!;
   assert.equal(dup.event.first_seq, first.seq);
   assert.equal(recs.filter((r) => r.event.f === 'dup').length, 2, 'the duplicate content was not ingested again');
+});
+
+test('a move to done/ cut short by a crash (the file linked in the spool and in done/) is finished at the next start, not refused', async () => {
+  const { t, spool, start } = await setup();
+  writeFileSync(join(spool, 'one.jsonl'), lines('one', 2));
+  let d = await start();
+  await waitUntil(() => inDir(join(spool, 'done')).includes('one.jsonl'), 'one.jsonl done');
+  assert.equal(await d.stop(), 0);
+  // What a SIGKILL between moveNoReplace's link() and unlink() leaves behind.
+  linkSync(join(spool, 'done', 'one.jsonl'), join(spool, 'one.jsonl'));
+  // A producer's own hard link (both names in the spool) is still refused.
+  writeFileSync(join(spool, 'two.jsonl'), lines('two', 2));
+  linkSync(join(spool, 'two.jsonl'), join(spool, 'two-again.jsonl'));
+  d = await start();
+  await waitUntil(() => !existsSync(join(spool, 'one.jsonl')), 'the cut move finished');
+  await waitUntil(() => inDir(join(spool, 'rejected')).length === 2, 'the producer-linked names refused');
+  assert.equal(await d.stop(), 0);
+  assert.deepEqual(inDir(join(spool, 'done')), ['one.jsonl']);
+  assert.deepEqual(inDir(join(spool, 'rejected')), ['two-again.jsonl', 'two.jsonl']);
+  const recs = readRecords(t);
+  assert.equal(recs.filter((r) => r.event.f === 'one').length, 2, 'its lines are in the log once');
+  assert.equal(recs.filter((r) => r.type === 'sealog.spool.ingested' && r.event.file === 'one.jsonl').length, 1);
+  const failed = recs.filter((r) => r.type === 'sealog.spool.failed').map((r) => [r.event.file, r.event.code]);
+  assert.deepEqual(failed.sort(), [
+    ['two-again.jsonl', 'E_SPOOL_LINKED'],
+    ['two.jsonl', 'E_SPOOL_LINKED'],
+  ]);
 });
 
 test('duplicates: ingest, and on_done: delete', async () => {

@@ -1,5 +1,5 @@
 import { lstat, readdir, stat, unlink } from 'node:fs/promises';
-import { basename, join, resolve } from 'node:path';
+import { basename, extname, join, resolve } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import type { Logger } from 'pino';
 import { SpoolCode } from '../errors.js';
@@ -218,7 +218,10 @@ export class SpoolSource implements InputSource {
     const path = join(this.opts.dir, name);
     const opened = await openSpoolFile(path);
     if ('gone' in opened) return void this.known.delete(name); // gone before we began: nothing of it was read
-    if ('code' in opened) return this.refuse(name, undefined, opened.code, opened.reason);
+    if ('code' in opened) {
+      if (opened.code === SpoolCode.LINKED && (await this.finishCutMove(name))) return;
+      return this.refuse(name, undefined, opened.code, opened.reason);
+    }
     const { fh, st } = opened;
     const status: FileStatus = { file: name, state: 'reading', bytes: 0, size: 0, lines: 0 };
     this.files.set(name, status);
@@ -282,6 +285,34 @@ export class SpoolSource implements InputSource {
     } finally {
       await fh.close();
     }
+  }
+
+  /**
+   * A file with a second name in done/ or rejected/ is one whose move (moveNoReplace: link, then
+   * unlink) a crash cut short: it was finished before the move began. Those folders are sealog's
+   * own (0700, checked by ownDir), where no producer can make a name, so the spool's name is
+   * removed and the move is complete. Any other second name is a producer's, and refused.
+   */
+  private async finishCutMove(name: string): Promise<boolean> {
+    const from = join(this.opts.dir, name);
+    const st = await lstat(from).catch(() => undefined);
+    if (!st?.isFile() || st.nlink !== 2) return false;
+    // moveNoReplace's names: the file's own, or its stem tagged with the seq (stem.<seq>[-i].ext).
+    const stem = name.slice(0, name.length - extname(name).length);
+    for (const dir of [this.doneDir, this.rejectedDir]) {
+      await this.ownDir(dir);
+      for (const entry of await readdir(dir)) {
+        if (entry !== name && !entry.startsWith(`${stem}.`)) continue;
+        const other = await lstat(join(dir, entry)).catch(() => undefined);
+        if (other?.ino !== st.ino || other.dev !== st.dev) continue;
+        await unlink(from);
+        await this.syncSpool();
+        this.known.delete(name);
+        this.log.warn({ file: name, moved_to: join(basename(dir), entry) }, 'spool file: finished a move that a crash cut short');
+        return true;
+      }
+    }
+    return false;
   }
 
   /** What a file's ingest may do to the spool; `rest` for a file written in place, which stays until idle. */
