@@ -22,9 +22,9 @@ export interface Native {
   merkleAppend(peaks: Uint8Array, size: number, leaves: Uint8Array, count: number): void;
   /**
    * The RFC 8785 form of the JSON text src[start, end) written into dst from pos (native/jcs.c): its end; -1 when it
-   * declines it (duplicate keys, lone surrogates, numbers of 16+ digits, not JSON, ...), -2 when dst has too little room. Absent from older builds.
+   * declines it (duplicate keys, lone surrogates, numbers of 16+ digits, not JSON, ...), -2 when dst has too little room.
    */
-  jcsFromJson?(src: Uint8Array, start: number, end: number, dst: Uint8Array, pos: number): number;
+  jcsFromJson(src: Uint8Array, start: number, end: number, dst: Uint8Array, pos: number): number;
   /** Where the addon was built with liblz4 (native/lz4_frame.c): a compressor, one LZ4F context and one output buffer. */
   lz4Compressor?(): Lz4Compressor;
   /** src as one LZ4 frame (independent blocks of up to 4 MiB, as lz4-napi wrote them; content checksum), compressed on libuv's pool. One call at a time per compressor. */
@@ -44,7 +44,7 @@ export function loadNative(path = ADDON_PATH): NativeLoad {
   try {
     const native = createRequire(import.meta.url)(path) as Native;
     // An addon built from an older checkout lacks what was added since: rebuild it (npm rebuild).
-    for (const fn of ['peerCred', 'notify', 'sha256Into', 'leafHashHex', 'merkleAppend'] as const)
+    for (const fn of ['peerCred', 'notify', 'sha256Into', 'leafHashHex', 'merkleAppend', 'jcsFromJson'] as const)
       if (typeof native[fn] !== 'function') throw new Error(`it has no ${fn}(); rebuild it`);
     return { native };
   } catch (err) {

@@ -1,5 +1,5 @@
 import { lstat, readdir, stat, unlink } from 'node:fs/promises';
-import { basename, extname, join, resolve } from 'node:path';
+import { basename, join, relative, resolve } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import type { Logger } from 'pino';
 import { SpoolCode } from '../errors.js';
@@ -8,7 +8,7 @@ import { syncPath } from '../store/fsutil.js';
 import type { JsonObject } from '../types.js';
 import type { Ingest } from './ingest.js';
 import { coalesced } from './coalesced.js';
-import { ensureOwnDir, moveNoReplace, prepareSpoolDir } from './spoolDirs.js';
+import { ensureOwnDir, finishCutMove, moveNoReplace, prepareSpoolDir } from './spoolDirs.js';
 import { FileIngest, fingerprint, type FileHost, type FilePart, type FileStatus } from './spoolFile.js';
 import { MovedFiles } from './spoolMoved.js';
 import type { InputSource } from './source.js';
@@ -288,31 +288,18 @@ export class SpoolSource implements InputSource {
   }
 
   /**
-   * A file with a second name in done/ or rejected/ is one whose move (moveNoReplace: link, then
-   * unlink) a crash cut short: it was finished before the move began. Those folders are sealog's
-   * own (0700, checked by ownDir), where no producer can make a name, so the spool's name is
-   * removed and the move is complete. Any other second name is a producer's, and refused.
+   * A file whose second name is in done/ or rejected/ is one whose move a crash cut short
+   * (finishCutMove): it is finished. Those folders are sealog's own (0700, checked by ownDir
+   * first), where no producer can make a name. Any other second name is a producer's, and refused.
    */
   private async finishCutMove(name: string): Promise<boolean> {
-    const from = join(this.opts.dir, name);
-    const st = await lstat(from).catch(() => undefined);
-    if (!st?.isFile() || st.nlink !== 2) return false;
-    // moveNoReplace's names: the file's own, or its stem tagged with the seq (stem.<seq>[-i].ext).
-    const stem = name.slice(0, name.length - extname(name).length);
-    for (const dir of [this.doneDir, this.rejectedDir]) {
-      await this.ownDir(dir);
-      for (const entry of await readdir(dir)) {
-        if (entry !== name && !entry.startsWith(`${stem}.`)) continue;
-        const other = await lstat(join(dir, entry)).catch(() => undefined);
-        if (other?.ino !== st.ino || other.dev !== st.dev) continue;
-        await unlink(from);
-        await this.syncSpool();
-        this.known.delete(name);
-        this.log.warn({ file: name, moved_to: join(basename(dir), entry) }, 'spool file: finished a move that a crash cut short');
-        return true;
-      }
-    }
-    return false;
+    for (const dir of [this.doneDir, this.rejectedDir]) await this.ownDir(dir);
+    const movedTo = await finishCutMove(join(this.opts.dir, name), [this.doneDir, this.rejectedDir]);
+    if (movedTo === undefined) return false;
+    await this.syncSpool();
+    this.known.delete(name);
+    this.log.warn({ file: name, moved_to: relative(this.opts.dir, movedTo) }, 'spool file: finished a move that a crash cut short');
+    return true;
   }
 
   /** What a file's ingest may do to the spool; `rest` for a file written in place, which stays until idle. */

@@ -1,6 +1,6 @@
 import { constants } from 'node:fs';
-import { link, lstat, mkdir, open, rename, unlink } from 'node:fs/promises';
-import { extname, join } from 'node:path';
+import { link, lstat, mkdir, open, readdir, rename, unlink } from 'node:fs/promises';
+import { basename, extname, join } from 'node:path';
 
 /**
  * The spool is a directory producers write into; these keep sealog's own use of
@@ -97,6 +97,28 @@ export async function moveNoReplace(from: string, dir: string, name: string, tag
     }
   }
   throw new Error(`no free name for ${name} in ${dir}`);
+}
+
+/**
+ * The other half of a moveNoReplace that a crash cut between its link and its unlink: when
+ * `from` has exactly one other name, and it is in one of `dirs` under a name moveNoReplace
+ * would have used, `from` is unlinked and that name's path returned; else undefined.
+ */
+export async function finishCutMove(from: string, dirs: string[]): Promise<string | undefined> {
+  const st = await lstat(from).catch(notFound);
+  if (!st?.isFile() || st.nlink !== 2) return undefined;
+  const name = basename(from);
+  const stem = name.slice(0, name.length - extname(name).length);
+  for (const dir of dirs) {
+    for (const entry of await readdir(dir)) {
+      if (entry !== name && !entry.startsWith(`${stem}.`)) continue;
+      const other = await lstat(join(dir, entry)).catch(notFound);
+      if (other?.ino !== st.ino || other.dev !== st.dev) continue;
+      await unlink(from);
+      return join(dir, entry);
+    }
+  }
+  return undefined;
 }
 
 function withTag(name: string, tag: string): string {
